@@ -1,0 +1,221 @@
+"""Frozen value types shared by every layer: outcome vocabulary, observations, outcomes, events.
+
+The names here are the external contract of SPEC.md (status, reason and event names,
+outcome field names); do not rename them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """What a probe found, from the point of view of a person trying to book."""
+
+    AVAILABLE = "available"  #: slots are offered, or a form/portal without slots is open
+    UNAVAILABLE = "unavailable"  #: the site works and positively says there is nothing
+    ANOMALY = "anomaly"  #: the site fails, bars the way, or shows an unrecognised page
+    MONITOR_ERROR = "monitor_error"  #: the fault is the monitor's; never counted against a site
+
+
+class Reason(StrEnum):
+    """Why a probe got its status. See ``REASONS`` for which status each belongs to."""
+
+    SLOTS = "slots"
+    OPEN = "open"
+    NO_SLOT = "no_slot"
+    NO_CALENDAR = "no_calendar"
+    CLOSED = "closed"
+    CAPTCHA = "captcha"
+    MAINTENANCE = "maintenance"
+    OVERLOADED = "overloaded"
+    HTTP_ERROR = "http_error"
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    BLOCKED = "blocked"
+    SESSION_LOST = "session_lost"
+    EMPTY_PAGE = "empty_page"
+    UNRECOGNIZED = "unrecognized"
+    BROWSER_CRASH = "browser_crash"
+    NETWORK_DOWN = "network_down"
+    INTERNAL = "internal"
+
+
+#: Which reasons each status admits, anomaly reasons most specific first.
+REASONS: dict[Status, tuple[Reason, ...]] = {
+    Status.AVAILABLE: (Reason.SLOTS, Reason.OPEN),
+    Status.UNAVAILABLE: (Reason.NO_SLOT, Reason.NO_CALENDAR, Reason.CLOSED),
+    Status.ANOMALY: (
+        Reason.CAPTCHA,
+        Reason.MAINTENANCE,
+        Reason.OVERLOADED,
+        Reason.BLOCKED,
+        Reason.SESSION_LOST,
+        Reason.HTTP_ERROR,
+        Reason.TIMEOUT,
+        Reason.CONNECTION,
+        Reason.EMPTY_PAGE,
+        Reason.UNRECOGNIZED,
+    ),
+    Status.MONITOR_ERROR: (Reason.BROWSER_CRASH, Reason.NETWORK_DOWN, Reason.INTERNAL),
+}
+
+#: Reasons that mean the network path to a site failed (used by the own-fault guard).
+NETWORK_REASONS: frozenset[Reason] = frozenset({Reason.CONNECTION, Reason.TIMEOUT})
+
+
+def status_of(reason: Reason) -> Status:
+    """The one status a reason belongs to."""
+    for status, reasons in REASONS.items():
+        if reason in reasons:
+            return status
+    raise ValueError(f"reason {reason!r} belongs to no status")  # pragma: no cover
+
+
+class Engine(StrEnum):
+    """How a target is fetched."""
+
+    HTTP = "http"  #: httpx: plain requests, cookies, form posts
+    BROWSER = "browser"  #: Playwright driving Chromium
+
+
+class EventKind(StrEnum):
+    """Transitions worth telling a person about (SPEC: Events and notifications)."""
+
+    SLOTS_OPENED = "slots_opened"
+    SLOTS_CLOSED = "slots_closed"
+    ANOMALY_STARTED = "anomaly_started"
+    ANOMALY_RESOLVED = "anomaly_resolved"
+    MONITOR_DEGRADED = "monitor_degraded"
+    MONITOR_RECOVERED = "monitor_recovered"
+
+
+@dataclass(frozen=True)
+class PageSnapshot:
+    """One page as the probe saw it at the end of a flow (or of one branch of it)."""
+
+    url: str  #: the URL requested first for this page
+    final_url: str  #: the URL after redirects
+    http_status: int | None
+    html: str
+    label: str = ""  #: which branch this page ends, e.g. a desk id on legacy-booking
+    screenshot: bytes | None = None  #: PNG, browser engine only
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What recognition says one page means."""
+
+    status: Status
+    reason: Reason
+    detail: str  #: one human line: the message the page showed, or what was wrong
+    slot_count: int | None = None
+    earliest_slot: datetime | None = None  #: timezone-aware
+
+
+@dataclass(frozen=True)
+class Observation:
+    """The raw result of one probe, before classification. Probes never touch the database."""
+
+    target: str  #: full target id, e.g. "92/remise-titre"
+    engine: Engine
+    url: str
+    started_at: datetime  #: timezone-aware UTC
+    finished_at: datetime
+    pages: tuple[PageSnapshot, ...] = ()
+    #: set when the probe could not finish: a reason of REASONS, a detail line, the HTTP status
+    failure: Finding | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One stored probe result: exactly one per probe, whatever happened (SPEC: Outcomes).
+
+    ``id``, ``evidence``, ``sha256`` and ``chain`` are filled in by the store.
+    """
+
+    target: str
+    prefecture: str
+    started_at: datetime
+    finished_at: datetime
+    engine: Engine
+    status: Status
+    reason: Reason
+    detail: str
+    url: str
+    final_url: str | None = None
+    http_status: int | None = None
+    slot_count: int | None = None
+    earliest_slot: datetime | None = None
+    evidence: tuple[str, ...] = ()
+    sha256: str | None = None
+    chain: str | None = None
+    id: int | None = None
+
+    @property
+    def duration_ms(self) -> int:
+        return int((self.finished_at - self.started_at).total_seconds() * 1000)
+
+
+@dataclass(frozen=True)
+class TargetState:
+    """What the alert policy remembers about one target between two outcomes.
+
+    The monitor's own health is kept as a TargetState too, under ``MONITOR_TARGET``.
+    """
+
+    target: str
+    status: Status | None = None
+    reason: Reason | None = None
+    since: datetime | None = None  #: when the current status began
+    last_probe_at: datetime | None = None
+    streak: int = 0  #: consecutive outcomes with the current status
+    consecutive_anomalies: int = 0  #: anomalies in a row that count towards anomaly_started
+    consecutive_healthy: int = 0  #: non-anomaly site outcomes in a row
+    anomaly_open: bool = False  #: anomaly_started sent and not yet resolved
+    anomaly_since: datetime | None = None
+    slots_open: bool = False  #: the last slot event was slots_opened
+    last_available_at: datetime | None = None
+    last_alert_at: datetime | None = None  #: for remind_every
+    backoff_level: int = 0  #: consecutive anomalies used for exponential back-off
+
+
+#: The pseudo-target under which the monitor's own health (degraded / recovered) is kept.
+MONITOR_TARGET = "*monitor*"
+
+
+@dataclass(frozen=True)
+class Event:
+    """A transition to tell people about; stored in the outbox before it is sent."""
+
+    kind: EventKind
+    target: str  #: full target id, or MONITOR_TARGET
+    occurred_at: datetime
+    outcome_id: int | None = None
+    reminder: bool = False  #: a re-send of a condition still open (remind_every)
+    payload: dict[str, object] = field(default_factory=dict)
+    id: int | None = None
+
+
+class Platform(StrEnum):
+    """How a target's pages are walked and recognised (SPEC: Platforms)."""
+
+    LEGACY_BOOKING = "legacy-booking"
+    RDV_PREFECTURE = "rdv-prefecture"
+    RDV_SERVICE_PUBLIC = "rdv-service-public"
+    DEMARCHES_SIMPLIFIEES = "demarches-simplifiees"
+    ANEF = "anef"
+    GENERIC = "generic"
+
+
+#: The engine each platform uses when a target does not name one.
+DEFAULT_ENGINE: dict[Platform, Engine] = {
+    Platform.LEGACY_BOOKING: Engine.HTTP,
+    Platform.RDV_PREFECTURE: Engine.BROWSER,
+    Platform.RDV_SERVICE_PUBLIC: Engine.HTTP,
+    Platform.DEMARCHES_SIMPLIFIEES: Engine.HTTP,
+    Platform.ANEF: Engine.BROWSER,
+    Platform.GENERIC: Engine.BROWSER,
+}
