@@ -5,7 +5,7 @@
     ├── UsageError               a command was called wrongly (exit 2)
     ├── NothingMatched           a filter or target list matched nothing (exit 3)
     ├── BrowserNotFound          no Chromium executable could be found (exit 1)
-    ├── DatabaseError            the database is unreachable or behind the code's migrations (exit 1)
+    ├── DatabaseError            the database is unreachable or behind the migrations (exit 1)
     ├── ProbeError               a probe failed; carries the outcome reason it maps to
     │   └── MonitorFault         the failure is on the monitor's side (monitor_error outcomes)
     ├── NotificationError        a channel refused or failed a message; `permanent` says whether

@@ -1,0 +1,1 @@
+"""The `monitor` sub-commands, one module per concern; `monitor.cli` assembles them."""

@@ -1,0 +1,86 @@
+"""What every command shares: the application context and the output-format option."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from monitor.output import FORMATS
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from monitor.config import Config
+    from monitor.store.repository import Repository
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class App:
+    """Global options, with the config and database opened lazily and only once.
+
+    Lazy so that `monitor --help` or `db current --database URL` do not need a config file,
+    and so that a config error is reported before anything touches the database.
+    """
+
+    config_path: Path | None
+    database_override: str | None
+    verbosity: int
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    @cached_property
+    def config(self) -> Config:
+        from monitor.config import load_config
+
+        return load_config(self.config_path, env=self.env)
+
+    @cached_property
+    def database_url(self) -> str:
+        from monitor.config import resolve_database_url
+
+        needs_config = not (self.database_override or self.env.get("MONITOR_DATABASE_URL"))
+        return resolve_database_url(
+            self.config if needs_config else None, self.database_override, self.env
+        )
+
+    @cached_property
+    def engine(self) -> Engine:
+        from monitor.store.engine import create_engine_for
+
+        return create_engine_for(self.database_url)
+
+    def repository(self, *, migrate: bool = False) -> Repository:
+        """The repository on a database at the code's revision (upgraded first if ``migrate``)."""
+        from monitor.store.engine import ensure_current, upgrade
+        from monitor.store.repository import Repository
+
+        if migrate:
+            upgrade(self.database_url)
+        ensure_current(self.engine)
+        return Repository(self.engine)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def output_options(default: str = "table") -> Callable[[F], F]:
+    """The ``--format`` option shared by check, status, history and stats."""
+
+    def decorator(command: F) -> F:
+        return click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(FORMATS),
+            default=default,
+            show_default=True,
+            help="table for people (local time); json, ndjson or csv for machines (UTC).",
+        )(command)
+
+    return decorator

@@ -1,0 +1,187 @@
+"""Printing rows: a readable table, or JSON / NDJSON / CSV for machines.
+
+Machine formats carry UTC ISO 8601 timestamps and SPEC's field names; tables show times in
+``settings.timezone``. Rows are consumed lazily, so ndjson and csv stream; json writes one
+array incrementally; only the table needs every row (to size its columns), and is capped.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from monitor.domain import Outcome
+
+FORMATS = ("table", "json", "ndjson", "csv")
+
+#: Every outcome field, in SPEC's order and with SPEC's names.
+OUTCOME_FIELDS = (
+    "id",
+    "target",
+    "prefecture",
+    "started_at",
+    "finished_at",
+    "duration_ms",
+    "engine",
+    "status",
+    "reason",
+    "detail",
+    "http_status",
+    "url",
+    "final_url",
+    "slot_count",
+    "earliest_slot",
+    "evidence",
+    "sha256",
+    "chain",
+)
+
+Row = Mapping[str, object]
+
+
+def outcome_row(outcome: Outcome) -> dict[str, object]:
+    """An outcome as a flat mapping with SPEC's field names."""
+    return {
+        "id": outcome.id,
+        "target": outcome.target,
+        "prefecture": outcome.prefecture,
+        "started_at": outcome.started_at,
+        "finished_at": outcome.finished_at,
+        "duration_ms": outcome.duration_ms,
+        "engine": outcome.engine,
+        "status": outcome.status,
+        "reason": outcome.reason,
+        "detail": outcome.detail,
+        "http_status": outcome.http_status,
+        "url": outcome.url,
+        "final_url": outcome.final_url,
+        "slot_count": outcome.slot_count,
+        "earliest_slot": outcome.earliest_slot,
+        "evidence": list(outcome.evidence),
+        "sha256": outcome.sha256,
+        "chain": outcome.chain,
+    }
+
+
+def machine_value(value: object) -> object:
+    """A JSON-friendly value: datetimes as UTC ISO 8601 with offset, enums as their value."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, tuple):
+        return [machine_value(v) for v in value]
+    if isinstance(value, list):
+        return [machine_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): machine_value(v) for k, v in value.items()}
+    return value
+
+
+def table_value(value: object, tz: ZoneInfo) -> str:
+    """A cell for people: local time to the second, lists joined, None empty."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: the row key and its heading."""
+
+    key: str
+    heading: str
+    max_width: int = 60
+
+
+def _csv_cell(value: object) -> object:
+    value = machine_value(value)
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def emit(
+    rows: Iterable[Row],
+    *,
+    fmt: str,
+    fields: Sequence[str],
+    columns: Sequence[Column],
+    tz: ZoneInfo,
+    stream: TextIO,
+    table_limit: int = 10_000,
+) -> int:
+    """Write rows in ``fmt``; returns how many rows were written."""
+    count = 0
+    if fmt == "ndjson":
+        for row in rows:
+            stream.write(
+                json.dumps({f: machine_value(row.get(f)) for f in fields}, ensure_ascii=False)
+            )
+            stream.write("\n")
+            count += 1
+    elif fmt == "json":
+        stream.write("[")
+        for row in rows:
+            stream.write(",\n" if count else "\n")
+            stream.write(
+                json.dumps({f: machine_value(row.get(f)) for f in fields}, ensure_ascii=False)
+            )
+            count += 1
+        stream.write("\n]\n" if count else "]\n")
+    elif fmt == "csv":
+        writer = csv.writer(stream)
+        writer.writerow(fields)
+        for row in rows:
+            writer.writerow([_csv_cell(row.get(f)) for f in fields])
+            count += 1
+    elif fmt == "table":
+        count = _table(rows, columns, tz, stream, table_limit)
+    else:  # pragma: no cover - click restricts the choice
+        raise ValueError(f"unknown format {fmt!r}")
+    stream.flush()
+    return count
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _table(
+    rows: Iterable[Row], columns: Sequence[Column], tz: ZoneInfo, stream: TextIO, limit: int
+) -> int:
+    cells: list[list[str]] = []
+    iterator: Iterator[Row] = iter(rows)
+    for row in iterator:
+        if len(cells) >= limit:
+            stream.write(f"(table cut at {limit} rows; use --limit or --format ndjson)\n")
+            break
+        cells.append([_clip(table_value(row.get(c.key), tz), c.max_width) for c in columns])
+    if not cells:
+        return 0
+    widths = [max(len(c.heading), *(len(line[i]) for line in cells)) for i, c in enumerate(columns)]
+    stream.write(
+        "  ".join(c.heading.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()
+    )
+    stream.write("\n")
+    stream.write("  ".join("-" * w for w in widths) + "\n")
+    for line in cells:
+        stream.write(
+            "  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() + "\n"
+        )
+    return len(cells)

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install the Debian packages prefecture-monitor needs, if they are missing.
+#   scripts/system-packages.sh            chromium + fonts (to run the daemon)
+#   scripts/system-packages.sh --test     also postgresql (the test suite starts a real server)
+# Used by the Makefile, .ci/run and the Dockerfile, so all three install the same things.
+set -euo pipefail
+
+packages=(chromium fonts-liberation)
+if [[ "${1:-}" == "--test" ]]; then
+    packages+=(postgresql)
+fi
+
+missing=()
+for pkg in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if ! command -v apt-get >/dev/null; then
+    echo "missing system packages: ${missing[*]} (no apt-get here: install them with your package manager," \
+         "or point \$MONITOR_BROWSER at a Chromium executable)" >&2
+    exit 1
+fi
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { echo "need root to install: ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+fi
+echo "installing system packages: ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

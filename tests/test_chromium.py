@@ -1,0 +1,60 @@
+"""Finding the browser: explicit choices win, then system paths, then Playwright's cache."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from monitor import chromium
+from monitor.chromium import find_chromium
+from monitor.errors import BrowserNotFound
+
+
+def make_executable(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def test_it_prefers_monitor_browser_over_the_config(tmp_path: Path) -> None:
+    env_browser = make_executable(tmp_path / "env-chrome")
+    config_browser = make_executable(tmp_path / "config-chrome")
+    found = find_chromium(str(config_browser), env={"MONITOR_BROWSER": str(env_browser)})
+    assert found == str(env_browser)
+
+
+def test_it_uses_the_configured_path_when_no_env(tmp_path: Path) -> None:
+    config_browser = make_executable(tmp_path / "config-chrome")
+    assert find_chromium(str(config_browser), env={}) == str(config_browser)
+
+
+def test_it_refuses_an_explicit_path_that_is_not_executable(tmp_path: Path) -> None:
+    with pytest.raises(BrowserNotFound, match=r"\$MONITOR_BROWSER is '.*nope'.*apt-get install"):
+        find_chromium(None, env={"MONITOR_BROWSER": str(tmp_path / "nope")})
+
+
+def test_it_falls_back_to_playwright_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chromium, "SYSTEM_CANDIDATES", ())
+    cached = make_executable(tmp_path / "chromium-1200" / "chrome-linux" / "chrome")
+    assert find_chromium(None, env={"PLAYWRIGHT_BROWSERS_PATH": str(tmp_path)}) == str(cached)
+
+
+def test_it_says_how_to_install_one_when_none_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(chromium, "SYSTEM_CANDIDATES", ())
+    with pytest.raises(BrowserNotFound) as caught:
+        find_chromium(None, env={"PLAYWRIGHT_BROWSERS_PATH": str(tmp_path)})
+    message = str(caught.value)
+    assert "apt-get install chromium" in message
+    assert "playwright install chromium" in message
+    assert "\n" not in message
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"), reason="Debian chromium not installed")
+def test_it_finds_debian_chromium_on_this_machine() -> None:
+    assert find_chromium(None, env={}) == "/usr/bin/chromium"

@@ -1,0 +1,64 @@
+"""Output formats: machine formats in UTC with SPEC names, tables in local time."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from monitor.output import Column, emit
+
+PARIS = ZoneInfo("Europe/Paris")
+ROWS = [
+    {"target": "92/remise-titre", "started_at": datetime(2026, 7, 1, 12, 0, tzinfo=UTC), "n": 1},
+    {"target": "75/aes", "started_at": datetime(2026, 1, 1, 12, 0, tzinfo=UTC), "n": None},
+]
+COLUMNS = [Column("target", "TARGET"), Column("started_at", "STARTED"), Column("n", "N")]
+
+
+def render(fmt: str) -> str:
+    out = io.StringIO()
+    emit(
+        iter(ROWS),
+        fmt=fmt,
+        fields=("target", "started_at", "n"),
+        columns=COLUMNS,
+        tz=PARIS,
+        stream=out,
+    )
+    return out.getvalue()
+
+
+def test_it_writes_json_with_utc_iso_timestamps() -> None:
+    rows = json.loads(render("json"))
+    assert rows[0] == {
+        "target": "92/remise-titre",
+        "started_at": "2026-07-01T12:00:00+00:00",
+        "n": 1,
+    }
+    assert rows[1]["n"] is None
+
+
+def test_it_writes_one_object_per_line_in_ndjson() -> None:
+    lines = render("ndjson").splitlines()
+    assert [json.loads(line)["target"] for line in lines] == ["92/remise-titre", "75/aes"]
+
+
+def test_it_writes_csv_with_a_header() -> None:
+    rows = list(csv.DictReader(io.StringIO(render("csv"))))
+    assert rows[1] == {"target": "75/aes", "started_at": "2026-01-01T12:00:00+00:00", "n": ""}
+
+
+def test_it_shows_tables_in_local_time_across_dst() -> None:
+    table = render("table")
+    assert "2026-07-01 14:00:00" in table  # summer: UTC+2
+    assert "2026-01-01 13:00:00" in table  # winter: UTC+1
+    assert table.splitlines()[0].split() == ["TARGET", "STARTED", "N"]
+
+
+def test_it_writes_an_empty_json_array_for_no_rows() -> None:
+    out = io.StringIO()
+    emit(iter([]), fmt="json", fields=("target",), columns=COLUMNS, tz=PARIS, stream=out)
+    assert json.loads(out.getvalue()) == []
