@@ -1,0 +1,1 @@
+"""Probe engines: how pages are fetched (httpx or Playwright), behind one PageSession interface."""
