@@ -1,0 +1,175 @@
+"""Engines, migrations and the translation of database failures into DatabaseError.
+
+This is the one boundary where SQLAlchemy's connection errors become
+:class:`monitor.errors.DatabaseError` with a one-line message; URLs shown to the user
+always go through :func:`mask_database_url`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL, make_url
+
+from monitor.errors import DatabaseError
+
+#: Where the Alembic environment and revisions live (shipped inside the package).
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+#: Connection execution option: on SQLite, start the transaction with ``BEGIN IMMEDIATE``
+#: (take the write lock first). Write transactions need it: a deferred transaction that
+#: reads and then writes can fail with "database is locked" without waiting, whereas
+#: IMMEDIATE waits for busy_timeout and serialises writers, so no two read the same
+#: chain head.
+SQLITE_IMMEDIATE = "monitor_sqlite_immediate"
+
+_UPGRADE_HINT = "run `monitor db upgrade` (or start with --migrate)"
+
+
+def mask_database_url(url: str | URL) -> str:
+    """The URL with its password replaced by ``***``, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (sa_exc.ArgumentError, ValueError):
+        # Not parseable as a URL: still never show what looks like ``user:password@``.
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", str(url))
+
+
+def normalize_database_url(url: str) -> URL:
+    """Parse ``url``; ``postgresql://`` and ``postgres://`` mean psycopg 3."""
+    try:
+        parsed = make_url(url)
+    except sa_exc.ArgumentError as exc:
+        raise DatabaseError(f"invalid database URL {mask_database_url(url)!r}") from exc
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def create_engine_for(url: str) -> Engine:
+    """An engine for ``url``, configured for this program's workload.
+
+    SQLite: WAL journal (readers never block the daemon's writes), ``synchronous=NORMAL``
+    (durable across process crashes, which is what WAL mode needs), foreign keys on, a
+    5 s busy timeout, SQLAlchemy in charge of ``BEGIN`` (see :data:`SQLITE_IMMEDIATE`), and
+    the parent directory of the file created. PostgreSQL: psycopg 3, with ``pool_pre_ping``
+    so connections dropped by a server restart are replaced instead of failing a probe.
+    """
+    parsed = normalize_database_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(parsed, pool_pre_ping=True)
+    raise DatabaseError(
+        f"unsupported database {mask_database_url(parsed)}: use sqlite:///PATH or "
+        "postgresql+psycopg://USER:PASSWORD@HOST/DB"
+    )
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    database = url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself (pysqlite's own emulation skips it for SELECT
+        # and DDL, which breaks transactional migrations and repeatable reads).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=5000")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get(SQLITE_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+@contextmanager
+def database_errors(url: str | URL) -> Iterator[None]:
+    """Turn SQLAlchemy's operational failures inside the block into one-line DatabaseErrors."""
+    try:
+        yield
+    except (sa_exc.OperationalError, sa_exc.ProgrammingError, sa_exc.InterfaceError) as exc:
+        reason = _first_line(exc.orig if exc.orig is not None else exc)
+        message = f"database {mask_database_url(url)}: {reason}"
+        if "no such table" in reason or ("relation" in reason and "does not exist" in reason):
+            message += f" ({_UPGRADE_HINT})"
+        raise DatabaseError(message) from exc
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic configuration for the shipped migrations, independent of the cwd."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    if url is not None:
+        # ConfigParser interpolates '%': URL-encoded passwords contain it.
+        config.set_main_option(
+            "sqlalchemy.url", normalize_database_url(url).render_as_string(False).replace("%", "%%")
+        )
+    return config
+
+
+def head_revision() -> str:
+    """The revision the code expects the database to be at."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:  # pragma: no cover - the package always ships a revision
+        raise DatabaseError("no Alembic revision shipped with the package")
+    return head
+
+
+def upgrade(url: str) -> None:
+    """Bring the database at ``url`` to the head revision (creating it when empty)."""
+    with database_errors(url):
+        command.upgrade(alembic_config(url), "head")
+
+
+def _revision_of(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def current_revision(url: str) -> str | None:
+    """The database's Alembic revision; None for a database never migrated."""
+    engine = create_engine_for(url)
+    try:
+        with database_errors(url), engine.connect() as connection:
+            return _revision_of(connection)
+    finally:
+        engine.dispose()
+
+
+def ensure_current(engine: Engine) -> None:
+    """Raise DatabaseError unless the database is exactly at the code's head revision."""
+    with database_errors(engine.url), engine.connect() as connection:
+        current = _revision_of(connection)
+    expected = head_revision()
+    if current != expected:
+        raise DatabaseError(
+            f"database at revision {current or 'none (empty)'}, code expects {expected}: "
+            f"{_UPGRADE_HINT}"
+        )
