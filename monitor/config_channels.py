@@ -1,0 +1,106 @@
+"""Notification channels: an Apprise URL, the events it wants, the targets it follows.
+
+A channel URL carries credentials, so it is only ever shown through ``masked_url``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from fnmatch import fnmatchcase
+from typing import Any
+
+import apprise
+from pydantic import PrivateAttr, field_validator
+
+from monitor.config_env import MASK, mask_secrets
+from monitor.config_errors import Invalid
+from monitor.config_types import ChannelId, FrozenModel, Glob, Language
+from monitor.domain import MONITOR_TARGET, EventKind
+
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://\S")
+_APPRISE_LOGGER = logging.getLogger("apprise")
+
+
+class Channel(FrozenModel):
+    """One entry of ``channels:``."""
+
+    id: ChannelId
+    url: str
+    events: frozenset[EventKind] = frozenset(EventKind)
+    targets: tuple[Glob, ...] = ("*",)
+    language: Language | None = None
+
+    #: Values interpolated from secret-looking variables, set by the loader: Apprise's
+    #: privacy form hides passwords and tokens but shows e.g. Signal phone numbers.
+    _secrets: frozenset[str] = PrivateAttr(default=frozenset())
+    _masked: str | None = PrivateAttr(default=None)  # Apprise parsing is not free: once
+
+    @field_validator("url")
+    @classmethod
+    def _apprise_url(cls, value: str) -> str:
+        if not _SCHEME.match(value):
+            # The value is not echoed: even a malformed channel URL may hold a password.
+            raise Invalid("is not an Apprise URL; write scheme://…, e.g. mailtos://user:pass@host")
+        return value
+
+    @field_validator("events", "targets", mode="before")
+    @classmethod
+    def _not_empty(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple) and not value:
+            raise Invalid("is empty; leave the key out to mean all", value=value)
+        return value
+
+    def matches(self, target_id: str) -> bool:
+        """Whether events of this full target id go to the channel.
+
+        The monitor's own health (``MONITOR_TARGET``) concerns every target, so it always
+        matches; a channel that does not want it leaves monitor_* out of ``events``.
+        """
+        if target_id == MONITOR_TARGET:
+            return True
+        return any(fnmatchcase(target_id, glob) for glob in self.targets)
+
+    def wants(self, kind: EventKind) -> bool:
+        """Whether the channel subscribes to this kind of event."""
+        return kind in self.events
+
+    @property
+    def masked_url(self) -> str:
+        """The URL as Apprise prints it with ``privacy=True``, secrets from the environment
+        masked too; ``scheme://****`` when Apprise cannot read the URL."""
+        if self._masked is None:
+            self._masked = mask_apprise_url(self.url, self._secrets)
+        return self._masked
+
+
+def mask_apprise_url(url: str, secrets: frozenset[str] = frozenset()) -> str:
+    """Apprise's privacy form of ``url`` with ``secrets`` masked; never the raw URL."""
+    with _apprise_silenced():
+        try:
+            plugin = apprise.Apprise.instantiate(url)
+            shown = plugin.url(privacy=True) if plugin else None  # type: ignore[no-untyped-call]
+        except Exception:  # a third-party parser: any failure means "cannot show it"
+            shown = None
+    if not isinstance(shown, str):
+        scheme = url.split("://", 1)[0] if "://" in url else ""
+        return f"{scheme}://{MASK}" if scheme else MASK
+    return mask_secrets(shown, secrets)
+
+
+class _DropAll(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return False
+
+
+@contextmanager
+def _apprise_silenced() -> Iterator[None]:
+    """Apprise logs parts of a URL it fails to parse (e.g. a phone number): drop those."""
+    dropper = _DropAll()
+    _APPRISE_LOGGER.addFilter(dropper)
+    try:
+        yield
+    finally:
+        _APPRISE_LOGGER.removeFilter(dropper)

@@ -1,0 +1,88 @@
+"""``${NAME}`` interpolation in config strings, and the bookkeeping that keeps secrets masked.
+
+Rules (same as a POSIX shell's ``${NAME:-default}``):
+
+- ``${NAME}`` is the variable's value (an empty value is allowed); unset is an error.
+- ``${NAME:-default}`` is the default when NAME is unset *or empty*; the default is taken
+  literally (no nested ``${…}``) and ends at the first ``}``.
+- ``$${`` writes a literal ``${``; a ``$`` not followed by ``{`` is kept as is.
+
+Only string values are interpolated, never mapping keys, so a variable cannot add or
+rename settings. Every value taken from a variable whose name looks secret (see
+``is_secret_name``) is remembered so that it can be masked wherever it is printed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+MASK = "****"
+
+_REFERENCE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{")
+#: Words of a variable name that mark it secret. TO/FROM/USER/NUMBER because Signal numbers
+#: and e-mail accounts identify people. Matched as whole ``_``-separated words so that
+#: MONITOR_CONTACT is not taken for a "TO" variable; the unambiguous ones also as substrings.
+_SECRET_WORDS = frozenset({"PASSWORD", "TOKEN", "SECRET", "KEY", "USER", "TO", "FROM", "NUMBER"})
+_SECRET_SUBSTRINGS = ("PASSWORD", "PASSWD", "TOKEN", "SECRET", "APIKEY", "_KEY")
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether values of the environment variable ``name`` must never be printed."""
+    upper = name.upper()
+    if any(part in _SECRET_WORDS for part in upper.split("_")):
+        return True
+    return any(marker in upper for marker in _SECRET_SUBSTRINGS)
+
+
+class MissingVariable(Exception):
+    """An unset ``${NAME}`` without default; the loader adds the file and key path."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(name)
+
+
+class BadReference(Exception):
+    """A ``${`` that does not form ``${NAME}`` or ``${NAME:-default}``."""
+
+
+@dataclass
+class Interpolator:
+    """Replaces references in strings and remembers the secret values it inserted."""
+
+    env: Mapping[str, str]
+    secrets: set[str] = field(default_factory=set)
+
+    def __call__(self, text: str) -> str:
+        """Interpolate one string; raises MissingVariable or BadReference."""
+
+        def replace(match: re.Match[str]) -> str:
+            whole, name, default = match.group(0), match.group(1), match.group(2)
+            if whole == "$${":
+                return "${"
+            if name is None:
+                raise BadReference(whole)
+            value = self.env.get(name)
+            if default is not None and not value:
+                return default
+            if value is None:
+                raise MissingVariable(name)
+            if value and is_secret_name(name):
+                self.secrets.add(value)
+            return value
+
+        return _REFERENCE.sub(replace, text)
+
+
+def mask_secrets(text: str, secrets: Iterable[str]) -> str:
+    """Replace every secret (as written, or percent-encoded as URLs show it) with ****."""
+    # Longest first, so that a secret containing another one is masked whole.
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        if not secret:
+            continue
+        for form in {secret, quote(secret, safe=""), quote(secret)}:
+            text = text.replace(form, MASK)
+    return text

@@ -1,0 +1,158 @@
+"""The ``settings:`` section of prefectures.yaml. Every key has a default (SPEC's example)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from monitor.config_env import MASK
+from monitor.config_errors import Invalid
+from monitor.config_types import (
+    ActiveHoursSpec,
+    Duration,
+    FrozenModel,
+    HttpUrl,
+    JitterSpec,
+    Language,
+    PositiveDuration,
+    Text,
+)
+from monitor.durations import ActiveHours, Jitter
+
+#: As written in the file: the loader interpolates it, so MONITOR_CONTACT applies even when
+#: the key is left out.
+USER_AGENT_TEMPLATE = "prefecture-monitor/0.1 (+${MONITOR_CONTACT:-https://example.invalid})"
+DEFAULT_DATABASE = "sqlite:///var/monitor.db"
+_DATABASE_SCHEMES = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg", "postgres")
+
+
+class Schedule(FrozenModel):
+    """When targets are probed; each target may override interval, jitter, active_hours."""
+
+    interval: PositiveDuration = timedelta(minutes=10)
+    jitter: JitterSpec = Jitter(fraction=0.2)
+    #: None: always active. SPEC's example shows 07:00-21:00, which prefectures.yaml sets;
+    #: the code default stays "always" so that a minimal config probes at any hour.
+    active_hours: ActiveHoursSpec | None = None
+
+
+class Politeness(FrozenModel):
+    """Per-host limits that keep the public sites' load low."""
+
+    per_host_concurrency: int = Field(default=1, ge=1)
+    per_host_min_gap: Duration = timedelta(seconds=15)
+    backoff_max: Duration = timedelta(hours=2)
+
+
+class BrowserSettings(FrozenModel):
+    """Chromium for the browser engine."""
+
+    executable_path: str | None = None  #: None: $MONITOR_BROWSER, then auto-detection
+    max_contexts: int = Field(default=4, ge=1)
+
+
+class AlertSettings(FrozenModel):
+    """Thresholds of the alert policy."""
+
+    anomaly_after: int = Field(default=3, ge=1)
+    resolved_after: int = Field(default=2, ge=1)
+    remind_every: Duration = timedelta(hours=12)  #: zero: never remind
+
+
+def check_database_url(value: str) -> str:
+    """Accept sqlite and PostgreSQL (psycopg 3) URLs; returns the URL SQLAlchemy should use.
+
+    ``postgresql://`` and ``postgres://`` are rewritten to ``postgresql+psycopg://``, the
+    only PostgreSQL driver installed. Raises Invalid, whose value is password-masked.
+    """
+    scheme = value.split("://", 1)[0] if "://" in value else ""
+    if scheme not in _DATABASE_SCHEMES:
+        raise Invalid(
+            "is not a database URL; use sqlite:///relative/path.db, sqlite:////absolute/path.db"
+            " or postgresql+psycopg://user@host/db",
+            value=mask_database_url(value),
+        )
+    if scheme in ("postgresql", "postgres"):
+        return "postgresql+psycopg://" + value.split("://", 1)[1]
+    return value
+
+
+def mask_database_url(url: str) -> str:
+    """The URL with its password (if any) replaced by ****."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.split("://", 1)[0] + "://" + MASK
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{user}:{MASK}@{host}"))
+
+
+class Settings(FrozenModel):
+    """Everything under ``settings:``."""
+
+    database: str = DEFAULT_DATABASE
+    cluster: bool = False
+    timezone: str = "Europe/Paris"
+    language: Language = "fr"
+    evidence_dir: Path = Path("var/evidence")
+    user_agent: Text = "prefecture-monitor/0.1 (+https://example.invalid)"
+    schedule: Schedule = Schedule()
+    politeness: Politeness = Politeness()
+    probe_timeout: PositiveDuration = timedelta(seconds=45)
+    connectivity_check: tuple[HttpUrl, ...] = ("https://www.service-public.fr/",)
+    browser: BrowserSettings = BrowserSettings()
+    alerts: AlertSettings = AlertSettings()
+
+    @field_validator(
+        "schedule", "politeness", "browser", "alerts", "connectivity_check", mode="before"
+    )
+    @classmethod
+    def _null_is_default(cls, value: Any, info: ValidationInfo) -> Any:
+        # A key whose lines are all commented out is YAML null: a section then takes its
+        # defaults, a list is empty (`connectivity_check:` alone turns the check off).
+        if value is None:
+            return () if info.field_name == "connectivity_check" else {}
+        return value
+
+    @field_validator("database")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        return check_database_url(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise Invalid(
+                "is not a known time zone; use an IANA name such as Europe/Paris", value=value
+            ) from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The display and active-hours time zone."""
+        return ZoneInfo(self.timezone)
+
+
+__all__ = [
+    "DEFAULT_DATABASE",
+    "USER_AGENT_TEMPLATE",
+    "ActiveHours",
+    "AlertSettings",
+    "BrowserSettings",
+    "Politeness",
+    "Schedule",
+    "Settings",
+    "check_database_url",
+    "mask_database_url",
+]

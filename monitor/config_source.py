@@ -1,0 +1,84 @@
+"""Reading the config file: YAML with duplicate keys refused, then ``${NAME}`` interpolation.
+
+Both steps raise ConfigError with the file and the place (line and column for YAML, the
+key path for interpolation).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from monitor.config_env import BadReference, Interpolator, MissingVariable
+from monitor.config_errors import KeyPath, from_yaml_error, key_path, render_value
+from monitor.errors import ConfigError
+
+
+def read_yaml(path: Path, source: str, where: str) -> Any:
+    """The parsed file (None when empty); ``where`` says where the path came from."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{source}: no such file (config path from {where}); pass --config PATH or set "
+            "MONITOR_CONFIG",
+            path=source,
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{source}: byte {exc.start}: not UTF-8 text; save the file as UTF-8", path=source
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot be read: {exc.strerror}", path=source) from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: safe
+    except yaml.YAMLError as exc:
+        raise from_yaml_error(exc, source) from None
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """safe_load, except that a key repeated in one mapping is an error, not a silent
+    override (two `settings:` blocks would otherwise lose the first)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[str] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                if key_node.value in seen:
+                    raise yaml.constructor.ConstructorError(
+                        "while reading a mapping",
+                        node.start_mark,
+                        f"found the duplicate key {key_node.value!r}",
+                        key_node.start_mark,
+                    )
+                seen.add(key_node.value)
+        return super().construct_mapping(node, deep=deep)
+
+
+def interpolate(value: Any, loc: KeyPath, interpolator: Interpolator, source: str) -> Any:
+    """A copy of ``value`` with every string interpolated; mapping keys are left alone."""
+    if isinstance(value, dict):
+        return {k: interpolate(v, (*loc, k), interpolator, source) for k, v in value.items()}
+    if isinstance(value, list):
+        return [interpolate(v, (*loc, i), interpolator, source) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+    try:
+        return interpolator(value)
+    except MissingVariable as exc:
+        raise ConfigError(
+            f"{source}: {key_path(loc)}: environment variable {exc.name} is not set; "
+            f"export it, or write ${{{exc.name}:-default}} to give a default",
+            path=source,
+            key=key_path(loc),
+        ) from None
+    except BadReference:
+        shown = render_value(value, loc, interpolator.secrets)
+        raise ConfigError(
+            f"{source}: {key_path(loc)}: {shown} has a malformed ${{…}}; write "
+            "${NAME} or ${NAME:-default} (and $${ for a literal ${)",
+            path=source,
+            key=key_path(loc),
+        ) from None
