@@ -17,6 +17,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
@@ -76,10 +77,18 @@ def create_engine_for(url: str) -> Engine:
     )
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _sqlite_file(url: URL) -> Path | None:
+    """The file of a SQLite URL; None for in-memory and ``file:`` URI databases."""
     database = url.database or ""
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    database = _sqlite_file(url)
+    if database is not None:
+        database.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
 
     @event.listens_for(engine, "connect")
@@ -114,12 +123,19 @@ def database_errors(url: str | URL) -> Iterator[None]:
     """Turn SQLAlchemy's operational failures inside the block into one-line DatabaseErrors."""
     try:
         yield
-    except (sa_exc.OperationalError, sa_exc.ProgrammingError, sa_exc.InterfaceError) as exc:
+    except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.ProgrammingError) as exc:
         reason = _first_line(exc.orig if exc.orig is not None else exc)
+        missing_table = "no such table" in reason or (
+            "relation" in reason and "does not exist" in reason
+        )
+        if isinstance(exc, sa_exc.ProgrammingError) and not missing_table:
+            raise  # a bug in our SQL, not a state of the database: keep the traceback
         message = f"database {mask_database_url(url)}: {reason}"
-        if "no such table" in reason or ("relation" in reason and "does not exist" in reason):
+        if missing_table:
             message += f" ({_UPGRADE_HINT})"
         raise DatabaseError(message) from exc
+    except CommandError as exc:  # Alembic: e.g. a revision this code does not know
+        raise DatabaseError(f"database {mask_database_url(url)}: {_first_line(exc)}") from exc
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -143,6 +159,13 @@ def head_revision() -> str:
     return head
 
 
+def _known(revision: str) -> bool:
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
 def upgrade(url: str) -> None:
     """Bring the database at ``url`` to the head revision (creating it when empty)."""
     with database_errors(url):
@@ -154,7 +177,15 @@ def _revision_of(connection: Connection) -> str | None:
 
 
 def current_revision(url: str) -> str | None:
-    """The database's Alembic revision; None for a database never migrated."""
+    """The database's Alembic revision; None for a database never migrated.
+
+    A SQLite file that does not exist is not created just to say so.
+    """
+    parsed = normalize_database_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = _sqlite_file(parsed)
+        if database is not None and not database.exists():
+            return None
     engine = create_engine_for(url)
     try:
         with database_errors(url), engine.connect() as connection:
@@ -168,6 +199,11 @@ def ensure_current(engine: Engine) -> None:
     with database_errors(engine.url), engine.connect() as connection:
         current = _revision_of(connection)
     expected = head_revision()
+    if current is not None and not _known(current):
+        raise DatabaseError(
+            f"database at revision {current}, unknown to this code (it expects {expected}): "
+            "the database was migrated by a newer prefecture-monitor"
+        )
     if current != expected:
         raise DatabaseError(
             f"database at revision {current or 'none (empty)'}, code expects {expected}: "

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -127,7 +127,7 @@ class Base(DeclarativeBase):
     """Base of every model; its ``metadata`` is Alembic's ``target_metadata``."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
 
 
 class OutcomeRow(Base):
@@ -263,7 +263,7 @@ class DeliveryAttemptRow(Base):
 
 
 class ProbeClaimRow(Base):
-    """"Node N probes target T for scheduled slot S": the key makes a second claim fail."""
+    """Who probes a target at a scheduled slot: the primary key makes a second claim fail."""
 
     __tablename__ = "probe_claims"
     __table_args__ = (Index("ix_probe_claims_slot", "slot"),)

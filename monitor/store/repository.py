@@ -1,0 +1,381 @@
+"""The store's interface for the rest of the program: domain values in, domain values out.
+
+Every public method is one transaction; no SQLAlchemy object leaves this package.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
+
+from monitor.domain import Event, Outcome, Reason, Status, TargetState
+from monitor.evidence import chain_hash
+from monitor.store.outbox import ChannelsFor, OutboxStore, insert_events
+from monitor.store.rows import (
+    heartbeats,
+    outcome_from_row,
+    outcome_values,
+    outcomes,
+    probe_claims,
+    state_from_row,
+    state_values,
+    target_states,
+)
+from monitor.store.transactions import dialect_insert
+
+#: Rows fetched per round trip while streaming history (server-side cursor on PostgreSQL).
+STREAM_BATCH = 500
+
+
+class Repository(OutboxStore):
+    """Outcomes, target states, events, probe claims and heartbeats (outbox: OutboxStore)."""
+
+    # -- outcomes and events ---------------------------------------------------------------
+
+    def record_outcome(
+        self,
+        outcome: Outcome,
+        state: TargetState,
+        events: Sequence[Event],
+        channels_for: ChannelsFor,
+        *,
+        now: datetime | None = None,
+    ) -> tuple[Outcome, list[Event]]:
+        """Store an outcome, its target's new state and its events, all or nothing.
+
+        The outcome's ``chain`` is computed here from the target's chain head, under a lock
+        on the target's state row (``SELECT ... FOR UPDATE`` on PostgreSQL, the database
+        write lock taken by ``BEGIN IMMEDIATE`` on SQLite), so concurrent writers for one
+        target cannot fork the chain. Each event gets the outcome's id and one pending
+        delivery (due at ``now``, default the current time) per channel in
+        ``channels_for(event)``. Returns the outcome with ``id`` and ``chain`` set and the
+        events with ids. NUL characters, which PostgreSQL cannot store, become U+FFFD.
+        """
+        if state.target != outcome.target:
+            raise ValueError(f"state of {state.target!r} given for outcome of {outcome.target!r}")
+        outcome = _storable(outcome)
+        now = now or datetime.now(UTC)
+        with self._write() as connection:
+            previous = self._lock_chain_head(connection, outcome.target)
+            chain = chain_hash(previous, outcome)
+            outcome_id: int = connection.execute(
+                insert(outcomes)
+                .values(outcome_values(outcome, chain=chain))
+                .returning(outcomes.c.id)
+            ).scalar_one()
+            connection.execute(
+                update(target_states)
+                .where(target_states.c.target == outcome.target)
+                .values(**state_values(state), chain_head=chain, last_outcome_id=outcome_id)
+            )
+            stored_events = insert_events(
+                connection,
+                [replace(event, outcome_id=outcome_id) for event in events],
+                channels_for,
+                now,
+            )
+        return replace(outcome, id=outcome_id, chain=chain), stored_events
+
+    def _lock_chain_head(self, connection: Connection, target: str) -> str | None:
+        # The row must exist to be locked: a target's first outcome creates it.
+        connection.execute(
+            dialect_insert(connection, target_states)
+            .values(target=target, **state_values(TargetState(target)))
+            .on_conflict_do_nothing(index_elements=[target_states.c.target])
+        )
+        head: str | None = connection.execute(
+            select(target_states.c.chain_head)
+            .where(target_states.c.target == target)
+            .with_for_update()
+        ).scalar_one()
+        return head
+
+    def record_events(
+        self,
+        events: Sequence[Event],
+        channels_for: ChannelsFor,
+        *,
+        state: TargetState | None = None,
+        now: datetime | None = None,
+    ) -> list[Event]:
+        """Store events not tied to an outcome (monitor_degraded, ...) with their deliveries.
+
+        ``state``, when given (typically the MONITOR_TARGET state), is saved in the same
+        transaction. Returns the events with ids.
+        """
+        now = now or datetime.now(UTC)
+        with self._write() as connection:
+            if state is not None:
+                self._save_state(connection, state)
+            return insert_events(connection, events, channels_for, now)
+
+    def save_state(self, state: TargetState) -> None:
+        """Save a target's state on its own (chain head and schedule untouched)."""
+        with self._write() as connection:
+            self._save_state(connection, state)
+
+    def _save_state(self, connection: Connection, state: TargetState) -> None:
+        values = state_values(state)
+        connection.execute(
+            dialect_insert(connection, target_states)
+            .values(target=state.target, **values)
+            .on_conflict_do_update(index_elements=[target_states.c.target], set_=values)
+        )
+
+    # -- states ----------------------------------------------------------------------------
+
+    def get_state(self, target: str) -> TargetState:
+        """The target's state; an empty TargetState for a target never recorded."""
+        with self._read() as connection:
+            row = connection.execute(
+                select(target_states).where(target_states.c.target == target)
+            ).first()
+        return TargetState(target) if row is None else state_from_row(row)
+
+    def states(self) -> list[TargetState]:
+        """Every recorded state, by target id (MONITOR_TARGET included)."""
+        with self._read() as connection:
+            rows = connection.execute(select(target_states).order_by(target_states.c.target))
+            return [state_from_row(row) for row in rows]
+
+    def chain_head(self, target: str) -> str | None:
+        """The ``chain`` of the target's latest outcome, as recorded with it."""
+        with self._read() as connection:
+            head: str | None = connection.execute(
+                select(target_states.c.chain_head).where(target_states.c.target == target)
+            ).scalar_one_or_none()
+        return head
+
+    def schedule_next_probe(self, target: str, at: datetime | None) -> None:
+        """Remember when back-off allows the target's next probe (None: normal schedule)."""
+        with self._write() as connection:
+            connection.execute(
+                dialect_insert(connection, target_states)
+                .values(target=target, next_probe_at=at, **state_values(TargetState(target)))
+                .on_conflict_do_update(
+                    index_elements=[target_states.c.target], set_={"next_probe_at": at}
+                )
+            )
+
+    def next_probes(self) -> dict[str, datetime]:
+        """The back-off times that are set, by target (survive a restart)."""
+        with self._read() as connection:
+            rows = connection.execute(
+                select(target_states.c.target, target_states.c.next_probe_at).where(
+                    target_states.c.next_probe_at.is_not(None)
+                )
+            )
+            return {row.target: row.next_probe_at for row in rows}
+
+    # -- reading outcomes ------------------------------------------------------------------
+
+    def history(
+        self,
+        *,
+        targets: Sequence[str] | None = None,
+        prefecture: str | None = None,
+        status: Status | str | None = None,
+        reason: Reason | str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        newest_first: bool = True,
+    ) -> Iterator[Outcome]:
+        """Stream outcomes matching every given filter, newest first by default.
+
+        ``targets`` are fnmatch globs (``92/*``), case-sensitive, matched in SQL where
+        possible (``[...]`` classes are matched in Python); an empty list matches nothing.
+        ``since`` is inclusive, ``until`` exclusive, both on ``started_at``. Rows are
+        fetched in batches as the iterator advances (a server-side cursor on PostgreSQL);
+        the connection is held until the iterator is exhausted or closed.
+        """
+        if targets is not None and not targets:
+            return
+        query = select(outcomes)
+        python_match: Callable[[str], bool] | None = None
+        if targets is not None:
+            clause, python_match = _glob_filter(self._engine.dialect.name, targets)
+            query = query.where(clause)
+        if prefecture is not None:
+            query = query.where(outcomes.c.prefecture == prefecture)
+        if status is not None:
+            query = query.where(outcomes.c.status == str(status))
+        if reason is not None:
+            query = query.where(outcomes.c.reason == str(reason))
+        if since is not None:
+            query = query.where(outcomes.c.started_at >= since)
+        if until is not None:
+            query = query.where(outcomes.c.started_at < until)
+        if newest_first:
+            query = query.order_by(outcomes.c.started_at.desc(), outcomes.c.id.desc())
+        else:
+            query = query.order_by(outcomes.c.started_at, outcomes.c.id)
+        if limit is not None and python_match is None:
+            query = query.limit(limit)
+        yield from self._stream(query, python_match, limit)
+
+    def _stream(
+        self,
+        query: Select[tuple[object, ...]],
+        match: Callable[[str], bool] | None,
+        limit: int | None,
+    ) -> Iterator[Outcome]:
+        if limit is not None and limit <= 0:
+            return
+        count = 0
+        with self._read() as connection:
+            result = connection.execution_options(yield_per=STREAM_BATCH).execute(query)
+            for row in result:
+                if match is not None and not match(row.target):
+                    continue
+                yield outcome_from_row(row)
+                count += 1
+                if limit is not None and count >= limit:
+                    return
+
+    def outcomes_for_target(self, target: str, oldest_first: bool = True) -> Iterator[Outcome]:
+        """Stream one target's outcomes in chain (insertion) order, for ``verify``."""
+        order = outcomes.c.id if oldest_first else outcomes.c.id.desc()
+        query = select(outcomes).where(outcomes.c.target == target).order_by(order)
+        yield from self._stream(query, None, None)
+
+    def targets_with_outcomes(self) -> list[str]:
+        """Every target id that has at least one outcome, sorted."""
+        with self._read() as connection:
+            return list(
+                connection.execute(
+                    select(outcomes.c.target).distinct().order_by(outcomes.c.target)
+                ).scalars()
+            )
+
+    def evidence_paths(self, *, since: datetime | None = None) -> set[str]:
+        """Evidence files referenced by outcomes started at or after ``since`` (all: None).
+
+        Files are shared between outcomes (content addressing), so ``db prune`` must keep
+        every file still referenced by a newer outcome.
+        """
+        query = select(outcomes.c.evidence)
+        if since is not None:
+            query = query.where(outcomes.c.started_at >= since)
+        paths: set[str] = set()
+        with self._read() as connection:
+            for evidence in connection.execution_options(yield_per=STREAM_BATCH).scalars(query):
+                paths.update(evidence or ())
+        return paths
+
+    # -- cluster coordination --------------------------------------------------------------
+
+    def claim_probe(self, target: str, slot: datetime, node: str) -> bool:
+        """Claim the probe of ``target`` for its scheduled ``slot``; False if already taken."""
+        with self._write() as connection:
+            # RETURNING, not rowcount: drivers do not all report rowcount for an INSERT.
+            inserted = connection.execute(
+                dialect_insert(connection, probe_claims)
+                .values(target=target, slot=slot, node=node, claimed_at=datetime.now(UTC))
+                .on_conflict_do_nothing(index_elements=[probe_claims.c.target, probe_claims.c.slot])
+                .returning(probe_claims.c.node)
+            ).first()
+        return inserted is not None
+
+    def prune_claims(self, before: datetime) -> int:
+        """Forget probe claims for slots before ``before``; returns how many."""
+        with self._write() as connection:
+            return connection.execute(
+                delete(probe_claims).where(probe_claims.c.slot < before)
+            ).rowcount
+
+    def beat(
+        self,
+        node: str,
+        pid: int,
+        version: str,
+        started_at: datetime,
+        *,
+        now: datetime | None = None,
+    ) -> None:
+        """Record that ``node`` is alive (at ``now``, default the current time)."""
+        values = {
+            "beat_at": now or datetime.now(UTC),
+            "pid": pid,
+            "version": version,
+            "started_at": started_at,
+        }
+        with self._write() as connection:
+            connection.execute(
+                dialect_insert(connection, heartbeats)
+                .values(node=node, **values)
+                .on_conflict_do_update(index_elements=[heartbeats.c.node], set_=values)
+            )
+
+    def last_beat(self, node: str | None = None) -> datetime | None:
+        """The latest heartbeat of ``node``, or of any node; None if none ever beat."""
+        query = select(func.max(heartbeats.c.beat_at))
+        if node is not None:
+            query = query.where(heartbeats.c.node == node)
+        with self._read() as connection:
+            # max() keeps the column's type, so the value comes back aware UTC.
+            latest: datetime | None = connection.execute(query).scalar_one_or_none()
+        return latest
+
+
+def _storable(outcome: Outcome) -> Outcome:
+    """The outcome as it will read back: NULs replaced, timestamps in UTC."""
+
+    def text(value: str) -> str:
+        return value.replace("\x00", "\ufffd")
+
+    def utc(value: datetime) -> datetime:
+        # Naive values are left for chain_hash to refuse with a clear message.
+        return value if value.tzinfo is None else value.astimezone(UTC)
+
+    return replace(
+        outcome,
+        detail=text(outcome.detail),
+        url=text(outcome.url),
+        final_url=None if outcome.final_url is None else text(outcome.final_url),
+        started_at=utc(outcome.started_at),
+        finished_at=utc(outcome.finished_at),
+        earliest_slot=None if outcome.earliest_slot is None else utc(outcome.earliest_slot),
+    )
+
+
+_LIKE_SPECIAL = re.compile(r"([\\%_])")
+
+
+def _glob_filter(
+    dialect: str, patterns: Sequence[str]
+) -> tuple[ColumnElement[bool], Callable[[str], bool] | None]:
+    """An SQL condition for fnmatch globs, plus a Python check when SQL cannot be exact.
+
+    ``*`` and ``?`` translate exactly: to SQLite's case-sensitive GLOB, or to LIKE on
+    PostgreSQL (case-sensitive there). ``[...]`` classes do not translate to LIKE, so any
+    pattern with one disables the SQL condition and every pattern is checked in Python.
+    """
+    if any("[" in pattern for pattern in patterns):
+        return true(), lambda target: any(fnmatch.fnmatchcase(target, p) for p in patterns)
+    clauses: list[ColumnElement[bool]] = []
+    for pattern in patterns:
+        if "*" not in pattern and "?" not in pattern:
+            clauses.append(outcomes.c.target == pattern)
+        elif dialect == "sqlite":
+            clauses.append(outcomes.c.target.op("GLOB", is_comparison=True)(pattern))
+        else:
+            like = _LIKE_SPECIAL.sub(r"\\\1", pattern).replace("*", "%").replace("?", "_")
+            clauses.append(outcomes.c.target.like(like, escape="\\"))
+    return or_(*clauses), None

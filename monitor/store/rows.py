@@ -1,0 +1,142 @@
+"""Conversions between table rows and domain values; nothing else leaves the store."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import Row, Table
+
+from monitor.domain import Engine, Event, EventKind, Outcome, Reason, Status, TargetState
+from monitor.store.schema import (
+    DeliveryAttemptRow,
+    DeliveryRow,
+    EventRow,
+    HeartbeatRow,
+    OutcomeRow,
+    ProbeClaimRow,
+    TargetStateRow,
+)
+
+outcomes = cast(Table, OutcomeRow.__table__)
+target_states = cast(Table, TargetStateRow.__table__)
+events = cast(Table, EventRow.__table__)
+deliveries = cast(Table, DeliveryRow.__table__)
+delivery_attempts = cast(Table, DeliveryAttemptRow.__table__)
+probe_claims = cast(Table, ProbeClaimRow.__table__)
+heartbeats = cast(Table, HeartbeatRow.__table__)
+
+#: The columns of target_states that mirror domain.TargetState field for field.
+STATE_FIELDS = (
+    "status",
+    "reason",
+    "since",
+    "last_probe_at",
+    "streak",
+    "consecutive_anomalies",
+    "consecutive_healthy",
+    "anomaly_open",
+    "anomaly_since",
+    "slots_open",
+    "last_available_at",
+    "last_alert_at",
+    "backoff_level",
+)
+
+
+def outcome_values(outcome: Outcome, *, chain: str) -> dict[str, Any]:
+    """The ``outcomes`` row for an outcome (without ``id``)."""
+    return {
+        "target": outcome.target,
+        "prefecture": outcome.prefecture,
+        "started_at": outcome.started_at,
+        "finished_at": outcome.finished_at,
+        "duration_ms": outcome.duration_ms,
+        "engine": str(outcome.engine),
+        "status": str(outcome.status),
+        "reason": str(outcome.reason),
+        "detail": outcome.detail,
+        "http_status": outcome.http_status,
+        "url": outcome.url,
+        "final_url": outcome.final_url,
+        "slot_count": outcome.slot_count,
+        "earliest_slot": outcome.earliest_slot,
+        "evidence": list(outcome.evidence),
+        "sha256": outcome.sha256,
+        "chain": chain,
+    }
+
+
+def outcome_from_row(row: Row[Any]) -> Outcome:
+    """The domain Outcome for an ``outcomes`` row."""
+    return Outcome(
+        id=row.id,
+        target=row.target,
+        prefecture=row.prefecture,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        engine=Engine(row.engine),
+        status=Status(row.status),
+        reason=Reason(row.reason),
+        detail=row.detail,
+        http_status=row.http_status,
+        url=row.url,
+        final_url=row.final_url,
+        slot_count=row.slot_count,
+        earliest_slot=row.earliest_slot,
+        evidence=tuple(row.evidence or ()),
+        sha256=row.sha256,
+        chain=row.chain,
+    )
+
+
+def state_values(state: TargetState) -> dict[str, Any]:
+    """The TargetState part of a ``target_states`` row."""
+    values: dict[str, Any] = {name: getattr(state, name) for name in STATE_FIELDS}
+    values["status"] = None if state.status is None else str(state.status)
+    values["reason"] = None if state.reason is None else str(state.reason)
+    return values
+
+
+def state_from_row(row: Row[Any]) -> TargetState:
+    """The domain TargetState for a ``target_states`` row."""
+    return TargetState(
+        target=row.target,
+        status=None if row.status is None else Status(row.status),
+        reason=None if row.reason is None else Reason(row.reason),
+        since=row.since,
+        last_probe_at=row.last_probe_at,
+        streak=row.streak,
+        consecutive_anomalies=row.consecutive_anomalies,
+        consecutive_healthy=row.consecutive_healthy,
+        anomaly_open=row.anomaly_open,
+        anomaly_since=row.anomaly_since,
+        slots_open=row.slots_open,
+        last_available_at=row.last_available_at,
+        last_alert_at=row.last_alert_at,
+        backoff_level=row.backoff_level,
+    )
+
+
+def event_values(event: Event) -> dict[str, Any]:
+    """The ``events`` row for an event (without ``id``)."""
+    return {
+        "kind": str(event.kind),
+        "target": event.target,
+        "occurred_at": event.occurred_at,
+        "outcome_id": event.outcome_id,
+        "reminder": event.reminder,
+        "payload": dict(event.payload),
+    }
+
+
+def event_from_row(row: Row[Any]) -> Event:
+    """The domain Event for an ``events`` row (payload as read back from JSON)."""
+    return Event(
+        id=row.id,
+        kind=EventKind(row.kind),
+        target=row.target,
+        occurred_at=row.occurred_at,
+        outcome_id=row.outcome_id,
+        reminder=row.reminder,
+        payload=dict(row.payload or {}),
+    )
