@@ -1,0 +1,117 @@
+"""The ANEF portal's public pages, ``/particuliers/`` (PLATFORMS.md §4).
+
+An Angular-like shell: ``<app-root></app-root>`` filled by the inline script (see spa.py).
+The key is ``"anef"``; when the path has a prefix (``/demo-2/particuliers/``) the key
+``"anef/demo-2"`` is tried first, so several ANEF imitations can run side by side.
+
+Scenarios: ``up`` (default; the public home: ``h1`` "Administration numérique pour les
+étrangers en France", PrimeNG-like tabs), ``maintenance`` (server-rendered ``h1`` "Site en
+maintenance", status 200, so both engines see it), ``login_wall`` (the script routes to
+``#/espace-personnel/connexion-inscription`` and renders the sign-in form),
+``spa_shell_only`` (the script renders nothing). ``render_delay_ms`` as on RDV Préfecture.
+"""
+
+from __future__ import annotations
+
+import re
+
+from monitor.imitation import spa
+from monitor.imitation.scenarios import Route, Scenario
+from monitor.imitation.spa import Node, el
+from monitor.imitation.wire import Request, Response, html_response, page, redirect
+
+NAME = "anef"
+SCENARIOS = frozenset({"up", "maintenance", "login_wall", "spa_shell_only"})
+TITLE = "Administration numérique pour les étrangers en France"
+LOGIN_ROUTE = "#/espace-personnel/connexion-inscription"
+_PORTAL = re.compile(r"^(?P<prefix>.*?)/particuliers(?P<slash>/?)$")
+
+
+class Anef:
+    """ANEF public pages; stateless."""
+
+    name = NAME
+    scenarios: frozenset[str] = SCENARIOS
+    default = "up"
+
+    def route(self, request: Request) -> Route | None:
+        if match := _PORTAL.match(request.path):
+            prefix = match["prefix"]
+            keys = (f"anef{prefix}", "anef") if prefix else ("anef",)
+            return Route(NAME, keys, prefix, {"slash": match["slash"]})
+        return None
+
+    def handle(self, request: Request, route: Route, scenario: Scenario) -> Response:
+        if not route.parts["slash"]:
+            return redirect(f"{route.prefix}/particuliers/", 301)
+        if scenario.name == "maintenance":
+            body = (
+                '<main class="maintenance"><h1>Site en maintenance</h1>\n'
+                "<p>Le site est momentanément indisponible. Merci de votre compréhension.</p>"
+                "</main>"
+            )
+            return html_response(page("ANEF", body))
+        nodes: list[Node] = []
+        route_to = None
+        if scenario.name == "up":
+            nodes = _home()
+        elif scenario.name == "login_wall":
+            nodes, route_to = _login(), LOGIN_ROUTE
+        html = spa.shell(
+            title="ANEF",
+            mount="app-root",
+            mount_markup="<app-root></app-root>",
+            nodes=nodes,
+            delay_ms=int(scenario.params.get("render_delay_ms", 100)),
+            page_title=TITLE if nodes else None,
+            route=route_to,
+        )
+        return html_response(html)
+
+
+def _banner() -> Node:
+    return el(
+        "header", {"class": "header-anef"}, el("p", {"class": "marianne"}, "RÉPUBLIQUE FRANÇAISE")
+    )
+
+
+def _home() -> list[Node]:
+    tabs = el(
+        "div",
+        {"class": "p-tabview"},
+        el(
+            "ul",
+            {"class": "p-tabview-nav", "role": "tablist"},
+            el("li", {}, el("a", {"role": "tab", "href": "#/"}, "Je suis en France")),
+            el("li", {}, el("a", {"role": "tab", "href": "#/"}, "Je souhaite venir en France")),
+        ),
+        el(
+            "div",
+            {"class": "p-tabview-panels"},
+            el("p", {}, "Effectuez vos démarches de titre de séjour en ligne."),
+        ),
+    )
+    account = el("a", {"class": "p-button", "href": LOGIN_ROUTE}, "Se connecter")
+    return [_banner(), el("main", {"id": "main"}, el("h1", {}, TITLE), tabs, account)]
+
+
+def _login() -> list[Node]:
+    form = el(
+        "form",
+        {"class": "connexion"},
+        el("label", {"for": "identifiant"}, "Identifiant"),
+        el("input", {"id": "identifiant", "type": "text"}),
+        el("label", {"for": "password"}, "Mot de passe"),
+        el("input", {"id": "password", "type": "password"}),
+        el("button", {"type": "button", "class": "p-button"}, "Se connecter"),
+        el("a", {"href": LOGIN_ROUTE}, "Créer mon compte"),
+    )
+    return [
+        _banner(),
+        el(
+            "main",
+            {"id": "main", "class": "connexion-inscription"},
+            el("h1", {}, "Connexion ou inscription"),
+            form,
+        ),
+    ]

@@ -1,0 +1,127 @@
+"""Infrastructure faults any key can be given, whatever its platform (PLATFORMS.md §7.2).
+
+Error pages are the plain reverse-proxy kind bots match on (``<h1>502 Bad Gateway</h1>``);
+"Service surchargé" is the Préfecture de Police overload page, served with status 200
+because that is how it fooled status-only checks.
+
+Faults that sometimes let a request through (``slow``, ``rate_limit_then_502``, ``flaky``)
+answer it with the platform's ``params["base"]`` scenario (default: the platform default),
+which receives the same params, e.g. ``set_scenario("4401", "slow", delay=2, base="slots",
+count=3)``.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from monitor.imitation.scenarios import Scenario
+from monitor.imitation.wire import Action, Response, h, page
+
+_REASON_PHRASES = {
+    403: "Forbidden",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+#: Defaults of the fault parameters, documented in one place.
+DEFAULT_SLOW_DELAY = 60.0  #: seconds, longer than any sane client timeout
+DEFAULT_RETRY_AFTER = 30  #: seconds, for ``rate_limited``
+DEFAULT_PER_MINUTE = 4  #: ``rate_limit_then_502``: a monitor keeping a 15 s gap never trips it
+DEFAULT_FLAKY_P = 0.3
+
+
+def proxy_error(status: int) -> Response:
+    """An nginx-style error page, as the prefecture reverse proxies send."""
+    title = f"{status} {_REASON_PHRASES.get(status, 'Error')}"
+    body = (
+        f"<html>\n<head><title>{h(title)}</title></head>\n<body>\n"
+        f"<center><h1>{h(title)}</h1></center>\n<hr><center>nginx</center>\n</body>\n</html>\n"
+    )
+    return Response(status=status, body=body)
+
+
+def overloaded_page() -> Response:
+    body = (
+        '<div id="content"><h1>Service surchargé</h1>\n'
+        "<p>Le nombre de connexions est trop important. "
+        "Merci de vous reconnecter dans quelques instants.</p></div>"
+    )
+    return Response(status=200, body=page("Service surchargé", body))
+
+
+@dataclass
+class FaultPlan:
+    """What the server does for a fault: answer ``response``, or wait then use the base."""
+
+    response: Response | None = None
+    delay: float = 0.0
+    base: str | None = None  #: scenario of the platform to answer with; None = its default
+
+
+class FaultState:
+    """Per-key counters the stateful faults need (rate windows, seeded random streams)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._windows: dict[str, deque[float]] = {}
+        self._streams: dict[tuple[str, float], random.Random] = {}
+
+    def hit(self, key: str, window: float = 60.0) -> int:
+        """Record a request for ``key``; return how many fell in the last ``window`` seconds."""
+        now = time.monotonic()
+        with self._lock:
+            hits = self._windows.setdefault(key, deque())
+            hits.append(now)
+            while hits and hits[0] <= now - window:
+                hits.popleft()
+            return len(hits)
+
+    def draw(self, key: str, scenario: Scenario, seed: int) -> float:
+        """Next number of the seeded stream for this key; a new set_scenario restarts it."""
+        with self._lock:
+            stream = self._streams.setdefault((key, scenario.since), random.Random(seed))
+            return stream.random()
+
+
+def plan(scenario: Scenario, key: str, state: FaultState) -> FaultPlan:
+    """Turn a fault scenario into a plan; ``scenario.name`` must be in FAULTS."""
+    params = scenario.params
+    base = params.get("base")
+    base = str(base) if base is not None else None
+    name = scenario.name
+    if name.startswith("http_"):
+        return FaultPlan(proxy_error(int(name.removeprefix("http_"))))
+    if name == "overloaded":
+        return FaultPlan(overloaded_page())
+    if name == "reset":
+        return FaultPlan(Response(action=Action.RESET))
+    if name == "disconnect":
+        return FaultPlan(Response(action=Action.DISCONNECT))
+    if name == "empty":
+        return FaultPlan(Response(status=200, body=b""))
+    if name == "slow":
+        return FaultPlan(delay=float(params.get("delay", DEFAULT_SLOW_DELAY)), base=base)
+    if name == "rate_limited":
+        response = proxy_error(429)
+        retry_after = int(params.get("retry_after", DEFAULT_RETRY_AFTER))
+        response.headers.append(("Retry-After", str(retry_after)))
+        return FaultPlan(response)
+    if name == "rate_limit_then_502":
+        per_minute = int(params.get("per_minute", DEFAULT_PER_MINUTE))
+        if state.hit(f"rate:{key}:{scenario.since}") > per_minute:
+            return FaultPlan(proxy_error(502))
+        return FaultPlan(base=base)
+    if name == "flaky":
+        p = float(params.get("p", DEFAULT_FLAKY_P))
+        if state.draw(key, scenario, int(params.get("seed", 0))) < p:
+            return FaultPlan(proxy_error(502))
+        return FaultPlan(base=base)
+    raise ValueError(f"not a fault scenario: {name!r}")

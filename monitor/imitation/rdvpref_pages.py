@@ -1,0 +1,228 @@
+"""Page templates of RDV Préfecture (PLATFORMS.md §2). Flow and sessions are in rdvpref.py.
+
+Landing, gate and ``/cgu/`` are view trees for the client-side renderer (spa.py); the slot
+page ``/creneau/`` and the "Vos informations" form are server-rendered HTML with the
+``"critere"`` state embedded as JSON, as the real page carries it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from monitor.imitation import spa
+from monitor.imitation.frdates import iso, long_date, parse_first_date, slot_times
+from monitor.imitation.scenarios import Scenario
+from monitor.imitation.spa import Node, el
+from monitor.imitation.wire import Response, h, html_response, page
+
+MOUNT = '<div id="q-app"></div>'
+
+
+def app(nodes: list[Node], delay: int) -> str:
+    return spa.shell(
+        title="RDV Préfecture",
+        mount="#q-app",
+        mount_markup=MOUNT,
+        nodes=nodes,
+        delay_ms=delay,
+        page_title="Prise de rendez-vous en préfecture",
+    )
+
+
+def header() -> Node:
+    return el(
+        "header",
+        {"class": "fr-header"},
+        el("p", {"class": "fr-header__service-title"}, "Rendez-vous en préfecture"),
+    )
+
+
+def landing(base: str) -> list[Node]:
+    buttons = el(
+        "div",
+        {"class": "row q-gutter-md"},
+        el(
+            "a",
+            {"class": "q-btn q-btn-item bg-primary text-white", "href": f"{base}/cgu/"},
+            el("span", {"class": "q-btn__content"}, "Prendre un rendez-vous"),
+        ),
+        el(
+            "a",
+            {
+                "class": "q-btn q-btn-item text-primary",
+                "href": base.split("/reservation/")[0] + "/login/",
+            },
+            el("span", {"class": "q-btn__content"}, "Gérer mes rendez-vous"),
+        ),
+    )
+    return [
+        header(),
+        el(
+            "main",
+            {"id": "contenu"},
+            el("h1", {}, "Demande de titre de séjour (démarche fictive)"),
+            buttons,
+        ),
+    ]
+
+
+def gate(base: str) -> list[Node]:
+    """A local placeholder shaped like a reCAPTCHA checkbox; it calls no outside service."""
+    form = el(
+        "form",
+        {"method": "post", "action": f"{base}/cgu/"},
+        el("input", {"type": "hidden", "name": "gate", "value": "1"}),
+        el(
+            "div",
+            {"class": "g-recaptcha", "data-sitekey": "imitation-local"},
+            el(
+                "label",
+                {},
+                el("input", {"type": "checkbox", "name": "g-recaptcha-response"}),
+                " Je confirme ne pas être un programme (vérification locale)",
+            ),
+        ),
+        el("button", {"type": "submit", "class": "q-btn bg-primary text-white"}, "Suivant"),
+    )
+    return [header(), el("main", {"id": "contenu"}, el("h1", {}, "Vérification"), form)]
+
+
+def cgu(base: str, captcha_id: str, image: str, rejected: bool) -> list[Node]:
+    captcha = el(
+        "div",
+        {"class": "captcha"},
+        el(
+            "img",
+            {
+                "id": "captchaFR_CaptchaImage",
+                "alt": "Image du captcha",
+                "src": f"data:image/png;base64,{image}",
+            },
+        ),
+        el("a", {"id": "captchaFR_SoundLink", "href": "#", "title": "Écouter le code"}, "Écouter"),
+        el("button", {"type": "button", "class": "q-btn"}, "Générer un nouveau captcha"),
+    )
+    fields: list[Node] = [
+        el(
+            "label",
+            {"for": "captchaFormulaireExtInput"},
+            "Saisissez le code de sécurité affiché dans l’image",
+        ),
+        captcha,
+        el(
+            "input",
+            {
+                "id": "captchaFormulaireExtInput",
+                "name": "captchaUsercode",
+                "type": "text",
+                "autocomplete": "off",
+            },
+        ),
+        el("input", {"type": "hidden", "name": "captchaId", "value": captcha_id}),
+        el("button", {"type": "submit", "class": "q-btn bg-primary text-white"}, "Suivant"),
+    ]
+    if rejected:
+        fields.insert(0, el("p", {"class": "text-negative"}, "Le code saisi est invalide."))
+    form = el("form", {"method": "post", "action": f"{base}/cgu/"}, *fields)
+    intro = el(
+        "p",
+        {},
+        "Constituez votre dossier avant de choisir votre créneau. "
+        "Les conditions générales d'utilisation s'appliquent.",
+    )
+    return [
+        header(),
+        el("main", {"id": "contenu"}, el("h1", {}, "Conditions d'utilisation"), intro, form),
+    ]
+
+
+def drifted_landing(base: str) -> list[Node]:
+    return [
+        el(
+            "div",
+            {"class": "v-app-2"},
+            el("h1", {"class": "titre-v2"}, "Service en ligne"),
+            el("a", {"class": "btn-go", "href": f"{base}/cgu/"}, "Commencer"),
+        )
+    ]
+
+
+def drifted_cgu(base: str) -> list[Node]:
+    form = el(
+        "form",
+        {"method": "post", "action": f"{base}/cgu/"},
+        el("img", {"id": "verif-image", "alt": "", "src": "data:,"}),
+        el("input", {"id": "verif-code", "name": "verif"}),
+        el("button", {"type": "submit", "class": "btn-go"}, "Continuer"),
+    )
+    return [el("div", {"class": "v-app-2"}, el("h1", {"class": "titre-v2"}, "Étape 1"), form)]
+
+
+def creneau(base: str, demarche: str, scenario: Scenario) -> str:
+    count = int(scenario.params.get("slot_count", 0))
+    slots = slot_times(parse_first_date(scenario.params.get("first_date")), count)
+    critere = {
+        "idDemarche": int(demarche),
+        "datePremiereDispo": iso(slots[0]) if slots else "",
+        "dateMin": iso(slots[0]) if slots else "",
+        "dateMax": iso(slots[-1]) if slots else "",
+    }
+    state = json.dumps({"critere": critere}, ensure_ascii=False).replace("</", "<\\/")
+    if not slots:
+        body = "<h2>Aucun créneau disponible</h2>\n<p>Veuillez réessayer ultérieurement.</p>"
+    else:
+        cards = "".join(
+            f'<li class="row cellule justify-center radio-card">'
+            f'<input type="radio" name="trhId" id="trhId_{n}" value="{n}">'
+            f'<label for="trhId_{n}"><time datetime="{h(iso(moment))}">'
+            f"{h(long_date(moment))}</time></label></li>\n"
+            for n, moment in enumerate(slots, 1)
+        )
+        body = (
+            f'<h1>Choisissez votre créneau</h1>\n<form method="post" action="{h(base)}/creneau/">'
+            f'<ul>\n{cards}</ul>\n<button type="submit" class="q-btn bg-primary text-white">'
+            "Suivant</button></form>"
+        )
+    return page(
+        "Choisissez votre créneau",
+        f'<div id="q-app"><main id="contenu">{body}</main></div>\n'
+        f"<script>window.__INITIAL_STATE__ = {state};</script>",
+    )
+
+
+def informations() -> str:
+    fields = "".join(
+        f'<div class="fr-input-group"><label class="fr-label" for="{name}">{h(label)}</label>'
+        f'<input class="fr-input" id="{name}" name="{name}"></div>\n'
+        for name, label in (
+            ("nom", "Nom"),
+            ("prenom", "Prénom"),
+            ("courriel", "Courriel"),
+            ("codePostal", "Code postal"),
+        )
+    )
+    body = (
+        f'<main id="contenu"><h1>Vos informations</h1><form method="post">{fields}'
+        '<button type="button" class="fr-btn">Confirmer le rendez-vous</button></form></main>'
+    )
+    return page("Vos informations", body)
+
+
+def interstitial() -> Response:
+    """A generic "prove you are human" challenge (synthetic: not a copy of any vendor's)."""
+    body = (
+        '<main class="challenge"><h1>Un instant…</h1>\n'
+        "<p>Vérifiez que vous êtes humain en cochant la case ci-dessous.</p>\n"
+        '<div class="challenge-widget"><label><input type="checkbox"> Je suis humain</label>'
+        "</div>\n<p>Cette vérification protège le service contre les accès automatisés.</p></main>"
+    )
+    return html_response(page("Un instant…", body), 403)
+
+
+def maintenance() -> str:
+    body = (
+        '<main id="contenu"><h1>Service en maintenance</h1>\n'
+        "<p>Le service de prise de rendez-vous est momentanément indisponible pour cause "
+        "de maintenance. Merci de revenir plus tard.</p></main>"
+    )
+    return page("Maintenance", body)
