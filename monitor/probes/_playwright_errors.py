@@ -1,0 +1,78 @@
+"""The one translation of Playwright errors into ProbeError / MonitorFault.
+
+Playwright raises a single ``Error`` class (and ``TimeoutError``) whose message says what
+happened; the distinctions the outcome vocabulary needs are in that text:
+
+    Playwright says                                 outcome reason
+    ──────────────────────────────────────────────  ─────────────────────────────
+    TimeoutError                                    anomaly/timeout
+    net::ERR_TIMED_OUT, net::ERR_CONNECTION_TIMED_OUT  anomaly/timeout
+    any other net::ERR_… (refused, reset, closed,   anomaly/connection (detail keeps
+      empty response, name not resolved, cert…)       the net:: code)
+    ECONNREFUSED, ECONNRESET, ENOTFOUND… (the       anomaly/connection
+      request API, which uses Node's network stack)
+    ETIMEDOUT (request API)                         anomaly/timeout
+    "Target closed", "has been closed", "crashed",  monitor_error/browser_crash
+      "Connection closed" (Chromium or the driver
+      went away)
+    anything else                                   monitor_error/internal
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+
+from monitor.errors import MonitorFault, ProbeError
+
+_CRASH_MARKERS = (
+    "target closed",
+    "has been closed",
+    "browser closed",
+    "crashed",
+    "connection closed",
+    "has disconnected",
+)
+_NET_CODE = re.compile(r"net::ERR_[A-Z0-9_]+")
+_NET_TIMEOUTS = frozenset({"net::ERR_TIMED_OUT", "net::ERR_CONNECTION_TIMED_OUT"})
+_NODE_CODE = re.compile(
+    r"\b(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EPIPE|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT)\b"
+    r"|socket hang up|certificate|SSL routines"
+)
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an error message: Playwright appends call logs after it."""
+    message = exc.message if isinstance(exc, PlaywrightError) else str(exc)
+    return (message.strip().splitlines() or [type(exc).__name__])[0]
+
+
+def net_error(text: str, doing: str) -> ProbeError | None:
+    """A ProbeError for a failure text carrying a network error code, else None."""
+    code = _NET_CODE.search(text)
+    if code:
+        reason = "timeout" if code.group() in _NET_TIMEOUTS else "connection"
+        return ProbeError(reason, f"{code.group()} {doing}")
+    node = _NODE_CODE.search(text)
+    if node:
+        reason = "timeout" if node.group() == "ETIMEDOUT" else "connection"
+        return ProbeError(reason, f"{node.group()} {doing}")
+    return None
+
+
+def probe_error(exc: Exception, doing: str) -> ProbeError:
+    """Translate ``exc``, raised while ``doing`` (e.g. "loading https://…"), for an outcome."""
+    line = first_line(exc)
+    if isinstance(exc, PlaywrightTimeoutError):
+        return ProbeError("timeout", f"timed out {doing} ({line})")
+    if isinstance(exc, PlaywrightError):
+        # A vanished browser shows up as many different messages; check it first, since
+        # "net::ERR_ABORTED; frame was detached" during a crash is not the site's fault.
+        if any(marker in exc.message.lower() for marker in _CRASH_MARKERS):
+            return MonitorFault("browser_crash", f"Chromium went away {doing}: {line}")
+        mapped = net_error(exc.message, doing)
+        if mapped is not None:
+            return mapped
+    return MonitorFault("internal", f"unexpected {type(exc).__name__} {doing}: {line}")
