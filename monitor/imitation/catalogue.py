@@ -205,6 +205,18 @@ def _rdv_prefecture() -> list[Case]:
             client_rendered=spa,
         )
         for n, (scenario, outcome, engines, spa) in enumerate(rows, 3701)
+    ] + [
+        # CAPTCHA_REJECTED (PLATFORMS.md §2.5): a link to /cgu/ after a wrong answer.
+        _case(
+            "rdv-prefecture",
+            "3708",
+            "/rdvpref/reservation/demarche/3708/cgu/?error=invalidCaptcha",
+            "captcha_wall",
+            ("anomaly", "captcha"),
+            BROWSER,
+            client_rendered=True,
+            note="captcha rejected: ?error=invalidCaptcha",
+        )
     ]
 
 

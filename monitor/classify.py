@@ -1,0 +1,145 @@
+"""Classification: from a target and one observation to the one outcome SPEC describes.
+
+Pure: no I/O, no clock. The rules are SPEC's "Outcomes":
+
+* a probe that could not finish (``observation.failure``) is that failure — a network
+  failure is ``anomaly/timeout`` or ``anomaly/connection``, the monitor's own fault
+  ``monitor_error``. One exception: when a step failed because an element was missing
+  (``unrecognized``) on a page that is itself an error, captcha or maintenance page, the page
+  says more, and its finding is kept;
+* otherwise each final page is recognised by its platform's rules, and the pages of one
+  probe (legacy-booking: one per desk) are combined: ``available`` if any page has slots,
+  ``unavailable`` if every page positively has none, else the most specific anomaly;
+* ``available`` only ever comes from a platform's positive rule (a ``Positive`` finding);
+  anything else claiming it is turned into ``anomaly/unrecognized`` and logged as a bug.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from monitor.config import Target
+from monitor.domain import (
+    REASONS,
+    Finding,
+    Observation,
+    Outcome,
+    PageSnapshot,
+    Reason,
+    Status,
+)
+from monitor.platforms import ADAPTERS
+from monitor.platforms.common import Positive, available, unavailable
+from monitor.platforms.dates import to_utc
+from monitor.platforms.text import one_line
+
+logger = logging.getLogger(__name__)
+
+Result = tuple[PageSnapshot | None, Finding]
+
+#: Position of every reason in SPEC's order, most specific first within each status.
+_RANK = {reason: index for reasons in REASONS.values() for index, reason in enumerate(reasons)}
+
+
+def recognise(target: Target, page: PageSnapshot) -> Finding:
+    """What one final page means under the target's platform."""
+    return ADAPTERS[target.platform].recognise(page, target)
+
+
+def classify(target: Target, observation: Observation) -> Outcome:
+    """The outcome of one probe (see the module docstring)."""
+    page, finding = _decide(target, observation)
+    finding = _guarded(finding, target)
+    return Outcome(
+        target=target.id,
+        prefecture=target.prefecture,
+        started_at=observation.started_at,
+        finished_at=observation.finished_at,
+        engine=observation.engine,
+        status=finding.status,
+        reason=finding.reason,
+        detail=one_line(finding.detail) or finding.reason.value,
+        url=observation.url,
+        final_url=page.final_url if page is not None else None,
+        http_status=page.http_status if page is not None else None,
+        slot_count=finding.slot_count if finding.status is Status.AVAILABLE else None,
+        earliest_slot=(
+            to_utc(finding.earliest_slot)
+            if finding.earliest_slot is not None and finding.status is Status.AVAILABLE
+            else None
+        ),
+    )
+
+
+def _decide(target: Target, observation: Observation) -> Result:
+    last = observation.pages[-1] if observation.pages else None
+    failure = observation.failure
+    if failure is not None:
+        if failure.reason is Reason.UNRECOGNIZED and last is not None:
+            seen = recognise(target, last)
+            if seen.status is Status.ANOMALY and seen.reason is not Reason.UNRECOGNIZED:
+                return last, seen
+        return last, failure
+    if not observation.pages:
+        return None, Finding(
+            Status.MONITOR_ERROR, Reason.INTERNAL, "the probe ended without any page"
+        )
+    return combine([(page, recognise(target, page)) for page in observation.pages])
+
+
+def combine(results: Sequence[tuple[PageSnapshot, Finding]]) -> Result:
+    """One finding for several final pages (SPEC: legacy-booking desks).
+
+    ``available`` if any page has slots (counts added, earliest of all), ``unavailable`` if
+    every page positively has none, else the most specific anomaly. The detail names each
+    page's label (its desk), the deciding one first.
+    """
+    if len(results) == 1:
+        return results[0]
+    # Only positive findings count: a forged "available" must not be laundered here.
+    offered: list[Result] = [(p, f) for p, f in results if isinstance(f, Positive)]
+    if offered:
+        counts = [f.slot_count for _, f in offered if f.slot_count is not None]
+        moments = [f.earliest_slot for _, f in offered if f.earliest_slot is not None]
+        earliest = min(moments) if moments else None
+        chosen = next((r for r in offered if r[1].earliest_slot == earliest), offered[0])
+        reasons = {f.reason for _, f in offered}
+        return chosen[0], available(
+            Reason.SLOTS if Reason.SLOTS in reasons else Reason.OPEN,
+            _details(results, chosen),
+            slot_count=sum(counts) if counts else None,
+            earliest_slot=earliest,
+        )
+    if all(f.status is Status.UNAVAILABLE for _, f in results):
+        deciding = min(results, key=lambda r: _RANK[r[1].reason])
+        return deciding[0], unavailable(deciding[1].reason, _details(results, deciding))
+    problems = [r for r in results if r[1].status is Status.ANOMALY] or list(results)
+    deciding = min(problems, key=lambda r: _RANK[r[1].reason])
+    return deciding[0], Finding(deciding[1].status, deciding[1].reason, _details(results, deciding))
+
+
+def _details(results: Sequence[tuple[PageSnapshot, Finding]], deciding: Result) -> str:
+    ordered = [deciding, *(r for r in results if r[0] is not deciding[0])]
+    parts = []
+    for page, finding in ordered:
+        label = page.label if page is not None else ""
+        parts.append(f"desk {label}: {finding.detail}" if label else finding.detail)
+    return one_line("; ".join(parts))
+
+
+def _guarded(finding: Finding, target: Target) -> Finding:
+    """``available`` only from a positive rule; anything else is a bug, never an alert."""
+    if finding.status is Status.AVAILABLE and not isinstance(finding, Positive):
+        logger.error(
+            "bug: %s got %s/%s without a positive rule; recorded as unrecognized",
+            target.id,
+            finding.status,
+            finding.reason,
+        )
+        return Finding(
+            Status.ANOMALY,
+            Reason.UNRECOGNIZED,
+            f"internal guard: 'available' without a positive rule ({finding.detail})",
+        )
+    return finding

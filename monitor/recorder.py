@@ -1,0 +1,100 @@
+"""Recording one observation: classify, keep the evidence, apply the alert policy, store.
+
+The one path from a finished probe to the database, shared by ``monitor check`` and the
+daemon, so that both record exactly the same way:
+
+    classify(target, observation)            the outcome (pure)
+    write_evidence(...) per final page       HTML and screenshot, content-addressed
+    alerts.apply_outcome(state, outcome)     the target's new state and its events
+    repo.record_outcome(...)                 outcome + chain + state + events + outbox,
+                                             in one transaction
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from monitor.alerts import AlertPolicy, apply_outcome
+from monitor.classify import classify
+from monitor.config import Channel, Settings, Target
+from monitor.domain import Event, Observation, Outcome, PageSnapshot, Platform
+from monitor.evidence import EvidenceRecord, evidence_digest, write_evidence
+from monitor.store import ChannelsFor, Repository
+
+logger = logging.getLogger(__name__)
+
+#: Platforms whose normal entry is a captcha: a captcha there does not start an anomaly alert.
+CAPTCHA_ENTRY = frozenset({Platform.RDV_PREFECTURE})
+
+
+def alert_policy(settings: Settings) -> AlertPolicy:
+    """The alert policy of ``settings.alerts``."""
+    alerts = settings.alerts
+    return AlertPolicy(
+        anomaly_after=alerts.anomaly_after,
+        resolved_after=alerts.resolved_after,
+        remind_every=alerts.remind_every,
+    )
+
+
+def keep_evidence(settings: Settings, pages: Sequence[PageSnapshot]) -> EvidenceRecord:
+    """Write every final page's HTML (and screenshot) under ``settings.evidence_dir``.
+
+    A probe that never received a page (timeout, connection reset) has no evidence.
+    """
+    paths: set[str] = set()
+    for page in pages:
+        written = write_evidence(settings.evidence_dir, html=page.html, screenshot=page.screenshot)
+        paths.update(written.paths)
+    ordered = tuple(sorted(paths))
+    return EvidenceRecord(paths=ordered, sha256=evidence_digest(ordered))
+
+
+def channels_for(channels: Sequence[Channel]) -> ChannelsFor:
+    """The channel ids an event goes to: those that want its kind and follow its target."""
+
+    def pick(event: Event) -> list[str]:
+        return [c.id for c in channels if c.wants(event.kind) and c.matches(event.target)]
+
+    return pick
+
+
+def record(
+    repo: Repository,
+    target: Target,
+    observation: Observation,
+    *,
+    settings: Settings,
+    channels: Sequence[Channel],
+    now: datetime,
+) -> Outcome:
+    """Classify, keep the evidence, alert and store one probe; returns the stored outcome."""
+    outcome = classify(target, observation)
+    evidence = keep_evidence(settings, observation.pages)
+    outcome = replace(outcome, evidence=evidence.paths, sha256=evidence.sha256)
+    state, events = apply_outcome(
+        repo.get_state(target.id),
+        outcome,
+        policy=alert_policy(settings),
+        now=now,
+        captcha_is_normal=target.platform in CAPTCHA_ENTRY,
+    )
+    stored, stored_events = repo.record_outcome(
+        outcome, state, events, channels_for(channels), now=now
+    )
+    logger.debug(
+        "%s: %s/%s (%s)",
+        target.id,
+        stored.status,
+        stored.reason,
+        stored.detail,
+        extra={"target": target.id, "status": str(stored.status), "reason": str(stored.reason)},
+    )
+    for event in stored_events:
+        logger.info(
+            "%s: %s", target.id, event.kind, extra={"target": target.id, "event": str(event.kind)}
+        )
+    return stored

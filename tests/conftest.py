@@ -1,0 +1,52 @@
+"""Shared fixtures: one imitation site per session, the Chromium to drive, migrated SQLite.
+
+Real things only (STYLE.md): the imitation is a real HTTP server on 127.0.0.1, the browser
+is the machine's Chromium, the database is SQLite brought to head by the Alembic migrations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from monitor.chromium import find_chromium
+from monitor.errors import BrowserNotFound
+from monitor.imitation import ImitationSite, install
+
+
+@pytest.fixture(scope="session")
+def imitation() -> Iterator[ImitationSite]:
+    """One imitation site for the whole session, every catalogue case installed on its key.
+
+    Shared: tests must not change the scenario of a catalogue key; a test needing another
+    scenario sets it on a key of its own.
+    """
+    with ImitationSite() as site:
+        install(site)
+        yield site
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """The Chromium executable; browser tests are skipped, saying why, when there is none."""
+    try:
+        return find_chromium()
+    except BrowserNotFound as exc:
+        pytest.skip(f"browser tests need Chromium: {exc}")
+
+
+def migrate_sqlite(path: Path) -> str:
+    """Create a SQLite database at ``path`` through the migrations; returns its URL."""
+    from monitor.store import upgrade
+
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def migrated_database(tmp_path: Path) -> str:
+    """The URL of a fresh SQLite database at the migrations' head."""
+    return migrate_sqlite(tmp_path / "monitor.db")
