@@ -1,0 +1,69 @@
+"""`monitor verify [TARGET…]`: recompute every chain and evidence digest; exit 1 on any problem."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from monitor.commands.common import App, pass_app
+from monitor.commands.history import reading_settings
+from monitor.errors import IntegrityError, NothingMatched
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def evidence_dir_option(command: F) -> F:
+    """``--evidence-dir``, for the commands that read or delete evidence files."""
+    return click.option(
+        "--evidence-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Evidence files [default: settings.evidence_dir].",
+    )(command)
+
+
+@click.command("verify")
+@click.argument("targets", nargs=-1, metavar="[TARGET…]")
+@evidence_dir_option
+@pass_app
+def verify_cmd(app: App, targets: tuple[str, ...], evidence_dir: Path | None) -> None:
+    """Check every target's hash chain, evidence digests and evidence files.
+
+    TARGET is a target id or glob (default: every target in the database). Prints one
+    summary per target and names each altered or missing row or file; files removed by
+    `monitor db prune` are reported as pruned, not missing. Exit 1 if anything is wrong.
+    """
+    from monitor.stats_query import matching_targets
+    from monitor.verify import SHOWN_PER_TARGET, all_targets, verify_targets
+
+    directory = evidence_dir or reading_settings(app).evidence_dir
+    repository = app.repository()
+    known = all_targets(repository)
+    if not known:
+        raise NothingMatched("the database has no outcome to verify")
+    chosen = matching_targets(known, targets) if targets else known
+    width = max(len(target) for target in chosen)
+    click.echo(f"evidence files in {directory}")
+    problems = []
+    failed = 0
+    for report in verify_targets(repository, directory, chosen):
+        files = f"{report.files_ok} file references ok"
+        if report.files_pruned:
+            files += f", {report.files_pruned} pruned"
+        verdict = "intact" if report.ok else f"{len(report.problems)} PROBLEM(S)"
+        click.echo(f"{report.target.ljust(width)}  {report.rows:>8} rows  {verdict}; {files}")
+        for problem in report.problems[:SHOWN_PER_TARGET]:
+            click.echo(f"  - [{problem.field}] {problem.message}")
+        if len(report.problems) > SHOWN_PER_TARGET:
+            click.echo(f"  … and {len(report.problems) - SHOWN_PER_TARGET} more")
+        if not report.ok:
+            failed += 1
+            problems.extend(report.problems)
+    if problems:
+        raise IntegrityError(
+            f"{len(problems)} problem(s) in {failed} of {len(chosen)} target(s); "
+            f"first: {problems[0].message}"
+        )
+    click.echo(f"all {len(chosen)} target(s) verified")

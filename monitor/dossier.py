@@ -1,0 +1,230 @@
+"""Evidence dossiers: one target's attempts over a period, as a folder a court can keep.
+
+``build_dossier`` writes into a new directory::
+
+    index.html          the printable report (monitor.dossier_html), French by default
+    outcomes.json       every attempt with every outcome field (UTC), for machines
+    verify_dossier.py   a standard-library script that re-checks files, digests and chain
+    evidence/ab/ab….png the screenshots and HTML snapshots, under their SHA-256 names
+    manifest.json       every other file with its SHA-256 and size, the outcome ids, the
+                        chain value before the first attempt and the target's chain head
+
+and, with ``zip_it``, ``<DIR>.zip`` beside it. Evidence files are copied only when their
+content still has the digest in their name; pruned, missing or altered files are listed as
+such in the report and the manifest, never silently skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from monitor import __version__
+from monitor.domain import Outcome
+from monitor.evidence import chain_hash, file_digest, verify_file
+from monitor.output import OUTCOME_FIELDS, machine_value, outcome_row
+from monitor.stats import GroupStats, stats_of_outcomes
+from monitor.store.engine import database_errors
+from monitor.store.repository import Repository
+from monitor.store.rows import outcomes
+from monitor.verify import read_prune_log
+
+#: What happened to each evidence file of the dossier.
+FILE_STATES = ("copied", "pruned", "missing", "altered")
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """One evidence file of an attempt, as the dossier holds it (or explains its absence)."""
+
+    path: str  #: relative to the evidence directory (and to DIR/evidence)
+    state: str  #: one of FILE_STATES
+
+    @property
+    def sha256(self) -> str:
+        return PurePosixPath(self.path).name.split(".", 1)[0]
+
+    @property
+    def href(self) -> str:
+        return f"evidence/{self.path}"
+
+    @property
+    def is_screenshot(self) -> bool:
+        return self.path.endswith(".png")
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One outcome with its files and whether its chain link recomputes."""
+
+    outcome: Outcome
+    files: tuple[EvidenceFile, ...]
+    chain_ok: bool
+
+
+@dataclass(frozen=True)
+class Dossier:
+    """Everything the report shows; built by :func:`collect`, rendered by dossier_html."""
+
+    target: str
+    title: str  #: the procedure's name from the config, else the target id
+    prefecture_name: str | None
+    since: datetime | None
+    until: datetime | None
+    generated_at: datetime
+    language: str
+    tz: ZoneInfo
+    attempts: list[Attempt]
+    stats: GroupStats
+    previous_chain: str | None  #: chain of the row before the first attempt; None: genesis
+    chain_head: str | None
+
+
+def collect(
+    repository: Repository,
+    target: str,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    evidence_dir: Path,
+    out: Path,
+    now: datetime,
+    tz: ZoneInfo,
+    language: str,
+    title: str | None = None,
+    prefecture_name: str | None = None,
+) -> Dossier | None:
+    """Read the attempts, copy their evidence into ``out/evidence``; None if no attempt."""
+    rows = list(repository.history(targets=[target], since=since, until=until, newest_first=False))
+    if not rows:
+        return None
+    rows.sort(key=lambda outcome: outcome.id or 0)  # the chain's order
+    previous = _chain_before(repository, target, rows[0].id or 0)
+    pruned = read_prune_log(evidence_dir)
+    states: dict[str, str] = {}
+    attempts = []
+    link = previous
+    for outcome in rows:
+        files = []
+        for path in outcome.evidence:
+            if path not in states:
+                states[path] = _copy(evidence_dir, out / "evidence", path, pruned)
+            files.append(EvidenceFile(path, states[path]))
+        attempts.append(Attempt(outcome, tuple(files), outcome.chain == chain_hash(link, outcome)))
+        link = outcome.chain
+    return Dossier(
+        target=target,
+        title=title or target,
+        prefecture_name=prefecture_name,
+        since=since,
+        until=until,
+        generated_at=now,
+        language=language,
+        tz=tz,
+        attempts=attempts,
+        stats=stats_of_outcomes(rows, by="target", tz=tz, now=now, until=until)[0],
+        previous_chain=previous,
+        chain_head=repository.chain_head(target),
+    )
+
+
+def _chain_before(repository: Repository, target: str, first_id: int) -> str | None:
+    """The chain the first attempt links to: its target's previous row's (None: genesis)."""
+    engine = repository.engine
+    query = (
+        select(outcomes.c.chain)
+        .where(outcomes.c.target == target, outcomes.c.id < first_id)
+        .order_by(outcomes.c.id.desc())
+        .limit(1)
+    )
+    with database_errors(engine.url), engine.connect() as connection:
+        chain: str | None = connection.execute(query).scalar_one_or_none()
+    return chain
+
+
+def _copy(source_dir: Path, target_dir: Path, path: str, pruned: dict[str, Any]) -> str:
+    relative = PurePosixPath(path)
+    if relative.is_absolute() or ".." in relative.parts:
+        return "altered"  # only a tampered row could name such a path: never follow it
+    source = source_dir.joinpath(*relative.parts)
+    if not source.exists():
+        return "pruned" if path in pruned else "missing"
+    if not verify_file(source_dir, path):
+        return "altered"
+    destination = target_dir.joinpath(*relative.parts)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, destination)
+    return "copied"
+
+
+def outcomes_document(dossier: Dossier) -> str:
+    """``outcomes.json``: the attempts with SPEC's field names, UTC, in chain order."""
+    rows = [
+        {name: machine_value(outcome_row(a.outcome)[name]) for name in OUTCOME_FIELDS}
+        for a in dossier.attempts
+    ]
+    return json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
+
+
+def write_manifest(out: Path, dossier: Dossier) -> str:
+    """Write ``manifest.json`` listing every other file with its digest; returns its SHA-256."""
+    files = []
+    for file in sorted(p for p in out.rglob("*") if p.is_file()):
+        relative = file.relative_to(out).as_posix()
+        if relative == "manifest.json":
+            continue
+        files.append({"path": relative, "sha256": file_digest(file), "size": file.stat().st_size})
+    absent = sorted(
+        {(f.path, f.state) for a in dossier.attempts for f in a.files if f.state != "copied"}
+    )
+    manifest = {
+        "tool": f"prefecture-monitor {__version__}",
+        "generated_at": machine_value(dossier.generated_at),
+        "target": dossier.target,
+        "since": machine_value(dossier.since),
+        "until": machine_value(dossier.until),
+        "attempts": len(dossier.attempts),
+        "outcome_ids": [a.outcome.id for a in dossier.attempts],
+        "previous_chain": dossier.previous_chain,
+        "last_chain": dossier.attempts[-1].outcome.chain,
+        "chain_head": dossier.chain_head,
+        "files": files,
+        "evidence_not_included": [{"path": path, "state": state} for path, state in absent],
+    }
+    text = json.dumps(manifest, ensure_ascii=False, indent=1) + "\n"
+    (out / "manifest.json").write_text(text, encoding="utf-8")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def zip_dossier(out: Path) -> Path:
+    """``<out>.zip`` with the dossier under a top folder of the same name."""
+    archive = out.with_name(out.name + ".zip")
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        for file in sorted(p for p in out.rglob("*") if p.is_file()):
+            bundle.write(file, (PurePosixPath(out.name) / file.relative_to(out).as_posix()))
+    return archive
+
+
+def build_dossier(dossier: Dossier, out: Path, *, zip_it: bool = False) -> tuple[str, Path | None]:
+    """Write the report, the data, the script and the manifest (evidence already copied).
+
+    Returns the manifest's SHA-256 and the zip file, if any.
+    """
+    from monitor.dossier_html import render
+    from monitor.dossier_script import VERIFY_SCRIPT
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "index.html").write_text(render(dossier), encoding="utf-8")
+    (out / "outcomes.json").write_text(outcomes_document(dossier), encoding="utf-8")
+    (out / "verify_dossier.py").write_text(VERIFY_SCRIPT, encoding="utf-8")
+    digest = write_manifest(out, dossier)
+    return digest, zip_dossier(out) if zip_it else None

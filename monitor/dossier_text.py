@@ -1,0 +1,180 @@
+"""The dossier's words (French and English) and its style sheet (screen and A4 print).
+
+``verify_steps`` are trusted markup written here; every other entry is plain text that
+the renderer escapes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_VERIFY_FR = [
+    "Chaque fichier de preuve (capture d'écran PNG, page HTML enregistrée) porte pour nom "
+    "son empreinte SHA-256 : <code>sha256sum evidence/ab/ab….png</code> doit afficher le nom "
+    "du fichier. Un fichier modifié ne correspond plus à son nom.",
+    "L'empreinte « preuves » d'une tentative est le SHA-256 du texte que <code>sha256sum"
+    "</code> affiche pour ses fichiers, triés par chemin, depuis le dossier "
+    "<code>evidence</code> : <code>cd evidence && sha256sum ab/ab….html cd/cd….png | "
+    "LC_ALL=C sort -k2 | sha256sum</code>.",
+    "Le « chaînage » relie chaque tentative à la précédente de la même démarche : "
+    "SHA-256 de la valeur de chaînage précédente (64 caractères hexadécimaux ; 64 zéros pour "
+    "la toute première) suivie de la tentative en JSON canonique : les clés target, "
+    "prefecture, started_at, finished_at, engine, status, reason, detail, http_status, url, "
+    "final_url, slot_count, earliest_slot, sha256, triées, sans espace, en UTF-8, les dates "
+    "en UTC au format <code>2025-03-01T08:00:00.000000+00:00</code>. Modifier, retirer ou "
+    "insérer une tentative rompt le chaînage de la suivante.",
+    "Les données de chaque tentative sont dans <code>outcomes.json</code> ; "
+    "<code>manifest.json</code> donne l'empreinte SHA-256 de chaque fichier de ce dossier. "
+    "<code>python3 verify_dossier.py</code> refait tous ces calculs (Python seul suffit) ; "
+    "<code>monitor verify</code> les refait sur la base de données d'origine.",
+]
+_VERIFY_EN = [
+    "Every evidence file (PNG screenshot, saved HTML page) is named after its SHA-256: "
+    "<code>sha256sum evidence/ab/ab….png</code> must print the file's own name. A changed "
+    "file no longer matches its name.",
+    "An attempt's evidence digest is the SHA-256 of what <code>sha256sum</code> prints for "
+    "its files, sorted by path, from the <code>evidence</code> folder: <code>cd evidence "
+    "&& sha256sum ab/ab….html cd/cd….png | LC_ALL=C sort -k2 | sha256sum</code>.",
+    "The chain links each attempt to the previous one of the same procedure: SHA-256 of "
+    "the previous chain value (64 hex characters; 64 zeros for the very first) followed by "
+    "the attempt as canonical JSON: keys target, prefecture, started_at, finished_at, "
+    "engine, status, reason, detail, http_status, url, final_url, slot_count, "
+    "earliest_slot, sha256, sorted, no whitespace, UTF-8, times in UTC as "
+    "<code>2025-03-01T08:00:00.000000+00:00</code>. Editing, removing or inserting an "
+    "attempt breaks the next one's link.",
+    "Each attempt's data is in <code>outcomes.json</code>; <code>manifest.json</code> gives "
+    "every file of this dossier with its SHA-256. <code>python3 verify_dossier.py</code> "
+    "redoes all of this (plain Python is enough); <code>monitor verify</code> redoes it on "
+    "the original database.",
+]
+
+# fmt: off
+WORDS: dict[str, dict[str, Any]] = {
+    "fr": {
+        "title": "Dossier de preuves", "target": "Démarche", "period": "Période :",
+        "beginning": "début des relevés", "now": "maintenant",
+        "times_in": "heures locales :", "generated": "Dossier établi le",
+        "summary": "Synthèse",
+        "summary_note": "Parts calculées sur les tentatives qui renseignent sur le site ; "
+                        "les erreurs du moniteur lui-même sont comptées à part.",
+        "attempts": "Tentatives", "days": "Jours avec au moins une tentative",
+        "first_last": "Première et dernière tentative", "share": "Part",
+        "monitor_errors": "Erreurs du moniteur (non imputées au site)",
+        "anomalies": "Anomalies par cause",
+        "longest": "Plus longue période sans aucun créneau",
+        "last_slot": "Dernier créneau observé", "no_slot_seen": "aucun sur la période",
+        "ago": "il y a %s",
+        "buckets": "Dates proposées (catégories de La Cimade)",
+        "bucket_at_least_two_dates_within_a_month": "au moins deux dates dans le mois",
+        "bucket_one_date_within_a_month": "une seule date dans le mois",
+        "bucket_first_date_in_one_to_two_months": "première date entre un et deux mois",
+        "bucket_first_date_beyond_two_months": "première date au-delà de deux mois",
+        "bucket_no_date": "aucune date",
+        "chain": "Chaînage des tentatives",
+        "chain_ok": "recalculé à l'établissement du dossier : intact",
+        "chain_broken": "rompu aux tentatives n°", "chain_mismatch": "chaînage rompu",
+        "files": "Fichiers de preuve", "no_files": "aucun",
+        "file_copied": "joint(s)", "file_pruned": "supprimé(s) par purge",
+        "file_missing": "manquant(s)", "file_altered": "altéré(s), non joint(s)",
+        "one_png": "capture", "one_html": "page HTML", "one_pruned": "supprimée par purge",
+        "one_missing": "manquante", "one_altered": "altérée, non jointe",
+        "chart_title": "Résultat des tentatives par jour",
+        "attempts_title": "Détail de chaque tentative",
+        "attempts_note": "Heure locale puis UTC ; message tel que la page l'affichait ; "
+                         "cliquer sur une vignette ouvre la capture complète.",
+        "col_n": "N°", "col_when": "Date et heure", "col_result": "Résultat",
+        "col_message": "Message affiché", "col_url": "Adresse", "col_shot": "Capture",
+        "col_hash": "Empreintes SHA-256",
+        "slots": "créneaux :", "earliest": "premier :", "screenshot": "Capture de la tentative",
+        "html": "page HTML", "file": "fichier", "digest": "preuves", "chain_value": "chaînage",
+        "verify_title": "Comment vérifier ce dossier", "verify_steps": _VERIFY_FR,
+        "previous_chain": "Chaînage précédant la première tentative :",
+        "last_chain": "Chaînage de la dernière tentative :",
+        "head": "Dernier chaînage enregistré pour la démarche :",
+    },
+    "en": {
+        "title": "Evidence dossier", "target": "Procedure", "period": "Period:",
+        "beginning": "first record", "now": "now",
+        "times_in": "local times:", "generated": "Dossier made on",
+        "summary": "Summary",
+        "summary_note": "Shares are of the attempts that say something about the site; the "
+                        "monitor's own errors are counted apart.",
+        "attempts": "Attempts", "days": "Days with at least one attempt",
+        "first_last": "First and last attempt", "share": "Share",
+        "monitor_errors": "Monitor errors (not held against the site)",
+        "anomalies": "Anomalies by cause",
+        "longest": "Longest period without any slot",
+        "last_slot": "Last slot seen", "no_slot_seen": "none in the period", "ago": "%s ago",
+        "buckets": "Dates offered (La Cimade's categories)",
+        "bucket_at_least_two_dates_within_a_month": "at least two dates within a month",
+        "bucket_one_date_within_a_month": "one date within a month",
+        "bucket_first_date_in_one_to_two_months": "first date in one to two months",
+        "bucket_first_date_beyond_two_months": "first date beyond two months",
+        "bucket_no_date": "no date",
+        "chain": "Chain of attempts",
+        "chain_ok": "recomputed when the dossier was made: intact",
+        "chain_broken": "broken at attempt ids", "chain_mismatch": "chain broken",
+        "files": "Evidence files", "no_files": "none",
+        "file_copied": "included", "file_pruned": "removed by a prune",
+        "file_missing": "missing", "file_altered": "altered, not included",
+        "one_png": "screenshot", "one_html": "HTML page", "one_pruned": "removed by a prune",
+        "one_missing": "missing", "one_altered": "altered, not included",
+        "chart_title": "Outcome of the attempts per day",
+        "attempts_title": "Every attempt",
+        "attempts_note": "Local time, then UTC; the message as the page showed it; a "
+                         "thumbnail opens the full screenshot.",
+        "col_n": "#", "col_when": "Date and time", "col_result": "Result",
+        "col_message": "Message shown", "col_url": "Address", "col_shot": "Screenshot",
+        "col_hash": "SHA-256 digests",
+        "slots": "slots:", "earliest": "earliest:", "screenshot": "Screenshot of attempt",
+        "html": "HTML page", "file": "file", "digest": "evidence", "chain_value": "chain",
+        "verify_title": "How to verify this dossier", "verify_steps": _VERIFY_EN,
+        "previous_chain": "Chain value before the first attempt:",
+        "last_chain": "Chain value of the last attempt:",
+        "head": "Latest chain value recorded for the procedure:",
+    },
+}
+# fmt: on
+
+STYLE = """
+:root { --ink: #1d1d1f; --muted: #5f6368; --line: #d0d0d0; }
+* { box-sizing: border-box; }
+body { font: 11pt/1.4 "DejaVu Sans", Arial, sans-serif; color: var(--ink); margin: 24px auto;
+       max-width: 1100px; padding: 0 16px; }
+h1 { font-size: 18pt; margin: 0 0 4px; }
+h2 { font-size: 13pt; margin: 22px 0 8px; border-bottom: 2px solid var(--ink); }
+.sub, .note, footer { color: var(--muted); font-size: 9.5pt; }
+code { font: 8pt/1.2 "DejaVu Sans Mono", monospace; overflow-wrap: anywhere; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border: 1px solid var(--line); padding: 4px 6px; vertical-align: top; text-align: left; }
+table.summary th { width: 38%; font-weight: 600; background: #f4f4f4; }
+ul.buckets { margin: 0; padding-left: 18px; }
+table.attempts { font-size: 8.5pt; table-layout: fixed; }
+table.attempts thead th { background: #ececec; }
+table.attempts th:nth-child(1) { width: 5%; } table.attempts th:nth-child(2) { width: 12%; }
+table.attempts th:nth-child(3) { width: 13%; } table.attempts th:nth-child(4) { width: 19%; }
+table.attempts th:nth-child(5) { width: 17%; } table.attempts th:nth-child(6) { width: 12%; }
+table.attempts th:nth-child(7) { width: 22%; }
+td.url, td.message { overflow-wrap: anywhere; }
+td.hash div { margin-bottom: 2px; }
+.small { font-size: 7.5pt; color: var(--muted); }
+.status { font-weight: 700; }
+.status.available { color: #1a7f37; } .status.unavailable { color: #c9372c; }
+.status.anomaly { color: #7a3ea1; } .status.monitor_error { color: #6b6b6b; }
+.bad { color: #b00020; }
+img.thumb { width: 100%; max-width: 150px; border: 1px solid var(--line); display: block; }
+svg.timeline { width: 100%; height: auto; max-width: 900px; font-family: sans-serif; }
+footer { margin-top: 24px; border-top: 1px solid var(--line); padding-top: 6px; }
+a { color: #0b57d0; }
+@page { size: A4; margin: 14mm 10mm; }
+@media print {
+  body { margin: 0; max-width: none; padding: 0; font-size: 9.5pt; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  a { color: inherit; text-decoration: none; }
+  h2 { break-after: avoid; }
+  section.chart, table.summary tr { break-inside: avoid; }
+  table.attempts thead { display: table-header-group; }
+  table.attempts tr { break-inside: avoid; }
+  section.attempts-section { break-before: page; }
+}
+"""

@@ -1,0 +1,227 @@
+"""`monitor evidence`: the dossier's files, manifest, escaping, and how it renders in Chromium."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from test_history import T0, TARGET, Database, an_outcome, png_bytes, run
+from test_history import database as database  # a fixture
+
+from monitor.domain import Engine, Outcome, Reason
+
+CHROMIUM = "/usr/bin/chromium"
+PNG_OUT = Path("/tmp/dossier.png")
+HOSTILE = "<script>alert('x')</script> & « Service surchargé »"
+
+
+@dataclass
+class Dossier:
+    out: Path
+    outcomes: list[Outcome]
+
+
+def record_week(database: Database) -> list[Outcome]:
+    """Three days of a browser target: no slot, captcha, an overload whose page says
+    something hostile, slots, a monitor error; every page saved with a screenshot."""
+    plan = [
+        (0, Reason.NO_SLOT, {}),
+        (2, Reason.CAPTCHA, {}),
+        (4, Reason.NO_SLOT, {}),
+        (24, Reason.OVERLOADED, {"detail": HOSTILE, "http_status": 503}),
+        (26, Reason.NO_SLOT, {}),
+        (27, Reason.NETWORK_DOWN, {}),
+        (49, Reason.SLOTS, {"slot_count": 2, "earliest_slot": T0 + timedelta(days=12)}),
+        (50, Reason.NO_SLOT, {}),
+    ]
+    stored = []
+    for index, (hours, reason, changes) in enumerate(plan):
+        outcome = an_outcome(
+            at=T0 + timedelta(hours=hours), reason=reason, engine=Engine.BROWSER, **changes
+        )
+        if reason is Reason.NETWORK_DOWN:
+            stored.append(database.record(outcome))
+        else:
+            page = f"<html><body><h1>Préfecture</h1><p>{reason.value} {index}</p></body></html>"
+            stored.append(database.record(outcome, html=page, png=png_bytes(seed=index)))
+        database.record(an_outcome("75/titre", at=T0 + timedelta(hours=hours)))
+    return stored
+
+
+@pytest.fixture
+def dossier(database: Database, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Dossier:
+    outcomes = record_week(database)
+    # The first attempt's screenshot was pruned: the dossier says so instead of failing.
+    result = run(
+        capsys,
+        "db",
+        "prune",
+        "--before",
+        "2026-03-02T09:30",
+        "--evidence-dir",
+        str(database.evidence_dir),
+    )
+    assert result.code == 0, result.err
+    out = tmp_path / "dossier-92"
+    result = run(
+        capsys,
+        "evidence",
+        TARGET,
+        "--since",
+        "2026-03-01",
+        "--until",
+        "2026-03-05",
+        "--out",
+        str(out),
+        "--zip",
+        "--evidence-dir",
+        str(database.evidence_dir),
+    )
+    assert result.code == 0, result.err
+    assert f"{len(outcomes)} attempt(s) of {TARGET}" in result.out
+    return Dossier(out, outcomes)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_the_manifest_lists_every_file_with_its_hash(dossier: Dossier) -> None:
+    manifest = json.loads((dossier.out / "manifest.json").read_text())
+
+    listed = {entry["path"]: entry["sha256"] for entry in manifest["files"]}
+    on_disk = {
+        path.relative_to(dossier.out).as_posix(): sha256(path)
+        for path in dossier.out.rglob("*")
+        if path.is_file() and path.name != "manifest.json"
+    }
+    assert listed == on_disk
+    assert {"index.html", "outcomes.json", "verify_dossier.py"} <= set(listed)
+    assert manifest["outcome_ids"] == [o.id for o in dossier.outcomes]
+    assert manifest["last_chain"] == dossier.outcomes[-1].chain == manifest["chain_head"]
+    assert manifest["previous_chain"] is None  # the target's very first attempt is in
+    pruned = [e for e in manifest["evidence_not_included"] if e["state"] == "pruned"]
+    assert len(pruned) == 2  # the first attempt's page and screenshot
+
+
+def test_evidence_files_are_copied_under_their_digest(dossier: Dossier) -> None:
+    for outcome in dossier.outcomes[1:]:
+        for path in outcome.evidence:
+            copy = dossier.out / "evidence" / path
+            assert sha256(copy) == Path(path).name.split(".")[0]
+
+
+def test_the_shipped_script_verifies_the_dossier_and_catches_an_edit(dossier: Dossier) -> None:
+    script = [sys.executable, str(dossier.out / "verify_dossier.py")]
+    ok = subprocess.run(script, capture_output=True, text=True, check=False)
+    assert ok.returncode == 0, ok.stdout
+    assert f"0 problem(s); last chain {dossier.outcomes[-1].chain}" in ok.stdout
+
+    rows = json.loads((dossier.out / "outcomes.json").read_text())
+    rows[3]["detail"] = "Aucun problème"
+    (dossier.out / "outcomes.json").write_text(json.dumps(rows))
+    tampered = subprocess.run(script, capture_output=True, text=True, check=False)
+    assert tampered.returncode == 1
+    assert f"attempt {rows[3]['id']}: chain does not recompute" in tampered.stdout
+    assert "file changed since the dossier was made: outcomes.json" in tampered.stdout
+
+
+def test_the_report_escapes_what_pages_said(dossier: Dossier) -> None:
+    html = (dossier.out / "index.html").read_text()
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; « Service surchargé »" in html
+
+
+def test_the_report_is_french_and_self_contained(dossier: Dossier) -> None:
+    html = (dossier.out / "index.html").read_text()
+    assert '<html lang="fr">' in html and "Dossier de preuves" in html
+    assert "Plus longue période sans aucun créneau" in html
+    assert "supprimé(s) par purge" in html
+    assert "@media print" in html and "size: A4" in html
+    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+    assert 'src="http' not in html and "src='http" not in html
+
+
+def test_it_writes_a_zip_of_the_dossier(dossier: Dossier) -> None:
+    archive = dossier.out.with_name(dossier.out.name + ".zip")
+    with zipfile.ZipFile(archive) as bundle:
+        names = set(bundle.namelist())
+    assert {"dossier-92/index.html", "dossier-92/manifest.json"} <= names
+
+
+def test_it_writes_english_on_request(
+    database: Database, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    record_week(database)
+    out = tmp_path / "en"
+    result = run(capsys, "evidence", TARGET, "--out", str(out), "--lang", "en")
+    assert result.code == 0, result.err
+    html = (out / "index.html").read_text()
+    assert '<html lang="en">' in html and "Longest period without any slot" in html
+
+
+def test_it_exits_3_when_the_target_has_no_attempt_in_the_period(
+    database: Database, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    record_week(database)
+    result = run(capsys, "evidence", TARGET, "--since", "2027-01-01", "--out", str(tmp_path / "x"))
+    assert (
+        result.code == 3 and "no outcome of '92/remise-titre' with --since 2027-01-01" in result.err
+    )
+    assert not (tmp_path / "x").exists()
+
+
+def test_it_refuses_to_write_into_a_directory_in_use(
+    database: Database, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "notes.txt").write_text("mine")
+    result = run(capsys, "evidence", TARGET, "--out", str(tmp_path / "used"))
+    assert result.code == 2 and "not empty" in result.err
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium not installed")
+def test_it_renders_in_chromium_with_the_table_and_the_chart(dossier: Dossier) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900})
+            page.goto((dossier.out / "index.html").as_uri())
+            rows = page.locator("table.attempts tbody tr").count()
+            bars = page.locator("svg.timeline rect").count()
+            legend = page.locator("svg.timeline g.legend").count()
+            thumbnails = page.evaluate(
+                "Array.from(document.querySelectorAll('img.thumb'))"
+                ".filter(img => img.complete && img.naturalWidth > 0).length"
+            )
+            page.screenshot(path=str(PNG_OUT), full_page=True)
+            pdf = page.pdf(format="A4")
+        finally:
+            browser.close()
+    assert rows == len(dossier.outcomes)
+    assert bars > legend >= 3
+    # every screenshot but the pruned one and the monitor error's (none) is shown
+    assert thumbnails == len(dossier.outcomes) - 2
+    assert PNG_OUT.stat().st_size > 10_000
+    assert pdf.startswith(b"%PDF")
