@@ -1,6 +1,7 @@
 """Notification channels: an Apprise URL, the events it wants, the targets it follows.
 
-A channel URL carries credentials, so it is only ever shown through ``masked_url``.
+A channel URL carries credentials, so it is only ever shown through ``masked_url``
+(``repr()`` and ``str()`` of a channel included).
 """
 
 from __future__ import annotations
@@ -33,8 +34,7 @@ class Channel(FrozenModel):
     targets: tuple[Glob, ...] = ("*",)
     language: Language | None = None
 
-    #: Values interpolated from secret-looking variables, set by the loader: Apprise's
-    #: privacy form hides passwords and tokens but shows e.g. Signal phone numbers.
+    #: Set by the loader; read through ``secrets``.
     _secrets: frozenset[str] = PrivateAttr(default=frozenset())
     _masked: str | None = PrivateAttr(default=None)  # Apprise parsing is not free: once
 
@@ -68,12 +68,27 @@ class Channel(FrozenModel):
         return kind in self.events
 
     @property
+    def secrets(self) -> frozenset[str]:
+        """The values the config took from secret-looking environment variables
+        (``${SMTP_PASSWORD}``, ``${SIGNAL_TO}`` …), to be masked in any text about this
+        channel: Apprise's privacy form hides passwords and tokens but shows e.g. Signal
+        phone numbers. Set by the loader (empty for a channel built by hand); it holds
+        those interpolated into this channel's URL, and those of the rest of the file too.
+        """
+        return self._secrets
+
+    @property
     def masked_url(self) -> str:
         """The URL as Apprise prints it with ``privacy=True``, secrets from the environment
         masked too; ``scheme://****`` when Apprise cannot read the URL."""
         if self._masked is None:
             self._masked = mask_apprise_url(self.url, self._secrets)
         return self._masked
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # pydantic's repr() and str() show every field: the URL only in its masked form.
+        for name, value in super().__repr_args__():
+            yield name, self.masked_url if name == "url" else value
 
 
 def mask_apprise_url(url: str, secrets: frozenset[str] = frozenset()) -> str:

@@ -28,6 +28,9 @@ Exactly once, and where it stops:
   message but before ``mark_sent`` was written (milliseconds, or a database outage longer
   than the write's retries), or a service answers only after the lease, that message is
   sent again: the remaining at-least-once window;
+* a result is written only while this node still holds the claim (``sending``, claimed by
+  it): one that comes after another node has reclaimed the row is kept as an attempt
+  row, logged at WARNING, and leaves that node's claim alone;
 * one channel with several recipients is one delivery: if some accept and another fails
   transiently, the retry goes to all of them again (Apprise sends one request per Signal
   recipient and one message per email address). One recipient per channel avoids it.
@@ -228,7 +231,14 @@ class Dispatcher:
             now = self._now(work)
             note = "not sent before the daemon stopped; it will be sent after the restart"
             await self._record(
-                work, self._repo.mark_retry, work.delivery.delivery_id, now, now, note
+                work,
+                "given back",
+                self._repo.mark_retry,
+                work.delivery.delivery_id,
+                now,
+                now,
+                note,
+                node=self._node,
             )
             work.settle()
 
@@ -297,7 +307,14 @@ class Dispatcher:
         if error is not None:
             raise error
         # Nothing awaited between the service's answer and this record but the write itself.
-        await self._record(work, self._repo.mark_sent, work.delivery.delivery_id, self._now(work))
+        await self._record(
+            work,
+            "sent",
+            self._repo.mark_sent,
+            work.delivery.delivery_id,
+            self._now(work),
+            node=self._node,
+        )
         self.sent += 1
         self._log(logging.INFO, work, "sent")
         self._hook(work.delivery.channel_id, "sent")
@@ -336,7 +353,16 @@ class Dispatcher:
                 work, f"gave up after {delivery.attempts} attempt(s); last error: {error}"
             )
             return
-        await self._record(work, self._repo.mark_retry, delivery.delivery_id, now, retry_at, error)
+        await self._record(
+            work,
+            "retry",
+            self._repo.mark_retry,
+            delivery.delivery_id,
+            now,
+            retry_at,
+            error,
+            node=self._node,
+        )
         self.retried += 1
         self._log(logging.WARNING, work, "failed, retry at %s: %s", retry_at.isoformat(), error)
         self._hook(delivery.channel_id, "retry")
@@ -344,25 +370,37 @@ class Dispatcher:
     async def _failed(self, work: Work, error: str) -> None:
         delivery = work.delivery
         await self._record(
-            work, self._repo.mark_failed, delivery.delivery_id, self._now(work), error
+            work,
+            "failed",
+            self._repo.mark_failed,
+            delivery.delivery_id,
+            self._now(work),
+            error,
+            node=self._node,
         )
         self.failed += 1
         self._log(logging.WARNING, work, "failed for good: %s", error)
         self._hook(delivery.channel_id, "failed")
 
     async def _record(
-        self, work: Work, write: Callable[_P, None], *args: _P.args, **kwargs: _P.kwargs
+        self,
+        work: Work,
+        result: str,
+        write: Callable[_P, bool],
+        *args: _P.args,
+        **kwargs: _P.kwargs,
     ) -> None:
         """Write a result, retrying while the database is unreachable.
 
         A sent message that cannot be recorded would be sent again after the lease, so the
         write is retried for a while (about half a minute) before giving up with an error.
+        The store changes the row only while this node's claim holds; if another node has
+        claimed it since (the lease ended first), only the attempt is recorded.
         """
         pause = RECORD_FIRST_PAUSE
         for attempt in range(RECORD_ATTEMPTS):
             try:
-                await self._db(write, *args, **kwargs)
-                return
+                owned = await self._db(write, *args, **kwargs)
             except DatabaseError as exc:
                 if attempt == RECORD_ATTEMPTS - 1:
                     log.error(
@@ -374,6 +412,19 @@ class Dispatcher:
                     return
                 await asyncio.sleep(pause)
                 pause *= 2
+                continue
+            if not owned:
+                log.warning(
+                    "channel %s: delivery %s (attempt %s): result %r came after this node "
+                    "lost its claim (the lease ended and another node claimed it, or it was "
+                    "finished); the attempt is recorded, the delivery left as it is",
+                    work.delivery.channel_id,
+                    work.delivery.delivery_id,
+                    work.delivery.attempts,
+                    result,
+                    extra={"channel": work.delivery.channel_id},
+                )
+            return
 
     def _now(self, work: Work) -> datetime:
         return work.now or self._clock()
@@ -404,23 +455,15 @@ class Dispatcher:
 
     def _screenshot(self, event: Event) -> Path | None:
         """The screenshot of the outcome behind ``event``, if one was kept and still exists."""
-        started = event.payload.get("outcome_started_at")
-        if event.outcome_id is None or not isinstance(started, str):
+        if event.outcome_id is None:
             return None
-        try:
-            moment = datetime.fromisoformat(started)
-        except ValueError:
+        outcome = self._repo.outcome(event.outcome_id)
+        if outcome is None:  # deleted from the database since the event
             return None
-        # The store looks outcomes up by target and time; the id picks the one.
-        close = timedelta(milliseconds=1)
-        for outcome in self._repo.history(
-            targets=[event.target], since=moment - close, until=moment + close, limit=20
-        ):
-            if outcome.id == event.outcome_id:
-                for relpath in outcome.evidence:
-                    path = self._config.settings.evidence_dir / relpath
-                    if relpath.endswith(".png") and path.is_file():
-                        return path
+        for relpath in outcome.evidence:
+            path = self._config.settings.evidence_dir / relpath
+            if relpath.endswith(".png") and path.is_file():
+                return path
         return None
 
     @staticmethod

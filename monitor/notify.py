@@ -254,8 +254,7 @@ class Masker:
 
 def _secrets_of(channel: Channel) -> Iterator[str]:
     # Values the loader took from secret-looking variables ($SMTP_PASSWORD, $SIGNAL_TO …).
-    # TODO(config owner): a public accessor; the private attribute is read here meanwhile.
-    yield from channel._secrets
+    yield from channel.secrets
     # What Apprise's privacy form leaves out of the URL is, by its judgement, a secret,
     # even when written literally in the file.
     shown = channel.masked_url

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from monitor.config import (
     Channel,
@@ -346,6 +347,25 @@ def test_it_masks_channel_urls_and_secret_variables_in_the_dump(tmp_path: Path) 
     assert masked["settings"]["schedule"]["interval"] == "10m"
     assert masked["channels"][0]["events"] == ["slots_opened", "anomaly_started"]
     assert masked["prefectures"][0]["targets"][1]["steps"][0] == {"click": "#cookies-banner a"}
+
+
+def test_it_exposes_a_channels_secrets_and_never_shows_them_in_its_repr(tmp_path: Path) -> None:
+    raw = base()
+    raw["channels"] = CHANNELS
+    config = load(tmp_path, raw, SECRET_ENV)
+    mail, signal = config.channels
+
+    assert FAKE_PASSWORD in mail.secrets and "volunteer@example.org" in mail.secrets
+    assert {"+33600000041", FAKE_NUMBER} <= signal.secrets
+    assert "localhost:8080" not in signal.secrets  # $SIGNAL_API_HOST is no secret
+    with pytest.raises(ValidationError, match="frozen"):
+        mail.secrets = frozenset()  # type: ignore[misc]
+    for channel in config.channels:
+        for shown in (repr(channel), str(channel), repr(config), str(config)):
+            assert channel.url not in shown
+            for secret in (FAKE_PASSWORD, FAKE_NUMBER, "+33600000041"):
+                assert secret not in shown
+        assert channel.masked_url in repr(channel)
 
 
 def test_it_masks_what_apprise_cannot_parse_after_the_scheme(tmp_path: Path) -> None:

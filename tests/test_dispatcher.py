@@ -12,11 +12,11 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from smtp_server import AUTH_WITHOUT_TLS_IS_FINE_HERE, SMTPServer
 from typing import Any
 
 import pytest
 from signal_stub import SignalStub
+from smtp_server import AUTH_WITHOUT_TLS_IS_FINE_HERE, SMTPServer
 from sqlalchemy import select
 
 from monitor.config import Config, load_config
@@ -424,6 +424,38 @@ async def test_two_dispatchers_on_one_database_never_send_a_delivery_twice(
     assert first.sent + second.sent == 30
     claimed_by = {row["claimed_by"] for row in rows(repo)}
     assert claimed_by == {"node-a", "node-b"}
+
+
+async def test_a_result_recorded_after_another_node_reclaimed_the_delivery_is_only_logged(
+    repo: Repository,
+    config: Config,
+    smtp: SMTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    record(repo, config, EventKind.ANOMALY_STARTED)  # to the mail channel only
+    lease = timedelta(seconds=30)
+    taken_over = T0 + lease + timedelta(seconds=1)
+    mark_sent = repo.mark_sent
+
+    def after_the_lease(delivery_id: int, now: datetime, *, node: str) -> bool:
+        # node-a's answer is recorded only after its lease: node-b has claimed the row.
+        assert len(repo.claim_deliveries("node-b", taken_over, 10, lease)) == 1
+        return mark_sent(delivery_id, now, node=node)
+
+    monkeypatch.setattr(repo, "mark_sent", after_the_lease)
+    caplog.set_level(logging.WARNING, logger="monitor.dispatcher")
+    sender = dispatcher(repo, config, node="node-a", lease=lease)
+    assert await sender.run_once(T0) == 1
+    await sender.aclose()
+
+    assert len(smtp.wait_for(1)) == 1
+    [row] = rows(repo)
+    assert (row["state"], row["claimed_by"], row["claimed_at"]) == ("sending", "node-b", taken_over)
+    assert [a["result"] for a in attempts(repo)] == ["sent"]  # node-a's attempt, logged
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "lost its claim" in warning.getMessage()
+    assert f"delivery {row['id']}" in warning.getMessage()
 
 
 # -- shutdown ---------------------------------------------------------------------------------

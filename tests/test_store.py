@@ -450,6 +450,17 @@ def insert_raw_outcomes(engine: Engine, count: int) -> None:
         connection.execute(insert(outcomes), rows)
 
 
+def test_it_reads_one_outcome_by_id(repo: Repository) -> None:
+    # Same target and start time: only the id tells them apart.
+    first = record(repo, an_outcome(evidence=("aa/first.html", "bb/first.png")))
+    second = record(repo, an_outcome(status=Status.ANOMALY, reason=Reason.CAPTCHA))
+    assert first.id is not None and second.id is not None
+
+    assert repo.outcome(first.id) == first
+    assert repo.outcome(second.id) == second
+    assert repo.outcome(max(first.id, second.id) + 1) is None
+
+
 def test_it_lists_targets_and_their_outcomes_in_chain_order(history_repo: Repository) -> None:
     assert history_repo.targets_with_outcomes() == [
         "75/titres",
@@ -545,9 +556,11 @@ def test_it_retries_sends_and_fails_deliveries(repo: Repository) -> None:
     a, b, c = repo.claim_deliveries("node-1", T0, 10, LEASE)
     later = T0 + timedelta(minutes=10)
 
-    repo.mark_sent(a.delivery_id, T0)
-    repo.mark_retry(b.delivery_id, T0, later, "timeout talking to smtp.example.org")
-    repo.mark_failed(c.delivery_id, T0, "401 unauthorized")
+    assert repo.mark_sent(a.delivery_id, T0, node="node-1") is True
+    assert repo.mark_retry(
+        b.delivery_id, T0, later, "timeout talking to smtp.example.org", node="node-1"
+    )
+    assert repo.mark_failed(c.delivery_id, T0, "401 unauthorized", node="node-1") is True
 
     assert repo.outbox_depth() == 1
     assert repo.claim_deliveries("node-1", later - timedelta(seconds=1), 10, LEASE) == []
@@ -562,6 +575,58 @@ def test_it_retries_sends_and_fails_deliveries(repo: Repository) -> None:
     assert sorted(attempts) == sorted(
         [(a.delivery_id, "sent"), (b.delivery_id, "transient"), (c.delivery_id, "permanent")]
     )
+
+
+def test_a_late_result_does_not_overwrite_the_node_that_reclaimed_the_delivery(
+    repo: Repository,
+) -> None:
+    check_late_results_are_left_to_the_new_claim(repo)
+
+
+def check_late_results_are_left_to_the_new_claim(repo: Repository) -> None:
+    add_events(repo, 3)
+    sent, retried, failed = repo.claim_deliveries("node-a", T0, 10, LEASE)
+    # node-a's lease ends before it records anything; node-b takes the three rows over.
+    after_lease = T0 + LEASE + timedelta(seconds=1)
+    reclaimed = repo.claim_deliveries("node-b", after_lease, 10, LEASE)
+    assert len(reclaimed) == 3
+    before = delivery_rows(repo)
+
+    late = after_lease + timedelta(seconds=5)
+    assert repo.mark_sent(sent.delivery_id, late, node="node-a") is False
+    assert repo.mark_retry(retried.delivery_id, late, late, "timeout", node="node-a") is False
+    assert repo.mark_failed(failed.delivery_id, late, "401 unauthorized", node="node-a") is False
+
+    assert delivery_rows(repo) == before  # node-b's claims stand, untouched
+    assert all(row["state"] == "sending" and row["claimed_by"] == "node-b" for row in before)
+    assert all(row["claimed_at"] == after_lease and row["attempts"] == 2 for row in before)
+    assert repo.claim_deliveries("node-c", late, 10, LEASE) == []  # still node-b's
+    # The attempts did happen: they are in the log all the same.
+    assert sorted(attempt_results(repo)) == sorted(
+        [
+            (sent.delivery_id, "sent"),
+            (retried.delivery_id, "transient"),
+            (failed.delivery_id, "permanent"),
+        ]
+    )
+    # node-b still holds its claim and finishes the delivery.
+    assert repo.mark_sent(sent.delivery_id, late, node="node-b") is True
+    assert repo.mark_sent(sent.delivery_id, late, node="node-b") is False  # already final
+    assert delivery_rows(repo)[0]["state"] == "sent"
+
+
+def delivery_rows(repo: Repository) -> list[dict[str, object]]:
+    with repo.engine.connect() as connection:
+        found = connection.execute(select(deliveries).order_by(deliveries.c.id)).mappings()
+        return [dict(row) for row in found]
+
+
+def attempt_results(repo: Repository) -> list[tuple[int, str]]:
+    with repo.engine.connect() as connection:
+        found = connection.execute(
+            select(delivery_attempts.c.delivery_id, delivery_attempts.c.result)
+        )
+        return [(row.delivery_id, row.result) for row in found]
 
 
 def claim_concurrently(repo: Repository, nodes: int = 2) -> list[list[int]]:
@@ -656,6 +721,11 @@ def test_it_never_gives_two_postgresql_dispatchers_the_same_delivery(
     add_events(pg_repo, 60, channels=("mail", "signal"))
 
     assert_disjoint_and_complete(pg_repo, claim_concurrently(pg_repo, nodes=3))
+
+
+@pytest.mark.postgres
+def test_a_late_result_does_not_overwrite_a_postgresql_reclaim(pg_repo: Repository) -> None:
+    check_late_results_are_left_to_the_new_claim(pg_repo)
 
 
 @pytest.mark.postgres

@@ -7,6 +7,12 @@ still claimable when the UPDATE runs (``rowcount == 1``), so two daemons on one 
 never claim the same row, and a row left in ``sending`` by a crashed node becomes
 claimable again once its lease has expired. That last case is the only way a message can
 be sent twice (the node died between sending and recording it).
+
+Results are guarded the same way: ``mark_sent``, ``mark_retry`` and ``mark_failed`` change
+a row only while it is still ``sending`` and claimed by the calling node, and return
+whether they did. A node that records a result after its lease has ended and another node
+has reclaimed the row gets False: its attempt is logged in ``delivery_attempts``, but the
+row stays as the other node left it.
 """
 
 from __future__ import annotations
@@ -130,16 +136,19 @@ class OutboxStore(TransactionalStore):
             for row in rows
         ]
 
-    def mark_sent(self, delivery_id: int, now: datetime) -> None:
-        """The channel accepted the message: final."""
-        self._finish(delivery_id, now, "sent", None, state="sent", sent_at=now, last_error=None)
+    def mark_sent(self, delivery_id: int, now: datetime, *, node: str) -> bool:
+        """The channel accepted the message: final. See :meth:`_finish` for the result."""
+        return self._finish(
+            delivery_id, node, now, "sent", None, state="sent", sent_at=now, last_error=None
+        )
 
     def mark_retry(
-        self, delivery_id: int, now: datetime, next_attempt_at: datetime, error: str
-    ) -> None:
+        self, delivery_id: int, now: datetime, next_attempt_at: datetime, error: str, *, node: str
+    ) -> bool:
         """A transient failure: back to ``pending`` until ``next_attempt_at``."""
-        self._finish(
+        return self._finish(
             delivery_id,
+            node,
             now,
             "transient",
             error,
@@ -150,22 +159,44 @@ class OutboxStore(TransactionalStore):
             last_error=error,
         )
 
-    def mark_failed(self, delivery_id: int, now: datetime, error: str) -> None:
+    def mark_failed(self, delivery_id: int, now: datetime, error: str, *, node: str) -> bool:
         """A permanent failure (or retries exhausted): final, never sent."""
-        self._finish(delivery_id, now, "permanent", error, state="failed", last_error=error)
+        return self._finish(
+            delivery_id, node, now, "permanent", error, state="failed", last_error=error
+        )
 
     def _finish(
-        self, delivery_id: int, now: datetime, result: str, error: str | None, **values: object
-    ) -> None:
+        self,
+        delivery_id: int,
+        node: str,
+        now: datetime,
+        result: str,
+        error: str | None,
+        **values: object,
+    ) -> bool:
+        """Record an attempt of ``node``; update the delivery only if ``node`` still holds it.
+
+        Returns True if the delivery was updated: still ``sending`` and claimed by ``node``.
+        False means the claim was lost (its lease ended and another node claimed the row,
+        or it was already finished): the row is left to its current holder, and only the
+        attempt row is written, since the attempt did happen.
+        """
         with self._write() as connection:
-            connection.execute(
-                update(deliveries).where(deliveries.c.id == delivery_id).values(**values)
-            )
+            updated = connection.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.id == delivery_id,
+                    deliveries.c.state == "sending",
+                    deliveries.c.claimed_by == node,
+                )
+                .values(**values)
+            ).rowcount
             connection.execute(
                 insert(delivery_attempts).values(
                     delivery_id=delivery_id, attempted_at=now, result=result, error=error
                 )
             )
+        return updated == 1
 
     def outbox_depth(self) -> int:
         """Deliveries not yet finished (pending or being sent)."""

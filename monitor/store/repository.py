@@ -249,6 +249,12 @@ class Repository(OutboxStore):
                 if limit is not None and count >= limit:
                     return
 
+    def outcome(self, outcome_id: int) -> Outcome | None:
+        """The outcome with this id; None if there is none (never stored, or deleted)."""
+        with self._read() as connection:
+            row = connection.execute(select(outcomes).where(outcomes.c.id == outcome_id)).first()
+        return None if row is None else outcome_from_row(row)
+
     def outcomes_for_target(self, target: str, oldest_first: bool = True) -> Iterator[Outcome]:
         """Stream one target's outcomes in chain (insertion) order, for ``verify``."""
         order = outcomes.c.id if oldest_first else outcomes.c.id.desc()
