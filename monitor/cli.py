@@ -12,9 +12,18 @@ from pathlib import Path
 import click
 
 from monitor import __version__
+from monitor.commands.check import check_cmd
 from monitor.commands.common import App
 from monitor.commands.config_cmd import config_group
 from monitor.commands.db import db_group
+from monitor.commands.demo_cmd import demo_cmd
+from monitor.commands.evidence_cmd import evidence_cmd
+from monitor.commands.history import history_cmd
+from monitor.commands.notify_cmd import notify_group
+from monitor.commands.run import run_cmd
+from monitor.commands.stats import stats_cmd
+from monitor.commands.status import status_cmd
+from monitor.commands.verify_cmd import verify_cmd
 from monitor.errors import MonitorError
 from monitor.logs import configure
 
@@ -46,8 +55,17 @@ def cli(
     ctx.obj = App(config_path=config_path, database_override=database, verbosity=verbosity)
 
 
+cli.add_command(check_cmd)
 cli.add_command(config_group)
 cli.add_command(db_group)
+cli.add_command(demo_cmd)
+cli.add_command(history_cmd)
+cli.add_command(notify_group)
+cli.add_command(run_cmd)
+cli.add_command(stats_cmd)
+cli.add_command(status_cmd)
+cli.add_command(verify_cmd)
+cli.add_command(evidence_cmd)
 
 
 def main(argv: list[str] | None = None) -> None:

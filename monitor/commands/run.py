@@ -1,0 +1,130 @@
+"""`monitor run [--migrate] [--cluster] [--metrics-port N] [--once]`: the daemon.
+
+Refuses to start on a database behind the code's migrations (the message names the command
+to run) unless ``--migrate``; refuses cluster mode on SQLite. SIGTERM/SIGINT stop it within
+30 s with exit code 0; SIGHUP reloads the config.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import sys
+import threading
+import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import click
+
+from monitor.commands.common import App, pass_app
+from monitor.errors import UsageError
+
+log = logging.getLogger(__name__)
+
+#: Worker threads for database calls and recordings (SQLite serialises writes anyway).
+IO_THREADS = 16
+#: After the daemon returned, how long threads still running may hold the exit.
+THREAD_EXIT_WAIT = 3.0
+
+
+@click.command("run")
+@click.option("--migrate", is_flag=True, help="Bring the database to the code's migrations first.")
+@click.option(
+    "--cluster",
+    is_flag=True,
+    help="Share the targets with other daemons on the same PostgreSQL (as settings.cluster).",
+)
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    metavar="N",
+    help="Serve Prometheus metrics on http://0.0.0.0:N/metrics (off by default).",
+)
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Probe once every target whose turn it could be (active hours, no back-off), "
+    "send the notifications, and exit.",
+)
+@pass_app
+def run_cmd(app: App, migrate: bool, cluster: bool, metrics_port: int | None, once: bool) -> None:
+    """Run the daemon: schedule every target, probe, record, alert, until SIGTERM."""
+    from monitor import metrics
+    from monitor.config import load_config
+    from monitor.scheduler import Daemon
+    from monitor.store.engine import mask_database_url, normalize_database_url
+
+    config = app.config  # a config error exits 2 before the database is touched
+    if (cluster or config.settings.cluster) and (
+        normalize_database_url(app.database_url).get_backend_name() != "postgresql"
+    ):
+        raise UsageError(
+            f"cluster mode needs PostgreSQL (postgresql+psycopg://…); the database is "
+            f"{mask_database_url(app.database_url)}: several daemons cannot share SQLite"
+        )
+    repository = app.repository(migrate=migrate)
+    if metrics_port is not None:
+        metrics.serve(metrics_port)
+
+    def reload_config() -> Any:
+        return load_config(app.config_path, env=app.env)
+
+    daemon = Daemon(
+        config, repository, node=socket.gethostname(), reload_config=reload_config, once=once
+    )
+    code = run_until_stopped(daemon.run())
+    app.engine.dispose()
+    sys.exit(code)
+
+
+def run_until_stopped(main: Coroutine[Any, Any, int]) -> int:
+    """Run the daemon's coroutine on a fresh loop, then make sure the process can exit.
+
+    Like ``asyncio.run``, but a worker thread stuck in a call that cannot be interrupted
+    (a database lock, a notification service that hangs) cannot hold the exit past the
+    30 s promise: after ``THREAD_EXIT_WAIT`` the process leaves with ``os._exit``. Every
+    row is written in one transaction, so an interrupted one is simply not there.
+    """
+    loop = asyncio.new_event_loop()
+    executor = ThreadPoolExecutor(max_workers=IO_THREADS, thread_name_prefix="monitor-io")
+    loop.set_default_executor(executor)
+    code = 1
+    try:
+        code = loop.run_until_complete(main)
+    finally:
+        try:
+            _cancel_leftovers(loop)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            executor.shutdown(wait=False, cancel_futures=True)
+            loop.close()
+    _exit_if_threads_hang(code)
+    return code
+
+
+def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
+    tasks = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+
+
+def _exit_if_threads_hang(code: int) -> None:
+    deadline = time.monotonic() + THREAD_EXIT_WAIT
+    for thread in threading.enumerate():
+        if thread is threading.current_thread() or thread.daemon:
+            continue
+        thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = [t.name for t in threading.enumerate() if t.is_alive() and not t.daemon]
+    stuck = [name for name in stuck if name != threading.current_thread().name]
+    if stuck:
+        log.warning("exiting with threads still busy: %s", ", ".join(stuck))
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)

@@ -1,0 +1,98 @@
+"""What the daemon drives, gathered in one place so tests can replace any part.
+
+engines      monitor.engines.Engines: HTTP and browser engines, made on first use
+observe      monitor.probe.observe: one probe, never raises for the site's doing
+record       monitor.recorder.record: classify, evidence, alerts, one transaction
+dispatcher   monitor.dispatcher.Dispatcher: sends the outbox (None: nothing is sent)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from monitor import metrics
+from monitor.config import Channel, Config, Settings, Target
+from monitor.domain import Engine, Observation, Outcome
+from monitor.probes.base import ProbeEngine, RequestGate
+from monitor.store import Repository
+
+if TYPE_CHECKING:
+    from monitor.dispatcher import Dispatcher
+
+log = logging.getLogger(__name__)
+
+#: How long the dispatcher may finish sends in flight at shutdown (within the 30 s budget).
+DISPATCH_CLOSE_TIMEOUT = 3.0
+
+
+class EngineSet(Protocol):
+    async def get(self, kind: Engine) -> ProbeEngine: ...
+
+    async def aclose(self) -> None: ...
+
+
+class Observe(Protocol):
+    def __call__(
+        self, target: Target, engine: ProbeEngine, *, timeout: float, gate: RequestGate
+    ) -> Awaitable[Observation]: ...
+
+
+class Record(Protocol):
+    def __call__(
+        self,
+        repo: Repository,
+        target: Target,
+        observation: Observation,
+        *,
+        settings: Settings,
+        channels: Sequence[Channel],
+        now: datetime,
+    ) -> Outcome: ...
+
+
+@dataclass
+class Components:
+    engines: EngineSet
+    observe: Observe
+    record: Record
+    dispatcher: Any | None  #: has ``async run_once(now)`` and ``async aclose()``
+
+    @classmethod
+    def default(cls, config: Config, repository: Repository, node: str) -> Components:
+        from monitor.engines import Engines
+        from monitor.probe import observe
+        from monitor.recorder import record
+
+        return cls(
+            engines=Engines(config.settings),
+            observe=observe,
+            record=record,
+            dispatcher=make_dispatcher(repository, config, node),
+        )
+
+
+def make_dispatcher(repository: Repository, config: Config, node: str) -> Dispatcher | None:
+    """The notification dispatcher, counting its results in the metrics."""
+    try:
+        from monitor.dispatcher import Dispatcher
+    except ImportError:  # pragma: no cover - a partial installation
+        log.warning("monitor.dispatcher is missing: notifications stay in the outbox")
+        return None
+    return Dispatcher(
+        repository,
+        config,
+        node=node,
+        close_timeout=DISPATCH_CLOSE_TIMEOUT,
+        on_result=_count_result,
+    )
+
+
+def _count_result(channel_id: str, result: str) -> None:
+    if result == "sent":
+        metrics.notification_sent(channel_id)
+    else:
+        metrics.notification_failed(channel_id)

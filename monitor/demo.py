@@ -1,0 +1,236 @@
+"""``monitor demo``: the daemon against a local imitation of the booking sites, no internet.
+
+It starts :class:`~monitor.imitation.ImitationSite` in this process, writes a temporary
+config (four targets of three platforms on 127.0.0.1, a few seconds apart, a console
+channel) and a temporary SQLite database, runs the real daemon on them, and changes the
+imitation's scenarios on a script so that within a minute or two one sees:
+
+    slots open (slots_opened) and close again (slots_closed),
+    a site answering 502 three times in a row (anomaly_started), back-off in the log,
+    and the site recovering (anomaly_resolved).
+
+Alerts go through the real outbox and dispatcher to an Apprise route registered here,
+``demo://console``, which prints each message on standard output; logs (one line per
+state change, per event) go to standard error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import yaml
+from apprise.decorators import notify
+
+from monitor.imitation import ImitationSite
+
+__all__ = ["DemoStep", "demo_config", "run_demo", "script"]
+
+#: The Apprise scheme of the console channel (registered when this module is imported).
+CONSOLE_URL = "demo://console"
+_console: TextIO = sys.stdout
+
+RDVSP_QUERY = (
+    "departement=&motif_name_with_location_type="
+    "renouvellement_de_recepisses_arrives_a_echeance-public_office&public_link_organisation_id="
+)
+
+
+@notify(on="demo", name="prefecture-monitor demo console")  # type: ignore[untyped-decorator,no-untyped-call]
+def _print_alert(body: str, title: str, notify_type: str, *args: Any, **kwargs: Any) -> bool:
+    """The console channel: an alert as a person would receive it."""
+    rule = "─" * 72
+    print(f"\n{rule}\n🔔 {title}\n{body}\n{rule}", file=_console, flush=True)
+    return True
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    """At ``at`` intervals after the start, give ``key`` a scenario and say why."""
+
+    at: float  #: in intervals, so the story keeps its shape at any speed
+    key: str
+    scenario: str
+    params: tuple[tuple[str, Any], ...]
+    says: str
+
+
+def script() -> tuple[DemoStep, ...]:
+    """The story. Times are in intervals; with back-off, three 502s take about 6 intervals."""
+    slots = (("count", 3), ("first_date", "2030-05-06T09:00"))
+    return (
+        DemoStep(2.5, "4401", "slots", slots, "75/titre-sejour now offers 3 slots"),
+        DemoStep(5, "4402", "http_502", (), "93/naturalisation now answers 502 Bad Gateway"),
+        DemoStep(7, "4401", "no_slot", (), "75/titre-sejour has no slot any more"),
+        DemoStep(9, "imitation-pre-demande", "closed", (), "92/pre-demande closes its form"),
+        DemoStep(13, "4402", "no_slot", (), "93/naturalisation works again"),
+        DemoStep(16, "2401", "slots", slots, "94/recepisse now offers 3 slots"),
+    )
+
+
+def demo_config(
+    base_url: str, *, database: str, evidence_dir: Path, interval: int
+) -> dict[str, Any]:
+    """The config the demo writes: every target on the imitation, ``interval`` seconds."""
+
+    def target(local_id: str, name: str, platform: str, path: str) -> dict[str, Any]:
+        return {"id": local_id, "name": name, "platform": platform, "url": base_url + path}
+
+    def prefecture(code: str, name: str, *targets: dict[str, Any]) -> dict[str, Any]:
+        return {"id": code, "name": name, "targets": list(targets)}
+
+    return {
+        "version": 1,
+        "settings": {
+            "database": database,
+            "language": "en",
+            "evidence_dir": str(evidence_dir),
+            "user_agent": "prefecture-monitor/demo (+https://example.invalid)",
+            "schedule": {"interval": f"{interval}s", "jitter": "10%"},
+            # Sub-second gaps cannot be written; 0s keeps the story quick. The one-probe-
+            # per-host limit still applies.
+            "politeness": {"per_host_concurrency": 1, "per_host_min_gap": "0s"},
+            "probe_timeout": f"{max(5, 2 * interval)}s",
+            "connectivity_check": [],
+            "alerts": {"anomaly_after": 3, "resolved_after": 2, "remind_every": "0"},
+        },
+        "channels": [{"id": "console", "url": CONSOLE_URL}],
+        "prefectures": [
+            prefecture(
+                "75",
+                "Préfecture de police (imitation)",
+                target("titre-sejour", "Titre de séjour", "legacy-booking", "/booking/create/4401"),
+            ),
+            prefecture(
+                "93",
+                "Préfecture de la Seine-Saint-Denis (imitation)",
+                target(
+                    "naturalisation", "Naturalisation", "legacy-booking", "/booking/create/4402"
+                ),
+            ),
+            prefecture(
+                "94",
+                "Préfecture du Val-de-Marne (imitation)",
+                target(
+                    "recepisse",
+                    "Renouvellement de récépissé",
+                    "rdv-service-public",
+                    f"/prendre_rdv?{RDVSP_QUERY}2401",
+                ),
+            ),
+            prefecture(
+                "92",
+                "Préfecture des Hauts-de-Seine (imitation)",
+                target(
+                    "pre-demande",
+                    "Pré-demande en ligne",
+                    "demarches-simplifiees",
+                    "/commencer/imitation-pre-demande",
+                ),
+            ),
+        ],
+    }
+
+
+@contextlib.contextmanager
+def _workspace(keep: bool) -> Iterator[Path]:
+    directory = Path(tempfile.mkdtemp(prefix="monitor-demo-"))
+    try:
+        yield directory
+    finally:
+        if not keep:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def run_demo(
+    *,
+    port: int = 0,
+    duration: float | None = None,
+    database: str | None = None,
+    interval: int = 4,
+    out: TextIO = sys.stdout,
+) -> int:
+    """Run the demo until ``duration`` seconds have passed (None: until Ctrl-C)."""
+    global _console
+    _console = out
+    from monitor.scheduler import Daemon
+
+    with _workspace(keep=database is not None) as workdir, ImitationSite(port=port) as site:
+        url = database or f"sqlite:///{workdir / 'demo.db'}"
+        config_file = workdir / "demo.yaml"
+        settings = demo_config(
+            site.base_url, database=url, evidence_dir=workdir / "evidence", interval=interval
+        )
+        config_file.write_text(yaml.safe_dump(settings, allow_unicode=True, sort_keys=False))
+        config, repository, engine = _open(config_file, url)
+        _say(out, f"imitation site on {site.base_url} (open it in a browser)")
+        _say(out, f"config {config_file}, database {url}")
+        _say(out, f"{len(config.targets())} targets probed every {interval}s; Ctrl-C stops")
+        daemon = Daemon(
+            config,
+            repository,
+            node="demo",
+            reload_config=lambda: _load(config_file),
+        )
+        try:
+            return asyncio.run(_story(daemon, site, out, interval, duration))
+        finally:
+            engine.dispose()
+
+
+def _load(path: Path) -> Any:
+    from monitor.config import load_config
+
+    return load_config(path, env={})
+
+
+def _open(config_file: Path, url: str) -> tuple[Any, Any, Any]:
+    from monitor.store import Repository, create_engine_for, upgrade
+
+    config = _load(config_file)
+    upgrade(url)
+    engine = create_engine_for(url)
+    return config, Repository(engine), engine
+
+
+async def _story(
+    daemon: Any, site: ImitationSite, out: TextIO, interval: int, duration: float | None
+) -> int:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    running = asyncio.create_task(daemon.run())
+
+    async def tell() -> None:
+        for step in script():
+            delay = start + step.at * interval - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            site.set_scenario(step.key, step.scenario, **dict(step.params))
+            _say(out, f"+{loop.time() - start:.0f}s {step.says}")
+        _say(out, "the story is over; the daemon goes on (Ctrl-C stops it)")
+
+    async def stop_later() -> None:
+        if duration is not None:
+            await asyncio.sleep(max(0.0, start + duration - loop.time()))
+            daemon.request_stop()
+
+    helpers = [asyncio.create_task(tell()), asyncio.create_task(stop_later())]
+    try:
+        code: int = await running
+    finally:
+        for helper in helpers:
+            helper.cancel()
+        await asyncio.gather(*helpers, return_exceptions=True)
+    _say(out, "demo stopped")
+    return code
+
+
+def _say(out: TextIO, text: str) -> None:
+    print(f"[demo] {text}", file=out, flush=True)

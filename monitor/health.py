@@ -1,0 +1,243 @@
+"""The monitor's own health: the own-fault guard, its events, and the heartbeat.
+
+**Own-fault guard.** A probe that failed at the network level (``connection`` or
+``timeout``) is the site's fault unless the monitor's own network is the problem. It is
+judged the monitor's (``monitor_error``/``network_down``) when
+
+1. every URL of ``settings.connectivity_check`` fails (plain GETs through no politeness
+   gate: these are not prefecture sites; any HTTP answer, even an error status, proves the
+   network works). The check runs only when a probe fails at the network level, and its
+   result is reused for ``CHECK_TTL`` seconds, so a healthy monitor never calls those
+   sites and a broken one calls them at most twice a minute; or
+2. the latest probe of every host probed within the window (the longest interval of the
+   config, and a half) failed at the network level, with at least two distinct hosts:
+   with a single host, "the site is down" and "we are offline" cannot be told apart.
+   This rule stays when ``connectivity_check: []``.
+
+The first failures of an outage may be recorded as site anomalies before the pattern is
+clear (rows are never rewritten); one alert needs ``anomaly_after`` of them in a row, so a
+short outage does not cry wolf. :class:`HealthReporter` feeds the reports to
+:func:`monitor.alerts.apply_monitor_health` and stores the events: degraded for every
+``network_down`` outcome, healthy for every probe a site answered.
+
+**Heartbeat.** The daemon writes a heartbeat row every :func:`heartbeat_period`;
+``monitor status --heartbeat`` calls it stale when older than :func:`stale_after`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from monitor import metrics
+from monitor.alerts import apply_monitor_health
+from monitor.config import Config, Settings
+from monitor.domain import MONITOR_TARGET, NETWORK_REASONS, Event, Observation, Status
+from monitor.recorder import alert_policy, channels_for
+from monitor.store import Repository
+
+__all__ = [
+    "CHECK_TTL",
+    "Connectivity",
+    "HealthReporter",
+    "OwnFaultGuard",
+    "check_connectivity",
+    "connectivity_check_for",
+    "heartbeat_period",
+    "is_network_failure",
+    "stale_after",
+]
+
+log = logging.getLogger(__name__)
+
+#: Seconds a connectivity result is reused.
+CHECK_TTL = 30.0
+#: Timeout of each connectivity GET: a working network answers well within it.
+CHECK_TIMEOUT = 5.0
+#: The heartbeat is written at least this often, whatever the intervals.
+MAX_HEARTBEAT_PERIOD = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Connectivity:
+    """The result of one connectivity check."""
+
+    online: bool
+    detail: str  #: one line: which URL answered, or why each failed
+
+
+async def check_connectivity(
+    urls: Sequence[str], *, user_agent: str, timeout: float = CHECK_TIMEOUT
+) -> Connectivity:
+    """GET every URL at once; online as soon as one answers with any HTTP status."""
+    if not urls:
+        return Connectivity(True, "connectivity check disabled")
+    async with httpx.AsyncClient(
+        timeout=timeout, headers={"User-Agent": user_agent}, follow_redirects=False
+    ) as client:
+
+        async def one(url: str) -> str | None:
+            try:
+                response = await client.get(url)
+            except httpx.HTTPError as exc:
+                return f"{url}: {type(exc).__name__}"
+            return None if response.status_code else f"{url}: no status"
+
+        failures = await asyncio.gather(*(one(url) for url in urls))
+    errors = [failure for failure in failures if failure is not None]
+    if len(errors) < len(urls):
+        return Connectivity(True, "connectivity check answered")
+    return Connectivity(False, "connectivity check failed: " + "; ".join(errors))
+
+
+def connectivity_check_for(settings: Settings) -> Callable[[], Awaitable[Connectivity]] | None:
+    """The check of ``settings.connectivity_check``; None when the list is empty (off)."""
+    urls = tuple(settings.connectivity_check)
+    if not urls:
+        return None
+    user_agent = settings.user_agent
+
+    async def check() -> Connectivity:
+        return await check_connectivity(urls, user_agent=user_agent)
+
+    return check
+
+
+def is_network_failure(observation: Observation) -> bool:
+    """A probe that never got an answer from the site (connection or timeout)."""
+    failure = observation.failure
+    return (
+        failure is not None
+        and failure.status == Status.ANOMALY
+        and failure.reason in NETWORK_REASONS
+    )
+
+
+class OwnFaultGuard:
+    """Decides whether a network-level failure is the monitor's own (see module docstring).
+
+    One instance per daemon; called from the event loop only.
+    """
+
+    def __init__(
+        self,
+        *,
+        check: Callable[[], Awaitable[Connectivity]] | None,
+        window: float,
+        clock: Callable[[], float] = time.monotonic,
+        ttl: float = CHECK_TTL,
+    ) -> None:
+        self._check = check
+        self.window = window
+        self._clock = clock
+        self._ttl = ttl
+        self._last_check: tuple[float, Connectivity] | None = None
+        self._check_lock = asyncio.Lock()
+        #: host -> (monotonic time, failed at the network level)
+        self._latest: dict[str, tuple[float, bool]] = {}
+
+    def reconfigure(
+        self, *, check: Callable[[], Awaitable[Connectivity]] | None, window: float
+    ) -> None:
+        """New settings after a reload; forgets the cached connectivity result."""
+        self._check = check
+        self.window = window
+        self._last_check = None
+
+    async def judge(self, host: str, observation: Observation) -> str | None:
+        """Note a probe's result; a detail line if its failure is the monitor's own fault."""
+        failed = is_network_failure(observation)
+        self._latest[host] = (self._clock(), failed)
+        if not failed:
+            return None
+        if self._check is not None:
+            connectivity = await self.connectivity()
+            if not connectivity.online:
+                return f"the monitor's own network is down ({connectivity.detail})"
+        if self.all_hosts_failing():
+            return "every site probed recently failed at the network level: the monitor is offline"
+        return None
+
+    async def connectivity(self) -> Connectivity:
+        """The cached result of the connectivity check, refreshed when older than the TTL."""
+        assert self._check is not None
+        async with self._check_lock:  # concurrent failures share one check
+            now = self._clock()
+            if self._last_check is None or now - self._last_check[0] >= self._ttl:
+                result = await self._check()
+                self._last_check = (self._clock(), result)
+                log.debug("connectivity: %s", result.detail)
+            return self._last_check[1]
+
+    def all_hosts_failing(self) -> bool:
+        """Whether the latest probe of every recent host failed at the network level."""
+        horizon = self._clock() - self.window
+        recent = [failed for at, failed in self._latest.values() if at >= horizon]
+        return len(recent) >= 2 and all(recent)
+
+
+class HealthReporter:
+    """Folds own-fault reports into the MONITOR_TARGET state and stores its events."""
+
+    def __init__(self, repository: Repository, config: Config) -> None:
+        self._repository = repository
+        self._lock = asyncio.Lock()
+        self.state = repository.get_state(MONITOR_TARGET)
+        self.configure(config)
+        metrics.set_degraded(self.state.anomaly_open)
+
+    def configure(self, config: Config) -> None:
+        self._policy = alert_policy(config.settings)
+        self._route = channels_for(config.channels)
+
+    @property
+    def degraded(self) -> bool:
+        return self.state.anomaly_open
+
+    async def report(self, degraded: bool, detail: str) -> list[Event]:
+        """One report; healthy reports are skipped while there is nothing to recover from."""
+        async with self._lock:
+            state = self.state
+            if not degraded and not state.anomaly_open and state.status is None:
+                return []
+            now = datetime.now(UTC)
+            new, events = apply_monitor_health(
+                state, degraded, policy=self._policy, now=now, detail=detail
+            )
+            stored = await asyncio.to_thread(
+                self._repository.record_events, events, self._route, state=new, now=now
+            )
+            self.state = new
+        for event in stored:
+            log.log(
+                logging.WARNING if degraded else logging.INFO,
+                "monitor health: %s (%s)",
+                event.kind.value,
+                detail,
+                extra={"event": event.kind.value},
+            )
+        metrics.set_degraded(new.anomaly_open)
+        return stored
+
+
+def heartbeat_period(smallest_interval: timedelta) -> timedelta:
+    """How often the daemon beats: half the smallest interval, at least once a minute."""
+    return min(smallest_interval / 2, MAX_HEARTBEAT_PERIOD)
+
+
+def stale_after(smallest_interval: timedelta) -> timedelta:
+    """A heartbeat older than this means the daemon is stuck or gone."""
+    return 3 * smallest_interval
+
+
+def heartbeat_is_stale(
+    last_beat: datetime | None, *, now: datetime, smallest_interval: timedelta
+) -> bool:
+    """``monitor status --heartbeat``'s rule: missing, or older than 3× the smallest interval."""
+    return last_beat is None or now - last_beat > stale_after(smallest_interval)

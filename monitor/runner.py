@@ -1,0 +1,358 @@
+"""One scheduled probe, from its claim row to its back-off: the daemon's unit of work.
+
+    claim (target, slot) ──► host slot + global slot ──► observe (through the gate)
+        ──► own-fault guard ──► record (one transaction) ──► health, metrics, back-off
+
+* A probe cancelled before recording writes nothing. Once recording has started it runs
+  to its end in a worker thread even if the probe is cancelled (it is one transaction, so
+  there is never a half-written row either way); shutdown waits for such threads.
+* Any exception is contained here: logged at ERROR with its traceback, and recorded as
+  ``monitor_error``/``internal`` when the database still works. The daemon goes on.
+* Database calls run in worker threads: SQLite may wait up to its busy timeout for the
+  write lock, and evidence files are fsynced; neither may stall the event loop.
+* ``probe_timeout`` bounds the probe's own work, not the time the politeness gate holds
+  its requests back: with ``per_host_min_gap: 15s`` a four-request flow spends 45 s at the
+  gate alone, which must not read as the site timing out (see :meth:`ProbeRunner._observe_in_time`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from monitor import metrics
+from monitor.alerts import backoff_delay
+from monitor.components import EngineSet, Observe, Record
+from monitor.config import Config, Target
+from monitor.domain import (
+    Finding,
+    Observation,
+    Outcome,
+    Reason,
+    Status,
+    TargetState,
+)
+from monitor.errors import MonitorError
+from monitor.health import HealthReporter, OwnFaultGuard, is_network_failure
+from monitor.politeness import Politeness, ProbeTicket, parse_retry_after
+from monitor.probe import failed, failure_finding
+from monitor.store import Repository
+
+__all__ = ["DEFAULT_RETRY_AFTER", "ProbeRunner", "RunResult"]
+
+log = logging.getLogger(__name__)
+
+#: Pause of a host answering 429/503 without a readable Retry-After (see _Refusal).
+DEFAULT_RETRY_AFTER = timedelta(minutes=1)
+#: Statuses whose Retry-After is honoured (RFC 9110: 503; RFC 6585: 429).
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+#: Requests a probe may make at most, for the outer bound of observe's own timeout.
+_MAX_REQUESTS = 40
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What the scheduler needs back from one run."""
+
+    outcome: Outcome | None  #: None: not probed (claimed elsewhere) or not recorded
+    not_before: datetime | None = None  #: back-off / Retry-After: no run before this
+
+
+class ProbeRunner:
+    """Runs probes for the daemon, sharing one politeness gate, guard and engine set."""
+
+    def __init__(
+        self,
+        *,
+        repository: Repository,
+        config: Config,
+        politeness: Politeness,
+        guard: OwnFaultGuard,
+        health: HealthReporter,
+        engines: EngineSet,
+        node: str,
+        observe: Observe,
+        record: Record,
+    ) -> None:
+        self._repository = repository
+        self.config = config
+        self._politeness = politeness
+        self._guard = guard
+        self._health = health
+        self._engines = engines
+        self._node = node
+        self._observe = observe
+        self._record = record
+        self._not_before: dict[str, datetime | None] = dict(repository.next_probes())
+        self.recordings: set[asyncio.Future[Any]] = set()  #: for shutdown to wait on
+        #: Runs that hold a politeness slot (talking to a site): shutdown gives them a grace
+        #: period; runs still waiting for a slot are cancelled at once.
+        self.in_flight: set[asyncio.Task[Any]] = set()
+        self._host_pauses: dict[str, timedelta] = {}  #: target -> pause its last run caused
+
+    def not_before(self, target_id: str) -> datetime | None:
+        """The back-off remembered for a target (also across restarts)."""
+        return self._not_before.get(target_id)
+
+    async def run(self, target: Target, slot: datetime) -> RunResult:
+        """Claim, probe and record one run of ``target``; raises only CancelledError.
+
+        Exactly one outcome per probe: a crash before the recording records an ``internal``
+        outcome instead; a crash after it (health, back-off) is only logged.
+        """
+        try:
+            claimed = await asyncio.to_thread(
+                self._repository.claim_probe, target.id, slot, self._node
+            )
+            if not claimed:
+                log.debug("%s: slot %s claimed by another node", target.id, slot.isoformat())
+                return RunResult(None, self._not_before.get(target.id))
+            before = await asyncio.to_thread(self._repository.get_state, target.id)
+            outcome, observation, verdict = await self._probe(target)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.error("%s: probe crashed: %s", target.id, error, exc_info=True)
+            return await self._record_crash(target, error)
+        try:
+            return await self._after(target, before, outcome, observation, verdict)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.error("%s: after recording: %s", target.id, error, exc_info=True)
+            return RunResult(outcome, self._not_before.get(target.id))
+
+    async def _probe(self, target: Target) -> tuple[Outcome, Observation, str | None]:
+        """Observe within the politeness limits, judge whose fault a failure is, record."""
+        began = time.monotonic()
+        task = asyncio.current_task()
+        assert task is not None  # always run as a task
+        async with self._politeness.probe(target.host) as ticket:
+            self.in_flight.add(task)
+            try:
+                observation = await self._observe_in_time(target, ticket)
+            finally:
+                self.in_flight.discard(task)
+            # Paused before the host slot is given back, so no probe waiting for it can
+            # slip a request in between.
+            refused = _refusal(observation)
+            if refused is not None:
+                self._pause_host(target, refused)
+        verdict = await self._guard.judge(target.host, observation)
+        if verdict is not None:
+            observation = _network_down(observation, verdict)
+        outcome = await self._store(target, observation)
+        metrics.probe_recorded(outcome)
+        log.debug(
+            "%s: %s/%s in %.1fs (%d requests, %.1fs held by the gate)",
+            target.id,
+            outcome.status,
+            outcome.reason,
+            time.monotonic() - began,
+            ticket.requests,
+            ticket.waited,
+            extra={"target": target.id, "status": str(outcome.status)},
+        )
+        return outcome, observation, verdict
+
+    async def _after(
+        self,
+        target: Target,
+        before: TargetState,
+        outcome: Outcome,
+        observation: Observation,
+        verdict: str | None,
+    ) -> RunResult:
+        """Log the transition, report the monitor's health, set the back-off."""
+        after = await asyncio.to_thread(self._repository.get_state, target.id)
+        _log_transition(target.id, before, after)
+        if verdict is not None:
+            await self._health.report(True, verdict)
+        elif _site_answered(observation):
+            await self._health.report(False, f"{target.host} answered")
+        not_before = self._politeness_after(target, outcome, after)
+        await self._remember_not_before(target.id, not_before)
+        return RunResult(outcome, not_before)
+
+    async def _observe_in_time(self, target: Target, ticket: ProbeTicket) -> Observation:
+        """observe() under ``probe_timeout``, not counting the time the gate held it.
+
+        Our deadline starts at the probe's first request (waiting for a browser context is
+        not the site's time either) and is suspended while the gate holds a request back.
+        observe's own timeout is set beyond any possible total of gate waits, so ours
+        decides; a probe past our deadline is cancelled and ends as anomaly/timeout
+        without pages. With no gap, both are the same and observe's own ends the probe.
+        """
+        timeout = self.config.settings.probe_timeout.total_seconds()
+        loop = asyncio.get_running_loop()
+        started = datetime.now(UTC)
+        try:
+            engine = await self._engines.get(target.engine)
+        except MonitorError as error:  # e.g. no Chromium: the monitor's fault, recorded
+            return failed(target, target.engine, error, at=started)
+        allowance = _MAX_REQUESTS * self._politeness.per_host_min_gap
+        try:
+            async with asyncio.timeout(None) as deadline:
+
+                async def gate(url: str) -> None:
+                    when = deadline.when()
+                    remaining = timeout if when is None else when - loop.time()
+                    deadline.reschedule(None)
+                    try:
+                        await ticket.gate(url)
+                    finally:
+                        deadline.reschedule(loop.time() + max(0.0, remaining))
+
+                return await self._observe(target, engine, timeout=timeout + allowance, gate=gate)
+        except TimeoutError:  # ours: observe turns every other exception into a failure
+            return timed_out(target, started, timeout)
+
+    async def _store(self, target: Target, observation: Observation) -> Outcome:
+        """Record in a worker thread, shielded: once started, the transaction completes."""
+        future: asyncio.Future[Outcome] = asyncio.ensure_future(
+            asyncio.to_thread(
+                self._record,
+                self._repository,
+                target,
+                observation,
+                settings=self.config.settings,
+                channels=self.config.channels,
+                now=datetime.now(UTC),
+            )
+        )
+        self.recordings.add(future)
+        future.add_done_callback(self.recordings.discard)
+        return await asyncio.shield(future)
+
+    def _politeness_after(
+        self, target: Target, outcome: Outcome, state: TargetState
+    ) -> datetime | None:
+        """The earliest next run: exponential back-off after anomalies, and Retry-After."""
+        politeness = self.config.settings.politeness
+        delay = backoff_delay(state, base=target.interval, maximum=politeness.backoff_max)
+        not_before = outcome.finished_at + delay if delay > timedelta(0) else None
+        pause = self._host_pauses.pop(target.id, None)
+        if pause is not None:
+            until = outcome.finished_at + pause
+            not_before = until if not_before is None else max(not_before, until)
+        return not_before
+
+    def _pause_host(self, target: Target, refused: _Refusal) -> None:
+        """Leave the host alone for its Retry-After (a default when unknown), capped."""
+        cap = self.config.settings.politeness.backoff_max
+        pause = min(refused.pause or DEFAULT_RETRY_AFTER, cap)
+        self._politeness.pause(target.host, pause.total_seconds())
+        self._host_pauses[target.id] = pause
+        log.info(
+            "%s: HTTP %s, host %s left alone for %ss%s",
+            target.id,
+            refused.status,
+            target.host,
+            int(pause.total_seconds()),
+            "" if refused.pause is not None else " (no Retry-After readable: default)",
+        )
+
+    async def _remember_not_before(self, target_id: str, not_before: datetime | None) -> None:
+        # Written only when it changes: a healthy target costs no write here.
+        if self._not_before.get(target_id) != not_before:
+            await asyncio.to_thread(self._repository.schedule_next_probe, target_id, not_before)
+            self._not_before[target_id] = not_before
+
+    async def _record_crash(self, target: Target, error: Exception) -> RunResult:
+        now = datetime.now(UTC)
+        observation = Observation(
+            target=target.id,
+            engine=target.engine,
+            url=target.url,
+            started_at=now,
+            finished_at=now,
+            failure=Finding(
+                Status.MONITOR_ERROR,
+                Reason.INTERNAL,
+                f"internal error while probing: {type(error).__name__}: {error}"[:500],
+            ),
+        )
+        try:
+            outcome = await self._store(target, observation)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.error("%s: could not record the crash either", target.id, exc_info=True)
+            return RunResult(None, self._not_before.get(target.id))
+        metrics.probe_recorded(outcome)
+        return RunResult(outcome, self._not_before.get(target.id))
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """A 429 or 503 answer, and the pause its Retry-After asks for (None: unknown)."""
+
+    status: int
+    pause: timedelta | None
+
+
+def _refusal(observation: Observation) -> _Refusal | None:
+    """The first 429/503 page of a probe, with its Retry-After when the engine kept it.
+
+    PageSnapshot has no response headers today; an engine that sets a ``retry_after``
+    attribute (the header's text) on its snapshots is honoured without change here.
+    """
+    for page in observation.pages:
+        if page.http_status in RETRY_AFTER_STATUSES:
+            header = getattr(page, "retry_after", None)
+            seconds = (
+                parse_retry_after(header, datetime.now(UTC)) if isinstance(header, str) else None
+            )
+            pause = None if seconds is None else timedelta(seconds=seconds)
+            return _Refusal(page.http_status, pause)
+    return None
+
+
+def timed_out(target: Target, started: datetime, timeout: float) -> Observation:
+    """The observation of a probe our own deadline cancelled."""
+    return Observation(
+        target=target.id,
+        engine=target.engine,
+        url=target.url,
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        failure=failure_finding(TimeoutError(), timeout=timeout),
+    )
+
+
+def _site_answered(observation: Observation) -> bool:
+    """Whether the probe reached the site (whatever it said): proof our network works."""
+    failure = observation.failure
+    if failure is None:
+        return True
+    return failure.status is not Status.MONITOR_ERROR and not is_network_failure(observation)
+
+
+def _network_down(observation: Observation, detail: str) -> Observation:
+    """The observation with its failure re-attributed to the monitor (not the site)."""
+    failure = observation.failure
+    seen = f"; the probe saw: {failure.detail}" if failure is not None else ""
+    return dataclasses.replace(
+        observation,
+        failure=Finding(Status.MONITOR_ERROR, Reason.NETWORK_DOWN, f"{detail}{seen}"),
+    )
+
+
+def _log_transition(target_id: str, before: TargetState, after: TargetState) -> None:
+    """One INFO line per change of a target's status or reason."""
+    if (before.status, before.reason) == (after.status, after.reason):
+        return
+    old = f"{before.status}/{before.reason}" if before.status is not None else "never probed"
+    log.info(
+        "%s: %s → %s/%s",
+        target_id,
+        old,
+        after.status,
+        after.reason,
+        extra={"target": target_id, "status": str(after.status), "reason": str(after.reason)},
+    )

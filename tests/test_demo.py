@@ -1,0 +1,27 @@
+"""`monitor demo`: the story a newcomer sees, run fast."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+
+def test_the_demo_shows_slots_opening_and_an_anomaly_starting_then_stops_by_itself() -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "demo", "--interval", "1", "--duration", "22"],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env=environment,
+        check=False,
+    )
+    console = done.stdout + done.stderr
+    assert done.returncode == 0, console
+    # The events, as the daemon logs them, and the alerts as the console channel prints them.
+    for kind in ("slots_opened", "anomaly_started", "anomaly_resolved"):
+        assert kind in console, f"{kind} missing from:\n{console}"
+    assert "Slots available" in done.stdout and "Site anomaly" in done.stdout
+    assert "[demo] imitation site on http://127.0.0.1:" in done.stdout
+    assert "[demo] demo stopped" in done.stdout

@@ -1,0 +1,246 @@
+"""The monitor's own health: connectivity check, own-fault guard, health events, heartbeat."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from daemonrig import daemon_config, load, migrated
+from sqlalchemy import select
+
+from monitor.domain import (
+    MONITOR_TARGET,
+    Engine,
+    EventKind,
+    Finding,
+    Observation,
+    Reason,
+    Status,
+)
+from monitor.health import (
+    Connectivity,
+    HealthReporter,
+    OwnFaultGuard,
+    check_connectivity,
+    heartbeat_is_stale,
+    heartbeat_period,
+    is_network_failure,
+    stale_after,
+)
+from monitor.imitation import ImitationSite
+from monitor.store import Repository, create_engine_for
+from monitor.store.rows import events
+
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def observation(finding: Finding | None = None) -> Observation:
+    return Observation(
+        target="t/x",
+        engine=Engine.HTTP,
+        url="http://127.0.0.1/x",
+        started_at=T0,
+        finished_at=T0 + timedelta(seconds=1),
+        failure=finding,
+    )
+
+
+REFUSED = Finding(Status.ANOMALY, Reason.CONNECTION, "connection refused by 127.0.0.1:1")
+TIMED_OUT = Finding(Status.ANOMALY, Reason.TIMEOUT, "no answer within 5s")
+BAD_GATEWAY = Finding(Status.ANOMALY, Reason.OVERLOADED, "HTTP 502")
+
+
+@pytest.mark.parametrize(
+    ("finding", "network"),
+    [
+        (REFUSED, True),
+        (TIMED_OUT, True),
+        (BAD_GATEWAY, False),
+        (None, False),
+        (Finding(Status.MONITOR_ERROR, Reason.INTERNAL, "bug"), False),
+    ],
+)
+def test_it_calls_only_connection_and_timeout_network_failures(
+    finding: Finding | None, network: bool
+) -> None:
+    assert is_network_failure(observation(finding)) is network
+
+
+# -- connectivity check ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def answering() -> Iterator[ImitationSite]:
+    with ImitationSite() as site:
+        yield site
+
+
+async def test_any_http_answer_even_an_error_proves_the_network_works(
+    answering: ImitationSite,
+) -> None:
+    result = await check_connectivity([answering.url("/no/such/page")], user_agent="t")
+    assert result.online
+
+
+async def test_it_is_offline_only_when_every_url_fails(answering: ImitationSite) -> None:
+    dead = f"http://127.0.0.1:{closed_port()}/"
+    offline = await check_connectivity([dead], user_agent="t", timeout=2)
+    assert not offline.online and dead in offline.detail
+    mixed = await check_connectivity([dead, answering.url("/")], user_agent="t", timeout=2)
+    assert mixed.online
+
+
+async def test_no_url_means_the_check_is_off() -> None:
+    assert (await check_connectivity([], user_agent="t")).online
+
+
+# -- the guard ---------------------------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Check:
+    def __init__(self, online: bool) -> None:
+        self.online = online
+        self.calls = 0
+
+    async def __call__(self) -> Connectivity:
+        self.calls += 1
+        return Connectivity(self.online, "checked")
+
+
+async def test_a_site_failure_is_never_the_monitors_and_needs_no_check() -> None:
+    check = Check(online=False)
+    guard = OwnFaultGuard(check=check, window=60, clock=Clock())
+    assert await guard.judge("a", observation(BAD_GATEWAY)) is None
+    assert await guard.judge("b", observation(None)) is None
+    assert check.calls == 0
+
+
+async def test_a_network_failure_is_the_monitors_when_the_connectivity_check_fails() -> None:
+    guard = OwnFaultGuard(check=Check(online=False), window=60, clock=Clock())
+    verdict = await guard.judge("a", observation(REFUSED))
+    assert verdict is not None and "own network" in verdict
+
+
+async def test_a_network_failure_is_the_sites_when_the_check_answers_and_others_work() -> None:
+    guard = OwnFaultGuard(check=Check(online=True), window=60, clock=Clock())
+    assert await guard.judge("b", observation(None)) is None
+    assert await guard.judge("a", observation(REFUSED)) is None
+
+
+async def test_every_host_failing_at_the_network_level_is_the_monitors_without_any_check() -> None:
+    guard = OwnFaultGuard(check=None, window=60, clock=Clock())
+    assert await guard.judge("a", observation(REFUSED)) is None  # one host proves nothing
+    verdict = await guard.judge("b", observation(TIMED_OUT))
+    assert verdict is not None and "every site" in verdict
+    assert await guard.judge("b", observation(None)) is None  # b answers again
+
+
+async def test_only_hosts_probed_within_the_window_count() -> None:
+    clock = Clock()
+    guard = OwnFaultGuard(check=None, window=60, clock=clock)
+    await guard.judge("a", observation(None))
+    clock.now += 30
+    await guard.judge("b", observation(REFUSED))
+    assert await guard.judge("c", observation(REFUSED)) is None  # a answered 30 s ago
+    clock.now += 45  # a's answer is now 75 s old: out of the window
+    assert await guard.judge("c", observation(REFUSED)) is not None
+
+
+async def test_it_reuses_a_connectivity_result_for_a_while() -> None:
+    clock, check = Clock(), Check(online=True)
+    guard = OwnFaultGuard(check=check, window=60, clock=clock, ttl=30)
+    for host in "abc":
+        await guard.judge(host, observation(REFUSED))
+    assert check.calls == 1
+    clock.now += 31
+    await guard.judge("a", observation(REFUSED))
+    assert check.calls == 2
+
+
+# -- health events -----------------------------------------------------------------------------
+
+
+def health_events(repository: Repository) -> list[str]:
+    with repository.engine.connect() as connection:
+        rows = connection.execute(
+            select(events.c.kind).where(events.c.target == MONITOR_TARGET).order_by(events.c.id)
+        )
+        return [row.kind for row in rows]
+
+
+async def test_health_reports_become_degraded_and_recovered_events(tmp_path: Path) -> None:
+    database = migrated(tmp_path / "db.sqlite")
+    config = load(
+        daemon_config(
+            tmp_path / "c.yaml",
+            targets=[{"id": "x", "platform": "rdv-service-public", "url": "http://127.0.0.1/x"}],
+            database=database,
+            channels=[{"id": "ops", "url": "json://127.0.0.1:9/"}],
+        )
+    )
+    repository = Repository(create_engine_for(database))
+    health = HealthReporter(repository, config)
+    assert await health.report(False, "fine") == []  # nothing to recover from: no write
+    assert repository.get_state(MONITOR_TARGET).last_probe_at is None
+    degraded = await health.report(True, "offline")
+    assert [event.kind for event in degraded] == [EventKind.MONITOR_DEGRADED]
+    assert await health.report(True, "still offline") == []  # once, not per probe
+    assert health.degraded
+    assert await health.report(False, "back") == []  # resolved_after: 2
+    recovered = await health.report(False, "back")
+    assert [event.kind for event in recovered] == [EventKind.MONITOR_RECOVERED]
+    assert not health.degraded
+    assert health_events(repository) == ["monitor_degraded", "monitor_recovered"]
+    assert repository.outbox_depth() == 2  # one delivery each to the channel
+
+
+# -- heartbeat ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("smallest", "period", "stale"),
+    [
+        (timedelta(minutes=10), timedelta(minutes=1), timedelta(minutes=30)),
+        (timedelta(seconds=90), timedelta(seconds=45), timedelta(seconds=270)),
+        (timedelta(seconds=2), timedelta(seconds=1), timedelta(seconds=6)),
+    ],
+)
+def test_it_beats_at_least_every_half_interval_and_minute_and_is_stale_after_three_intervals(
+    smallest: timedelta, period: timedelta, stale: timedelta
+) -> None:
+    assert heartbeat_period(smallest) == period
+    assert stale_after(smallest) == stale
+
+
+@pytest.mark.parametrize(
+    ("age", "is_stale"),
+    [
+        (None, True),
+        (timedelta(0), False),
+        (timedelta(minutes=29), False),
+        (timedelta(hours=1), True),
+    ],
+)
+def test_a_heartbeat_is_stale_when_missing_or_older_than_three_intervals(
+    age: timedelta | None, is_stale: bool
+) -> None:
+    last = None if age is None else T0 - age
+    assert heartbeat_is_stale(last, now=T0, smallest_interval=timedelta(minutes=10)) is is_stale
