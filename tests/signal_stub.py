@@ -17,8 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from smtp_server import free_port
 from typing import Any
+
+from smtp_server import free_port
 
 
 @dataclass(frozen=True)

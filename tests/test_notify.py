@@ -12,10 +12,10 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from smtp_server import AUTH_WITHOUT_TLS_IS_FINE_HERE, SMTPServer
 
 import pytest
 from signal_stub import SignalStub
+from smtp_server import AUTH_WITHOUT_TLS_IS_FINE_HERE, SMTPServer
 
 from monitor import notify
 from monitor.cli import main

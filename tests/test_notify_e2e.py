@@ -18,11 +18,11 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from smtp_server import AUTH_WITHOUT_TLS_IS_FINE_HERE, ReceivedMail, SMTPServer
 from typing import Any
 
 import pytest
 from signal_stub import SignalRequest, SignalStub
+from smtp_server import AUTH_WITHOUT_TLS_IS_FINE_HERE, ReceivedMail, SMTPServer
 from sqlalchemy import select, update
 
 from monitor.config import Config, Target, load_config
