@@ -6,6 +6,7 @@ is the machine's Chromium, the database is SQLite brought to head by the Alembic
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,19 @@ import pytest
 from monitor.chromium import find_chromium
 from monitor.errors import BrowserNotFound
 from monitor.imitation import ImitationSite, install
+
+
+@pytest.fixture(autouse=True)
+def _restore_monitor_logging() -> Iterator[None]:
+    """Undo what `monitor.logs.configure` does when a test runs the CLI in-process.
+
+    The CLI makes the "monitor" logger non-propagating with its own stderr handler; left
+    that way, later tests' caplog (which listens on the root logger) would see nothing.
+    """
+    logger = logging.getLogger("monitor")
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 @pytest.fixture(scope="session")
