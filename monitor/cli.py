@@ -5,6 +5,7 @@ Exit codes (SPEC): 0 success, 1 runtime failure, 2 usage or config error, 3 noth
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from pathlib import Path
@@ -12,25 +13,46 @@ from pathlib import Path
 import click
 
 from monitor import __version__
-from monitor.commands.check import check_cmd
 from monitor.commands.common import App
-from monitor.commands.config_cmd import config_group
-from monitor.commands.db import db_group
-from monitor.commands.demo_cmd import demo_cmd
-from monitor.commands.evidence_cmd import evidence_cmd
-from monitor.commands.history import history_cmd
-from monitor.commands.notify_cmd import notify_group
-from monitor.commands.run import run_cmd
-from monitor.commands.stats import stats_cmd
-from monitor.commands.status import status_cmd
-from monitor.commands.verify_cmd import verify_cmd
 from monitor.errors import MonitorError
 from monitor.logs import configure
 
 log = logging.getLogger(__name__)
 
+#: Each sub-command and where it lives; a module is imported only when its command runs
+#: (or for --help), so `monitor status` does not pay for Playwright, Apprise or Alembic.
+COMMANDS: dict[str, str] = {
+    "check": "monitor.commands.check:check_cmd",
+    "config": "monitor.commands.config_cmd:config_group",
+    "db": "monitor.commands.db:db_group",
+    "demo": "monitor.commands.demo_cmd:demo_cmd",
+    "evidence": "monitor.commands.evidence_cmd:evidence_cmd",
+    "history": "monitor.commands.history:history_cmd",
+    "notify": "monitor.commands.notify_cmd:notify_group",
+    "run": "monitor.commands.run:run_cmd",
+    "stats": "monitor.commands.stats:stats_cmd",
+    "status": "monitor.commands.status:status_cmd",
+    "verify": "monitor.commands.verify_cmd:verify_cmd",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A click group that imports a sub-command's module on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="prefecture-monitor")
 @click.option(
     "--config",
@@ -53,19 +75,6 @@ def cli(
     verbosity = -1 if quiet else verbose
     configure(verbosity)
     ctx.obj = App(config_path=config_path, database_override=database, verbosity=verbosity)
-
-
-cli.add_command(check_cmd)
-cli.add_command(config_group)
-cli.add_command(db_group)
-cli.add_command(demo_cmd)
-cli.add_command(history_cmd)
-cli.add_command(notify_group)
-cli.add_command(run_cmd)
-cli.add_command(stats_cmd)
-cli.add_command(status_cmd)
-cli.add_command(verify_cmd)
-cli.add_command(evidence_cmd)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 @click.group("db")
 def db_group() -> None:
-    """Manage the database (migrations)."""
+    """Manage the database: migrations and evidence pruning."""
 
 
 @db_group.command("upgrade")
