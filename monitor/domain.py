@@ -102,6 +102,8 @@ class PageSnapshot:
     html: str
     label: str = ""  #: which branch this page ends, e.g. a desk id on legacy-booking
     screenshot: bytes | None = None  #: PNG, browser engine only
+    #: the answer's ``Retry-After`` header as sent (seconds or an HTTP date), if any
+    retry_after: str | None = None
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ slot and open rules call; classification checks that nothing else produced one.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from http import HTTPStatus
 from monitor.domain import Engine, Finding, PageSnapshot, Reason, Status
 from monitor.errors import ProbeError
 from monitor.platforms.page import Page
-from monitor.platforms.text import contains_any, one_line
+from monitor.platforms.text import DETAIL_LIMIT, contains_any, one_line
 from monitor.probes.base import PageSession
 
 # -- anchors ------------------------------------------------------------------------------
@@ -72,6 +73,9 @@ OVERLOAD_STATUSES = frozenset({502, 503, 504})
 OVERLOAD_PHRASES = ("service surchargé",)
 
 BLOCKED_STATUSES = frozenset({403, 429})
+#: Statuses whose ``Retry-After`` header is quoted in the finding's detail (RFC 9110: 503;
+#: RFC 6585: 429), so the evidence row shows how long the site asked us to stay away.
+RETRY_AFTER_STATUSES = frozenset({429, 503})
 BLOCKED_PHRASES = (
     "accès refusé",
     "access denied",
@@ -206,12 +210,25 @@ def empty_page(page: Page) -> Finding | None:
 
 
 def barrier(page: Page) -> Finding | None:
-    """What bars the way, most specific first: captcha, maintenance, overloaded, blocked."""
+    """What bars the way, most specific first: captcha, maintenance, overloaded, blocked.
+
+    On a 429 or 503 answer the detail ends with the site's ``Retry-After`` when it sent one.
+    """
     for rule in (captcha, maintenance, overloaded, blocked):
         found = rule(page)
         if found is not None:
-            return found
+            return _with_retry_after(found, page)
     return None
+
+
+def _with_retry_after(found: Finding, page: Page) -> Finding:
+    """``found`` with " (Retry-After: …)" appended on a 429/503 page that sent the header."""
+    header = page.snapshot.retry_after
+    if page.status not in RETRY_AFTER_STATUSES or header is None or not header.strip():
+        return found
+    note = f" (Retry-After: {one_line(header, 40)})"
+    detail = one_line(found.detail, DETAIL_LIMIT - len(note)) + note
+    return dataclasses.replace(found, detail=detail)
 
 
 def failure(page: Page) -> Finding | None:

@@ -69,6 +69,7 @@ class BrowserSession:
         self._snapshot: PageSnapshot | None = None
         self._nav_url: str | None = None  #: first URL of the main document's redirect chain
         self._nav_status: int | None = None
+        self._nav_retry_after: str | None = None  #: the main document's Retry-After header
         self._nav_failure: tuple[str, str] | None = None  #: (net::ERR_… text, URL)
         self._nav_started = asyncio.Event()
         self._nav_done = asyncio.Event()
@@ -168,7 +169,13 @@ class BrowserSession:
                 url = urljoin(url, location)
                 continue
             html = decode_body(body, headers.get("content-type"))
-            return PageSnapshot(url=requested, final_url=url, http_status=status, html=html)
+            return PageSnapshot(
+                url=requested,
+                final_url=url,
+                http_status=status,
+                html=html,
+                retry_after=headers.get("retry-after"),
+            )
         raise ProbeError("http_error", f"more than {MAX_REDIRECTS} redirects from {requested}")
 
     def current(self) -> PageSnapshot:
@@ -241,6 +248,7 @@ class BrowserSession:
         while first.redirected_from is not None:
             first = first.redirected_from
         self._nav_url, self._nav_status = first.url, response.status
+        self._nav_retry_after = response.headers.get("retry-after")
 
     def _on_request_failed(self, request: Request) -> None:
         if not self._is_main_navigation(request):
@@ -380,6 +388,7 @@ class BrowserSession:
             final_url=self._page.url,
             http_status=self._nav_status,
             html=html,
+            retry_after=self._nav_retry_after,
         )
         self._snapshot = snapshot
         return snapshot

@@ -235,6 +235,7 @@ class HttpSession:
                     final_url=str(response.url),
                     http_status=response.status_code,
                     html=decode_body(response.content, response.headers.get("content-type")),
+                    retry_after=response.headers.get("retry-after"),
                 )
             request = response.next_request
         raise ProbeError("http_error", f"more than {MAX_REDIRECTS} redirects from {requested}")
