@@ -66,7 +66,9 @@ def script() -> tuple[DemoStep, ...]:
     """The story. Times are in intervals; with back-off, three 502s take about 6 intervals."""
     slots = (("count", 3), ("first_date", "2030-05-06T09:00"))
     return (
-        DemoStep(2.5, "4401", "slots", slots, "75/titre-sejour now offers 3 slots"),
+        DemoStep(
+            2.5, "4401", "slots", slots, "75/titre-sejour now offers 3 slots on each of its 2 desks"
+        ),
         DemoStep(5, "4402", "http_502", (), "93/naturalisation now answers 502 Bad Gateway"),
         DemoStep(7, "4401", "no_slot", (), "75/titre-sejour has no slot any more"),
         DemoStep(9, "imitation-pre-demande", "closed", (), "92/pre-demande closes its form"),

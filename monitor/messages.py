@@ -109,6 +109,12 @@ _WORDS: dict[str, dict[str, str]] = _by_language(
         "list": (" ; ", "; "),
         "reminder": ("Rappel : ", "Reminder: "),
         "slots_opened": ("Créneaux disponibles", "Slots available"),
+        # A form or portal without slots (Démarches Simplifiées, ANEF) is "open", not slots.
+        "slots_opened.open": ("Démarche ouverte", "Procedure open"),
+        "lead.slots_opened.open": ("Le formulaire en ligne de la démarche est ouvert.",
+                                   "The procedure's online form is open."),
+        "lead.slots_opened.open.reminder": ("La démarche en ligne est toujours ouverte.",
+                                            "The online procedure is still open."),
         "slots_closed": ("Créneaux disparus", "Slots gone"),
         "anomaly_started": ("Site en anomalie", "Site anomaly"),
         "anomaly_resolved": ("Site rétabli", "Site back to normal"),
@@ -347,18 +353,19 @@ def render(
     words = _WORDS[lang]
     facts = _read(event, words=words, lang=lang, tz=tz)
     prefix = words["reminder"] if event.reminder else ""
+    kind_key = event.kind.value
+    if event.kind is EventKind.SLOTS_OPENED and event.payload.get("reason") == "open":
+        kind_key += ".open"
     if event.kind in _MONITOR_KINDS:
-        title = f"{prefix}{words[event.kind.value]}"
+        title = f"{prefix}{words[kind_key]}"
         frame: list[str] = []
     else:
-        title = (
-            f"{prefix}{words[event.kind.value]} — {prefecture_name}{words['colon']}{target_name}"
-        )
+        title = f"{prefix}{words[kind_key]} — {prefecture_name}{words['colon']}{target_name}"
         frame = [facts.line("prefecture", prefecture_name), facts.line("procedure", target_name)]
     full, brief = _BUILDERS[event.kind](facts)
     if short:
         return Message(title=title, body="\n".join(brief))
-    lead_key = f"lead.{event.kind.value}"
+    lead_key = f"lead.{kind_key}"
     if event.reminder and f"{lead_key}.reminder" in words:
         lead_key += ".reminder"
     lead = f"{prefix}{_decapitalise(words[lead_key])}" if prefix else words[lead_key]

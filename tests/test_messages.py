@@ -332,3 +332,19 @@ def test_it_refuses_an_unknown_language() -> None:
 def test_it_refuses_to_show_a_naive_datetime() -> None:
     with pytest.raises(ValueError, match="naive"):
         format_moment(datetime(2026, 1, 1), language="fr", tz=PARIS)
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "lead"),
+    [
+        ("fr", "Démarche ouverte", "Le formulaire en ligne de la démarche est ouvert."),
+        ("en", "Procedure open", "The procedure's online form is open."),
+    ],
+)
+def test_it_announces_an_open_form_as_open_not_as_slots(
+    language: str, title: str, lead: str
+) -> None:
+    text = show(event(EventKind.SLOTS_OPENED, reason="open"), language)
+    assert text.startswith(title)
+    assert lead in text
+    assert "Créneaux disponibles" not in text and "Slots available" not in text
