@@ -43,7 +43,7 @@ def _duration(value: Any) -> timedelta:
         return parse_duration(value)
     except ValueError:
         raise Invalid(
-            "is not a duration; use a whole number and a unit: 30s, 10m, 2h, 1d (or 0)",
+            "is not a duration; use a number and a unit: 30s, 0.5s, 10m, 2h, 1d (or 0)",
             value=value,
         ) from None
 

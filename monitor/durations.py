@@ -2,11 +2,13 @@
 
 Grammar (decided here, documented in the README):
 
-- duration: one or more ``<digits><unit>`` parts, units ``d``, ``h``, ``m``, ``s`` in that
+- duration: one or more ``<number><unit>`` parts, units ``d``, ``h``, ``m``, ``s`` in that
   order, each at most once, lowercase, no spaces: ``30s``, ``10m``, ``2h``, ``1d``,
-  ``1h30m``. A bare ``0`` is zero. Fractions (``1.5h``: write ``90m``), negative values,
-  words (``10 minutes``) and unitless numbers other than ``0`` are rejected, because a
-  silently misread interval would either hammer a public site or never probe it.
+  ``1h30m``. A number is whole or decimal with a dot and digits on both sides (``0.5s``,
+  ``1.5m``, ``0.25h``); the total is rounded to the millisecond. A bare ``0`` is zero.
+  Negative values, commas (``1,5s``), bare dots (``.5s``, ``5.s``), words (``10 minutes``)
+  and unitless numbers other than ``0`` are rejected, because a silently misread interval
+  would either hammer a public site or never probe it.
 - jitter: a percentage of the interval (``20%``, ``0%`` to ``100%``, decimals allowed) or a
   duration.
 - active hours: ``HH:MM-HH:MM`` in local time; the window may cross midnight
@@ -23,6 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
@@ -36,16 +39,19 @@ __all__ = [
 ]
 
 _UNIT_SECONDS = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
-_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
-_DURATION_HINT = "use a whole number and a unit: 30s, 10m, 2h, 1d (or 0)"
+_NUMBER = r"(\d+(?:\.\d+)?)"
+_DURATION = re.compile(rf"(?:{_NUMBER}d)?(?:{_NUMBER}h)?(?:{_NUMBER}m)?(?:{_NUMBER}s)?")
+_DURATION_HINT = "use a number and a unit: 30s, 0.5s, 10m, 2h, 1d (or 0)"
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%")
 _HOURS = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})")
 
 
 def parse_duration(text: str) -> timedelta:
-    """Parse ``30s``, ``10m``, ``2h``, ``1d``, ``1h30m`` or ``0`` into a timedelta.
+    """Parse ``30s``, ``0.5s``, ``10m``, ``2h``, ``1d``, ``1h30m`` or ``0`` into a timedelta.
 
-    Raises ValueError for anything else (see the module docstring for what and why).
+    Decimal amounts are allowed in every unit; the total is rounded to the millisecond
+    (``1.5m`` is 90 s, ``0.0001s`` is zero). Raises ValueError for anything else (see the
+    module docstring for what and why).
     """
     if not isinstance(text, str):
         raise ValueError(f"{text!r} is not a duration; {_DURATION_HINT}")
@@ -55,13 +61,18 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.fullmatch(stripped)
     if not stripped or match is None or not any(match.groups()):
         raise ValueError(f"{text!r} is not a duration; {_DURATION_HINT}")
+    # Decimal arithmetic: exact, so "0.1s" is 100 ms and not a binary approximation of it.
     seconds = sum(
-        int(amount) * _UNIT_SECONDS[unit]
-        for amount, unit in zip(match.groups(), "dhms", strict=True)
-        if amount is not None
+        (
+            Decimal(amount) * _UNIT_SECONDS[unit]
+            for amount, unit in zip(match.groups(), "dhms", strict=True)
+            if amount is not None
+        ),
+        Decimal(0),
     )
+    milliseconds = (seconds * 1000).to_integral_value(rounding=ROUND_HALF_EVEN)
     try:
-        return timedelta(seconds=seconds)
+        return timedelta(milliseconds=int(milliseconds))
     except OverflowError:
         raise ValueError(f"{text!r} is too long a duration") from None
 
@@ -69,15 +80,17 @@ def parse_duration(text: str) -> timedelta:
 def format_duration(value: timedelta) -> str:
     """Render a timedelta in the largest unit that divides it exactly (``90m``, ``2h``, ``0s``).
 
-    Whole seconds round-trip through ``parse_duration``. A fractional second is shown with
-    up to three decimals (``1.5s``) and a negative value with a leading ``-``; neither
-    parses back, they exist so that display code never has to fail.
+    A fraction of a second is shown in seconds with exactly as many decimals as it needs
+    (``1.5s``, ``0.25s``, ``90.001s``; up to six for microseconds), never rounded. Every
+    value ``parse_duration`` returns (whole milliseconds) parses back to itself. A negative
+    value gets a leading ``-`` and does not parse back: it exists so that display code
+    never has to fail.
     """
     if value < timedelta(0):
         return "-" + format_duration(-value)
+    seconds = value.days * 86_400 + value.seconds  # exact, unlike total_seconds()
     if value.microseconds:
-        return f"{value.total_seconds():.3f}".rstrip("0").rstrip(".") + "s"
-    seconds = int(value.total_seconds())
+        return f"{seconds}.{value.microseconds:06d}".rstrip("0") + "s"
     if seconds == 0:
         return "0s"
     for unit, size in _UNIT_SECONDS.items():

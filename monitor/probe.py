@@ -5,20 +5,26 @@
 reached (evidence of where it stopped):
 
     the flow returned                     pages: its final pages
-    the whole probe took too long         anomaly/timeout
+    the whole probe took too long         anomaly/timeout (time held at the gate not counted)
     ProbeError (timeout, connection,       that reason (status from SPEC's table)
       unrecognized element, …)
     MonitorFault (browser crash, …)       monitor_error with its reason
     any other exception (a bug)           monitor_error/internal naming the exception class
 
 Cancellation (daemon shutdown) is not an outcome and goes through.
+
+``probe_timeout`` measures the site's time, not the politeness gate's: while a request waits
+at the gate (``per_host_min_gap``, a host paused by Retry-After) the deadline stands still
+(:class:`_GateClock`). With a 15 s gap a four-request flow spends 45 s at the gate alone,
+which must not read as the site timing out.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from monitor.config import Target
@@ -41,13 +47,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def failure_finding(exc: BaseException, *, timeout: float) -> Finding:
-    """The finding for an exception that ended a probe (see the module docstring)."""
+def failure_finding(exc: BaseException, *, timeout: float, held: float = 0.0) -> Finding:
+    """The finding for an exception that ended a probe (see the module docstring).
+
+    ``held``: seconds the politeness gate held the probe's requests back (not counted in
+    the timeout), named in a timeout's detail when there were any.
+    """
     if isinstance(exc, TimeoutError):
+        gate = (
+            f", not counting {held:.1f}s held back by the politeness gate" if held >= 0.05 else ""
+        )
         return Finding(
             Status.ANOMALY,
             Reason.TIMEOUT,
-            f"the probe did not finish within {timeout:g}s (settings.probe_timeout)",
+            f"the probe did not finish within {timeout:g}s (settings.probe_timeout){gate}",
         )
     if isinstance(exc, ProbeError):
         try:
@@ -79,6 +92,69 @@ def failed(target: Target, engine: Engine, exc: BaseException, *, at: datetime) 
     )
 
 
+class _GateClock:
+    """The probe's gate, wrapped so that its deadline stands still while requests wait there.
+
+    While at least one request of the probe waits at the gate (the browser engine may pass
+    several through it at once, from other tasks), the deadline is suspended; when the last
+    one is let through, it is set again with the time that was left. Suspending, rather than
+    pushing the deadline back by the wait once it is over, lets a single wait be longer than
+    the whole timeout. Outside :meth:`governing` (before the deadline is entered, after it is
+    left) the gate is passed through unchanged.
+    """
+
+    def __init__(self, gate: RequestGate) -> None:
+        self._gate = gate
+        self._deadline: asyncio.Timeout | None = None
+        self._waiting = 0  #: requests at the gate now
+        self._since = 0.0  #: loop time the first of them arrived
+        self._left: float | None = None  #: seconds the suspended deadline had left
+        self.held = 0.0  #: seconds with at least one request at the gate
+
+    async def __call__(self, url: str) -> None:
+        self._arrive()
+        try:
+            await self._gate(url)
+        finally:
+            self._leave()
+
+    @contextmanager
+    def governing(self, deadline: asyncio.Timeout) -> Iterator[None]:
+        """Within this block, gate waits suspend ``deadline`` (an entered asyncio.timeout)."""
+        self._deadline = deadline
+        if self._waiting:  # a request already waits: the deadline starts suspended
+            self._suspend()
+        try:
+            yield
+        finally:
+            self._deadline, self._left = None, None
+
+    def _arrive(self) -> None:
+        self._waiting += 1
+        if self._waiting == 1:
+            self._since = asyncio.get_running_loop().time()
+            self._suspend()
+
+    def _leave(self) -> None:
+        self._waiting -= 1
+        if self._waiting:
+            return
+        loop = asyncio.get_running_loop()
+        self.held += loop.time() - self._since
+        deadline, left, self._left = self._deadline, self._left, None
+        if deadline is not None and left is not None and not deadline.expired():
+            deadline.reschedule(loop.time() + max(0.0, left))
+
+    def _suspend(self) -> None:
+        deadline = self._deadline
+        if deadline is None or deadline.expired():
+            return
+        when = deadline.when()
+        if when is not None:
+            self._left = when - asyncio.get_running_loop().time()
+            deadline.reschedule(None)
+
+
 def _last_page(session: PageSession) -> tuple[PageSnapshot, ...]:
     try:
         return (session.current(),)
@@ -97,20 +173,23 @@ async def observe(
     """Probe ``target`` once with ``engine``; the flow runs under ``timeout`` seconds.
 
     The timeout starts once the engine has given a session, so time spent waiting for a
-    free browser context is not counted against the site.
+    free browser context is not counted against the site; nor is time its requests spend
+    waiting at ``gate`` (the politeness gate), during which the deadline stands still.
     """
     adapter = ADAPTERS[target.platform]
     options = FlowOptions(render_wait=min(RENDER_WAIT_MAX, timeout * RENDER_WAIT_SHARE))
     started = clock()
     pages: tuple[PageSnapshot, ...] = ()
     failure: Finding | None = None
+    gate_clock = _GateClock(gate)
     try:
-        async with engine.session(gate=gate) as session:
+        async with engine.session(gate=gate_clock) as session:
             try:
-                async with asyncio.timeout(timeout):
-                    pages = await adapter.flow(session, target, options)
+                async with asyncio.timeout(timeout) as deadline:
+                    with gate_clock.governing(deadline):
+                        pages = await adapter.flow(session, target, options)
             except Exception as exc:
-                failure = failure_finding(exc, timeout=timeout)
+                failure = failure_finding(exc, timeout=timeout, held=gate_clock.held)
                 pages = _last_page(session)
                 _log_failure(target, failure, exc)
     except Exception as exc:  # the session itself could not be opened or closed

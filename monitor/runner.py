@@ -11,8 +11,8 @@
 * Database calls run in worker threads: SQLite may wait up to its busy timeout for the
   write lock, and evidence files are fsynced; neither may stall the event loop.
 * ``probe_timeout`` bounds the probe's own work, not the time the politeness gate holds
-  its requests back: with ``per_host_min_gap: 15s`` a four-request flow spends 45 s at the
-  gate alone, which must not read as the site timing out (see :meth:`ProbeRunner._observe_in_time`).
+  its requests back: :func:`monitor.probe.observe` stops its deadline while a request waits
+  at the gate it is given (the ticket's), so the runner passes the setting as it is.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from monitor.domain import (
 from monitor.errors import MonitorError
 from monitor.health import HealthReporter, OwnFaultGuard, is_network_failure
 from monitor.politeness import Politeness, ProbeTicket, parse_retry_after
-from monitor.probe import failed, failure_finding
+from monitor.probe import failed
 from monitor.store import Repository
 
 __all__ = ["DEFAULT_RETRY_AFTER", "ProbeRunner", "RunResult"]
@@ -51,8 +51,6 @@ log = logging.getLogger(__name__)
 DEFAULT_RETRY_AFTER = timedelta(minutes=1)
 #: Statuses whose Retry-After is honoured (RFC 9110: 503; RFC 6585: 429).
 RETRY_AFTER_STATUSES = frozenset({429, 503})
-#: Requests a probe may make at most, for the outer bound of observe's own timeout.
-_MAX_REQUESTS = 40
 
 
 @dataclass(frozen=True)
@@ -135,7 +133,7 @@ class ProbeRunner:
         async with self._politeness.probe(target.host) as ticket:
             self.in_flight.add(task)
             try:
-                observation = await self._observe_in_time(target, ticket)
+                observation = await self._observe_through(target, ticket)
             finally:
                 self.in_flight.discard(task)
             # Paused before the host slot is given back, so no probe waiting for it can
@@ -179,38 +177,19 @@ class ProbeRunner:
         await self._remember_not_before(target.id, not_before)
         return RunResult(outcome, not_before)
 
-    async def _observe_in_time(self, target: Target, ticket: ProbeTicket) -> Observation:
-        """observe() under ``probe_timeout``, not counting the time the gate held it.
+    async def _observe_through(self, target: Target, ticket: ProbeTicket) -> Observation:
+        """observe() through the ticket's gate, under ``probe_timeout``.
 
-        Our deadline starts at the probe's first request (waiting for a browser context is
-        not the site's time either) and is suspended while the gate holds a request back.
-        observe's own timeout is set beyond any possible total of gate waits, so ours
-        decides; a probe past our deadline is cancelled and ends as anomaly/timeout
-        without pages. With no gap, both are the same and observe's own ends the probe.
+        observe's deadline starts once it has a session (waiting for a browser context is
+        not the site's time) and stands still while the gate holds a request back.
         """
-        timeout = self.config.settings.probe_timeout.total_seconds()
-        loop = asyncio.get_running_loop()
         started = datetime.now(UTC)
         try:
             engine = await self._engines.get(target.engine)
         except MonitorError as error:  # e.g. no Chromium: the monitor's fault, recorded
             return failed(target, target.engine, error, at=started)
-        allowance = _MAX_REQUESTS * self._politeness.per_host_min_gap
-        try:
-            async with asyncio.timeout(None) as deadline:
-
-                async def gate(url: str) -> None:
-                    when = deadline.when()
-                    remaining = timeout if when is None else when - loop.time()
-                    deadline.reschedule(None)
-                    try:
-                        await ticket.gate(url)
-                    finally:
-                        deadline.reschedule(loop.time() + max(0.0, remaining))
-
-                return await self._observe(target, engine, timeout=timeout + allowance, gate=gate)
-        except TimeoutError:  # ours: observe turns every other exception into a failure
-            return timed_out(target, started, timeout)
+        timeout = self.config.settings.probe_timeout.total_seconds()
+        return await self._observe(target, engine, timeout=timeout, gate=ticket.gate)
 
     async def _store(self, target: Target, observation: Observation) -> Outcome:
         """Record in a worker thread, shielded: once started, the transaction completes."""
@@ -297,32 +276,14 @@ class _Refusal:
 
 
 def _refusal(observation: Observation) -> _Refusal | None:
-    """The first 429/503 page of a probe, with its Retry-After when the engine kept it.
-
-    PageSnapshot has no response headers today; an engine that sets a ``retry_after``
-    attribute (the header's text) on its snapshots is honoured without change here.
-    """
+    """The first 429/503 page of a probe, with the pause its Retry-After header asks for."""
     for page in observation.pages:
         if page.http_status in RETRY_AFTER_STATUSES:
-            header = getattr(page, "retry_after", None)
-            seconds = (
-                parse_retry_after(header, datetime.now(UTC)) if isinstance(header, str) else None
-            )
+            header = page.retry_after
+            seconds = None if header is None else parse_retry_after(header, datetime.now(UTC))
             pause = None if seconds is None else timedelta(seconds=seconds)
             return _Refusal(page.http_status, pause)
     return None
-
-
-def timed_out(target: Target, started: datetime, timeout: float) -> Observation:
-    """The observation of a probe our own deadline cancelled."""
-    return Observation(
-        target=target.id,
-        engine=target.engine,
-        url=target.url,
-        started_at=started,
-        finished_at=datetime.now(UTC),
-        failure=failure_finding(TimeoutError(), timeout=timeout),
-    )
 
 
 def _site_answered(observation: Observation) -> bool:

@@ -188,6 +188,19 @@ def test_it_accepts_zero_where_zero_makes_sense(tmp_path: Path) -> None:
     assert settings.connectivity_check == ()
 
 
+def test_it_accepts_decimal_durations_rounded_to_the_millisecond(tmp_path: Path) -> None:
+    raw = base()
+    raw["settings"] = {
+        "politeness": {"per_host_min_gap": "0.5s"},
+        "probe_timeout": "1.5m",
+        "alerts": {"remind_every": "0.0004s"},
+    }
+    settings = load(tmp_path, raw).settings
+    assert settings.politeness.per_host_min_gap == timedelta(milliseconds=500)
+    assert settings.probe_timeout == timedelta(seconds=90)
+    assert settings.alerts.remind_every == timedelta(0)
+
+
 def test_it_resolves_targets_against_their_prefecture_and_the_settings(tmp_path: Path) -> None:
     raw = base()
     raw["settings"] = {"schedule": {"interval": "20m", "active_hours": "07:00-21:00"}}
@@ -539,6 +552,11 @@ BAD_INPUTS: list[tuple[str, Mutation, str]] = [
         "zero interval",
         _set("prefectures.0.targets.0.interval", "0s"),
         "prefectures[0].targets[0].interval: '0s' must be longer than zero",
+    ),
+    (
+        "decimal interval rounding to zero",
+        _set("prefectures.0.targets.0.interval", "0.0004s"),
+        "prefectures[0].targets[0].interval: '0.0004s' must be longer than zero",
     ),
     (
         "jitter over 100%",

@@ -34,6 +34,20 @@ PARIS = ZoneInfo("Europe/Paris")
         ("1d2h3m4s", timedelta(days=1, hours=2, minutes=3, seconds=4)),
         (" 15m ", timedelta(minutes=15)),
         ("90s", timedelta(seconds=90)),
+        ("0.5s", timedelta(milliseconds=500)),
+        ("1.5s", timedelta(seconds=1.5)),
+        ("0.1s", timedelta(milliseconds=100)),
+        ("0.001s", timedelta(milliseconds=1)),
+        ("0.0004s", timedelta(0)),  # rounded to the millisecond
+        ("0.0015s", timedelta(milliseconds=2)),  # half to even
+        ("2.25s", timedelta(milliseconds=2250)),
+        ("0.0s", timedelta(0)),
+        ("1.5m", timedelta(seconds=90)),
+        ("0.25h", timedelta(minutes=15)),
+        ("1.5d", timedelta(hours=36)),
+        ("1.23456m", timedelta(milliseconds=74_074)),  # 74.0736 s, to the millisecond
+        ("1h0.5m", timedelta(minutes=60, seconds=30)),
+        ("1m0.5s", timedelta(seconds=60.5)),
     ],
 )
 def test_it_parses_durations(text: str, expected: timedelta) -> None:
@@ -47,8 +61,14 @@ def test_it_parses_durations(text: str, expected: timedelta) -> None:
         " ",
         "-5m",
         "10 minutes",
-        "1.5h",
         "10",
+        "0.5",
+        ".5s",
+        "5.s",
+        "1,5s",
+        "1.5.5s",
+        "-0.5s",
+        "1e3s",
         "5M",
         "m",
         "10x",
@@ -81,16 +101,31 @@ def test_it_rejects_a_number_where_a_duration_string_is_expected() -> None:
         (timedelta(days=1), "1d"),
         (timedelta(days=14), "14d"),
         (timedelta(seconds=1.5), "1.5s"),
+        (timedelta(milliseconds=500), "0.5s"),
+        (timedelta(milliseconds=1), "0.001s"),
+        (timedelta(minutes=1, milliseconds=1), "60.001s"),
+        (timedelta(days=2, milliseconds=250), "172800.25s"),
+        (timedelta(microseconds=1), "0.000001s"),  # exact, not rounded away
+        (timedelta(seconds=1, microseconds=999_999), "1.999999s"),
         (timedelta(minutes=-5), "-5m"),
+        (timedelta(seconds=-0.5), "-0.5s"),
     ],
 )
 def test_it_formats_durations_in_the_largest_exact_unit(value: timedelta, expected: str) -> None:
     assert format_duration(value) == expected
 
 
-@pytest.mark.parametrize("text", ["0s", "45s", "15m", "2h", "1d", "90m", "25h", "86399s"])
-def test_it_round_trips_whole_second_durations(text: str) -> None:
+@pytest.mark.parametrize(
+    "text", ["0s", "45s", "15m", "2h", "1d", "90m", "25h", "86399s", "0.5s", "1.5s", "0.001s"]
+)
+def test_it_round_trips_durations_as_written(text: str) -> None:
     assert format_duration(parse_duration(text)) == text
+
+
+@pytest.mark.parametrize("text", ["1.5m", "0.25h", "1.5d", "1.23456m", "0.0004s", "2.5h30m"])
+def test_every_parsed_duration_formats_to_text_that_parses_back_to_it(text: str) -> None:
+    parsed = parse_duration(text)
+    assert parse_duration(format_duration(parsed)) == parsed
 
 
 @pytest.mark.parametrize(
@@ -101,6 +136,7 @@ def test_it_round_trips_whole_second_durations(text: str) -> None:
         ("100%", Jitter(fraction=1.0)),
         ("12.5%", Jitter(fraction=0.125)),
         ("30s", Jitter(duration=timedelta(seconds=30))),
+        ("1.5s", Jitter(duration=timedelta(seconds=1.5))),
         ("0", Jitter(duration=timedelta(0))),
         ("0s", Jitter(duration=timedelta(0))),
     ],
@@ -109,7 +145,7 @@ def test_it_parses_jitter_as_a_percentage_or_a_duration(text: str, expected: Jit
     assert parse_jitter(text) == expected
 
 
-@pytest.mark.parametrize("text", ["101%", "-5%", "%", "20 percent", "1.5h", ""])
+@pytest.mark.parametrize("text", ["101%", "-5%", "%", "20 percent", "1,5h", ""])
 def test_it_rejects_bad_jitter(text: str) -> None:
     with pytest.raises(ValueError):
         parse_jitter(text)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 import pytest
 from pagecases import html, page, target
 
-from monitor.domain import Finding, Platform, Reason, Status
+from monitor.domain import Finding, PageSnapshot, Platform, Reason, Status
 from monitor.platforms import ADAPTERS, common, dates
 from monitor.platforms.page import Page
 from monitor.platforms.text import normalise, one_line
@@ -216,6 +217,59 @@ def test_no_infrastructure_page_is_ever_available_on_any_platform(
     found = _recognise(platform, source, status, rules)
     assert found.status is not Status.AVAILABLE
     assert found.reason == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "status", "header", "reason", "note"),
+    [
+        (NGINX.format("429 Too Many Requests"), 429, "120", "blocked", " (Retry-After: 120)"),
+        (
+            NGINX.format("503 Service Unavailable"),
+            503,
+            "Wed, 21 Oct 2026 07:28:00 GMT",
+            "overloaded",
+            " (Retry-After: Wed, 21 Oct 2026 07:28:00 GMT)",
+        ),
+        (
+            html("<h1>Service en maintenance</h1>"),
+            503,
+            "3600",
+            "maintenance",
+            " (Retry-After: 3600)",
+        ),
+        (NGINX.format("429 Too Many Requests"), 429, None, "blocked", None),
+        (NGINX.format("429 Too Many Requests"), 429, "  ", "blocked", None),
+        # Only 429 and 503 answers' Retry-After means "stay away this long".
+        (NGINX.format("403 Forbidden"), 403, "120", "blocked", None),
+        (NGINX.format("502 Bad Gateway"), 502, "120", "overloaded", None),
+    ],
+)
+def test_the_detail_of_a_429_or_503_page_ends_with_its_retry_after(
+    source: str, status: int, header: str | None, reason: str, note: str | None
+) -> None:
+    snapshot = dataclasses.replace(page(source, status=status), retry_after=header)
+    found = common.infrastructure(Page(snapshot))
+    assert found is not None and found.reason == reason
+    if note is None:
+        assert "Retry-After" not in found.detail
+    else:
+        assert found.detail.endswith(note)
+    for platform in Platform:  # every platform's recognition, as the evidence row shows it
+        assert _recognise_snapshot(platform, snapshot).detail == found.detail
+
+
+def test_the_retry_after_note_survives_a_detail_cut_to_one_line() -> None:
+    long_url = "https://www.example-pref.gouv.fr/" + "x" * 400  # a captcha's detail names it
+    snapshot = dataclasses.replace(page(INTERSTITIAL, status=429, url=long_url), retry_after="60")
+    found = common.infrastructure(Page(snapshot))
+    assert found is not None and found.reason is Reason.CAPTCHA
+    assert found.detail.endswith("… (Retry-After: 60)") and len(found.detail) <= 300
+
+
+def _recognise_snapshot(platform: Platform, snapshot: PageSnapshot) -> Finding:
+    rules = {"available": [{"text": "rendez-vous", "reason": "slots"}]}
+    the_target = target(platform, rules=rules if platform is Platform.GENERIC else None)
+    return ADAPTERS[platform].recognise(snapshot, the_target)
 
 
 def _recognise(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -249,15 +248,8 @@ async def test_fifty_targets_on_one_host_never_exceed_its_caps(tmp_path: Path) -
     assert len(outcomes_of(repository)) >= 15
 
 
-@dataclass(frozen=True)
-class PageWithHeader(PageSnapshot):
-    """A snapshot from an engine that keeps the Retry-After header's text."""
-
-    retry_after: str | None = None
-
-
 def page(status: int, retry_after: str | None = None) -> PageSnapshot:
-    return PageWithHeader("http://h/x", "http://h/x", status, "", retry_after=retry_after)
+    return PageSnapshot("http://h/x", "http://h/x", status, "", retry_after=retry_after)
 
 
 @pytest.mark.parametrize(

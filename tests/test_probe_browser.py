@@ -76,6 +76,10 @@ def pages() -> dict[str, Route]:
         "/very-slow": Reply("<p>trop lent</p>", delay=3),
         "/reset": Reply(reset=True),
         "/down": Reply("<h1>502 Bad Gateway</h1>", status=502),
+        "/limited": Reply(
+            "<h1>429 Too Many Requests</h1>", status=429, headers={"Retry-After": "120"}
+        ),
+        "/to-limited": redirect("/limited"),
         "/cookie": Reply("<p>cookie</p>", headers={"Set-Cookie": "SESSION=s1; Path=/"}),
         "/whoami": lambda r: Reply(f"<p id=c>{r.headers.get('cookie', 'none')}</p>"),
         "/links": Reply('<a id=next href="/c">suite</a><button id=js onclick="1">x</button>'),
@@ -434,6 +438,26 @@ async def test_it_returns_a_502_page_as_a_snapshot(site: Site, engine: BrowserEn
         page = await session.open(site.url("/down"))
     assert page.http_status == 502
     assert "Bad Gateway" in page.html
+
+
+async def test_it_keeps_the_retry_after_header_of_the_page_and_of_a_fetch(
+    site: Site, engine: BrowserEngine
+) -> None:
+    async with engine.session() as session:
+        plain = await session.open(site.url("/c"))
+        refused = await session.open(site.url("/to-limited"))  # behind a redirect
+        final = await session.final_snapshot("desk")
+        fetched = await session.fetch("/limited")
+        again = await session.open(site.url("/c"))
+    assert plain.retry_after is None
+    assert (refused.url, refused.http_status, refused.retry_after) == (
+        site.url("/to-limited"),
+        429,
+        "120",
+    )
+    assert final.retry_after == "120"
+    assert (fetched.http_status, fetched.retry_after) == (429, "120")
+    assert again.retry_after is None  # a header of the page before is not carried over
 
 
 async def test_wait_for_is_unrecognized_when_the_selector_never_appears(

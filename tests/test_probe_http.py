@@ -218,6 +218,28 @@ async def test_it_returns_a_502_page_as_a_snapshot(site: Site, engine: HttpEngin
     assert (final.label, final.screenshot) == ("desk-1", None)
 
 
+async def test_it_keeps_the_retry_after_header_as_sent(site: Site, engine: HttpEngine) -> None:
+    limited = Reply("<h1>429 Too Many Requests</h1>", status=429, headers={"Retry-After": "120"})
+    site.routes["/limited"] = limited
+    site.routes["/to-limited"] = redirect("/limited")
+    date = "Wed, 21 Oct 2026 07:28:00 GMT"
+    site.routes["/busy"] = Reply("<h1>503</h1>", status=503, headers={"Retry-After": date})
+    site.routes["/ok"] = Reply("<p>ok</p>")
+    async with engine.session() as session:
+        refused = await session.open(site.url("/to-limited"))
+        final = await session.final_snapshot("desk")
+        busy = await session.fetch("/busy")
+        fine = await session.open(site.url("/ok"))
+    assert (refused.url, refused.http_status, refused.retry_after) == (
+        site.url("/to-limited"),
+        429,
+        "120",
+    )
+    assert final.retry_after == "120"
+    assert (busy.http_status, busy.retry_after) == (503, date)
+    assert fine.retry_after is None
+
+
 async def test_it_sends_the_configured_user_agent_and_french_accept_language(
     site: Site, engine: HttpEngine
 ) -> None:

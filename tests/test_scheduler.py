@@ -372,3 +372,33 @@ async def test_it_backs_off_after_anomalies_and_pauses_a_host_after_a_503(
     requests = other_host.requests
     refused_at = next(r.wall + (r.duration or 0) for r in requests if r.status == 503)
     assert not [r for r in requests if refused_at + 0.05 < r.wall < refused_at + 3.9]
+
+
+async def test_a_429_pauses_its_host_for_the_retry_after_it_sends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A default far shorter than the header: only the header can explain a 3 s silence.
+    monkeypatch.setattr("monitor.runner.DEFAULT_RETRY_AFTER", timedelta(seconds=0.5))
+    with ImitationSite(scenarios={"7162": ("rate_limited", {"retry_after": 3})}) as host:
+        targets = [
+            rdvsp_target(host, "limited", "7162"),
+            rdvsp_target(host, "neighbour", "7163"),
+        ]
+        database = migrated(tmp_path / "db.sqlite")
+        config = daemon_config(
+            tmp_path / "c.yaml", targets=targets, database=database, interval="1s", jitter="0%"
+        )
+        repository = await run_in_process(config, database, seconds=6.5)
+    limited = outcomes_of(repository, "t/limited")
+    first = limited[0]
+    assert (first.status, first.reason, first.http_status) == (Status.ANOMALY, Reason.BLOCKED, 429)
+    assert first.detail.endswith("(Retry-After: 3)")
+    requests = host.requests
+    refusal = next(r for r in requests if r.status == 429)
+    refused_at = refusal.wall + (refusal.duration or 0)
+    # Neither the refused target nor its neighbour on the same host asks for 3 s…
+    assert not [r for r in requests if refused_at + 0.05 < r.wall < refused_at + 2.95]
+    # …and then the host is probed again: the pause ends.
+    assert [r for r in requests if r.wall >= refused_at + 2.95]
+    for earlier, later in itertools.pairwise(limited):
+        assert later.started_at >= earlier.finished_at + timedelta(seconds=3)
