@@ -96,9 +96,8 @@ def demo_config(
             "evidence_dir": str(evidence_dir),
             "user_agent": "prefecture-monitor/demo (+https://example.invalid)",
             "schedule": {"interval": f"{interval}s", "jitter": "10%"},
-            # Sub-second gaps cannot be written; 0s keeps the story quick. The one-probe-
-            # per-host limit still applies.
-            "politeness": {"per_host_concurrency": 1, "per_host_min_gap": "0s"},
+            # A short gap keeps the story quick; the one-probe-per-host limit still applies.
+            "politeness": {"per_host_concurrency": 1, "per_host_min_gap": "0.2s"},
             "probe_timeout": f"{max(5, 2 * interval)}s",
             "connectivity_check": [],
             "alerts": {"anomaly_after": 3, "resolved_after": 2, "remind_every": "0"},

@@ -39,6 +39,7 @@ from monitor.domain import (
 )
 from monitor.errors import MonitorError
 from monitor.health import HealthReporter, OwnFaultGuard, is_network_failure
+from monitor.platforms.common import RETRY_AFTER_STATUSES
 from monitor.politeness import Politeness, ProbeTicket, parse_retry_after
 from monitor.probe import failed
 from monitor.store import Repository
@@ -49,8 +50,6 @@ log = logging.getLogger(__name__)
 
 #: Pause of a host answering 429/503 without a readable Retry-After (see _Refusal).
 DEFAULT_RETRY_AFTER = timedelta(minutes=1)
-#: Statuses whose Retry-After is honoured (RFC 9110: 503; RFC 6585: 429).
-RETRY_AFTER_STATUSES = frozenset({429, 503})
 
 
 @dataclass(frozen=True)

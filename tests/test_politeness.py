@@ -231,7 +231,7 @@ async def test_fifty_targets_on_one_host_never_exceed_its_caps(tmp_path: Path) -
         )
 
         async def tighten(daemon: Any) -> None:
-            # Sub-second gaps cannot be written in the config; set the gate directly.
+            # Set on the running gate, as a SIGHUP reload would.
             daemon.politeness.configure(per_host_concurrency=concurrency, per_host_min_gap=gap)
 
         watching = asyncio.create_task(measure_stalls())
