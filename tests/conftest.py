@@ -11,6 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from notifyrig import SMTP_PASSWORD, SMTP_USER
+from signal_stub import SignalStub
+from smtp_server import SMTPServer
 
 from monitor.chromium import find_chromium
 from monitor.errors import BrowserNotFound
@@ -40,6 +43,20 @@ def imitation() -> Iterator[ImitationSite]:
     with ImitationSite() as site:
         install(site)
         yield site
+
+
+@pytest.fixture
+def smtp() -> Iterator[SMTPServer]:
+    """A real SMTP server (aiosmtpd) that takes the notification tests' mail login."""
+    with SMTPServer(credentials=(SMTP_USER, SMTP_PASSWORD)) as server:
+        yield server
+
+
+@pytest.fixture
+def signal() -> Iterator[SignalStub]:
+    """A stand-in for signal-cli-rest-api."""
+    with SignalStub() as stub:
+        yield stub
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import notifyrig
 import pytest
+from notifyrig import ENV, MAIL, SECRETS, SIGNAL, channels_yaml, signal_url, write_config
 from signal_stub import SignalStub
 from smtp_server import AUTH_WITHOUT_TLS_IS_FINE_HERE, SMTPServer
 from sqlalchemy import select
@@ -29,73 +31,18 @@ from monitor.store.rows import deliveries, delivery_attempts
 
 pytestmark = AUTH_WITHOUT_TLS_IS_FINE_HERE
 
-SMTP_USER = "alerts-bot"
-SMTP_PASSWORD = "Zq8pw7secret"
-SIGNAL_FROM = "+33600000001"
-SIGNAL_TO = "+33611111111"
-ENV = {
-    "SMTP_USER": SMTP_USER,
-    "SMTP_PASSWORD": SMTP_PASSWORD,
-    "SIGNAL_FROM": SIGNAL_FROM,
-    "SIGNAL_TO": SIGNAL_TO,
-}
 T0 = datetime(2026, 3, 2, 13, 5, tzinfo=UTC)
 PNG = b"\x89PNG\r\n\x1a\n a screenshot"
-MAIL, SIGNAL = "team-mail", "signal-volunteers"
 
 
 def config_text(tmp_path: Path, smtp_port: int, signal_port: int, *, channels: str = "") -> str:
-    channels = (
-        channels
-        or f"""
-  - id: {MAIL}
-    url: "mailto://${{SMTP_USER}}:${{SMTP_PASSWORD}}@127.0.0.1:{smtp_port}?mode=insecure&from=monitor@example.org&to=alerts@example.org"
-  - id: {SIGNAL}
-    url: "signal://127.0.0.1:{signal_port}/${{SIGNAL_FROM}}/${{SIGNAL_TO}}"
-    events: [slots_opened]
-    targets: ["92/*"]
-    language: en
-"""
+    return notifyrig.config_text(
+        f"evidence_dir: {tmp_path / 'evidence'}", channels or channels_yaml(smtp_port, signal_port)
     )
-    return f"""
-version: 1
-settings:
-  evidence_dir: {tmp_path / "evidence"}
-channels:{channels}
-prefectures:
-  - id: "92"
-    name: Préfecture des Hauts-de-Seine
-    targets:
-      - id: remise-titre
-        name: Remise de titre de séjour
-        platform: legacy-booking
-        url: https://www.hauts-de-seine.gouv.fr/booking/create/12083
-  - id: "75"
-    name: Préfecture de police
-    targets:
-      - id: titres
-        name: Titres de séjour
-        platform: legacy-booking
-        url: https://www.prefecturedepolice.interieur.gouv.fr/booking/create/1
-"""
 
 
 def load(tmp_path: Path, text: str, name: str = "prefectures.yaml") -> Config:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return load_config(path, env=ENV)
-
-
-@pytest.fixture
-def smtp() -> Iterator[SMTPServer]:
-    with SMTPServer(credentials=(SMTP_USER, SMTP_PASSWORD)) as server:
-        yield server
-
-
-@pytest.fixture
-def signal() -> Iterator[SignalStub]:
-    with SignalStub() as stub:
-        yield stub
+    return load_config(write_config(tmp_path, text, name), env=ENV)
 
 
 @pytest.fixture
@@ -258,7 +205,7 @@ async def test_it_logs_one_line_per_message_with_the_channel_id_and_never_a_secr
     assert "failed for good" in failed and "error=401" in failed
     for text in [*lines, *(str(a["error"]) for a in attempts(repo))]:
         assert "mailto://" not in text and "signal://" not in text
-        for secret in (SMTP_PASSWORD, SIGNAL_FROM, SIGNAL_TO):
+        for secret in SECRETS:
             assert secret not in text
 
 
@@ -466,7 +413,7 @@ async def test_aclose_hands_queued_deliveries_back_for_the_next_start(
 ) -> None:
     only_signal = f"""
   - id: {SIGNAL}
-    url: "signal://127.0.0.1:{signal.port}/${{SIGNAL_FROM}}/${{SIGNAL_TO}}"
+    url: "{signal_url(signal.port)}"
 """
     config = load(tmp_path, config_text(tmp_path, smtp.port, signal.port, channels=only_signal))
     for minute in range(3):

@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import notifyrig
 import pytest
+from notifyrig import ENV, SIGNAL_FROM, SIGNAL_TO, SMTP_USER, channels_yaml, write_config
 from signal_stub import SignalStub
 from smtp_server import AUTH_WITHOUT_TLS_IS_FINE_HERE, SMTPServer
 
@@ -26,69 +28,13 @@ from monitor.messages import Message
 
 pytestmark = AUTH_WITHOUT_TLS_IS_FINE_HERE
 
-SMTP_USER = "alerts-bot"
-SMTP_PASSWORD = "Zq8pw7secret"
-SIGNAL_FROM = "+33600000001"
-SIGNAL_TO = "+33611111111"
-SECRETS = (SMTP_PASSWORD, SIGNAL_FROM, SIGNAL_TO, SIGNAL_FROM[1:], SIGNAL_TO[1:])
-ENV = {
-    "SMTP_USER": SMTP_USER,
-    "SMTP_PASSWORD": SMTP_PASSWORD,
-    "SIGNAL_FROM": SIGNAL_FROM,
-    "SIGNAL_TO": SIGNAL_TO,
-}
+SECRETS = (*notifyrig.SECRETS, SIGNAL_FROM[1:], SIGNAL_TO[1:])
 OPENED_AT = datetime(2026, 3, 2, 13, 5, tzinfo=UTC)  # 14 h 05 in Paris
 PNG = b"\x89PNG\r\n\x1a\n fake screenshot bytes"
 
 
-def config_text(smtp_port: int, signal_port: int, *, extra_channels: str = "") -> str:
-    return f"""
-version: 1
-settings:
-  language: fr
-channels:
-  - id: team-mail
-    url: "mailto://${{SMTP_USER}}:${{SMTP_PASSWORD}}@127.0.0.1:{smtp_port}?mode=insecure&from=monitor@example.org&to=alerts@example.org"
-  - id: signal-volunteers
-    url: "signal://127.0.0.1:{signal_port}/${{SIGNAL_FROM}}/${{SIGNAL_TO}}"
-    events: [slots_opened]
-    targets: ["92/*"]
-    language: en
-{extra_channels}
-prefectures:
-  - id: "92"
-    name: Préfecture des Hauts-de-Seine
-    targets:
-      - id: remise-titre
-        name: Remise de titre de séjour
-        platform: legacy-booking
-        url: https://www.hauts-de-seine.gouv.fr/booking/create/12083
-  - id: "75"
-    name: Préfecture de police
-    targets:
-      - id: titres
-        name: Titres de séjour
-        platform: legacy-booking
-        url: https://www.prefecturedepolice.interieur.gouv.fr/booking/create/1
-"""
-
-
-def write_config(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "prefectures.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def smtp() -> Iterator[SMTPServer]:
-    with SMTPServer(credentials=(SMTP_USER, SMTP_PASSWORD)) as server:
-        yield server
-
-
-@pytest.fixture
-def signal() -> Iterator[SignalStub]:
-    with SignalStub() as stub:
-        yield stub
+def config_text(smtp_port: int, signal_port: int) -> str:
+    return notifyrig.config_text("language: fr", channels_yaml(smtp_port, signal_port))
 
 
 @pytest.fixture
@@ -368,29 +314,38 @@ def test_it_masks_credentials_written_in_the_url_itself() -> None:
 # -- monitor notify test ----------------------------------------------------------------------
 
 
-def run_monitor(
-    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> tuple[int, str, str]:
-    for name, value in ENV.items():
-        monkeypatch.setenv(name, value)
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+RunMonitor = Callable[[list[str]], tuple[int, str, str]]
 
 
-def test_notify_test_sends_to_every_channel_and_says_ok(
+@pytest.fixture
+def monitor_cli(
     tmp_path: Path,
     smtp: SMTPServer,
     signal: SignalStub,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-) -> None:
+) -> RunMonitor:
+    """`monitor --config <both channels' config> ARGS` in-process: (exit code, stdout, stderr)."""
     path = write_config(tmp_path, config_text(smtp.port, signal.port))
-    code, out, _ = run_monitor(["--config", str(path), "notify", "test"], monkeypatch, capsys)
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+
+    def run(args: list[str]) -> tuple[int, str, str]:
+        try:
+            main(["--config", str(path), *args])
+            code = 0
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
+
+
+def test_notify_test_sends_to_every_channel_and_says_ok(
+    monitor_cli: RunMonitor, smtp: SMTPServer, signal: SignalStub
+) -> None:
+    code, out, _ = monitor_cli(["notify", "test"])
     assert code == 0
     assert out.splitlines() == ["team-mail          ok", "signal-volunteers  ok"]
     [mail] = smtp.wait_for(1)
@@ -400,15 +355,10 @@ def test_notify_test_sends_to_every_channel_and_says_ok(
 
 
 def test_notify_test_exits_1_naming_the_failed_channel_by_its_masked_url(
-    tmp_path: Path,
-    smtp: SMTPServer,
-    signal: SignalStub,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    monitor_cli: RunMonitor, signal: SignalStub
 ) -> None:
-    path = write_config(tmp_path, config_text(smtp.port, signal.port))
     signal.status = 401
-    code, out, err = run_monitor(["--config", str(path), "notify", "test"], monkeypatch, capsys)
+    code, out, err = monitor_cli(["notify", "test"])
     assert code == 1
     ok, failed = out.splitlines()
     assert ok == "team-mail          ok"
@@ -419,45 +369,26 @@ def test_notify_test_exits_1_naming_the_failed_channel_by_its_masked_url(
 
 
 def test_notify_test_sends_to_the_one_channel_asked_for(
-    tmp_path: Path,
-    smtp: SMTPServer,
-    signal: SignalStub,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    monitor_cli: RunMonitor, smtp: SMTPServer, signal: SignalStub
 ) -> None:
-    path = write_config(tmp_path, config_text(smtp.port, signal.port))
-    args = ["--config", str(path), "notify", "test", "--channel", "team-mail"]
-    code, out, _ = run_monitor(args, monkeypatch, capsys)
+    code, out, _ = monitor_cli(["notify", "test", "--channel", "team-mail"])
     assert (code, out) == (0, "team-mail  ok\n")
     smtp.wait_for(1)
     assert signal.received == []
 
 
 def test_notify_test_exits_3_for_an_unknown_channel(
-    tmp_path: Path,
-    smtp: SMTPServer,
-    signal: SignalStub,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    monitor_cli: RunMonitor, smtp: SMTPServer, signal: SignalStub
 ) -> None:
-    path = write_config(tmp_path, config_text(smtp.port, signal.port))
-    args = ["--config", str(path), "notify", "test", "--channel", "nope"]
-    code, _, err = run_monitor(args, monkeypatch, capsys)
+    code, _, err = monitor_cli(["notify", "test", "--channel", "nope"])
     assert code == 3
     assert "no channel 'nope'" in err and "team-mail, signal-volunteers" in err
     assert smtp.messages == [] and signal.received == []
 
 
-def test_notify_test_needs_no_database(
-    tmp_path: Path,
-    smtp: SMTPServer,
-    signal: SignalStub,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    path = write_config(tmp_path, config_text(smtp.port, signal.port))
-    args = ["--config", str(path), "--database", "postgresql://nobody@127.0.0.1:9/none"]
-    code, _, _ = run_monitor([*args, "notify", "test"], monkeypatch, capsys)
+def test_notify_test_needs_no_database(tmp_path: Path, monitor_cli: RunMonitor) -> None:
+    args = ["--database", "postgresql://nobody@127.0.0.1:9/none"]
+    code, _, _ = monitor_cli([*args, "notify", "test"])
     assert code == 0
     assert not (tmp_path / "var").exists()
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from notifyrig import ENV, SECRETS, mail_url, signal_url
 from signal_stub import SignalRequest, SignalStub
 from smtp_server import AUTH_WITHOUT_TLS_IS_FINE_HERE, ReceivedMail, SMTPServer
 from sqlalchemy import select, update
@@ -36,23 +37,12 @@ from monitor.store.rows import deliveries, delivery_attempts, events
 
 pytestmark = AUTH_WITHOUT_TLS_IS_FINE_HERE
 
-SMTP_USER = "alerts-bot"
-SMTP_PASSWORD = "Zq8pw7secret"
-SIGNAL_FROM = "+33600000001"
-SIGNAL_TO = "+33611111111"
-ENV = {
-    "SMTP_USER": SMTP_USER,
-    "SMTP_PASSWORD": SMTP_PASSWORD,
-    "SIGNAL_FROM": SIGNAL_FROM,
-    "SIGNAL_TO": SIGNAL_TO,
-}
-SECRETS = (SMTP_PASSWORD, SIGNAL_FROM, SIGNAL_TO)
 HTTP_TARGET, BROWSER_TARGET = "92/remise-titre", "92/titre-navigateur"
 HTTP_KEY, BROWSER_KEY = "5501", "5502"
 PROJECT = Path(__file__).resolve().parent.parent
 
 
-def config_text(tmp_path: Path, site: ImitationSite, smtp: SMTPServer, stub: SignalStub) -> str:
+def config_text(tmp_path: Path, site: ImitationSite, smtp: SMTPServer, signal: SignalStub) -> str:
     return f"""
 version: 1
 settings:
@@ -66,9 +56,9 @@ settings:
   alerts: {{anomaly_after: 3, resolved_after: 2, remind_every: 0}}
 channels:
   - id: team-mail
-    url: "mailto://${{SMTP_USER}}:${{SMTP_PASSWORD}}@127.0.0.1:{smtp.port}?mode=insecure&from=monitor@example.org&to=alerts@example.org"
+    url: "{mail_url(smtp.port)}"
   - id: signal-volunteers
-    url: "signal://127.0.0.1:{stub.port}/${{SIGNAL_FROM}}/${{SIGNAL_TO}}"
+    url: "{signal_url(signal.port)}"
     events: [slots_opened, anomaly_started]
     language: en
 prefectures:
@@ -96,21 +86,9 @@ def site() -> Iterator[ImitationSite]:
 
 
 @pytest.fixture
-def smtp() -> Iterator[SMTPServer]:
-    with SMTPServer(credentials=(SMTP_USER, SMTP_PASSWORD)) as server:
-        yield server
-
-
-@pytest.fixture
-def stub() -> Iterator[SignalStub]:
-    with SignalStub() as running:
-        yield running
-
-
-@pytest.fixture
-def config_path(tmp_path: Path, site: ImitationSite, smtp: SMTPServer, stub: SignalStub) -> Path:
+def config_path(tmp_path: Path, site: ImitationSite, smtp: SMTPServer, signal: SignalStub) -> Path:
     path = tmp_path / "prefectures.yaml"
-    path.write_text(config_text(tmp_path, site, smtp, stub), encoding="utf-8")
+    path.write_text(config_text(tmp_path, site, smtp, signal), encoding="utf-8")
     upgrade(f"sqlite:///{tmp_path / 'monitor.db'}")
     return path
 
@@ -183,7 +161,7 @@ def settle(seconds: float = 0.5) -> None:
 
 
 async def test_slots_then_502s_then_recovery_send_each_expected_message_once(
-    pipeline: Pipeline, site: ImitationSite, smtp: SMTPServer, stub: SignalStub
+    pipeline: Pipeline, site: ImitationSite, smtp: SMTPServer, signal: SignalStub
 ) -> None:
     steps = [
         ("no_slot", "no_slot"),  # first probe, nothing found: no alert
@@ -216,8 +194,8 @@ async def test_slots_then_502s_then_recovery_send_each_expected_message_once(
     assert "Préfecture des Hauts-de-Seine" in opened and "Remise de titre de séjour" in opened
     assert "HTTP 502" in smtp.messages[2].text
     # Signal follows slots_opened and anomaly_started only, in English, short.
-    assert first_lines(stub.received) == ["Slots available", "Site anomaly"]
-    assert all(len(r.message.splitlines()) == 3 for r in stub.received)  # title + 2 lines
+    assert first_lines(signal.received) == ["Slots available", "Site anomaly"]
+    assert all(len(r.message.splitlines()) == 3 for r in signal.received)  # title + 2 lines
     assert pipeline.dispatcher.sent == 6 and pipeline.dispatcher.failed == 0
 
 
@@ -237,14 +215,14 @@ async def test_a_browser_probe_emails_its_screenshot(
 
 
 async def test_messages_wait_out_an_smtp_outage_and_arrive_once(
-    pipeline: Pipeline, site: ImitationSite, smtp: SMTPServer, stub: SignalStub
+    pipeline: Pipeline, site: ImitationSite, smtp: SMTPServer, signal: SignalStub
 ) -> None:
     smtp.stop()
     for scenario in ("no_slot", "slots", "no_slot", "no_slot", "slots"):
         site.set_scenario(HTTP_KEY, scenario)
         await pipeline.probe()
     # Signal is not held back by the mail server's outage.
-    assert first_lines(stub.wait_for(2)) == ["Slots available", "Slots available"]
+    assert first_lines(signal.wait_for(2)) == ["Slots available", "Slots available"]
     assert smtp.messages == []
     assert pipeline.dispatcher.retried >= 3
 
@@ -258,7 +236,7 @@ async def test_messages_wait_out_an_smtp_outage_and_arrive_once(
     assert sorted(subjects(smtp.messages)) == sorted(
         ["Créneaux disponibles", "Créneaux disparus", "Créneaux disponibles"]
     )
-    assert len(stub.received) == 2
+    assert len(signal.received) == 2
     with pipeline.repo.engine.connect() as connection:
         results = connection.execute(
             select(delivery_attempts.c.result, delivery_attempts.c.error)
@@ -303,7 +281,7 @@ def wait_until(check: Any, timeout: float, what: str) -> None:
 
 
 def test_a_daemon_killed_mid_send_loses_and_repeats_nothing_after_a_restart(
-    tmp_path: Path, config_path: Path, site: ImitationSite, smtp: SMTPServer, stub: SignalStub
+    tmp_path: Path, config_path: Path, site: ImitationSite, smtp: SMTPServer, signal: SignalStub
 ) -> None:
     database = f"sqlite:///{tmp_path / 'monitor.db'}"
     log = tmp_path / "daemon.log"
@@ -350,7 +328,7 @@ def test_a_daemon_killed_mid_send_loses_and_repeats_nothing_after_a_restart(
         assert daemon.wait(timeout=30) == 0
     assert subjects([mail]) == ["Créneaux disponibles"]
     assert len(smtp.messages) == 1
-    assert len(stub.received) == 1
+    assert len(signal.received) == 1
     output = log.read_text(encoding="utf-8", errors="replace")
     assert "channel team-mail: slots_opened of 92/remise-titre" in output
     for secret in SECRETS:
