@@ -28,7 +28,7 @@ from monitor.cadence import Cadence
 from monitor.domain import MONITOR_TARGET, Reason, Status, status_of
 from monitor.evidence import chain_hash
 from monitor.imitation import ImitationSite
-from monitor.store import Repository, create_engine_for
+from monitor.store import Repository, create_engine_for, current_revision, head_revision
 from monitor.store.rows import events, outcomes, probe_claims
 
 #: SPEC: SIGTERM stops the daemon within 30 s.
@@ -237,6 +237,34 @@ def test_the_daemon_keeps_cadence_and_politeness_and_stops_cleanly_on_sigterm(
     assert all(status is not Status.ANOMALY for _, status in statuses), statuses
 
 
+def wait_for(condition: Any, timeout: float) -> None:
+    """Poll ``condition`` every 0.25 s; fail the test if it is still false after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the daemon did not get there in time"
+        time.sleep(0.25)
+
+
+def outcomes_with(repository: Repository, status: Status) -> list[Any]:
+    return [o for o in repository.history(newest_first=False) if o.status is status]
+
+
+def health_events(repository: Repository) -> list[str]:
+    with repository.engine.connect() as connection:
+        rows = connection.execute(
+            select(events.c.kind).where(events.c.target == MONITOR_TARGET).order_by(events.c.id)
+        )
+        return [kind for (kind,) in rows]
+
+
+def recovered_targets(repository: Repository) -> set[str]:
+    return {
+        o.target
+        for o in repository.history(newest_first=False)
+        if o.status is not Status.MONITOR_ERROR
+    }
+
+
 def test_the_daemon_blames_itself_when_every_site_is_unreachable_and_recovers(
     tmp_path: Path,
 ) -> None:
@@ -255,17 +283,22 @@ def test_the_daemon_blames_itself_when_every_site_is_unreachable_and_recovers(
         connectivity_check=[_url(ports[2], "/")],
     )
     daemon = start_daemon(config_path, database, tmp_path / "daemon.log")
+    repository = Repository(create_engine_for(database))
     try:
-        time.sleep(7)  # everything refused: our own network is "down"
+        # Everything refused: our own network is "down". Wait for the rows rather than a
+        # fixed time, so a slow start on a loaded machine does not fail the test.
+        wait_for(lambda: current_revision(database) == head_revision(), 60)  # --migrate done
+        wait_for(lambda: len(outcomes_with(repository, Status.MONITOR_ERROR)) >= 4, 60)
         with ExitStack() as stack:
             for port in ports:  # the network comes back
                 stack.enter_context(ImitationSite(port=port))
-            time.sleep(9)
+            wait_for(lambda: "monitor_recovered" in health_events(repository), 60)
+            # A little longer, so both targets are probed again on a healthy network.
+            wait_for(lambda: len(recovered_targets(repository)) == 2, 60)
     finally:
         took = daemon.stop()
     assert took < STOP_WITHIN
 
-    repository = Repository(create_engine_for(database))
     rows = list(repository.history(newest_first=False))
     down = [o for o in rows if o.status is Status.MONITOR_ERROR]
     assert len(down) >= 4
