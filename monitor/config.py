@@ -41,6 +41,7 @@ from monitor.config_settings import (
     USER_AGENT_TEMPLATE,
     AlertSettings,
     BrowserSettings,
+    LegacySettings,
     Politeness,
     Schedule,
     Settings,
@@ -58,6 +59,7 @@ __all__ = [
     "BrowserSettings",
     "Channel",
     "Config",
+    "LegacySettings",
     "Politeness",
     "Prefecture",
     "Rule",
@@ -124,16 +126,16 @@ class Config(FrozenModel):
 
         Targets with ``enabled: false`` are left out unless ``include_disabled``.
         """
-        schedule = self.settings.schedule
         resolved = []
         for prefecture in self.prefectures:
             for target in prefecture.targets:
                 if target.enabled or include_disabled:
-                    resolved.append(_resolve(prefecture, target, schedule))
+                    resolved.append(_resolve(prefecture, target, self.settings))
         return tuple(resolved)
 
 
-def _resolve(prefecture: Prefecture, target: TargetConfig, schedule: Schedule) -> Target:
+def _resolve(prefecture: Prefecture, target: TargetConfig, settings: Settings) -> Target:
+    schedule = settings.schedule
     # An explicit `active_hours: null` on a target means "always", hence fields_set.
     overrides_hours = "active_hours" in target.model_fields_set
     parts = urlsplit(target.url)
@@ -154,6 +156,7 @@ def _resolve(prefecture: Prefecture, target: TargetConfig, schedule: Schedule) -
         rules=target.rules,
         host=parts.netloc.rsplit("@", 1)[-1].lower(),
         enabled=target.enabled,
+        calendar_weeks=settings.legacy.calendar_weeks,
     )
 
 

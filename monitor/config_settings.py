@@ -56,6 +56,14 @@ class BrowserSettings(FrozenModel):
     max_contexts: int = Field(default=4, ge=1)
 
 
+class LegacySettings(FrozenModel):
+    """The legacy booking module (``legacy-booking`` targets)."""
+
+    #: Weeks of the AJAX calendar read per desk that has slots, from the current week on;
+    #: each week is one more request to the site (through the politeness gate).
+    calendar_weeks: int = Field(default=6, ge=1, le=26)
+
+
 class AlertSettings(FrozenModel):
     """Thresholds of the alert policy."""
 
@@ -110,9 +118,10 @@ class Settings(FrozenModel):
     connectivity_check: tuple[HttpUrl, ...] = ("https://www.service-public.fr/",)
     browser: BrowserSettings = BrowserSettings()
     alerts: AlertSettings = AlertSettings()
+    legacy: LegacySettings = LegacySettings()
 
     @field_validator(
-        "schedule", "politeness", "browser", "alerts", "connectivity_check", mode="before"
+        "schedule", "politeness", "browser", "alerts", "legacy", "connectivity_check", mode="before"
     )
     @classmethod
     def _null_is_default(cls, value: Any, info: ValidationInfo) -> Any:
@@ -150,6 +159,7 @@ __all__ = [
     "ActiveHours",
     "AlertSettings",
     "BrowserSettings",
+    "LegacySettings",
     "Politeness",
     "Schedule",
     "Settings",

@@ -248,3 +248,5 @@ class Target:
     rules: Rules | None
     host: str  #: lowercase host[:port] of url, the key of per-host politeness
     enabled: bool = True
+    #: legacy-booking: weeks of the AJAX calendar read per desk (settings.legacy)
+    calendar_weeks: int = 6

@@ -104,6 +104,9 @@ class PageSnapshot:
     screenshot: bytes | None = None  #: PNG, browser engine only
     #: the answer's ``Retry-After`` header as sent (seconds or an HTTP date), if any
     retry_after: str | None = None
+    #: what the page's script loads into it, fetched by the flow and read with the page
+    #: (the legacy calendar's week tables), in request order; kept as evidence too
+    parts: tuple[PageSnapshot, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ def alert_policy(settings: Settings) -> AlertPolicy:
 
 
 def keep_evidence(settings: Settings, pages: Sequence[PageSnapshot]) -> EvidenceRecord:
-    """Write every final page's HTML (and screenshot) under ``settings.evidence_dir``.
+    """Write every final page's HTML (and screenshot), and its parts, under evidence_dir.
 
     A probe that never received a page (timeout, connection reset) has no evidence.
     """
@@ -49,6 +49,10 @@ def keep_evidence(settings: Settings, pages: Sequence[PageSnapshot]) -> Evidence
     for page in pages:
         written = write_evidence(settings.evidence_dir, html=page.html, screenshot=page.screenshot)
         paths.update(written.paths)
+        for part in page.parts:  # what the page's script loads (the calendar's weeks)
+            paths.update(
+                write_evidence(settings.evidence_dir, html=part.html, screenshot=None).paths
+            )
     ordered = tuple(sorted(paths))
     return EvidenceRecord(paths=ordered, sha256=evidence_digest(ordered))
 

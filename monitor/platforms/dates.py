@@ -114,6 +114,11 @@ def parse_clock(text: str) -> time | None:
         return None
 
 
+def monday_of(day: date) -> date:
+    """The Monday of ``day``'s week (calendar weeks run Monday to Sunday)."""
+    return day - timedelta(days=day.weekday())
+
+
 def day_in_week(first_day: date, column: int, clock: time) -> datetime:
     """The moment of a calendar cell: the week's first day plus its column, at ``clock``."""
     return datetime.combine(first_day + timedelta(days=column), clock, tzinfo=PARIS)

@@ -8,7 +8,10 @@ Flow (what a person does, stopping before the captcha of step 6):
                            for the next desk, start again from the link in the same session,
                            as a person does after "Terminer"
     result                 step 2 no-slot page, or step 3 description → submit → step 4
-                           calendar, where free cells are counted and the earliest read
+                           "Choix d'une plage", whose empty calendar the page's script fills
+                           by AJAX: the flow reads ``settings.legacy.calendar_weeks`` weeks
+                           from that endpoint (``legacy_calendar``), counts the free cells
+                           and dates the earliest
 
 The flow never stops of its own accord on the conditions or the desk-choice page; when one
 of them is the final page, the module sent the probe back there: ``session_lost``.
@@ -19,28 +22,26 @@ States (§1.7) and what they mean:
     NO_CALENDAR      ul.error "Il n'y a pas calendrier disponible…"  unavailable/no_calendar
     LINK_DISABLED    "Ce lien a été désactivé définitivement"        unavailable/closed
     MODULE_CLOSED    "Cette page n'est pas disponible pour le moment" anomaly/maintenance (common)
-    SLOTS            calendar with td.status-1.free / …/5/<ts> links  available/slots
-    legend only      calendar whose only "libre" is the legend       anomaly/unrecognized
+    SLOTS            weeks with td.status-1.free / …/5/<ts> links     available/slots
+    legend only      weeks whose only "libre" is the legend          anomaly/unrecognized
+    no week          the endpoint answers 5xx / not a week           overloaded / its error
     sent back        conditions or desk choice as the final page     anomaly/session_lost
     UNKNOWN_LAYOUT   anything else                                   anomaly/unrecognized
 """
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
-
-from selectolax.lexbor import LexborNode
+import dataclasses
 
 from monitor.config import Target
 from monitor.domain import Engine, Finding, PageSnapshot, Reason
 from monitor.errors import ProbeError
-from monitor.platforms import dates
+from monitor.platforms import legacy_calendar as calendar
 from monitor.platforms.common import (
     FlowOptions,
     anomaly,
-    available,
     recognise_with,
+    settle,
     unavailable,
 )
 from monitor.platforms.page import Page
@@ -59,12 +60,6 @@ NO_CALENDAR_SENTENCE = (
     "Il n'y a pas calendrier disponible pour effectuer une demande de rendez-vous"
 )
 LINK_DISABLED_SENTENCE = "Ce lien a été désactivé définitivement"
-#: The week table: its header row, or the container the AJAX fragment is loaded into.
-CALENDAR = "th[colspan='7'], #planning_calendar, table.calendrier"
-WEEK_HEADER = "th[colspan='7']"
-FREE_CELL = "td.status-1.free, td.free"
-#: A free cell's link to step 5: ``…/booking/create/<id>/5/<unix timestamp>``.
-SLOT_LINK = re.compile(r"/booking/create/\d+/5/(?P<ts>\d{9,11})\b")
 
 
 # -- recognition --------------------------------------------------------------------------
@@ -94,54 +89,23 @@ def is_description(page: Page) -> bool:
     return marked and page.has(NEXT_BUTTON) and not page.has(CONDITION_BOX)
 
 
-def _cell_moment(cell: LexborNode, first_day: datetime | None) -> datetime | None:
-    """When a free cell is: its link's timestamp, else the week header + column + time."""
-    for link in cell.css("a[href]"):
-        match = SLOT_LINK.search(link.attributes.get("href") or "")
-        if match:
-            moment = dates.from_timestamp(match["ts"])
-            if moment is not None:
-                return moment
-    if first_day is None or cell.parent is None:
-        return None
-    clock = dates.parse_clock(cell.text(separator=" "))
-    if clock is None:
-        return None
-    column = [c for c in cell.parent.iter() if c.tag == "td"].index(cell)
-    return dates.day_in_week(first_day.date(), column, clock)
-
-
 def calendar_finding(page: Page) -> Finding | None:
-    """Slots in a week calendar; None if the page has no calendar.
+    """Slots in the calendar step; None if the page is not one.
 
-    Only cells marked free (or links to step 5) count. The legend also says "libre"
-    (§1.4, §6.2 mistake 6), so a calendar without free cells is not a slot: it is a
-    page we do not understand.
+    The weeks the flow fetched from the AJAX endpoint (the snapshot's ``parts``) are what
+    counts; a page that inlines its week table is read as it is. A calendar step without
+    either is not understood: its calendar never came.
     """
-    if not page.has(CALENDAR):
-        return None
-    header = page.first_text(WEEK_HEADER) or ""
-    week = dates.parse_week_header(header)
-    first_day = datetime(week.year, week.month, week.day, tzinfo=dates.PARIS) if week else None
-    # Keyed by the DOM node: a cell found both ways counts once.
-    cells = {node.mem_id: node for node in page.select(FREE_CELL)}
-    for link in page.select("a[href]"):
-        if SLOT_LINK.search(link.attributes.get("href") or "") and link.parent is not None:
-            cells.setdefault(link.parent.mem_id, link.parent)
-    if not cells:
+    if page.snapshot.parts:
+        return calendar.weeks_finding(page.snapshot.parts)
+    if calendar.read_week(page) is not None:
+        return calendar.weeks_finding((page.snapshot,))
+    if calendar.is_calendar_step(page):
         return anomaly(
             Reason.UNRECOGNIZED,
-            f"calendar without any free cell (only the legend says 'libre'): «{header}»",
+            f"the calendar step showed no week and named no calendar address ({page.url})",
         )
-    moments = [m for m in (_cell_moment(c, first_day) for c in cells.values()) if m]
-    earliest = min(moments) if moments else None
-    when = f", earliest {dates.to_utc(earliest).isoformat()}" if earliest else ""
-    return available(
-        Reason.SLOTS,
-        f"{len(cells)} free slot(s) in the calendar «{header}»{when}",
-        slot_count=len(cells),
-        earliest_slot=earliest,
-    )
+    return None
 
 
 def _states(page: Page) -> Finding | None:
@@ -188,11 +152,23 @@ async def _start(session: PageSession, target: Target) -> Page | None:
     return Page(await session.submit(button=NEXT_BUTTON, fields={"condition": "on"}))
 
 
-async def _result(session: PageSession, page: Page, label: str) -> PageSnapshot:
-    """From the page after the desk: step 3 leads to the calendar; stop there."""
+async def _result(
+    session: PageSession, page: Page, label: str, target: Target, options: FlowOptions
+) -> PageSnapshot:
+    # ``label`` is the desk chosen; "" when the module offered no choice.
+    """From the page after the desk: step 3 leads to the calendar, whose weeks are read.
+
+    In the browser, the page's own script fills the calendar; the final screenshot waits
+    (bounded) for that week to show, whatever the weeks fetched say.
+    """
     if is_description(page):
-        await session.submit(button=NEXT_BUTTON)
-    return await session.final_snapshot(label)
+        page = Page(await session.submit(button=NEXT_BUTTON))
+    if not calendar.is_calendar_step(page):
+        return await session.final_snapshot(label)
+    weeks = await calendar.walk(session, page, desk=label, weeks=target.calendar_weeks)
+    await settle(session, calendar.RENDERED_WEEK, options)
+    final = await session.final_snapshot(label)
+    return dataclasses.replace(final, parts=weeks)
 
 
 async def flow(
@@ -202,7 +178,9 @@ async def flow(
     page = await _start(session, target)
     if page is None or not is_desk_choice(page):
         # One desk only (no choice page), or a page that is not the module's next step.
-        return (await (_result(session, page, "") if page else session.final_snapshot()),)
+        if page is None:
+            return (await session.final_snapshot(),)
+        return (await _result(session, page, "", target, options),)
     offered = desks_on(page)
     wanted = list(target.desks) or offered
     missing = [desk for desk in wanted if desk not in offered]
@@ -220,5 +198,5 @@ async def flow(
                 finals.append(await session.final_snapshot(str(desk)))
                 continue
         chosen = Page(await session.submit(button=NEXT_BUTTON, fields={"planning": str(desk)}))
-        finals.append(await _result(session, chosen, str(desk)))
+        finals.append(await _result(session, chosen, str(desk), target, options))
     return tuple(finals)

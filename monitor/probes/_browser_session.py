@@ -152,21 +152,30 @@ class BrowserSession:
             await self._element(selector, "element")
             return await self._capture()
 
-    async def fetch(self, url: str) -> PageSnapshot:
-        """GET ``url`` with the context's cookies, hop by hop through the gate; no navigation."""
+    async def fetch(self, url: str, *, method: str = "GET") -> PageSnapshot:
+        """Request ``url`` with the context's cookies, hop by hop through the gate; no navigation.
+
+        A POST has an empty body; a redirect after it is followed with GET, as browsers do.
+        """
         url = urljoin(self._page.url, url)
         requested = url
         for _hop in range(MAX_REDIRECTS + 1):
             await self._gate(url)
             with self._errors(f"fetching {url}"):
-                response = await self._context.request.get(
-                    url, max_redirects=0, timeout=self._timeout * 1000, fail_on_status_code=False
+                response = await self._context.request.fetch(
+                    url,
+                    method=method,
+                    data=b"" if method == "POST" else None,
+                    max_redirects=0,
+                    timeout=self._timeout * 1000,
+                    fail_on_status_code=False,
                 )
                 status, headers, body = response.status, response.headers, await response.body()
                 await response.dispose()
             location = headers.get("location")
             if 300 <= status < 400 and location:
                 url = urljoin(url, location)
+                method = "GET"
                 continue
             html = decode_body(body, headers.get("content-type"))
             return PageSnapshot(

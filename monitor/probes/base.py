@@ -73,8 +73,11 @@ class PageSession(Protocol):
         """
         ...
 
-    async def fetch(self, url: str) -> PageSnapshot:
-        """GET ``url`` within the session without changing the current page (AJAX calls)."""
+    async def fetch(self, url: str, *, method: str = "GET") -> PageSnapshot:
+        """Request ``url`` within the session without changing the current page (AJAX calls).
+
+        ``method`` is ``GET`` or ``POST``; a POST has an empty body, as a script's call does.
+        """
         ...
 
     def current(self) -> PageSnapshot:

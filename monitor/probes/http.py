@@ -162,9 +162,14 @@ class HttpSession:
         self._parsed_page().require(selector)
         return self.current()
 
-    async def fetch(self, url: str) -> PageSnapshot:
-        """GET ``url`` with the session's cookies; the current page stays as it is."""
-        return await self._send("GET", self._absolute(url), headers=self._referer())
+    async def fetch(self, url: str, *, method: str = "GET") -> PageSnapshot:
+        """GET or POST (empty body) ``url`` with the session's cookies; the page stays."""
+        headers = self._referer()
+        if method == "GET":
+            return await self._send("GET", self._absolute(url), headers=headers)
+        absolute = httpx.URL(self._absolute(url))
+        headers["Origin"] = f"{absolute.scheme}://{absolute.netloc.decode('ascii')}"
+        return await self._send(method, str(absolute), headers=headers, content=b"")
 
     def current(self) -> PageSnapshot:
         if self._page is None:
