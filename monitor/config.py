@@ -157,6 +157,7 @@ def _resolve(prefecture: Prefecture, target: TargetConfig, settings: Settings) -
         host=parts.netloc.rsplit("@", 1)[-1].lower(),
         enabled=target.enabled,
         calendar_weeks=settings.legacy.calendar_weeks,
+        timezone=settings.timezone,
     )
 
 

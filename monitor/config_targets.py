@@ -250,3 +250,6 @@ class Target:
     enabled: bool = True
     #: legacy-booking: weeks of the AJAX calendar read per desk (settings.legacy)
     calendar_weeks: int = 6
+    #: the sites' time zone (settings.timezone): a time a page shows without a date or
+    #: offset of its own, such as a calendar cell's, is read in it
+    timezone: str = "Europe/Paris"

@@ -6,6 +6,7 @@ The walk itself runs against the imitation site in tests/test_legacy_walk.py and
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 
 import pytest
@@ -202,3 +203,20 @@ def test_an_empty_calendar_step_without_weeks_is_unrecognized_never_available() 
     page = step4('<div id="planning_calendar">Chargement du calendrier…</div>')
     found = legacy_booking.recognise(page, legacy_booking_target())
     assert (found.status, found.reason) == ("anomaly", "unrecognized")
+
+
+def test_a_cell_without_timestamp_is_read_in_the_configured_time_zone() -> None:
+    # La Réunion's prefecture: 11h00 on Wednesday 8 May 2030 is 07:00 UTC (UTC+4).
+    answer = week(WEEK_OF_6_MAY, BUSY * 2 + UNLINKED)
+    page = step4(f'<div id="planning_calendar" data-url="{AJAX}4411::"></div>')
+    with_week = PageSnapshot(
+        url=page.url, final_url=page.final_url, http_status=200, html=page.html, parts=(answer,)
+    )
+    reunion = dataclasses.replace(legacy_booking_target(), timezone="Indian/Reunion")
+    found = legacy_booking.recognise(with_week, reunion)
+    assert found.earliest_slot == datetime(2030, 5, 8, 7, 0, tzinfo=UTC)
+    # A timestamp link is absolute: the zone does not move it.
+    linked = dataclasses.replace(with_week, parts=(week(WEEK_OF_6_MAY, LINKED),))
+    assert legacy_booking.recognise(linked, reunion).earliest_slot == datetime(
+        2030, 5, 8, 8, 30, tzinfo=UTC
+    )

@@ -119,9 +119,12 @@ def monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def day_in_week(first_day: date, column: int, clock: time) -> datetime:
-    """The moment of a calendar cell: the week's first day plus its column, at ``clock``."""
-    return datetime.combine(first_day + timedelta(days=column), clock, tzinfo=PARIS)
+def day_in_week(first_day: date, column: int, clock: time, zone: ZoneInfo = PARIS) -> datetime:
+    """The moment of a calendar cell: the week's first day plus its column, at ``clock``.
+
+    ``zone`` is the site's time zone (the configured ``settings.timezone``).
+    """
+    return datetime.combine(first_day + timedelta(days=column), clock, tzinfo=zone)
 
 
 def from_timestamp(value: str | int) -> datetime | None:

@@ -32,10 +32,13 @@ States (§1.7) and what they mean:
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
+from zoneinfo import ZoneInfo
 
 from monitor.config import Target
 from monitor.domain import Engine, Finding, PageSnapshot, Reason
 from monitor.errors import ProbeError
+from monitor.platforms import dates
 from monitor.platforms import legacy_calendar as calendar
 from monitor.platforms.common import (
     FlowOptions,
@@ -89,7 +92,7 @@ def is_description(page: Page) -> bool:
     return marked and page.has(NEXT_BUTTON) and not page.has(CONDITION_BOX)
 
 
-def calendar_finding(page: Page) -> Finding | None:
+def calendar_finding(page: Page, zone: ZoneInfo = dates.PARIS) -> Finding | None:
     """Slots in the calendar step; None if the page is not one.
 
     The weeks the flow fetched from the AJAX endpoint (the snapshot's ``parts``) are what
@@ -97,9 +100,9 @@ def calendar_finding(page: Page) -> Finding | None:
     either is not understood: its calendar never came.
     """
     if page.snapshot.parts:
-        return calendar.weeks_finding(page.snapshot.parts)
-    if calendar.read_week(page) is not None:
-        return calendar.weeks_finding((page.snapshot,))
+        return calendar.weeks_finding(page.snapshot.parts, zone)
+    if calendar.read_week(page, zone) is not None:
+        return calendar.weeks_finding((page.snapshot,), zone)
     if calendar.is_calendar_step(page):
         return anomaly(
             Reason.UNRECOGNIZED,
@@ -108,14 +111,14 @@ def calendar_finding(page: Page) -> Finding | None:
     return None
 
 
-def _states(page: Page) -> Finding | None:
+def _states(page: Page, zone: ZoneInfo = dates.PARIS) -> Finding | None:
     if page.contains(LINK_DISABLED_SENTENCE):
         return unavailable(Reason.CLOSED, page.sentence_with(LINK_DISABLED_SENTENCE))
     if page.contains(NO_CALENDAR_SENTENCE):
         return unavailable(Reason.NO_CALENDAR, page.sentence_with(NO_CALENDAR_SENTENCE))
     if page.contains(NO_SLOT_SENTENCE):
         return unavailable(Reason.NO_SLOT, page.sentence_with(NO_SLOT_SENTENCE))
-    slots = calendar_finding(page)
+    slots = calendar_finding(page, zone)
     if slots is not None:
         return slots
     if is_conditions(page):
@@ -135,7 +138,7 @@ def _states(page: Page) -> Finding | None:
 
 def recognise(snapshot: PageSnapshot, target: Target) -> Finding:
     """What one final page of the module means (see the module docstring)."""
-    return recognise_with(snapshot, _states)
+    return recognise_with(snapshot, partial(_states, zone=ZoneInfo(target.timezone)))
 
 
 # -- flow ---------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
 from selectolax.lexbor import LexborNode
 
@@ -140,7 +141,7 @@ class Week:
     moments: tuple[datetime, ...]  #: when the free cells are, those that could be dated
 
 
-def _cell_moment(cell: LexborNode, first_day: date | None) -> datetime | None:
+def _cell_moment(cell: LexborNode, first_day: date | None, zone: ZoneInfo) -> datetime | None:
     """When a free cell is: its link's timestamp, else the week header + column + time."""
     for link in cell.css("a[href]"):
         match = SLOT_LINK.search(link.attributes.get("href") or "")
@@ -154,14 +155,15 @@ def _cell_moment(cell: LexborNode, first_day: date | None) -> datetime | None:
     if clock is None:
         return None
     column = [c for c in cell.parent.iter() if c.tag == "td"].index(cell)
-    return dates.day_in_week(first_day, column, clock)
+    return dates.day_in_week(first_day, column, clock, zone)
 
 
-def read_week(page: Page) -> Week | None:
+def read_week(page: Page, zone: ZoneInfo = dates.PARIS) -> Week | None:
     """The week table on ``page`` (an AJAX answer, or a page that inlines it); None if none.
 
     Only cells marked free, or holding a link to step 5, count: the legend also says
-    "libre" (§1.4, §6.2 mistake 6).
+    "libre" (§1.4, §6.2 mistake 6). A cell without a timestamp link is dated from the
+    header, its column and its time, in ``zone`` (the site's time zone).
     """
     if not page.has(WEEK_TABLE):
         return None
@@ -172,11 +174,11 @@ def read_week(page: Page) -> Week | None:
     for link in page.select("a[href]"):
         if SLOT_LINK.search(link.attributes.get("href") or "") and link.parent is not None:
             cells.setdefault(link.parent.mem_id, link.parent)
-    moments = tuple(m for m in (_cell_moment(c, first_day) for c in cells.values()) if m)
+    moments = tuple(m for m in (_cell_moment(c, first_day, zone) for c in cells.values()) if m)
     return Week(header, first_day, len(cells), moments)
 
 
-def weeks_finding(answers: Sequence[PageSnapshot]) -> Finding:
+def weeks_finding(answers: Sequence[PageSnapshot], zone: ZoneInfo = dates.PARIS) -> Finding:
     """What the calendar's week answers say, together.
 
     ``available`` with the free cells of every week read and the earliest of them; with no
@@ -189,7 +191,7 @@ def weeks_finding(answers: Sequence[PageSnapshot]) -> Finding:
     for answer in answers:
         page = Page(answer)
         trouble = infrastructure(page)
-        week = read_week(page) if trouble is None else None
+        week = read_week(page, zone) if trouble is None else None
         if week is None:
             problem = problem or trouble or unrecognized(page, "a calendar answer without a week")
             continue
