@@ -65,9 +65,11 @@ class DemoStep:
 def script() -> tuple[DemoStep, ...]:
     """The story. Times are in intervals; with back-off, three 502s take about 6 intervals."""
     slots = (("count", 3), ("first_date", "2030-05-06T09:00"))
+    # The legacy calendar shows the weeks from today on: its slots start the next weekday.
+    soon = (("count", 3),)
     return (
         DemoStep(
-            2.5, "4401", "slots", slots, "75/titre-sejour now offers 3 slots on each of its 2 desks"
+            2.5, "4401", "slots", soon, "75/titre-sejour now offers 3 slots on each of its 2 desks"
         ),
         DemoStep(5, "4402", "http_502", (), "93/naturalisation now answers 502 Bad Gateway"),
         DemoStep(7, "4401", "no_slot", (), "75/titre-sejour has no slot any more"),
@@ -98,6 +100,9 @@ def demo_config(
             "schedule": {"interval": f"{interval}s", "jitter": "10%"},
             # A short gap keeps the story quick; the one-probe-per-host limit still applies.
             "politeness": {"per_host_concurrency": 1, "per_host_min_gap": "0.2s"},
+            # Every target shares the imitation's host: two weeks per desk keep the legacy
+            # probe short enough for the others to get their turn within the story.
+            "legacy": {"calendar_weeks": 2},
             "probe_timeout": f"{max(5, 2 * interval)}s",
             "connectivity_check": [],
             "alerts": {"anomaly_after": 3, "resolved_after": 2, "remind_every": "0"},

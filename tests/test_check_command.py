@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,13 @@ from monitor.config import load_config
 from monitor.engines import Engines
 from monitor.evidence import chain_hash
 from monitor.imitation import ImitationSite
+from monitor.imitation.catalogue import LEGACY_FIRST
 from monitor.store import Repository, create_engine_for
 
 NO_SLOT = "/booking/create/1104"  # catalogue: one desk, no slot
 SLOTS = "/booking/create/1106"  # catalogue: one desk, three slots
 CAPTCHA = "/rdvpref/reservation/demarche/3701/"  # catalogue: the captcha wall
+GENERIC_SLOTS = "1190"  # not in the catalogue: set by the generic-target test
 
 
 def legacy(target_id: str, site: ImitationSite, path: str, **extra: Any) -> dict[str, Any]:
@@ -90,7 +93,7 @@ def test_it_prints_json_rows_with_spec_fields_and_records_them(
     assert (rows["t/aucun"]["status"], rows["t/aucun"]["reason"]) == ("unavailable", "no_slot")
     found = rows["t/libre"]
     assert (found["status"], found["reason"], found["slot_count"]) == ("available", "slots", 3)
-    assert found["earliest_slot"] == "2030-05-06T07:00:00+00:00"
+    assert datetime.fromisoformat(found["earliest_slot"]) == LEGACY_FIRST
     assert set(found) >= {"id", "started_at", "duration_ms", "url", "final_url", "http_status"}
     repo = Repository(create_engine_for(migrated_database))
     assert repo.chain_head("t/libre") == found["chain"]
@@ -143,12 +146,28 @@ def test_a_generic_target_walks_its_steps_and_applies_its_rules(
             "rules": GENERIC_RULES,
         }
 
+    # Slots in the current week, which the calendar step shows first (a slot in the past
+    # is still a free cell to the imitation). The calendar comes by AJAX: the browser waits
+    # for the page's script to show it, the http flow asks the endpoint itself.
+    this_monday = LEGACY_FIRST - timedelta(days=7)
+    imitation.set_scenario(
+        GENERIC_SLOTS, "slots", count=3, first_date=this_monday.isoformat(), desks=[4421]
+    )
+    ajax = f"/ezjscore/call/bookingserver::planning::assign::{GENERIC_SLOTS}::4421::0"
     to_result = [{"check": "#condition"}, {"submit": "input[name=nextButton]"}]
     to_calendar = [*to_result, {"submit": "input[name=nextButton]"}]
+    steps = {
+        "http": [*to_calendar, {"goto": ajax}],
+        "browser": [*to_calendar, {"wait_for": "#planning_calendar td.status-1.free a"}],
+    }
+    slots_path = f"/booking/create/{GENERIC_SLOTS}"
     targets = [
-        generic(f"{name}-{engine}", path, engine, steps)
+        generic(f"{name}-{engine}", path, engine, walk)
         for engine in ("http", "browser")
-        for name, path, steps in (("aucun", NO_SLOT, to_result), ("libre", SLOTS, to_calendar))
+        for name, path, walk in (
+            ("aucun", NO_SLOT, to_result),
+            ("libre", slots_path, steps[engine]),
+        )
     ]
     config = write_config(
         tmp_path / "generic.yaml",
@@ -168,7 +187,7 @@ def test_a_generic_target_walks_its_steps_and_applies_its_rules(
             "slots",
             3,
         ), libre
-        assert libre["earliest_slot"] == "2030-05-06T07:00:00+00:00"
+        assert datetime.fromisoformat(libre["earliest_slot"]) == this_monday
 
 
 @pytest.mark.browser

@@ -31,14 +31,33 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Protocol
+
+from monitor.imitation.frdates import FIRST_SLOT, PARIS, iso, monday_of
 
 BOTH = ("http", "browser")
 BROWSER = ("browser",)
 #: Monday 6 May 2030, 09:00 Paris: far enough ahead that no slot is ever in the past.
 FIRST_DATE = "2030-05-06T09:00"
 EARLIEST = "2030-05-06T09:00:00+02:00"
+
+
+def _monday_ahead(weeks: int) -> datetime:
+    """Monday 09:00 Paris, ``weeks`` weeks after this week's Monday."""
+    today = datetime.now(PARIS).date()
+    return datetime.combine(monday_of(today) + timedelta(weeks=weeks), FIRST_SLOT, tzinfo=PARIS)
+
+
+#: The legacy calendar starts at the current week and the monitor reads six weeks of it,
+#: so its slots are dated from today: next Monday (week 1), four weeks ahead (week 4),
+#: and seven weeks ahead (beyond the default horizon of six weeks).
+LEGACY_FIRST = _monday_ahead(1)
+LEGACY_FAR = _monday_ahead(4)
+LEGACY_BEYOND = _monday_ahead(7)
+LEGACY_FIRST_DATE = LEGACY_FIRST.isoformat(timespec="minutes")
+LEGACY_EARLIEST = iso(LEGACY_FIRST)
 RDVSP_QUERY = (
     "departement=&motif_name_with_location_type="
     "renouvellement_de_recepisses_arrives_a_echeance-public_office&public_link_organisation_id="
@@ -121,8 +140,9 @@ def _case(
 
 
 def _legacy() -> list[Case]:
-    slots = {"count": 3, "first_date": FIRST_DATE}
-    found = {"expected_slot_count": 3, "expected_earliest_slot": EARLIEST}
+    slots = {"count": 3, "first_date": LEGACY_FIRST_DATE}
+    found = {"expected_slot_count": 3, "expected_earliest_slot": LEGACY_EARLIEST}
+    one_desk = {**slots, "desks": [4421]}
     rows: list[tuple[str, tuple[str, str], dict[str, Any]]] = [
         ("no_slot", ("unavailable", "no_slot"), {}),
         (
@@ -174,6 +194,90 @@ def _legacy() -> list[Case]:
             {"params": slots, "note": "step 3 shows; the calendar's only 'libre' is the legend"},
         ),
         ("layout_drift", ("anomaly", "unrecognized"), {}),
+        # -- the AJAX week calendar (PLATFORMS.md §1.1, §1.4) --
+        (
+            "slots",
+            ("available", "slots"),
+            {
+                "params": {**slots, "calendar_endpoint": "script"},
+                **found,
+                "note": "the script assembles the endpoint: no full address in the page",
+            },
+        ),
+        (
+            "slots",
+            ("available", "slots"),
+            {
+                "params": {**one_desk, "calendar_endpoint": "script"},
+                **found,
+                "note": "one desk, its planning id only in the script",
+            },
+        ),
+        (
+            "slots",
+            ("available", "slots"),
+            {
+                "params": {**slots, "calendar_origin": "absolute"},
+                **found,
+                "note": "absolute offsets (days since an origin) computed by the script",
+            },
+        ),
+        (
+            "slots",
+            ("available", "slots"),
+            {"params": {**slots, "calendar_method": "post"}, **found, "note": "GET refused: 405"},
+        ),
+        (
+            "slots",
+            ("available", "slots"),
+            {"params": {**one_desk, "calendar_delay": 1.5}, **found, "note": "a late table"},
+        ),
+        (
+            "slots",
+            ("anomaly", "overloaded"),
+            {"params": {**slots, "calendar_status": 502}, "note": "the endpoint answers 502"},
+        ),
+        (
+            "slots",
+            ("available", "slots"),
+            {
+                "params": {"count": 3, "first_date": LEGACY_FAR.isoformat(timespec="minutes")},
+                "expected_slot_count": 3,
+                "expected_earliest_slot": iso(LEGACY_FAR),
+                "note": "every week full, then free slots four weeks ahead",
+            },
+        ),
+        (
+            "slots",
+            ("anomaly", "unrecognized"),
+            {
+                "params": {"count": 3, "first_date": LEGACY_BEYOND.isoformat(timespec="minutes")},
+                "note": "slots beyond the six weeks read: none seen, never available",
+            },
+        ),
+        (
+            "english_header",
+            ("available", "slots"),
+            {
+                "params": {
+                    **slots,
+                    "desk_slots": {"4411": 0, "4412": 3},
+                    "calendar_origin": "absolute",
+                    "calendar_method": "post",
+                    "calendar_endpoint": "script",
+                },
+                **found,
+                "note": "English header, absolute origin, POST only, slots on the second desk",
+            },
+        ),
+        (
+            "slots",
+            ("anomaly", "unrecognized"),
+            {
+                "params": {**one_desk, "vanish_after": 1},
+                "note": "the slots go after the first week's answer, before their week is read",
+            },
+        ),
     ]
     cases = []
     for index, (scenario, outcome, extra) in enumerate(rows):
