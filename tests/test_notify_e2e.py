@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from notifyrig import ENV, SECRETS, mail_url, signal_url
@@ -30,6 +31,8 @@ from monitor.config import Config, Target, load_config
 from monitor.dispatcher import Dispatcher, RetryPolicy
 from monitor.engines import Engines
 from monitor.imitation import ImitationSite
+from monitor.imitation.frdates import parse_first_date
+from monitor.messages import format_moment
 from monitor.probe import observe
 from monitor.recorder import record
 from monitor.store import Repository, create_engine_for, upgrade
@@ -191,6 +194,11 @@ async def test_slots_then_502s_then_recovery_send_each_expected_message_once(
     assert all(mail.attachments == [] for mail in smtp.messages)  # HTTP probes: no screenshot
     opened = smtp.messages[0].text
     assert site.url(f"/booking/create/{HTTP_KEY}") in opened  # the booking URL in full
+    # Read from the calendar's AJAX weeks: 3 slots on each of the 2 desks, from the next
+    # weekday at 09:00 (the imitation's default first date).
+    first = format_moment(parse_first_date(None), language="fr", tz=ZoneInfo("Europe/Paris"))
+    assert "Créneaux proposés\u00a0: 6" in opened or "Créneaux proposés : 6" in opened, opened
+    assert first in opened, opened
     assert "Préfecture des Hauts-de-Seine" in opened and "Remise de titre de séjour" in opened
     assert "HTTP 502" in smtp.messages[2].text
     # Signal follows slots_opened and anomaly_started only, in English, short.
