@@ -18,6 +18,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Iterator
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -27,6 +28,7 @@ from selectolax.parser import HTMLParser, Node
 from monitor.domain import REASONS, Platform, Reason, Status, status_of
 from monitor.imitation import CATALOGUE, FAULTS, ImitationSite, expectation, install
 from monitor.imitation.catalogue import Case
+from monitor.imitation.frdates import MONTHS, PARIS, french_day, long_date, monday_of
 from monitor.imitation.legacy import SCENARIOS as LEGACY_SCENARIOS
 
 NO_SLOT = (
@@ -140,10 +142,28 @@ def test_the_default_flow_ends_on_the_no_slot_page_with_only_terminer(
     assert dom(again).css_first("input#condition") is not None
 
 
-def test_slots_lead_through_the_description_to_a_calendar_with_n_free_cells(
+def monday(weeks: int = 0) -> datetime:
+    """Monday 09:00 Paris, ``weeks`` after this week's (the relative calendar's offset 0)."""
+    today = datetime.now(PARIS).date()
+    nine = datetime.min.time().replace(hour=9)
+    return datetime.combine(monday_of(today) + timedelta(weeks=weeks), nine, PARIS)
+
+
+def week(client: httpx.Client, form: str, planning: str, offset: int, **kw: Any) -> httpx.Response:
+    """One AJAX week, POSTed with an empty body as the page's script does."""
+    url = f"/ezjscore/call/bookingserver::planning::assign::{form}::{planning}::{offset}"
+    return client.request(kw.pop("method", "POST"), url, **kw)
+
+
+def header_of(response: httpx.Response) -> str:
+    return one(dom(response), "th[colspan='7']").text()
+
+
+def test_slots_lead_through_the_description_to_an_empty_calendar_filled_by_ajax(
     site: ImitationSite, client: httpx.Client
 ) -> None:
-    site.set_scenario("4401", "slots", count=4, first_date="2026-04-27T09:00")
+    first_date = monday(1)
+    site.set_scenario("4401", "slots", count=4, first_date=first_date.isoformat())
     start_legacy(client, "4401")
     described = client.post("/booking/create/4401/1", data={"planning": "4412", **NEXT})
     assert one(dom(described), "h2").text() == "Description de la nature du rendez-vous"
@@ -152,22 +172,41 @@ def test_slots_lead_through_the_description_to_a_calendar_with_n_free_cells(
     calendar = client.post("/booking/create/4401/3", data=NEXT)
     page = dom(calendar)
     assert "etape_4r.png" in calendar.text
-    header = one(page, "th[colspan='7']").text()
-    assert header == "Semaine du lundi 27 avril 2026 au dimanche 03 mai 2026"
-    free = page.css("td.status-1.free")
-    assert len(free) == 4
-    assert all(one(cell, "a").text() == "plage libre" for cell in free)
-    first = one(free[0], "a").attributes["href"]
-    assert first == "/booking/create/4401/5/1777273200"  # 27 April 2026 09:00 Paris
-    assert "Légende" in one(page, ".legende").text()
-    assert "libre" in one(page, ".legende").text()
+    # The week is not in the page: its script loads it (PLATFORMS.md §1.2 step 4).
+    assert page.css("td.status-1.free") == [] and "<table" not in calendar.text
+    box = one(page, "#planning_calendar")
+    assert box.attributes["data-url"] == (
+        "/ezjscore/call/bookingserver::planning::assign::4401::4412::"
+    )
+    assert box.attributes["data-offset"] == "0"
+    assert "Chargement du calendrier…" in box.text()
+    assert "fetch(adresse(o), {method: 'POST'})" in calendar.text
+    assert [a.text() for a in page.css("a.semaine")] == ["Semaine précédente", "Semaine suivante"]
+    assert [li.text(strip=True) for li in page.css("ul.etapes li.active")] == ["Choix d'une plage"]
+    again = client.get("/booking/create/4401/4")  # the session is at step 4: the same page
+    assert (
+        one(dom(again), "#planning_calendar").attributes["data-url"] == box.attributes["data-url"]
+    )
+    assert "<table" not in again.text
     assert one(page, "input[name=nextButton]").attributes["value"] == (
         "Première plage horaire libre"
     )
-    ajax = client.get("/ezjscore/call/bookingserver::planning::assign::4401::4412::0")
-    assert len(dom(ajax).css("td.status-1.free")) == 4
+    this_week = week(client, "4401", "4412", 0)
+    assert this_week.status_code == 200 and "<html" not in this_week.text  # a fragment
+    assert dom(this_week).css("td.status-1.free") == []  # the slots are next week
+    assert "Légende" in one(dom(this_week), ".legende").text()
+    next_week = week(client, "4401", "4412", 7)
+    sunday = first_date + timedelta(days=6)
+    assert header_of(next_week) == (
+        f"Semaine du {french_day(first_date.date())} au {french_day(sunday.date())}"
+    )
+    free = dom(next_week).css("td.status-1.free")
+    assert len(free) == 4
+    assert all(one(cell, "a").text() == "plage libre" for cell in free)
+    first = one(free[0], "a").attributes["href"]
+    assert first == f"/booking/create/4401/5/{int(first_date.timestamp())}"
     chosen = client.get(first)
-    assert "lundi 27 avril 2026 à 09h00" in one(dom(chosen), "#inner_Booking > fieldset").text()
+    assert long_date(first_date) in one(dom(chosen), "#inner_Booking > fieldset").text()
 
 
 def test_the_rest_of_the_flow_stops_at_a_local_captcha_and_ends_at_step_9(
@@ -219,8 +258,10 @@ def test_per_desk_slots_give_one_desk_slots_and_the_other_none(
     start_legacy(client, "4401")
     some = client.post("/booking/create/4401/1", data={"planning": "4412", **NEXT})
     assert "Description de la nature du rendez-vous" in some.text
-    calendar = client.post("/booking/create/4401/3", data=NEXT)
-    assert len(dom(calendar).css("td.status-1.free")) == 3
+    client.post("/booking/create/4401/3", data=NEXT)
+    free = [len(dom(week(client, "4401", "4412", d)).css("td.status-1.free")) for d in (0, 7)]
+    assert sum(free) == 3
+    assert sum(len(dom(week(client, "4401", "4411", d)).css("td.free")) for d in (0, 7)) == 0
 
 
 def test_no_calendar_shows_the_error_list_instead_of_the_desks(
@@ -292,18 +333,208 @@ def test_closed_module_and_disabled_link_show_their_message(
 
 
 def test_english_header_variant(site: ImitationSite, client: httpx.Client) -> None:
-    site.set_scenario("4401", "english_header", first_date="2026-04-27")
-    response = client.get("/ezjscore/call/bookingserver::planning::assign::4401::4411::0")
-    header = one(dom(response), "th[colspan='7']").text()
-    assert header == "Week from lundi 27 avril 2026 to dimanche 03 mai 2026"
+    site.set_scenario("4401", "english_header")
+    start = monday().date()
+    header = header_of(week(client, "4401", "4411", 0, method="GET"))
+    assert header == (f"Week from {french_day(start)} to {french_day(start + timedelta(6))}")
 
 
-def test_ajax_offsets_step_a_week_per_seven_days(site: ImitationSite, client: httpx.Client) -> None:
-    site.set_scenario("4401", "slots", first_date="2026-04-27")
-    response = client.post("/ezjscore/call/bookingserver::planning::assign::4401::4411::7")
-    header = one(dom(response), "th[colspan='7']").text()
-    assert header == "Semaine du lundi 04 mai 2026 au dimanche 10 mai 2026"
-    assert dom(response).css("td.status-1.free") == []
+HEADER = re.compile(r"Semaine du (\w+) (\d{2}) (\w+) (\d{4}) au dimanche (\d{2}) (\w+) (\d{4})")
+
+
+def header_monday(response: httpx.Response) -> date:
+    """The Monday a week table's ``th[colspan=7]`` header names, parsed as a monitor would."""
+    found = HEADER.fullmatch(header_of(response))
+    assert found, header_of(response)
+    assert found[1] == "lundi"
+    return date(int(found[4]), MONTHS.index(found[3]) + 1, int(found[2]))
+
+
+def reach_calendar(client: httpx.Client, form: str = "4401") -> httpx.Response:
+    """Walk a single-desk form to its step-4 page."""
+    assert "Description de la nature" in start_legacy(client, form).text
+    return client.post(f"/booking/create/{form}/3", data=NEXT)
+
+
+def test_relative_offset_0_is_this_weeks_monday_and_each_7_one_week_more(
+    site: ImitationSite, client: httpx.Client
+) -> None:
+    site.set_scenario("4401", "slots")
+    today = datetime.now(PARIS).date()
+    assert header_monday(week(client, "4401", "4411", 0)) == monday_of(today)
+    for offset in (1, 6, 7, 13, 14, -1, -7, -400):
+        shown = header_monday(week(client, "4401", "4411", offset))
+        assert shown == monday_of(today + timedelta(days=offset))
+    # Offset 0 is today's week, not the first slot's: the default slots (next weekday)
+    # are at offset 0 or 7, and a week far in the past is just a week without free cells.
+    frees = [len(dom(week(client, "4401", "4411", d)).css("td.status-1.free")) for d in (0, 7)]
+    assert sum(frees) == 3
+    assert dom(week(client, "4401", "4411", -400)).css("td.free") == []
+
+
+def test_a_slot_four_weeks_ahead_is_only_at_offset_28(
+    site: ImitationSite, client: httpx.Client
+) -> None:
+    site.set_scenario("4401", "slots", first_date=monday(4).isoformat())
+    frees = [
+        len(dom(week(client, "4401", "4411", d)).css("td.status-1.free")) for d in range(0, 42, 7)
+    ]
+    assert frees == [0, 0, 0, 0, 3, 0]  # every week full but the fourth
+    full = dom(week(client, "4401", "4411", 14))
+    assert full.css("td.status-0.busy") and ">libre<" in full.html  # busy cells, the legend
+
+
+def test_absolute_offsets_count_days_from_the_sites_origin(
+    site: ImitationSite, client: httpx.Client
+) -> None:
+    site.set_scenario("4401", "slots", calendar_origin="absolute")
+    assert header_of(week(client, "4401", "4411", 175)) == (
+        "Semaine du lundi 12 avril 2021 au dimanche 18 avril 2021"
+    )
+    assert header_monday(week(client, "4401", "4411", 181)) == date(2021, 4, 12)
+    assert header_monday(week(client, "4401", "4411", -1)) == date(2020, 10, 12)
+    site.set_scenario("4401", "slots", calendar_origin="absolute", calendar_epoch="2024-01-01")
+    assert header_monday(week(client, "4401", "4411", 8)) == date(2024, 1, 8)
+    # Today's week is where the browser's clock puts it, and holds the default slots.
+    days = (datetime.now(PARIS).date() - date(2024, 1, 1)).days
+    assert header_monday(week(client, "4401", "4411", days)) == monday_of(
+        datetime.now(PARIS).date()
+    )
+    frees = [len(dom(week(client, "4401", "4411", days + d)).css("td.free")) for d in (0, 7)]
+    assert sum(frees) == 3
+
+
+def test_the_absolute_page_computes_its_start_offset_in_the_script(
+    site: ImitationSite, client: httpx.Client
+) -> None:
+    site.set_scenario("4401", "slots", calendar_origin="absolute", desks=[4411])
+    calendar = reach_calendar(client)
+    box = one(dom(calendar), "#planning_calendar")
+    assert (
+        box.attributes["data-url"] == "/ezjscore/call/bookingserver::planning::assign::4401::4411::"
+    )
+    assert "data-offset" not in calendar.text
+    assert "var epoch = Date.UTC(2020, 9, 19);" in calendar.text
+    assert "Date.now()" in calendar.text  # the start offset comes from the browser's clock
+    assert "var offset = Math.floor((today - epoch) / 86400000);" in calendar.text
+    assert not re.search(r"var offset = -?\d", calendar.text)
+
+
+def test_the_script_variant_writes_no_complete_endpoint(
+    site: ImitationSite, client: httpx.Client
+) -> None:
+    site.set_scenario("4401", "slots", calendar_endpoint="script", desks=[4421])
+    calendar = reach_calendar(client)
+    text = calendar.text
+    assert "bookingserver::planning::assign::4401::4421::" not in text
+    assert not re.search(r"bookingserver::planning::assign::\d+::\d+::", text)
+    assert "var formId = 4401, planningId = 4421;" in text
+    assert (
+        "prefix + '/ezjscore/call/bookingserver::planning::assign::' + formId + '::' "
+        "+ planningId + '::' + offset"
+    ) in text
+    assert "var offset = 0;" in text  # relative: the script starts at this week
+    box = one(dom(calendar), "#planning_calendar")
+    assert "data-url" not in box.attributes and "data-offset" not in box.attributes
+    assert dom(calendar).css("td.status-1.free") == [] and "<table" not in text
+
+
+def test_the_endpoint_answers_without_a_session(site: ImitationSite) -> None:
+    site.set_scenario("4401", "slots", first_date=monday(1).isoformat())
+    url = "/ezjscore/call/bookingserver::planning::assign::4401::4411::7"
+    answer = httpx.post(site.url(url))  # no cookie at all (PLATFORMS.md §1.6)
+    assert answer.status_code == 200 and "set-cookie" not in answer.headers
+    assert len(dom(answer).css("td.status-1.free")) == 3
+
+
+def test_a_post_only_endpoint_refuses_get_with_405(
+    site: ImitationSite, client: httpx.Client
+) -> None:
+    site.set_scenario("4401", "slots", calendar_method="post")
+    refused = week(client, "4401", "4411", 0, method="GET")
+    assert (refused.status_code, refused.headers["allow"]) == (405, "POST")
+    assert "<table" not in refused.text and len(refused.text) < 200
+    accepted = week(client, "4401", "4411", 0)  # POST, empty body
+    assert accepted.status_code == 200 and one(dom(accepted), "th[colspan='7']")
+    site.set_scenario("4401", "slots")  # "any": GET and POST answer the same table
+    got, posted = (week(client, "4401", "4411", 0, method=m) for m in ("GET", "POST"))
+    assert got.status_code == posted.status_code == 200 and got.text == posted.text
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        (502, "Bad Gateway"),
+        (503, "Service Unavailable"),
+        (504, "Gateway Timeout"),
+        (500, "Internal Server Error"),
+    ],
+)
+def test_a_failing_endpoint_answers_an_nginx_page_while_the_steps_work(
+    site: ImitationSite, client: httpx.Client, status: int, reason: str
+) -> None:
+    site.set_scenario("4401", "slots", calendar_status=status, desks=[4411])
+    calendar = reach_calendar(client)
+    assert calendar.status_code == 200 and one(dom(calendar), "#planning_calendar")
+    assert "Le calendrier n'a pas pu être chargé." in calendar.text  # what the script shows
+    failed = week(client, "4401", "4411", 0)
+    assert failed.status_code == status
+    assert f"<title>{status} {reason}</title>" in failed.text
+    assert f"<center><h1>{status} {reason}</h1></center>" in failed.text
+    assert "<center>nginx</center>" in failed.text and "<table" not in failed.text
+    first = client.post(
+        "/booking/create/4401/4", data={"nextButton": "Première plage horaire libre"}
+    )
+    assert "Plage horaire choisie" in first.text  # the steps themselves still work
+
+
+def test_a_late_table_comes_after_its_delay(site: ImitationSite, client: httpx.Client) -> None:
+    site.set_scenario("4401", "slots", calendar_delay=0.5)
+    began = time.monotonic()
+    answer = week(client, "4401", "4411", 0)
+    assert time.monotonic() - began >= 0.5
+    assert answer.status_code == 200 and one(dom(answer), "th[colspan='7']")
+    began = time.monotonic()
+    assert client.get("/booking/create/4401").status_code == 200  # only the endpoint waits
+    assert time.monotonic() - began < 0.5
+
+
+def test_slots_vanish_for_a_session_after_its_nth_calendar_answer(
+    site: ImitationSite, client: httpx.Client
+) -> None:
+    scenario = {"count": 30, "first_date": monday(1).isoformat(), "desks": [4411]}
+    site.set_scenario("4401", "slots", **scenario, vanish_after=2)
+    site.set_scenario("4402", "slots", **scenario, vanish_after=2)
+    assert "Description de la nature" in start_legacy(client, "4401").text  # no answer yet
+    assert all(dom(week(client, "4402", "4411", 7)).css("td.free") for _ in range(2))
+    assert dom(week(client, "4401", "4411", 7)).css("td.free")  # 4402's answers did not count
+    assert dom(week(client, "4401", "4411", 7)).css("td.free")  # the second still has them
+    assert dom(week(client, "4401", "4411", 7)).css("td.free") == []  # then they are gone
+    assert dom(week(client, "4401", "4411", 0)).css("td.free") == []
+    assert dom(week(client, "4402", "4411", 7)).css("td.free") == []
+    assert "Vérification de disponibilité" in start_legacy(client, "4401").text
+    with httpx.Client(base_url=site.base_url, timeout=10) as other:  # another session
+        assert "Description de la nature" in start_legacy(other, "4401").text
+        assert dom(week(other, "4401", "4411", 7)).css("td.free")
+    site.set_scenario("4401", "slots", **scenario, vanish_after=2)  # set again: a new count
+    assert "Description de la nature" in start_legacy(client, "4401").text
+    assert dom(week(client, "4401", "4411", 7)).css("td.free")
+
+
+def test_vanish_after_counts_concurrent_answers_exactly(site: ImitationSite) -> None:
+    site.set_scenario("4401", "slots", first_date=monday(1).isoformat(), vanish_after=5)
+    url = site.url("/ezjscore/call/bookingserver::planning::assign::4401::4411::7")
+    with_slots: list[bool] = []
+
+    def ask() -> None:
+        with_slots.append(bool(dom(httpx.post(url, timeout=10)).css("td.free")))
+
+    workers = [threading.Thread(target=ask) for _ in range(12)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=10)
+    assert sorted(with_slots) == [False] * 7 + [True] * 5
 
 
 def test_slot_race_shows_slots_then_takes_them_away(
@@ -320,10 +551,11 @@ def test_legend_only_calendar_has_no_free_cell_but_says_libre(
 ) -> None:
     site.set_scenario("4401", "legend_only", desks=[4411])
     start_legacy(client, "4401")
-    calendar = client.post("/booking/create/4401/3", data=NEXT)
-    assert dom(calendar).css("td.status-1.free") == []
-    assert calendar.text.count("libre") >= 1  # the legend (and the button) still say it
-    assert ">libre<" in calendar.text
+    client.post("/booking/create/4401/3", data=NEXT)
+    for offset in range(0, 42, 7):
+        answer = week(client, "4401", "4411", offset)
+        assert dom(answer).css("td.status-1.free") == []
+        assert ">libre<" in answer.text  # the legend still says it
 
 
 def test_layout_drift_shows_none_of_the_known_strings(
@@ -353,7 +585,10 @@ def test_the_index_php_prefix_is_kept_in_every_link(
     assert one(dom(start), "form").attributes["action"] == "/index.php/booking/create/4405/0"
     client.post("/index.php/booking/create/4405/0", data=CONDITIONS)
     calendar = client.post("/index.php/booking/create/4405/3", data=NEXT)
-    links = [str(a.attributes["href"]) for a in dom(calendar).css("td.status-1.free a")]
+    ajax = one(dom(calendar), "#planning_calendar").attributes["data-url"]
+    assert ajax == "/index.php/ezjscore/call/bookingserver::planning::assign::4405::4411::"
+    answers = [client.post(f"{ajax}{offset}") for offset in (0, 7)]
+    links = [str(a.attributes["href"]) for r in answers for a in dom(r).css("td.status-1.free a")]
     assert len(links) == 2 and all(
         link.startswith("/index.php/booking/create/4405/5/") for link in links
     )
@@ -864,3 +1099,61 @@ def test_a_browser_sees_the_client_rendered_pages(site: ImitationSite) -> None:
             assert page.url.endswith("#/espace-personnel/connexion-inscription")
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(_chromium() is None, reason="no Chromium executable")
+def test_a_browser_fills_the_legacy_calendar_from_its_script(site: ImitationSite) -> None:
+    """Both endpoint styles and both origins: the page's own script loads the weeks."""
+    from playwright.sync_api import Page, sync_playwright
+
+    def calendar(page: Page, form: str) -> None:
+        page.goto(site.url(f"/index.php/booking/create/{form}"))
+        page.check("#condition")
+        page.click("input[name=nextButton]")
+        page.wait_for_selector("text=Description de la nature du rendez-vous")
+        page.click("input[name=nextButton]")
+        page.wait_for_selector("#planning_calendar")
+
+    def header(page: Page) -> str:
+        return page.inner_text("#planning_calendar th[colspan='7']")
+
+    this_week = monday()
+    site.set_scenario("4401", "slots", first_date=monday(1).isoformat(), desks=[4411])
+    site.set_scenario(
+        "4402",
+        "slots",
+        desks=[4411],
+        calendar_endpoint="script",
+        calendar_origin="absolute",
+        calendar_method="post",
+    )
+    site.set_scenario("4403", "slots", desks=[4411], calendar_status=502)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=_chromium())
+        try:
+            page = browser.new_page()
+            calendar(page, "4401")
+            page.wait_for_selector("#planning_calendar table")
+            assert header(page).startswith(f"Semaine du {french_day(this_week.date())}")
+            assert page.locator("#planning_calendar td.status-1.free").count() == 0
+            page.click("a.suivante")
+            page.wait_for_selector("#planning_calendar td.status-1.free")
+            assert page.locator("#planning_calendar td.status-1.free").count() == 3
+            href = page.get_attribute("#planning_calendar td.free a", "href")
+            assert href == f"/index.php/booking/create/4401/5/{int(monday(1).timestamp())}"
+            page.click("a.precedente")
+            page.wait_for_selector("#planning_calendar td.status-0.busy")
+            page.wait_for_function("!document.querySelector('#planning_calendar td.status-1.free')")
+            calendar(page, "4402")  # assembled address, absolute offset, POST only
+            page.wait_for_selector("#planning_calendar table")
+            assert header(page).startswith(f"Semaine du {french_day(this_week.date())}")
+            calendar(page, "4403")
+            page.wait_for_selector("#planning_calendar p.erreur")
+            assert page.inner_text("#planning_calendar") == "Le calendrier n'a pas pu être chargé."
+            assert page.locator("#planning_calendar table").count() == 0
+        finally:
+            browser.close()
+    posted = [r for r in site.requests if "ezjscore" in r.path]
+    assert posted and all(r.method == "POST" for r in posted)
+    assert any(r.path.startswith("/index.php/ezjscore/call/") for r in posted)

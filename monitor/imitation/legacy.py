@@ -7,24 +7,58 @@ Flow, as the server keeps it per ``eZSESSID`` session and form id:
                                           ``no_calendar``: the ``ul.error`` page instead
     POST …/1  planning=<NNN>&nextButton  result: step 2 no-slot page or step 3 description
     POST …/2  finishButton=Terminer      back to step 0
-    POST …/3                              step 4 calendar: first week inline + AJAX for others
+    POST …/3                              step 4 "Choix d'une plage": an EMPTY calendar that
+                                          the page's script fills from the AJAX endpoint
     POST …/4  nextButton=Première…       step 5 (also GET …/5/<unix ts> from a free cell)
     POST …/5 → step 6 local captcha (passes only with ``params.captcha_answer``) → 8 → 9
 
 A POST without a known session, or for a step the session is not at, renders step 0 (with
 a fresh cookie if the session was unknown), as the real module bounces; posting the desk
-to ``/1`` right after the first GET is tolerated, as bots did it. The AJAX week table
-``/ezjscore/call/bookingserver::planning::assign::<id>::<planning>::<offset>`` needs no
-session; offset 0 is the week of ``params.origin`` (default: the first slot's week), and
-each 7 is one week further.
+to ``/1`` right after the first GET is tolerated, as bots did it.
+
+Step 4 (``POST …/3``, or ``GET …/4`` at step 4) holds no week: ``#planning_calendar`` says
+"Chargement du calendrier…" until the page's script POSTs (empty body, ``fetch``) to
+``<prefix>/ezjscore/call/bookingserver::planning::assign::<id>::<planning>::<offset>``
+and puts the fragment it gets there, or "Le calendrier n'a pas pu être chargé." if the
+status is ≥ 400; "Semaine précédente"/"Semaine suivante" load offset ∓ 7. ``<planning>``
+is the chosen desk, or the only desk of a form without desk choice. The endpoint answers a
+week table fragment (``th[colspan=7]`` header, ``td.status-1.free`` cells linking
+``…/5/<unix ts>``, busy and closed cells, a legend saying "libre") to any key and any
+request, with or without a session (§1.6). Its params, for every scenario:
+
+    calendar_origin    "relative" (default): offset d is the week (Monday-Sunday) holding
+                       today + d days, today being ``datetime.now(PARIS)``, so the script
+                       starts at 0; "absolute": the week holding ``calendar_epoch`` + d days
+                       and the script computes its start from the browser's clock (Paris
+                       day). Any integer is accepted, negative too.
+    calendar_epoch     ISO date, default "2020-10-19" (a Monday: 175 is 12-18 April 2021)
+    calendar_endpoint  "data" (default): ``#planning_calendar[data-url]`` holds the address
+                       without its offset (plus ``data-offset="0"`` when relative);
+                       "script": the script assembles it from ``prefix``, ``formId`` and
+                       ``planningId``, no complete address anywhere in the page
+    calendar_method    "any" (default): GET and POST answer the same; "post": GET answers
+                       405 with ``Allow: POST``
+    calendar_delay     seconds (float, default 0) each endpoint answer waits (a late table)
+    calendar_status    default 200; ≥ 400 (e.g. 502): an nginx error page with that status
+                       instead of the table, while the step pages work normally
+    vanish_after       once the endpoint has answered this many week tables for the form
+                       id to one session (its eZSESSID; counted since the scenario was set;
+                       405 and error answers do not count), that session's slots are gone:
+                       later weeks have no free cell and a new walk through the flow in the
+                       same session gets the step-2 no-slot page; other sessions still see
+                       them, so every probe meets the same race
+
+Every week without a slot shows busy and closed cells only ("every week full"), so the
+slots of a ``first_date`` four weeks ahead are the only free cells, at relative offset 28.
 
 Scenarios (params): ``no_slot`` (``variant``: plain | nbsp | typographic) default;
-``slots`` (``count`` = 3, ``first_date``, ``desk_slots`` {desk: count}, ``origin``);
-``english_header`` (as slots, English week header); ``slot_race`` (as slots for
-``seconds`` = 30 after it is set, then no_slot); ``legend_only`` (as slots up to a calendar
-without free cells); ``no_calendar``; ``desk_bounce``; ``module_closed``; ``link_disabled``;
-``session_expired`` (the server forgets every session); ``layout_drift``. Every scenario
-takes ``desks`` (default [4411, 4412]) and ``desk_labels`` {desk: label}.
+``slots`` (``count`` = 3, ``first_date`` (default the next weekday 09:00), ``desk_slots``
+{desk: count}); ``english_header`` (as slots, English week header); ``slot_race`` (as
+slots for ``seconds`` = 30 after it is set, then no_slot); ``legend_only`` (as slots up to
+a calendar whose weeks have no free cell); ``no_calendar``; ``desk_bounce``;
+``module_closed``; ``link_disabled``; ``session_expired`` (the server forgets every
+session); ``layout_drift``. Every scenario takes ``desks`` (default [4411, 4412]) and
+``desk_labels`` {desk: label} and the calendar params above.
 """
 
 from __future__ import annotations
@@ -32,13 +66,15 @@ from __future__ import annotations
 import re
 import secrets
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from monitor.imitation import legacy_pages as pages
-from monitor.imitation.frdates import parse_first_date, slot_times
+from monitor.imitation.faults import proxy_error
+from monitor.imitation.frdates import PARIS, monday_of, parse_first_date, slot_times
 from monitor.imitation.scenarios import Route, Scenario
 from monitor.imitation.wire import Bounded, Request, Response, html_response, png
 
@@ -55,6 +91,8 @@ SCENARIOS = SLOT_SCENARIOS | {
 }
 DEFAULT_DESKS = (4411, 4412)
 COOKIE = "eZSESSID"
+#: A Monday: offset 175 is then the week of Monday 12 April 2021 (§1.1's "175 = 11-18 avril").
+DEFAULT_EPOCH = "2020-10-19"
 
 _CREATE = re.compile(
     r"^(?P<prefix>.*?)/booking/create/(?P<form>\d+)(?:/(?P<step>\d+)(?:/(?P<ts>\d+))?)?/?$"
@@ -70,9 +108,29 @@ _IMAGE = re.compile(r"/etape_\d+r?\.png$")
 class _Flow:
     """Where one session is in one form's flow."""
 
+    sid: str = ""  #: the eZSESSID it belongs to
     step: int = 0
     planning: str = ""
     slot: datetime | None = None
+
+
+def _absolute(params: Mapping[str, Any]) -> bool:
+    return str(params.get("calendar_origin", "relative")) == "absolute"
+
+
+def _epoch(params: Mapping[str, Any]) -> date:
+    return date.fromisoformat(str(params.get("calendar_epoch", DEFAULT_EPOCH)))
+
+
+def week_monday(params: Mapping[str, Any], offset: int, today: date | None = None) -> datetime:
+    """Monday 00:00 (Paris) of the week an AJAX ``offset`` names under ``calendar_origin``.
+
+    ``relative``: the week containing today + ``offset`` days; ``absolute``: the week
+    containing ``calendar_epoch`` + ``offset`` days (PLATFORMS.md §1.1: both exist).
+    """
+    start = _epoch(params) if _absolute(params) else (today or datetime.now(PARIS).date())
+    day = start + timedelta(days=offset)
+    return datetime.combine(monday_of(day), datetime.min.time(), tzinfo=PARIS)
 
 
 def desks_of(params: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -82,10 +140,13 @@ def desks_of(params: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(desk, labels.get(desk, f"Guichet {index}")) for index, desk in enumerate(desks, 1)]
 
 
-def slots_for(scenario: Scenario, planning: str) -> list[datetime]:
-    """The free slots a desk has right now under a scenario (empty: no slot)."""
+def slots_for(scenario: Scenario, planning: str, *, gone: bool = False) -> list[datetime]:
+    """The free slots a desk has right now under a scenario (empty: no slot).
+
+    ``gone``: the calendar endpoint already answered ``vanish_after`` weeks for the key.
+    """
     params = scenario.params
-    if scenario.name not in SLOT_SCENARIOS:
+    if scenario.name not in SLOT_SCENARIOS or gone:
         return []
     if scenario.name == "slot_race" and scenario.elapsed() >= float(params.get("seconds", 30)):
         return []
@@ -104,6 +165,8 @@ class LegacyBooking:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sessions: Bounded[str, dict[str, _Flow]] = Bounded()
+        #: week tables answered per (form id, scenario's ``since``), for ``vanish_after``
+        self._answered: Bounded[tuple[str, float, str], int] = Bounded()
 
     def route(self, request: Request) -> Route | None:
         if match := _CREATE.match(request.path):
@@ -121,7 +184,7 @@ class LegacyBooking:
         if kind == "image":
             return Response(body=png(24, 24, seed=len(request.path)), content_type="image/png")
         if kind == "ajax":
-            return html_response(self._week(route, scenario, route.parts["planning"]))
+            return self._ajax(request, route, scenario)
         if scenario.name == "module_closed":
             return self._page(pages.message_page(pages.MODULE_CLOSED_TEXT, "message"), route)
         if scenario.name == "link_disabled":
@@ -144,7 +207,7 @@ class LegacyBooking:
                 fresh = True
             else:
                 fresh = False
-            flow = self._sessions[sid].setdefault(form_id, _Flow())
+            flow = self._sessions[sid].setdefault(form_id, _Flow(sid=sid))
         return sid, flow, fresh
 
     # -- steps ----------------------------------------------------------------------------
@@ -189,8 +252,8 @@ class LegacyBooking:
             flow.step = 4
             return self._calendar(route, request, scenario, flow)
         if step == 4:
-            free = self._free(scenario, flow.planning)
-            if not slots_for(scenario, flow.planning):
+            free = self._free(scenario, route.key, flow)
+            if not self._slots(scenario, route.key, flow.sid, flow.planning):
                 return self._result(route, request, scenario, flow, flow.planning)
             if form.get("nextButton") == pages.FIRST_FREE and free:
                 return self._chosen(route, request, flow, free[0])
@@ -213,7 +276,7 @@ class LegacyBooking:
         base = f"{route.prefix}/booking/create/{route.key}"
         if step == 5 and route.parts["ts"] and flow.step >= 4:
             wanted = int(route.parts["ts"])
-            for moment in self._free(scenario, flow.planning):
+            for moment in self._free(scenario, route.key, flow):
                 if int(moment.timestamp()) == wanted:
                     return self._chosen(route, request, flow, moment)
             flow.step = 4  # the slot went in the meantime: back to the calendar
@@ -228,7 +291,7 @@ class LegacyBooking:
     ) -> Response:
         base = f"{route.prefix}/booking/create/{route.key}"
         flow.planning = planning
-        if not slots_for(scenario, planning):
+        if not self._slots(scenario, route.key, flow.sid, planning):
             flow.step = 2
             variant = str(scenario.params.get("variant", "plain"))
             return self._page(pages.no_slot(base, variant), route, request, tab=0)
@@ -239,38 +302,79 @@ class LegacyBooking:
     def _calendar(
         self, route: Route, request: Request, scenario: Scenario, flow: _Flow
     ) -> Response:
-        base = f"{route.prefix}/booking/create/{route.key}"
-        ajax = (
-            f"{route.prefix}/ezjscore/call/bookingserver::planning::assign::"
-            f"{route.key}::{flow.planning}::"
+        """Step 4: no week in the HTML; the page's script loads it from the endpoint."""
+        params = scenario.params
+        body = pages.calendar_step(
+            f"{route.prefix}/booking/create/{route.key}",
+            prefix=route.prefix,
+            form_id=route.key,
+            planning=flow.planning,
+            endpoint=str(params.get("calendar_endpoint", "data")),
+            epoch=_epoch(params) if _absolute(params) else None,
         )
-        table = self._week(route, scenario, flow.planning, offset=0)
-        return self._page(pages.calendar_step(base, ajax, table), route, request, tab=2)
+        return self._page(body, route, request, tab=2)
 
     def _chosen(self, route: Route, request: Request, flow: _Flow, moment: datetime) -> Response:
         flow.step, flow.slot = 5, moment
         base = f"{route.prefix}/booking/create/{route.key}"
         return self._page(pages.chosen_slot(base, moment), route, request, tab=2)
 
-    @staticmethod
-    def _free(scenario: Scenario, planning: str) -> list[datetime]:
-        """Slots shown as free cells (none under ``legend_only``)."""
-        return [] if scenario.name == "legend_only" else slots_for(scenario, planning)
+    def _gone(self, scenario: Scenario, form_id: str, sid: str) -> bool:
+        """Whether the endpoint already answered ``vanish_after`` weeks to this session."""
+        limit = scenario.params.get("vanish_after")
+        if limit is None:
+            return False
+        with self._lock:
+            return self._answered.get((form_id, scenario.since, sid), 0) >= int(limit)
 
-    def _week(
-        self, route: Route, scenario: Scenario, planning: str, offset: int | None = None
-    ) -> str:
-        days = int(route.parts.get("offset", "0")) if offset is None else offset
-        slots = slots_for(scenario, planning)
-        monday = pages.first_monday(slots, scenario.params.get("origin"))
-        monday += timedelta(days=7 * (days // 7))
-        return pages.week_table(
+    def _slots(self, scenario: Scenario, form_id: str, sid: str, planning: str) -> list[datetime]:
+        return slots_for(scenario, planning, gone=self._gone(scenario, form_id, sid))
+
+    def _free(self, scenario: Scenario, form_id: str, flow: _Flow) -> list[datetime]:
+        """Slots shown as free cells (none under ``legend_only``)."""
+        if scenario.name == "legend_only":
+            return []
+        return self._slots(scenario, form_id, flow.sid, flow.planning)
+
+    def _ajax(self, request: Request, route: Route, scenario: Scenario) -> Response:
+        """One week's table as an HTML fragment, or the endpoint's configured failure."""
+        params = scenario.params
+        delay = float(params.get("calendar_delay", 0))
+        if delay > 0:
+            # The platform cannot reach the server's stop event (server.py gives it none);
+            # each request has its own daemon handler thread, so this holds up no other
+            # request, and stop() does not wait for it.
+            time.sleep(delay)
+        if params.get("calendar_method", "any") == "post" and request.method != "POST":
+            refused = Response(
+                status=405,
+                body="405 Method Not Allowed: this call takes POST.\n",
+                content_type="text/plain; charset=utf-8",
+            )
+            refused.headers.append(("Allow", "POST"))
+            return refused
+        status = int(params.get("calendar_status", 200))
+        if status >= 400:
+            return proxy_error(status)
+        # Count and decide under one lock, so concurrent calls cannot both see the slots
+        # after the limit; only week tables count (not 405 or error answers).
+        limit = params.get("vanish_after")
+        # Per session (eZSESSID, "" without one): each probe meets the same race, whatever
+        # other clients asked before it.
+        with self._lock:
+            counted = (route.key, scenario.since, request.cookies.get(COOKIE, ""))
+            answered = self._answered.get(counted, 0)
+            self._answered[counted] = answered + 1
+        gone = limit is not None and answered >= int(limit)
+        slots = slots_for(scenario, route.parts["planning"], gone=gone)
+        body = pages.week_table(
             prefix=route.prefix,
             form_id=route.key,
-            monday=monday,
-            slots=self._free(scenario, planning),
+            monday=week_monday(params, int(route.parts["offset"])),
+            slots=[] if scenario.name == "legend_only" else slots,
             english=scenario.name == "english_header",
         )
+        return html_response(body, status)
 
     @staticmethod
     def _page(

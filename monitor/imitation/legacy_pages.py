@@ -8,8 +8,9 @@ so every link and form action keeps that prefix.
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from monitor.imitation.frdates import (
     DAYS,
@@ -18,8 +19,6 @@ from monitor.imitation.frdates import (
     PARIS,
     SLOT_STEP,
     long_date,
-    monday_of,
-    parse_first_date,
     week_header,
 )
 from monitor.imitation.wire import h, page, png
@@ -187,27 +186,95 @@ def week_table(
     )
 
 
-def first_monday(slots: Sequence[datetime], origin: object = None) -> datetime:
-    """Monday 00:00 of the calendar's first week: ``origin`` if given, else the first slot's."""
-    start = parse_first_date(origin) if origin is not None else (slots[0] if slots else None)
-    if start is None:
-        start = parse_first_date(None)
-    return datetime.combine(monday_of(start.date()), datetime.min.time(), tzinfo=PARIS)
+#: What ``#planning_calendar`` says when the endpoint's answer is not OK (status >= 400).
+CALENDAR_ERROR = "Le calendrier n'a pas pu être chargé."
+CALENDAR_LOADING = "Chargement du calendrier…"
+AJAX_CALL = "/ezjscore/call/bookingserver::planning::assign::"
 
 
-def calendar_step(base: str, ajax_url: str, table: str) -> str:
-    """Step 4: the first week inline (readable without JavaScript), other weeks via AJAX."""
+def ajax_base(prefix: str, form_id: str, planning: str) -> str:
+    """The week endpoint without its offset: ``<prefix>/ezjscore/call/…::<form>::<planning>::``."""
+    return f"{prefix}{AJAX_CALL}{form_id}::{planning}::"
+
+
+def _js(value: str) -> str:
+    """A JavaScript literal: a bare integer for ids, else a quoted string safe in <script>."""
+    if value.isdigit():
+        return value
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def calendar_step(
+    base: str, *, prefix: str, form_id: str, planning: str, endpoint: str, epoch: date | None
+) -> str:
+    """Step 4: an empty calendar that the page's script fills with a week from the endpoint.
+
+    As on the real module (PLATFORMS.md §1.2, §1.4), the HTML holds no week: without
+    JavaScript the calendar is a loading text. The script POSTs with an empty body (as eZ
+    Publish's ``$.ez`` does) to the endpoint + offset and puts the fragment it gets into
+    ``#planning_calendar``, or an error text if the answer is not OK; the week links load
+    offset - 7 / + 7. ``endpoint``: ``"data"`` writes the address without its offset in
+    ``data-url`` (and ``data-offset="0"`` when the origin is relative); ``"script"``
+    assembles it from variables, so no complete address is in the page. ``epoch`` None: a
+    relative origin, the script starts at offset 0; a date: an absolute origin, the script
+    computes today's (Paris) day number since ``epoch`` from the browser's clock.
+    """
+    if endpoint == "script":
+        box = '<div id="planning_calendar">'
+        where = (
+            f"var prefix = {_js(prefix)};\n"
+            f"var formId = {_js(form_id)}, planningId = {_js(planning)};\n"
+            "function adresse(offset) {\n"
+            f"  return prefix + '{AJAX_CALL}' + formId + '::' + planningId + '::' + offset;\n"
+            "}\n"
+        )
+    else:
+        relative = ' data-offset="0"' if epoch is None else ""
+        url = h(ajax_base(prefix, form_id, planning))
+        box = f'<div id="planning_calendar" data-url="{url}"{relative}>'
+        where = "function adresse(offset) { return box.getAttribute('data-url') + offset; }\n"
+    if epoch is None:
+        start = (
+            "parseInt(box.getAttribute('data-offset') || '0', 10)" if endpoint != "script" else "0"
+        )
+    else:
+        # Today's date in Paris from the browser's clock, as midnight UTC of that date, so
+        # the day number matches the server's whatever the browser's own time zone.
+        where += (
+            f"var epoch = Date.UTC({epoch.year}, {epoch.month - 1}, {epoch.day});\n"
+            "var today = Date.parse(new Intl.DateTimeFormat('en-CA', {timeZone: "
+            "'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit'})"
+            ".format(Date.now()));\n"
+        )
+        start = "Math.floor((today - epoch) / 86400000)"
+    error = json.dumps(f'<p class="erreur">{h(CALENDAR_ERROR)}</p>', ensure_ascii=False)
     script = (
-        "<script>document.querySelectorAll('a.semaine').forEach(function(a){"
-        "a.addEventListener('click',function(e){e.preventDefault();"
-        "fetch(a.dataset.url).then(function(r){return r.text();}).then(function(t){"
-        "document.getElementById('planning_calendar').innerHTML=t;});});});</script>"
+        "<script>\n(function () {\n"
+        "var box = document.getElementById('planning_calendar');\n"
+        f"{where}var offset = {start};\n"
+        "function charger(o) {\n"
+        "  offset = o;\n"
+        "  fetch(adresse(o), {method: 'POST'})\n"
+        "    .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.text(); })\n"
+        "    .then(function (t) { box.innerHTML = t; })\n"
+        f"    .catch(function () {{ box.innerHTML = {error}; }});\n"
+        "}\n"
+        "document.querySelector('a.precedente').addEventListener('click', function (e) "
+        "{ e.preventDefault(); charger(offset - 7); });\n"
+        "document.querySelector('a.suivante').addEventListener('click', function (e) "
+        "{ e.preventDefault(); charger(offset + 7); });\n"
+        "charger(offset);\n"
+        "})();\n</script>"
     )
-    nav = f'<p><a class="semaine" href="#" data-url="{h(ajax_url)}7">Semaine suivante</a></p>'
+    nav = (
+        '<p class="semaines"><a class="semaine precedente" href="#">Semaine précédente</a> '
+        '<a class="semaine suivante" href="#">Semaine suivante</a></p>'
+    )
     inner = (
-        f'<div id="planning_calendar">\n{table}\n</div>\n{nav}\n{_button("nextButton", FIRST_FREE)}'
+        f'{box}<p class="chargement">{h(CALENDAR_LOADING)}</p></div>\n{nav}\n'
+        f"{_button('nextButton', FIRST_FREE)}"
     )
-    return "<h2>Choix d'une plage</h2>\n" + _form(f"{base}/4", inner) + script
+    return "<h2>Choix d'une plage</h2>\n" + _form(f"{base}/4", inner) + "\n" + script
 
 
 def chosen_slot(base: str, moment: datetime) -> str:

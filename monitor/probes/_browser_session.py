@@ -1,9 +1,11 @@
 """One probe's page in Chromium: navigation, forms, the politeness gate, snapshots.
 
 The gate sits in Chromium's own request pipeline: the DevTools ``Fetch`` domain pauses every
-*document* request of the page (navigations, each redirect hop, form posts, frames) until the
-gate lets it through. Playwright's ``page.route`` would not do: it sees a redirect chain only
-once, and it pulls every image and script through the driver. Sub-resources are not gated.
+*document* request of the page (navigations, each redirect hop, form posts, frames) and
+every call its scripts make (XHR, ``fetch``: the legacy calendar's weeks) until the gate
+lets it through. Playwright's ``page.route`` would not do: it sees a redirect chain only
+once, and it pulls every image and script through the driver. Static sub-resources
+(images, style sheets, scripts) are not gated.
 
 Time spent waiting at the gate is not charged to the request: a navigation gets ``timeout``
 seconds of the site's time (``_bounded``). The whole probe's deadline is the caller's.
@@ -37,7 +39,11 @@ SETTLE_SECONDS = 1.5
 #: After a click, how long a navigation may take to start before we call it an in-page update.
 NAVIGATION_GRACE_SECONDS = 0.5
 MAX_REDIRECTS = 20
-_DOCUMENTS = {"urlPattern": "*", "resourceType": "Document", "requestStage": "Request"}
+#: What the gate holds: documents, and the requests a page's scripts make to the site.
+_GATED = [
+    {"urlPattern": "*", "resourceType": kind, "requestStage": "Request"}
+    for kind in ("Document", "XHR", "Fetch")
+]
 
 
 def _css_string(value: str) -> str:
@@ -94,7 +100,7 @@ class BrowserSession:
         page.on("requestfailed", session._on_request_failed)
         page.on("load", session._on_load)
         cdp.on("Fetch.requestPaused", session._on_paused)
-        await cdp.send("Fetch.enable", {"patterns": [_DOCUMENTS]})
+        await cdp.send("Fetch.enable", {"patterns": _GATED})
         return session
 
     async def open(self, url: str) -> PageSnapshot:
@@ -208,7 +214,8 @@ class BrowserSession:
     # --- the gate, in Chromium's request pipeline -------------------------------------
 
     def _on_paused(self, event: dict[str, Any]) -> None:
-        if event.get("frameId") == self._main_frame_id:
+        document = event.get("resourceType", "Document") == "Document"
+        if document and event.get("frameId") == self._main_frame_id:
             self._nav_started.set()
         request_id, url = str(event["requestId"]), str(event["request"]["url"])
         task = asyncio.get_running_loop().create_task(self._pass_gate(request_id, url))
