@@ -9,6 +9,11 @@ Scenarios: ``up`` (default; the public home: ``h1`` "Administration numérique p
 maintenance", status 200, so both engines see it), ``login_wall`` (the script routes to
 ``#/espace-personnel/connexion-inscription`` and renders the sign-in form),
 ``spa_shell_only`` (the script renders nothing). ``render_delay_ms`` as on RDV Préfecture.
+
+Parameters, off by default: ``content_delay_ms`` (> 0: the banner renders first, the page
+content that much later), and for ``maintenance`` ``status`` (default 200; e.g. 503) and
+``rendering`` ("server", the default, or "client": the ``h1`` is rendered by the app, so
+only a browser sees it — §4 only says an extension reads the rendered ``h1``).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ NAME = "anef"
 SCENARIOS = frozenset({"up", "maintenance", "login_wall", "spa_shell_only"})
 TITLE = "Administration numérique pour les étrangers en France"
 LOGIN_ROUTE = "#/espace-personnel/connexion-inscription"
+MAINTENANCE_TEXT = "Le site est momentanément indisponible. Merci de votre compréhension."
 _PORTAL = re.compile(r"^(?P<prefix>.*?)/particuliers(?P<slash>/?)$")
 
 
@@ -44,29 +50,38 @@ class Anef:
     def handle(self, request: Request, route: Route, scenario: Scenario) -> Response:
         if not route.parts["slash"]:
             return redirect(f"{route.prefix}/particuliers/", 301)
-        if scenario.name == "maintenance":
+        params = scenario.params
+        client = params.get("rendering") == "client"
+        if scenario.name == "maintenance" and not client:
             body = (
                 '<main class="maintenance"><h1>Site en maintenance</h1>\n'
-                "<p>Le site est momentanément indisponible. Merci de votre compréhension.</p>"
+                f"<p>{MAINTENANCE_TEXT}</p>"
                 "</main>"
             )
-            return html_response(page("ANEF", body))
+            return html_response(page("ANEF", body), int(params.get("status", 200)))
         nodes: list[Node] = []
         route_to = None
         if scenario.name == "up":
             nodes = _home()
         elif scenario.name == "login_wall":
             nodes, route_to = _login(), LOGIN_ROUTE
+        elif scenario.name == "maintenance":
+            nodes = _maintenance()
+        content_delay = int(params.get("content_delay_ms", 0))
+        first, later = (nodes[:1], nodes[1:]) if content_delay > 0 else (nodes, [])
         html = spa.shell(
             title="ANEF",
             mount="app-root",
             mount_markup="<app-root></app-root>",
-            nodes=nodes,
-            delay_ms=int(scenario.params.get("render_delay_ms", 100)),
+            nodes=first,
+            delay_ms=int(params.get("render_delay_ms", 100)),
             page_title=TITLE if nodes else None,
             route=route_to,
+            later=later,
+            later_delay_ms=content_delay,
         )
-        return html_response(html)
+        status = int(params.get("status", 200)) if scenario.name == "maintenance" else 200
+        return html_response(html, status)
 
 
 def _banner() -> Node:
@@ -93,6 +108,18 @@ def _home() -> list[Node]:
     )
     account = el("a", {"class": "p-button", "href": LOGIN_ROUTE}, "Se connecter")
     return [_banner(), el("main", {"id": "main"}, el("h1", {}, TITLE), tabs, account)]
+
+
+def _maintenance() -> list[Node]:
+    return [
+        _banner(),
+        el(
+            "main",
+            {"class": "maintenance"},
+            el("h1", {}, "Site en maintenance"),
+            el("p", {}, MAINTENANCE_TEXT),
+        ),
+    ]
 
 
 def _login() -> list[Node]:

@@ -5,7 +5,8 @@ Server-rendered, keyed by the slug.
 Scenarios: ``open`` (default: title, "Temps de remplissage estimé", "Commencer la
 démarche", FranceConnect button), ``closed`` (the closed-démarche message under the title),
 ``login_required`` (302 to ``/users/sign_in``, a sign-in page that does not show the
-démarche at all).
+démarche at all). ``closed`` takes ``variant`` "typographic" (typographic apostrophes) or
+"nbsp" (no-break space and a line break inside the message), off by default (§7.2).
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ class DemarchesSimplifiees:
             return redirect(f"{route.prefix}/users/sign_in")
         title = str(scenario.params.get("title", "Demande de rendez-vous – titre de séjour"))
         if scenario.name == "closed":
-            content = f'<div class="fr-alert fr-alert--warning"><p>{h(CLOSED_TEXT)}</p></div>'
+            text = _retype(CLOSED_TEXT, str(scenario.params.get("variant", "")))
+            content = f'<div class="fr-alert fr-alert--warning"><p>{h(text)}</p></div>'
         else:
             content = (
                 "<p>Temps de remplissage estimé : 15 mn</p>\n"
@@ -60,6 +62,14 @@ class DemarchesSimplifiees:
             f"{content}\n</main>"
         )
         return html_response(page(title, body))
+
+
+def _retype(text: str, variant: str) -> str:
+    if variant == "typographic":
+        return text.replace("'", "’")
+    if variant == "nbsp":
+        return text.replace(", il", ",\n  il").replace(" de dossier", "\u00a0de dossier")
+    return text
 
 
 def _header() -> str:

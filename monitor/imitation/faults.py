@@ -8,6 +8,10 @@ Faults that sometimes let a request through (``slow``, ``rate_limit_then_502``, 
 answer it with the platform's ``params["base"]`` scenario (default: the platform default),
 which receives the same params, e.g. ``set_scenario("4401", "slow", delay=2, base="slots",
 count=3)``.
+
+``rate_limit_then_502`` counts per key by default; keys given the same ``pool`` share one
+window, as a real proxy throttles an address whatever page it asks for (§1.5), so a
+monitor polite per target but not per host trips it.
 """
 
 from __future__ import annotations
@@ -116,7 +120,9 @@ def plan(scenario: Scenario, key: str, state: FaultState) -> FaultPlan:
         return FaultPlan(response)
     if name == "rate_limit_then_502":
         per_minute = int(params.get("per_minute", DEFAULT_PER_MINUTE))
-        if state.hit(f"rate:{key}:{scenario.since}") > per_minute:
+        pool = params.get("pool")
+        window = f"pool:{pool}" if pool is not None else f"rate:{key}:{scenario.since}"
+        if state.hit(window) > per_minute:
             return FaultPlan(proxy_error(502))
         return FaultPlan(base=base)
     if name == "flaky":

@@ -22,6 +22,22 @@ Scenarios: ``captcha_wall`` (default), ``chained_recaptcha_like_gate`` (a local
 none of the known strings), ``session_lost`` (``cgu/`` redirects to the landing),
 ``maintenance`` (server-rendered, status 200). ``render_delay_ms`` (default 100) sets how
 long the script waits before rendering.
+
+Parameters for what real versions vary (all off by default, so the scenarios above keep
+their meaning; tests/test_imitation_fidelity.py lists why each exists):
+
+    content_delay_ms   > 0: the header renders first, the page content that much later
+    client_routing     true: "Prendre un rendez-vous" changes route client-side (pushState,
+                       no document load), as Vue Router does
+    cookie_banner      "bar" | "modal": a tarteaucitron-like consent banner on the
+                       client-rendered pages until the ``tarteaucitron`` cookie is set;
+                       "modal" covers the page with a backdrop
+    captcha_image      "url": the captcha ``img`` loads ``/simple-captcha-endpoint?…&t=<uuid>``
+                       (image/png) instead of an inline base64 ``data:`` URL
+    session_seconds    a solved captcha opens ``/creneau/`` for that long; then 302 cgu/
+    variant            "nbsp" | "uppercase": typography of the empty ``/creneau/`` state
+    status             ``interstitial``: 403 (default) or 503; ``maintenance``: 200 (default)
+    rendering          ``maintenance``: "server" (default) | "client" (rendered by the app)
 """
 
 from __future__ import annotations
@@ -30,12 +46,14 @@ import base64
 import re
 import secrets
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 
 from monitor.imitation import rdvpref_pages as pages
 from monitor.imitation import spa
 from monitor.imitation.scenarios import Route, Scenario
+from monitor.imitation.spa import Node
 from monitor.imitation.wire import (
     Bounded,
     Request,
@@ -70,7 +88,8 @@ _CAPTCHA_CHECK = re.compile(r"/valider-captcha$")
 @dataclass
 class _Session:
     demarche: str = ""  #: the last démarche this session visited (for the captcha endpoint)
-    passed: set[str] = field(default_factory=set)  #: démarches whose captcha was solved
+    #: démarche → monotonic time its captcha was solved
+    passed: dict[str, float] = field(default_factory=dict)
     gate_passed: set[str] = field(default_factory=set)  #: first gate of the chained scenario
 
 
@@ -95,12 +114,17 @@ class RdvPrefecture:
                 sid = request.cookies.get(COOKIE, "")
                 with self._lock:
                     demarche = self._sessions[sid].demarche if sid in self._sessions else ""
-                return Route(NAME, (demarche,) if demarche else (), "", {"page": kind})
+                parts = {"page": kind}
+                if kind == "captcha_image" and request.query.get("t"):
+                    parts["kind"] = "image"  # the image itself: logged as an asset
+                return Route(NAME, (demarche,) if demarche else (), "", parts)
         return None
 
     def handle(self, request: Request, route: Route, scenario: Scenario) -> Response:
         name, sub = scenario.name, route.parts["page"]
         if sub == "captcha_image":
+            if route.parts.get("kind") == "image":
+                return self._image(request.query["t"])
             captcha_id, image = self._issue(scenario)
             return json_response({"uuid": captcha_id, "imageb64": image})
         if sub == "captcha_check":
@@ -112,9 +136,13 @@ class RdvPrefecture:
             code = str(payload.get("code", "")).upper()
             return json_response(expected is not None and code == expected.upper())
         if name == "interstitial":
-            return pages.interstitial()
+            return pages.interstitial(int(scenario.params.get("status", 403)))
         if name == "maintenance":
-            return html_response(pages.maintenance())
+            status = int(scenario.params.get("status", 200))
+            if scenario.params.get("rendering") == "client":
+                delay = int(scenario.params.get("render_delay_ms", 100))
+                return html_response(pages.app(pages.maintenance_view(), delay), status)
+            return html_response(pages.maintenance(), status)
         sid, session, fresh = self._session(request, route.key)
         response = self._page(request, route, scenario, session, sub)
         if fresh:
@@ -139,7 +167,39 @@ class RdvPrefecture:
         captcha_id = str(uuid.uuid4())
         with self._lock:
             self._captchas[captcha_id] = code
-        return captcha_id, base64.b64encode(png(200, 70, seed=len(self._captchas))).decode()
+        return captcha_id, base64.b64encode(self._png(captcha_id)).decode()
+
+    @staticmethod
+    def _png(captcha_id: str) -> bytes:
+        return png(200, 70, seed=int(captcha_id.replace("-", "")[:4], 16))
+
+    def _image(self, captcha_id: str) -> Response:
+        """The captcha image by URL (the earlier variant): a PNG while the captcha is open."""
+        with self._lock:
+            known = captcha_id in self._captchas
+        if not known:
+            return html_response(page("Introuvable", "<h1>Image introuvable</h1>"), 404)
+        return Response(body=self._png(captcha_id), content_type="image/png")
+
+    def _view(
+        self, request: Request, scenario: Scenario, nodes: list[Node], delay: int
+    ) -> Response:
+        """A client-rendered page with the realism parameters of the scenario applied."""
+        params = scenario.params
+        kind = str(params.get("cookie_banner") or "")
+        banner = (
+            pages.cookie_banner(kind)
+            if kind and pages.CONSENT_COOKIE not in request.cookies
+            else None
+        )
+        html = pages.app(
+            nodes,
+            delay,
+            content_delay=int(params.get("content_delay_ms", 0)),
+            client_routing=bool(params.get("client_routing", False)),
+            banner=banner,
+        )
+        return html_response(html)
 
     def _page(
         self, request: Request, route: Route, scenario: Scenario, session: _Session, sub: str
@@ -158,9 +218,8 @@ class RdvPrefecture:
             )
         drift = scenario.name == "version_drift"
         if sub == "":
-            return html_response(
-                pages.app(pages.drifted_landing(base) if drift else pages.landing(base), delay)
-            )
+            view = pages.drifted_landing(base) if drift else pages.landing(base)
+            return self._view(request, scenario, view, delay)
         if sub == "cgu":
             if scenario.name == "session_lost":
                 return redirect(f"{base}/")
@@ -170,15 +229,22 @@ class RdvPrefecture:
                 scenario.name == "chained_recaptcha_like_gate"
                 and route.key not in session.gate_passed
             ):
-                return html_response(pages.app(pages.gate(base), delay))
+                return self._view(request, scenario, pages.gate(base), delay)
             captcha_id, image = self._issue(scenario)
             rejected = request.query.get("error") == "invalidCaptcha"
-            view = (
-                pages.drifted_cgu(base) if drift else pages.cgu(base, captcha_id, image, rejected)
+            image_url = (
+                f"{route.prefix}/simple-captcha-endpoint?get=image&c=captchaFR&t={captcha_id}"
+                if scenario.params.get("captcha_image") == "url"
+                else None
             )
-            return html_response(pages.app(view, delay))
+            view = (
+                pages.drifted_cgu(base)
+                if drift
+                else pages.cgu(base, captcha_id, image, rejected, image_url=image_url)
+            )
+            return self._view(request, scenario, view, delay)
         if sub == "creneau":
-            if route.key not in session.passed:
+            if not self._open(session, route.key, scenario):
                 return redirect(f"{base}/cgu/")
             if request.method == "POST" and request.form().get("trhId"):
                 return html_response(pages.informations())
@@ -196,6 +262,19 @@ class RdvPrefecture:
         with self._lock:
             expected = self._captchas.pop(form.get("captchaId", ""), None)
         if expected is not None and form.get("captchaUsercode", "").upper() == expected.upper():
-            session.passed.add(route.key)
+            session.passed[route.key] = time.monotonic()
             return redirect(f"{base}/creneau/")
         return redirect(f"{base}/cgu/?error=invalidCaptcha")
+
+    @staticmethod
+    def _open(session: _Session, demarche: str, scenario: Scenario) -> bool:
+        """Whether the session's solved captcha still opens ``/creneau/`` (§2.2: "for a
+        while"); an expired one is forgotten, so the next visit starts at ``/cgu/``."""
+        solved = session.passed.get(demarche)
+        if solved is None:
+            return False
+        lifetime = scenario.params.get("session_seconds")
+        if lifetime is not None and time.monotonic() - solved > float(lifetime):
+            del session.passed[demarche]
+            return False
+        return True

@@ -18,15 +18,85 @@ from monitor.imitation.wire import Response, h, html_response, page
 MOUNT = '<div id="q-app"></div>'
 
 
-def app(nodes: list[Node], delay: int) -> str:
+def app(
+    nodes: list[Node],
+    delay: int,
+    *,
+    content_delay: int = 0,
+    client_routing: bool = False,
+    banner: list[Node] | None = None,
+) -> str:
+    """The app shell for a view. ``content_delay`` > 0: the header renders first and the
+    rest that many ms later; ``banner``: consent-banner nodes rendered with the header."""
+    first, later = (nodes[:1], nodes[1:]) if content_delay > 0 else (nodes, [])
     return spa.shell(
         title="RDV Préfecture",
         mount="#q-app",
         mount_markup=MOUNT,
-        nodes=nodes,
+        nodes=[*first, *(banner or [])],
         delay_ms=delay,
         page_title="Prise de rendez-vous en préfecture",
+        later=later,
+        later_delay_ms=content_delay,
+        client_routing=client_routing,
     )
+
+
+#: The consent cookie tarteaucitron sets once a choice is made; no banner after that.
+CONSENT_COOKIE = "tarteaucitron"
+
+
+def cookie_banner(kind: str) -> list[Node]:
+    """A tarteaucitron-like consent banner (§2.2: ``#tarteaucitronPersonalize2``).
+
+    ``kind`` "bar": a fixed bar at the bottom of the viewport; "modal": a centred box over
+    a backdrop that covers the whole page, so nothing under it can be clicked before a
+    choice is made. Either button removes it and sets the consent cookie.
+    """
+    cookie = f"{CONSENT_COOKIE}=!imitation=wait"
+    layer = "position:fixed;z-index:2147483647;background:#333;color:#fff;padding:1em;"
+    box = (
+        layer + "left:0;right:0;bottom:0;"
+        if kind == "bar"
+        else layer + "top:30%;left:20%;right:20%;"
+    )
+    alert = el(
+        "div",
+        {"id": "tarteaucitronAlertBig", "role": "dialog", "style": box},
+        el(
+            "span",
+            {"id": "tarteaucitronDisclaimerAlert"},
+            "Ce site utilise des cookies et vous donne le contrôle sur ceux que vous "
+            "souhaitez activer",
+        ),
+        el(
+            "button",
+            {
+                "type": "button",
+                "id": "tarteaucitronPersonalize2",
+                "class": "tarteaucitronCTAButton tarteaucitronAllow",
+                "data-dismiss": "#tarteaucitronRoot",
+                "data-cookie": cookie.replace("wait", "true"),
+            },
+            "✓ Tout accepter",
+        ),
+        el(
+            "button",
+            {
+                "type": "button",
+                "id": "tarteaucitronAllDenied2",
+                "class": "tarteaucitronCTAButton tarteaucitronDeny",
+                "data-dismiss": "#tarteaucitronRoot",
+                "data-cookie": cookie.replace("wait", "false"),
+            },
+            "✗ Tout refuser",
+        ),
+    )
+    children: list[Node] = [alert]
+    if kind != "bar":
+        backdrop = "position:fixed;inset:0;z-index:2147483646;background:rgba(0,0,0,0.7);"
+        children.insert(0, el("div", {"id": "tarteaucitronBack", "style": backdrop}))
+    return [el("div", {"id": "tarteaucitronRoot"}, *children)]
 
 
 def header() -> Node:
@@ -87,7 +157,11 @@ def gate(base: str) -> list[Node]:
     return [header(), el("main", {"id": "contenu"}, el("h1", {}, "Vérification"), form)]
 
 
-def cgu(base: str, captcha_id: str, image: str, rejected: bool) -> list[Node]:
+def cgu(
+    base: str, captcha_id: str, image: str, rejected: bool, *, image_url: str | None = None
+) -> list[Node]:
+    """``image`` is the base64 PNG inlined as a ``data:`` URL (2025); with ``image_url``
+    the ``img`` points to that URL instead (the earlier variant, §2.2)."""
     captcha = el(
         "div",
         {"class": "captcha"},
@@ -96,7 +170,7 @@ def cgu(base: str, captcha_id: str, image: str, rejected: bool) -> list[Node]:
             {
                 "id": "captchaFR_CaptchaImage",
                 "alt": "Image du captcha",
-                "src": f"data:image/png;base64,{image}",
+                "src": image_url or f"data:image/png;base64,{image}",
             },
         ),
         el("a", {"id": "captchaFR_SoundLink", "href": "#", "title": "Écouter le code"}, "Écouter"),
@@ -158,6 +232,19 @@ def drifted_cgu(base: str) -> list[Node]:
     return [el("div", {"class": "v-app-2"}, el("h1", {"class": "titre-v2"}, "Étape 1"), form)]
 
 
+RETRY = "Veuillez réessayer ultérieurement."
+#: Typography variants of the empty state (``params.variant``), same words (§7.2): "nbsp"
+#: (no-break spaces, line breaks), "uppercase" (CSS text-transform: a browser's innerText
+#: reads "AUCUN CRÉNEAU DISPONIBLE" while the HTML keeps the mixed case).
+EMPTY_TEXTS = {
+    "nbsp": ("<h2>Aucun\u00a0créneau\n  disponible</h2>", "Veuillez réessayer\n ultérieurement."),
+    "uppercase": (
+        '<h2 style="text-transform:uppercase">Aucun créneau disponible</h2>',
+        "Veuillez   réessayer ultérieurement.",
+    ),
+}
+
+
 def creneau(base: str, demarche: str, scenario: Scenario) -> str:
     count = int(scenario.params.get("slot_count", 0))
     slots = slot_times(parse_first_date(scenario.params.get("first_date")), count)
@@ -169,7 +256,10 @@ def creneau(base: str, demarche: str, scenario: Scenario) -> str:
     }
     state = json.dumps({"critere": critere}, ensure_ascii=False).replace("</", "<\\/")
     if not slots:
-        body = "<h2>Aucun créneau disponible</h2>\n<p>Veuillez réessayer ultérieurement.</p>"
+        empty, retry = EMPTY_TEXTS.get(
+            str(scenario.params.get("variant", "")), ("<h2>Aucun créneau disponible</h2>", RETRY)
+        )
+        body = f"{empty}\n<p>{retry}</p>"
     else:
         cards = "".join(
             f'<li class="row cellule justify-center radio-card">'
@@ -208,21 +298,38 @@ def informations() -> str:
     return page("Vos informations", body)
 
 
-def interstitial() -> Response:
-    """A generic "prove you are human" challenge (synthetic: not a copy of any vendor's)."""
+def interstitial(status: int = 403) -> Response:
+    """A generic "prove you are human" challenge (synthetic: not a copy of any vendor's).
+
+    Such challenges answer 403 or 503 (§7.2); ``status`` picks which."""
     body = (
         '<main class="challenge"><h1>Un instant…</h1>\n'
         "<p>Vérifiez que vous êtes humain en cochant la case ci-dessous.</p>\n"
         '<div class="challenge-widget"><label><input type="checkbox"> Je suis humain</label>'
         "</div>\n<p>Cette vérification protège le service contre les accès automatisés.</p></main>"
     )
-    return html_response(page("Un instant…", body), 403)
+    return html_response(page("Un instant…", body), status)
+
+
+MAINTENANCE_TEXT = (
+    "Le service de prise de rendez-vous est momentanément indisponible pour cause "
+    "de maintenance. Merci de revenir plus tard."
+)
 
 
 def maintenance() -> str:
-    body = (
-        '<main id="contenu"><h1>Service en maintenance</h1>\n'
-        "<p>Le service de prise de rendez-vous est momentanément indisponible pour cause "
-        "de maintenance. Merci de revenir plus tard.</p></main>"
-    )
+    body = f'<main id="contenu"><h1>Service en maintenance</h1>\n<p>{MAINTENANCE_TEXT}</p></main>'
     return page("Maintenance", body)
+
+
+def maintenance_view() -> list[Node]:
+    """The same maintenance notice, rendered by the app instead of the server."""
+    return [
+        header(),
+        el(
+            "main",
+            {"id": "contenu"},
+            el("h1", {}, "Service en maintenance"),
+            el("p", {}, MAINTENANCE_TEXT),
+        ),
+    ]

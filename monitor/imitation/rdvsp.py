@@ -21,6 +21,11 @@ as the real rack-attack rule, 429 with ``Retry-After`` and ``RateLimit-*`` heade
 ``organisation_id`` query parameter if any, else ``"public_api"``.
 
 Scenarios: ``no_slot`` (default), ``slots`` (``count`` = 3, ``first_date``).
+
+``no_slot`` parameters, off by default: ``wording="invitation"`` (the invitation variant of
+the same template: "…correspondant à votre invitation n'a été trouvé." + "Toutes nos excuses
+pour cela."), ``variant`` "nbsp" (no-break spaces and a line break inside the sentence) or
+"typographic" (typographic apostrophe), as a re-rendered template may give (§7.2).
 """
 
 from __future__ import annotations
@@ -40,6 +45,10 @@ from monitor.imitation.wire import Request, Response, h, html_response, json_res
 NAME = "rdv-service-public"
 SCENARIOS = frozenset({"no_slot", "slots"})
 NO_SLOT_TEXT = "Malheureusement, aucun créneau correspondant à votre recherche n'a été trouvé."
+NO_SLOT_INVITATION = (
+    "Malheureusement, aucun créneau correspondant à votre invitation n'a été trouvé."
+)
+APOLOGY = "Toutes nos excuses pour cela."
 RATE_LIMIT_MESSAGE = "Limite d'appels API atteinte. Merci de patienter.\n"
 DEFAULT_PER_MINUTE = 50
 _PAGE = re.compile(r"^(?P<prefix>.*?)/prendre_rdv/?$")
@@ -82,7 +91,7 @@ class RdvServicePublic:
         if scenario.name == "slots":
             first = parse_first_date(scenario.params.get("first_date"))
             slots = slot_times(first, int(scenario.params.get("count", 3)))
-        return html_response(_search_page(route, request, slots))
+        return html_response(_search_page(route, request, slots, scenario))
 
     def _api(self, request: Request, scenario: Scenario) -> Response:
         limit = int(scenario.params.get("per_minute", DEFAULT_PER_MINUTE))
@@ -119,11 +128,24 @@ class RdvServicePublic:
         return response
 
 
-def _search_page(route: Route, request: Request, slots: list[datetime]) -> str:
+def _retype(text: str, variant: str) -> str:
+    """The same words with another typography (§7.2 "text realism")."""
+    if variant == "typographic":
+        return text.replace("'", "’")
+    if variant == "nbsp":
+        return text.replace(" à ", "\u00a0à ").replace(" correspondant", "\n  correspondant")
+    return text
+
+
+def _search_page(route: Route, request: Request, slots: list[datetime], scenario: Scenario) -> str:
     if not slots:
+        invitation = scenario.params.get("wording") == "invitation"
+        variant = str(scenario.params.get("variant", ""))
+        text = _retype(NO_SLOT_INVITATION if invitation else NO_SLOT_TEXT, variant)
+        extra = f"<p>{h(APOLOGY)}</p>\n" if invitation else ""
         result = (
             '<div id="nothing_to_show" class="fr-alert fr-alert--info">\n'
-            f"<p>{h(NO_SLOT_TEXT)}</p>\n<p>Veuillez réessayer ultérieurement.</p>\n</div>"
+            f"<p>{h(text)}</p>\n{extra}<p>Veuillez réessayer ultérieurement.</p>\n</div>"
         )
     else:
         days: dict[str, list[datetime]] = {}
