@@ -298,30 +298,47 @@ def _rdv_prefecture() -> list[Case]:
         ("session_lost", ("anomaly", "session_lost"), BROWSER, True),
         ("maintenance", ("anomaly", "maintenance"), BOTH, False),
     ]
-    return [
-        _case(
-            "rdv-prefecture",
-            str(n),
-            f"/rdvpref/reservation/demarche/{n}/",
-            scenario,
-            outcome,
-            engines,
-            client_rendered=spa,
-        )
-        for n, (scenario, outcome, engines, spa) in enumerate(rows, 3701)
-    ] + [
-        # CAPTCHA_REJECTED (PLATFORMS.md §2.5): a link to /cgu/ after a wrong answer.
-        _case(
-            "rdv-prefecture",
-            "3708",
-            "/rdvpref/reservation/demarche/3708/cgu/?error=invalidCaptcha",
-            "captcha_wall",
-            ("anomaly", "captcha"),
-            BROWSER,
-            client_rendered=True,
-            note="captcha rejected: ?error=invalidCaptcha",
-        )
-    ]
+    return (
+        [
+            _case(
+                "rdv-prefecture",
+                str(n),
+                f"/rdvpref/reservation/demarche/{n}/",
+                scenario,
+                outcome,
+                engines,
+                client_rendered=spa,
+            )
+            for n, (scenario, outcome, engines, spa) in enumerate(rows, 3701)
+        ]
+        + [
+            _case(
+                "rdv-prefecture",
+                str(n),
+                f"/rdvpref/reservation/demarche/{n}/",
+                scenario,
+                ("anomaly", "captcha"),
+                BROWSER,
+                client_rendered=True,
+                params={"content_delay_ms": 800},
+                note="the app draws its header first, the content 0.8 s later",
+            )
+            for n, scenario in ((3709, "captcha_wall"), (3710, "chained_recaptcha_like_gate"))
+        ]
+        + [
+            # CAPTCHA_REJECTED (PLATFORMS.md §2.5): a link to /cgu/ after a wrong answer.
+            _case(
+                "rdv-prefecture",
+                "3708",
+                "/rdvpref/reservation/demarche/3708/cgu/?error=invalidCaptcha",
+                "captcha_wall",
+                ("anomaly", "captcha"),
+                BROWSER,
+                client_rendered=True,
+                note="captcha rejected: ?error=invalidCaptcha",
+            )
+        ]
+    )
 
 
 def _others() -> list[Case]:
@@ -372,6 +389,17 @@ def _others() -> list[Case]:
             ("available", "open"),
             BROWSER,
             client_rendered=True,
+        ),
+        _case(
+            "anef",
+            "anef/anef-late",
+            "/anef-late/particuliers/",
+            "up",
+            ("available", "open"),
+            BROWSER,
+            client_rendered=True,
+            params={"content_delay_ms": 800},
+            note="the banner first, the home 0.8 s later",
         ),
         _case(
             "anef",

@@ -28,7 +28,8 @@ HOME_HEADING = "Administration numérique pour les étrangers en France"
 HOME_TABS = "app-root .p-tabview"
 LOGIN_ROUTE = "connexion-inscription"
 LOGIN_PAGE = ".connexion-inscription, form.connexion"
-RENDERED = "app-root > *, h1"
+#: The page's own content, not the banner the app draws first (§6.2, 5).
+RENDERED = "app-root main, app-root form, h1"
 
 
 # -- recognition --------------------------------------------------------------------------

@@ -45,14 +45,12 @@ from monitor.probes.base import PageSession
 
 #: The landing's primary Quasar link-button (§2.1), "Prendre un rendez-vous".
 START_BUTTON = "a.q-btn.bg-primary"
-#: Anything showing that the client-rendered app has drawn a page.
-RENDERED = (
-    "#q-app > *, #contenu, main, h1, h2, #captchaFormulaireExtInput, .captcha, div.g-recaptcha"
-)
-#: After the start button: the captcha wall, the gate before it, or any drawn page.
+#: What shows that the client-rendered app has drawn a page's content. Not any child of
+#: ``#q-app``: the app draws its header first and the content after a data call (§6.2, 5).
+RENDERED = "#contenu, main, h1, h2, #captchaFormulaireExtInput, .captcha, div.g-recaptcha"
+#: After the start button: the captcha wall, the gate before it, or a drawn page's content.
 CGU_RENDERED = (
-    "#captchaFormulaireExtInput, .captcha img, div.g-recaptcha, [id^=captchaFR_], "
-    "#q-app > *, main, h1"
+    "#captchaFormulaireExtInput, .captcha img, div.g-recaptcha, [id^=captchaFR_], main, h1"
 )
 NO_SLOT_TEXT = "Aucun créneau disponible"
 SLOT_CARD = "input[id^=trhId_]"
