@@ -251,6 +251,12 @@ class Daemon:
             self._dispatch_wake.set()
             if result.not_before != trigger.not_before:
                 self._set_not_before(target_id, result.not_before)
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            # The stop cancels runs on purpose (a recording already begun completes,
+            # shielded); APScheduler would log the cancellation as a crash with a traceback.
+            log.debug("%s: run cancelled by the stop", target_id)
         finally:
             self._running.discard(task)
 
