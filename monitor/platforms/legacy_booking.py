@@ -101,7 +101,7 @@ def calendar_finding(page: Page, zone: ZoneInfo = dates.PARIS) -> Finding | None
     """
     if page.snapshot.parts:
         return calendar.weeks_finding(page.snapshot.parts, zone)
-    if calendar.read_week(page, zone) is not None:
+    if page.has(calendar.WEEK_TABLE):  # a site that inlines its week
         return calendar.weeks_finding((page.snapshot,), zone)
     if calendar.is_calendar_step(page):
         return anomaly(
@@ -158,8 +158,9 @@ async def _start(session: PageSession, target: Target) -> Page | None:
 async def _result(
     session: PageSession, page: Page, label: str, target: Target, options: FlowOptions
 ) -> PageSnapshot:
-    # ``label`` is the desk chosen; "" when the module offered no choice.
     """From the page after the desk: step 3 leads to the calendar, whose weeks are read.
+
+    ``label`` is the desk chosen, "" when the module offered no choice.
 
     In the browser, the page's own script fills the calendar; the final screenshot waits
     (bounded) for that week to show, whatever the weeks fetched say.

@@ -178,6 +178,16 @@ def read_week(page: Page, zone: ZoneInfo = dates.PARIS) -> Week | None:
     return Week(header, first_day, len(cells), moments)
 
 
+def read_answer(answer: PageSnapshot, zone: ZoneInfo = dates.PARIS) -> Week | Finding:
+    """One endpoint answer: its week, or what the answer is instead (an error page, say)."""
+    page = Page(answer)
+    trouble = infrastructure(page)
+    if trouble is not None:
+        return trouble
+    week = read_week(page, zone)
+    return week if week is not None else unrecognized(page, "a calendar answer without a week")
+
+
 def weeks_finding(answers: Sequence[PageSnapshot], zone: ZoneInfo = dates.PARIS) -> Finding:
     """What the calendar's week answers say, together.
 
@@ -189,13 +199,11 @@ def weeks_finding(answers: Sequence[PageSnapshot], zone: ZoneInfo = dates.PARIS)
     weeks: list[Week] = []
     problem: Finding | None = None
     for answer in answers:
-        page = Page(answer)
-        trouble = infrastructure(page)
-        week = read_week(page, zone) if trouble is None else None
-        if week is None:
-            problem = problem or trouble or unrecognized(page, "a calendar answer without a week")
-            continue
-        weeks.append(week)
+        read = read_answer(answer, zone)
+        if isinstance(read, Week):
+            weeks.append(read)
+        else:
+            problem = problem or read
     free = sum(week.free for week in weeks)
     span = _span(weeks)
     if free:
@@ -250,11 +258,6 @@ class _Asker:
         return answer
 
 
-def _is_week(answer: PageSnapshot) -> bool:
-    page = Page(answer)
-    return infrastructure(page) is None and read_week(page) is not None
-
-
 async def walk(
     session: PageSession, page: Page, *, desk: str, weeks: int, today: date | None = None
 ) -> tuple[PageSnapshot, ...]:
@@ -271,18 +274,20 @@ async def walk(
     offset = endpoint.start if endpoint.start is not None else 0
     answers: list[PageSnapshot] = []
     try:
-        first = await asker.week(offset)
-        if _is_week(first):
-            shown = read_week(Page(first))
-            current = calibrated(offset, shown.first_day if shown else None, today)
+        answer = await asker.week(offset)
+        shown = read_answer(answer)
+        if isinstance(shown, Week):
+            current = calibrated(offset, shown.first_day, today)
             if current != offset:
                 logger.debug("calendar %s: offset %d is the current week", endpoint.base, current)
-                offset, first = current, await asker.week(current)
-        answers.append(first)
-        for index in range(1, weeks):
-            if not _is_week(answers[-1]):
-                break
-            answers.append(await asker.week(offset + DAYS_PER_WEEK * index))
+                offset, answer = current, await asker.week(current)
+                shown = read_answer(answer)
+        answers.append(answer)
+        # Each answer is read once here; the first that is not a week ends the walk.
+        while isinstance(shown, Week) and len(answers) < weeks:
+            answer = await asker.week(offset + DAYS_PER_WEEK * len(answers))
+            shown = read_answer(answer)
+            answers.append(answer)
     except ProbeError as exc:
         if not answers:
             raise
@@ -298,6 +303,7 @@ __all__ = [
     "calibrated",
     "endpoint_of",
     "is_calendar_step",
+    "read_answer",
     "read_week",
     "walk",
     "weeks_finding",

@@ -167,9 +167,9 @@ class HttpSession:
         headers = self._referer()
         if method == "GET":
             return await self._send("GET", self._absolute(url), headers=headers)
-        absolute = httpx.URL(self._absolute(url))
-        headers["Origin"] = f"{absolute.scheme}://{absolute.netloc.decode('ascii')}"
-        return await self._send(method, str(absolute), headers=headers, content=b"")
+        absolute = self._absolute(url)
+        headers["Origin"] = _origin(absolute)
+        return await self._send(method, absolute, headers=headers, content=b"")
 
     def current(self) -> PageSnapshot:
         if self._page is None:
@@ -203,8 +203,7 @@ class HttpSession:
         if submission.method == "GET":
             return await self._send("GET", submission.url, headers=headers)
         # Browsers send Origin on every POST; some CSRF protections insist on it.
-        origin = httpx.URL(submission.url)
-        headers["Origin"] = f"{origin.scheme}://{origin.netloc.decode('ascii')}"
+        headers["Origin"] = _origin(submission.url)
         if submission.multipart:
             parts = [(name, (None, value.encode())) for name, value in submission.entries]
             return await self._send("POST", submission.url, headers=headers, files=parts)
@@ -253,6 +252,12 @@ class HttpSession:
             raise
         except Exception as exc:
             raise _probe_error(exc, request.url, self._timeout) from exc
+
+
+def _origin(url: str) -> str:
+    """The ``Origin`` header a browser sends with a POST to ``url``."""
+    parsed = httpx.URL(url)
+    return f"{parsed.scheme}://{parsed.netloc.decode('ascii')}"
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
