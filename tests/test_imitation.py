@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -1071,21 +1069,12 @@ def test_python_m_monitor_imitation_prints_its_url_and_serves_until_interrupted(
 # -- in a real browser -------------------------------------------------------------------------
 
 
-def _chromium() -> str | None:
-    return (
-        os.environ.get("MONITOR_BROWSER")
-        or shutil.which("chromium")
-        or shutil.which("chromium-browser")
-    )
-
-
 @pytest.mark.browser
-@pytest.mark.skipif(_chromium() is None, reason="no Chromium executable")
-def test_a_browser_sees_the_client_rendered_pages(site: ImitationSite) -> None:
+def test_a_browser_sees_the_client_rendered_pages(site: ImitationSite, chromium_path: str) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=_chromium())
+        browser = playwright.chromium.launch(executable_path=chromium_path)
         try:
             page = browser.new_page()
             page.goto(site.url("/rdvpref/reservation/demarche/3701/"))
@@ -1102,8 +1091,9 @@ def test_a_browser_sees_the_client_rendered_pages(site: ImitationSite) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(_chromium() is None, reason="no Chromium executable")
-def test_a_browser_fills_the_legacy_calendar_from_its_script(site: ImitationSite) -> None:
+def test_a_browser_fills_the_legacy_calendar_from_its_script(
+    site: ImitationSite, chromium_path: str
+) -> None:
     """Both endpoint styles and both origins: the page's own script loads the weeks."""
     from playwright.sync_api import Page, sync_playwright
 
@@ -1130,7 +1120,7 @@ def test_a_browser_fills_the_legacy_calendar_from_its_script(site: ImitationSite
     )
     site.set_scenario("4403", "slots", desks=[4411], calendar_status=502)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=_chromium())
+        browser = playwright.chromium.launch(executable_path=chromium_path)
         try:
             page = browser.new_page()
             calendar(page, "4401")

@@ -112,9 +112,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import shutil
 import time
 from collections.abc import Iterator
 
@@ -326,17 +324,10 @@ def test_rate_limit_pool_is_shared_by_keys(site: ImitationSite, client: httpx.Cl
 # -- in a real browser -------------------------------------------------------------------------
 
 
-def _chromium() -> str | None:
-    return (
-        os.environ.get("MONITOR_BROWSER")
-        or shutil.which("chromium")
-        or shutil.which("chromium-browser")
-    )
-
-
 @pytest.mark.browser
-@pytest.mark.skipif(_chromium() is None, reason="no Chromium executable")
-def test_a_browser_sees_the_routing_banner_staging_and_image_url(site: ImitationSite) -> None:
+def test_a_browser_sees_the_routing_banner_staging_and_image_url(
+    site: ImitationSite, chromium_path: str
+) -> None:
     from playwright.sync_api import sync_playwright
 
     site.set_scenario(
@@ -348,7 +339,7 @@ def test_a_browser_sees_the_routing_banner_staging_and_image_url(site: Imitation
         captcha_image="url",
     )
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=_chromium())
+        browser = playwright.chromium.launch(executable_path=chromium_path)
         try:
             page = browser.new_page()
             page.goto(site.url(DEMARCHE.format(3920)))

@@ -56,9 +56,18 @@ class Gate:
         self.urls.append(url)
 
 
-def legacy_target(site: ImitationSite, scenario: str, weeks: int = 6, **params: Any) -> Target:
+def slots_target(
+    site: ImitationSite,
+    weeks: int = 6,
+    *,
+    count: int = 3,
+    first: datetime = LEGACY_FIRST,
+    **params: Any,
+) -> Target:
+    """A one-desk target on its own key, ``count`` slots from ``first``, reading ``weeks``."""
     key = str(next(KEYS))
-    site.set_scenario(key, scenario, **{"desks": [4421], **params})
+    calendar = {"count": count, "first_date": first.isoformat(), **params}
+    site.set_scenario(key, "slots", **{"desks": [4421], **calendar})
     found = target(Platform.LEGACY_BOOKING, url=site.url(f"/booking/create/{key}"))
     return dataclasses.replace(found, calendar_weeks=weeks)
 
@@ -85,9 +94,7 @@ def form_of(legacy: Target) -> str:
 async def test_it_reads_the_horizon_a_week_at_a_time_each_request_through_the_gate(
     http: HttpEngine, imitation: ImitationSite
 ) -> None:
-    legacy = legacy_target(
-        imitation, "slots", weeks=3, count=3, first_date=LEGACY_FIRST.isoformat()
-    )
+    legacy = slots_target(imitation, weeks=3)
     gate = Gate()
     outcome = await probe(legacy, http, gate)
     assert (outcome.status, outcome.slot_count) == (Status.AVAILABLE, 3)
@@ -100,14 +107,7 @@ async def test_it_reads_the_horizon_a_week_at_a_time_each_request_through_the_ga
 async def test_where_get_is_refused_it_posts_and_keeps_posting(
     http: HttpEngine, imitation: ImitationSite
 ) -> None:
-    legacy = legacy_target(
-        imitation,
-        "slots",
-        weeks=3,
-        count=3,
-        first_date=LEGACY_FIRST.isoformat(),
-        calendar_method="post",
-    )
+    legacy = slots_target(imitation, weeks=3, calendar_method="post")
     outcome = await probe(legacy, http)
     assert (outcome.status, outcome.slot_count) == (Status.AVAILABLE, 3)
     assert ajax_requests(imitation, form_of(legacy)) == [
@@ -121,14 +121,7 @@ async def test_where_get_is_refused_it_posts_and_keeps_posting(
 async def test_an_absolute_origin_is_calibrated_from_the_first_week_header(
     http: HttpEngine, imitation: ImitationSite
 ) -> None:
-    legacy = legacy_target(
-        imitation,
-        "slots",
-        weeks=2,
-        count=3,
-        first_date=LEGACY_FIRST.isoformat(),
-        calendar_origin="absolute",
-    )
+    legacy = slots_target(imitation, weeks=2, calendar_origin="absolute")
     outcome = await probe(legacy, http)
     assert (outcome.status, outcome.earliest_slot) == (Status.AVAILABLE, LEGACY_FIRST)
     asked = [offset for _, offset in ajax_requests(imitation, form_of(legacy))]
@@ -141,7 +134,7 @@ async def test_an_absolute_origin_is_calibrated_from_the_first_week_header(
 async def test_slots_four_weeks_ahead_are_found_after_four_full_weeks(
     http: HttpEngine, imitation: ImitationSite
 ) -> None:
-    legacy = legacy_target(imitation, "slots", count=2, first_date=LEGACY_FAR.isoformat())
+    legacy = slots_target(imitation, count=2, first=LEGACY_FAR)
     outcome = await probe(legacy, http)
     assert (outcome.status, outcome.slot_count, outcome.earliest_slot) == (
         Status.AVAILABLE,
@@ -153,7 +146,7 @@ async def test_slots_four_weeks_ahead_are_found_after_four_full_weeks(
 async def test_slots_beyond_the_horizon_are_never_available(
     http: HttpEngine, imitation: ImitationSite
 ) -> None:
-    legacy = legacy_target(imitation, "slots", weeks=3, count=2, first_date=LEGACY_FAR.isoformat())
+    legacy = slots_target(imitation, weeks=3, count=2, first=LEGACY_FAR)
     outcome = await probe(legacy, http)
     assert (outcome.status, outcome.reason) == ("anomaly", "unrecognized")
     assert "3 week(s)" in outcome.detail
@@ -162,9 +155,7 @@ async def test_slots_beyond_the_horizon_are_never_available(
 async def test_a_failing_endpoint_is_asked_once_and_is_overloaded(
     http: HttpEngine, imitation: ImitationSite
 ) -> None:
-    legacy = legacy_target(
-        imitation, "slots", count=3, first_date=LEGACY_FIRST.isoformat(), calendar_status=502
-    )
+    legacy = slots_target(imitation, calendar_status=502)
     outcome = await probe(legacy, http)
     assert (outcome.status, outcome.reason) == ("anomaly", "overloaded")
     assert len(ajax_requests(imitation, form_of(legacy))) == 1
@@ -174,15 +165,7 @@ async def test_a_failing_endpoint_is_asked_once_and_is_overloaded(
 async def test_the_browser_waits_for_the_late_table_and_reads_the_same_weeks(
     browser: BrowserEngine, imitation: ImitationSite
 ) -> None:
-    legacy = legacy_target(
-        imitation,
-        "slots",
-        weeks=2,
-        count=3,
-        first_date=LEGACY_FIRST.isoformat(),
-        calendar_delay=1.0,
-        calendar_endpoint="script",
-    )
+    legacy = slots_target(imitation, weeks=2, calendar_delay=1.0, calendar_endpoint="script")
     gate = Gate()
     seen = await observe(legacy, browser, timeout=30, gate=gate)
     outcome = classify(legacy, seen)

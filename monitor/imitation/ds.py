@@ -14,7 +14,15 @@ from __future__ import annotations
 import re
 
 from monitor.imitation.scenarios import Route, Scenario
-from monitor.imitation.wire import Request, Response, h, html_response, page, redirect
+from monitor.imitation.wire import (
+    Request,
+    Response,
+    h,
+    html_response,
+    page,
+    redirect,
+    retyped,
+)
 
 NAME = "demarches-simplifiees"
 SCENARIOS = frozenset({"open", "closed", "login_required"})
@@ -44,7 +52,7 @@ class DemarchesSimplifiees:
             return redirect(f"{route.prefix}/users/sign_in")
         title = str(scenario.params.get("title", "Demande de rendez-vous – titre de séjour"))
         if scenario.name == "closed":
-            text = _retype(CLOSED_TEXT, str(scenario.params.get("variant", "")))
+            text = retyped(CLOSED_TEXT, str(scenario.params.get("variant", "")), CLOSED_NBSP)
             content = f'<div class="fr-alert fr-alert--warning"><p>{h(text)}</p></div>'
         else:
             content = (
@@ -64,12 +72,8 @@ class DemarchesSimplifiees:
         return html_response(page(title, body))
 
 
-def _retype(text: str, variant: str) -> str:
-    if variant == "typographic":
-        return text.replace("'", "’")
-    if variant == "nbsp":
-        return text.replace(", il", ",\n  il").replace(" de dossier", "\u00a0de dossier")
-    return text
+#: Where the ``nbsp`` variant of the closed message breaks its line and keeps words together.
+CLOSED_NBSP = ((", il", ",\n  il"), (" de dossier", "\u00a0de dossier"))
 
 
 def _header() -> str:

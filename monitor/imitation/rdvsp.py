@@ -40,7 +40,15 @@ from urllib.parse import urlencode
 
 from monitor.imitation.frdates import DAYS, MONTHS, iso, long_date, parse_first_date, slot_times
 from monitor.imitation.scenarios import Route, Scenario
-from monitor.imitation.wire import Request, Response, h, html_response, json_response, page
+from monitor.imitation.wire import (
+    Request,
+    Response,
+    h,
+    html_response,
+    json_response,
+    page,
+    retyped,
+)
 
 NAME = "rdv-service-public"
 SCENARIOS = frozenset({"no_slot", "slots"})
@@ -128,20 +136,15 @@ class RdvServicePublic:
         return response
 
 
-def _retype(text: str, variant: str) -> str:
-    """The same words with another typography (§7.2 "text realism")."""
-    if variant == "typographic":
-        return text.replace("'", "’")
-    if variant == "nbsp":
-        return text.replace(" à ", "\u00a0à ").replace(" correspondant", "\n  correspondant")
-    return text
+#: Where the ``nbsp`` variant of the no-slot sentence keeps words together and breaks.
+NO_SLOT_NBSP = ((" à ", "\u00a0à "), (" correspondant", "\n  correspondant"))
 
 
 def _search_page(route: Route, request: Request, slots: list[datetime], scenario: Scenario) -> str:
     if not slots:
         invitation = scenario.params.get("wording") == "invitation"
         variant = str(scenario.params.get("variant", ""))
-        text = _retype(NO_SLOT_INVITATION if invitation else NO_SLOT_TEXT, variant)
+        text = retyped(NO_SLOT_INVITATION if invitation else NO_SLOT_TEXT, variant, NO_SLOT_NBSP)
         extra = f"<p>{h(APOLOGY)}</p>\n" if invitation else ""
         result = (
             '<div id="nothing_to_show" class="fr-alert fr-alert--info">\n'

@@ -12,7 +12,7 @@ import json
 import struct
 import zlib
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from http.cookies import SimpleCookie
@@ -93,6 +93,20 @@ class Response:
 
     def body_bytes(self) -> bytes:
         return self.body.encode("utf-8") if isinstance(self.body, str) else self.body
+
+
+def retyped(text: str, variant: str, nbsp: Sequence[tuple[str, str]]) -> str:
+    """The same words in another typography (PLATFORMS.md §7.2 "text realism").
+
+    ``typographic``: typographic apostrophes; ``nbsp``: the ``nbsp`` replacements (no-break
+    spaces, line breaks), which depend on the sentence; anything else: ``text`` as it is.
+    """
+    if variant == "typographic":
+        return text.replace("'", "’")
+    if variant == "nbsp":
+        for old, new in nbsp:
+            text = text.replace(old, new)
+    return text
 
 
 def html_response(body: str, status: int = 200) -> Response:
