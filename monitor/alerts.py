@@ -31,7 +31,9 @@ SPEC rule. Reminders of an opening are only sent on a probe that actually saw sl
 held closure never tells anyone that slots are still there.
 
 Event payloads hold JSON-safe values only (str, int, None; datetimes as ISO 8601 UTC):
-``status``, ``reason``, ``detail``, ``url``, ``http_status``, ``slot_count``,
+``status``, ``reason``, ``detail`` (the English line) with ``detail_code`` and
+``detail_args`` (what messages render in the reader's language), ``url``, ``http_status``,
+``slot_count``,
 ``earliest_slot``, ``outcome_started_at`` (of the outcome that triggered the event) and
 ``since``, the start of the condition the event is about:
 
@@ -48,7 +50,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from monitor.domain import MONITOR_TARGET, Event, EventKind, Outcome, Reason, Status, TargetState
+from monitor.details import record_line, to_json
+from monitor.domain import (
+    MONITOR_TARGET,
+    Detail,
+    Event,
+    EventKind,
+    Outcome,
+    Reason,
+    Status,
+    TargetState,
+)
 
 __all__ = [
     "AlertPolicy",
@@ -224,7 +236,7 @@ def apply_monitor_health(
     *,
     policy: AlertPolicy,
     now: datetime,
-    detail: str,
+    detail: Detail,
 ) -> tuple[TargetState, list[Event]]:
     """Fold one report of the monitor's own health into the MONITOR_TARGET state.
 
@@ -307,7 +319,7 @@ def _event(
     payload: dict[str, object] = {
         "status": str(outcome.status),
         "reason": str(outcome.reason),
-        "detail": outcome.detail,
+        **_detail_fields(outcome.detail, outcome.structured),
         "url": outcome.url,
         "http_status": outcome.http_status,
         "slot_count": outcome.slot_count,
@@ -326,13 +338,19 @@ def _event(
     )
 
 
+def _detail_fields(line: str, structured: Detail | None) -> dict[str, object]:
+    """A payload's detail: the English line, and the code and values it was written from."""
+    data = to_json(structured) if structured is not None else {"code": None, "args": None}
+    return {"detail": line, "detail_code": data["code"], "detail_args": data["args"]}
+
+
 def _health_event(
-    kind: EventKind, now: datetime, detail: str, since: datetime, reminder: bool = False
+    kind: EventKind, now: datetime, detail: Detail, since: datetime, reminder: bool = False
 ) -> Event:
     payload: dict[str, object] = {
         "status": Status.MONITOR_ERROR.value if kind is EventKind.MONITOR_DEGRADED else None,
         "reason": None,
-        "detail": detail,
+        **_detail_fields(record_line(detail), detail),
         "url": None,  # the monitor has no booking page
         "http_status": None,
         "slot_count": None,

@@ -20,8 +20,10 @@ import logging
 from collections.abc import Sequence
 
 from monitor.config import Target
+from monitor.details import record_line
 from monitor.domain import (
     REASONS,
+    Detail,
     Finding,
     Observation,
     Outcome,
@@ -32,7 +34,6 @@ from monitor.domain import (
 from monitor.platforms import ADAPTERS
 from monitor.platforms.common import Positive, available, unavailable
 from monitor.platforms.dates import to_utc
-from monitor.platforms.text import one_line
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,8 @@ def classify(target: Target, observation: Observation) -> Outcome:
         engine=observation.engine,
         status=finding.status,
         reason=finding.reason,
-        detail=one_line(finding.detail) or finding.reason.value,
+        detail=record_line(finding.detail),
+        structured=finding.detail,
         url=observation.url,
         final_url=page.final_url if page is not None else None,
         http_status=page.http_status if page is not None else None,
@@ -82,9 +84,7 @@ def _decide(target: Target, observation: Observation) -> Result:
                 return last, seen
         return last, failure
     if not observation.pages:
-        return None, Finding(
-            Status.MONITOR_ERROR, Reason.INTERNAL, "the probe ended without any page"
-        )
+        return None, Finding(Status.MONITOR_ERROR, Reason.INTERNAL, Detail("no_page"))
     return combine([(page, recognise(target, page)) for page in observation.pages])
 
 
@@ -119,13 +119,16 @@ def combine(results: Sequence[tuple[PageSnapshot, Finding]]) -> Result:
     return deciding[0], Finding(deciding[1].status, deciding[1].reason, _details(results, deciding))
 
 
-def _details(results: Sequence[tuple[PageSnapshot, Finding]], deciding: Result) -> str:
+def _details(results: Sequence[tuple[PageSnapshot, Finding]], deciding: Result) -> Detail:
+    """Each page's detail under its desk label, the deciding page first."""
     ordered = [deciding, *(r for r in results if r[0] is not deciding[0])]
-    parts = []
-    for page, finding in ordered:
-        label = page.label if page is not None else ""
-        parts.append(f"desk {label}: {finding.detail}" if label else finding.detail)
-    return one_line("; ".join(parts))
+    parts = tuple(
+        Detail("desk", {"label": page.label, "finding": finding.detail})
+        if page is not None and page.label
+        else finding.detail
+        for page, finding in ordered
+    )
+    return Detail("by_desk", {"desks": parts})
 
 
 def _guarded(finding: Finding, target: Target) -> Finding:
@@ -140,6 +143,6 @@ def _guarded(finding: Finding, target: Target) -> Finding:
         return Finding(
             Status.ANOMALY,
             Reason.UNRECOGNIZED,
-            f"internal guard: 'available' without a positive rule ({finding.detail})",
+            Detail("guard", {"finding": finding.detail}),
         )
     return finding

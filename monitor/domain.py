@@ -6,6 +6,7 @@ outcome field names); do not rename them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -110,12 +111,32 @@ class PageSnapshot:
 
 
 @dataclass(frozen=True)
+class Detail:
+    """Why an outcome is what it is, as data: a code and its values (SPEC: Outcomes).
+
+    The words live in :mod:`monitor.details`, one sentence per code and language; a value
+    that is the page's own text is shown quoted, as the page wrote it. ``Detail("maintenance",
+    {"text": "Site en maintenance"})`` reads "maintenance: «Site en maintenance»" in English.
+    """
+
+    code: str
+    args: Mapping[str, DetailValue] = field(default_factory=dict)
+
+    def __hash__(self) -> int:  # args is a mapping: hash what it holds
+        return hash((self.code, tuple(sorted(self.args.items(), key=lambda item: item[0]))))
+
+
+#: What a detail's value can be: a number, a word, a flag, or details of its own.
+DetailValue = str | int | float | bool | None | Detail | tuple[Detail, ...]
+
+
+@dataclass(frozen=True)
 class Finding:
     """What recognition says one page means."""
 
     status: Status
     reason: Reason
-    detail: str  #: one human line: the message the page showed, or what was wrong
+    detail: Detail  #: the message the page showed, or what was wrong
     slot_count: int | None = None
     earliest_slot: datetime | None = None  #: timezone-aware
 
@@ -148,12 +169,15 @@ class Outcome:
     engine: Engine
     status: Status
     reason: Reason
-    detail: str
+    detail: str  #: the English line, as recorded (the chain protects it)
     url: str
     final_url: str | None = None
     http_status: int | None = None
     slot_count: int | None = None
     earliest_slot: datetime | None = None
+    #: the code and values ``detail`` was written from, shown in the reader's language
+    #: (stored as ``detail_code`` and ``detail_args``); None on rows older than migration 0002
+    structured: Detail | None = None
     evidence: tuple[str, ...] = ()
     sha256: str | None = None
     chain: str | None = None

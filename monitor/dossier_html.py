@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from html import escape
 
 from monitor import __version__
+from monitor.details import render_outcome
 from monitor.domain import Status
 from monitor.dossier import Attempt, Dossier
 from monitor.dossier_chart import daily_counts, timeline_svg
@@ -230,7 +231,7 @@ def _attempt(dossier: Dossier, index: int, attempt: Attempt) -> str:
         f"<tr id='o{o.id}'><td>{index}<br><span class='small'>#{o.id}</span></td>"
         f"<td>{_local(dossier, o.started_at)}<br>"
         f"<span class='small'>{_utc(o.started_at)}</span></td>"
-        f"<td>{result}</td><td class='message'>{escape(o.detail)}</td>"
+        f"<td>{result}</td><td class='message'>{escape(render_outcome(o, lang, dossier.tz))}</td>"
         f"<td class='url'>{urls}</td><td>{''.join(shots)}{'<br>'.join(others)}</td>"
         f"<td class='hash'>{hashes}{mark}</td></tr>"
     )  # fmt: skip

@@ -15,7 +15,8 @@ VERIFY_SCRIPT = r'''#!/usr/bin/env python3
 3. every attempt's "sha256" is the SHA-256 of the lines "<digest>  <path>\n" of its
    evidence files, sorted by path (what `sha256sum` prints);
 4. every attempt's "chain" is SHA-256(previous chain, 64 hex characters, followed by the
-   attempt's canonical JSON), from manifest.json's "previous_chain" (64 zeros when null).
+   attempt's canonical JSON), from manifest.json's "previous_chain" (64 zeros when null);
+   an attempt with a "detail_code" has it and its "detail_args" in that JSON too.
 """
 import hashlib
 import json
@@ -34,6 +35,9 @@ def sha256_file(path):
 
 def canonical(row):
     fields = {name: row[name] for name in FIELDS}
+    if row.get("detail_code") is not None:
+        fields["detail_code"] = row["detail_code"]
+        fields["detail_args"] = row["detail_args"]
     for name in TIMES:
         if fields[name] is not None:
             moment = datetime.fromisoformat(fields[name]).astimezone(timezone.utc)

@@ -18,6 +18,8 @@ boundary per subsystem, with ``raise ... from exc``.
 
 from __future__ import annotations
 
+from monitor.domain import Detail
+
 
 class MonitorError(Exception):
     """Base class: ``str(error)`` is one line meant for the user."""
@@ -57,13 +59,24 @@ class DatabaseError(MonitorError):
 
 
 class ProbeError(MonitorError):
-    """A probe could not complete; ``reason`` is the outcome reason it maps to."""
+    """A probe could not complete; ``reason`` is the outcome reason it maps to.
 
-    def __init__(self, reason: str, detail: str, *, http_status: int | None = None) -> None:
+    ``detail`` says what failed (see :mod:`monitor.details`); a plain string is the
+    monitor's own message about a fault (code ``fault``), kept as written.
+    """
+
+    def __init__(
+        self, reason: str, detail: Detail | str, *, http_status: int | None = None
+    ) -> None:
         self.reason = reason
-        self.detail = detail
+        self.detail = detail if isinstance(detail, Detail) else Detail("fault", {"message": detail})
         self.http_status = http_status
-        super().__init__(detail)
+        super().__init__(self.detail.code)
+
+    def __str__(self) -> str:
+        from monitor.details import record_line  # the words import the platforms, which import us
+
+        return record_line(self.detail)
 
 
 class MonitorFault(ProbeError):

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
+from monitor.details import to_json
 from monitor.domain import Outcome
 
 #: The ``previous chain`` of a target's first outcome.
@@ -162,8 +163,13 @@ def canonical_fields(outcome: Outcome) -> bytes:
     Python's ``json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``.
     Not included: ``id`` (a database detail), ``duration_ms`` (derived from the two
     timestamps) and ``evidence`` (covered by ``sha256``, which digests the paths and files).
+
+    An outcome with a structured detail (every row since migration 0002) also has the keys
+    ``detail_code`` (a string) and ``detail_args`` (a JSON object, serialised the same way),
+    so that the words a reader is shown cannot be changed either; older rows have neither
+    key and hash exactly as they always did.
     """
-    fields = {
+    fields: dict[str, object] = {
         "target": outcome.target,
         "prefecture": outcome.prefecture,
         "started_at": _timestamp(outcome.started_at),
@@ -179,6 +185,10 @@ def canonical_fields(outcome: Outcome) -> bytes:
         "earliest_slot": _timestamp(outcome.earliest_slot),
         "sha256": outcome.sha256,
     }
+    if outcome.structured is not None:
+        structured = to_json(outcome.structured)
+        fields["detail_code"] = structured["code"]
+        fields["detail_args"] = structured["args"]
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
         "utf-8"
     )

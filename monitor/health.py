@@ -38,7 +38,8 @@ import httpx
 from monitor import metrics
 from monitor.alerts import apply_monitor_health
 from monitor.config import Config, Settings
-from monitor.domain import MONITOR_TARGET, NETWORK_REASONS, Event, Observation, Status
+from monitor.details import record_line
+from monitor.domain import MONITOR_TARGET, NETWORK_REASONS, Detail, Event, Observation, Status
 from monitor.recorder import alert_policy, channels_for
 from monitor.store import Repository
 
@@ -69,7 +70,7 @@ class Connectivity:
     """The result of one connectivity check."""
 
     online: bool
-    detail: str  #: one line: which URL answered, or why each failed
+    detail: Detail  #: which URL answered, or why each failed
 
 
 async def check_connectivity(
@@ -77,23 +78,23 @@ async def check_connectivity(
 ) -> Connectivity:
     """GET every URL at once; online as soon as one answers with any HTTP status."""
     if not urls:
-        return Connectivity(True, "connectivity check disabled")
+        return Connectivity(True, Detail("connectivity_off"))
     async with httpx.AsyncClient(
         timeout=timeout, headers={"User-Agent": user_agent}, follow_redirects=False
     ) as client:
 
-        async def one(url: str) -> str | None:
+        async def one(url: str) -> Detail | None:
             try:
                 response = await client.get(url)
             except httpx.HTTPError as exc:
-                return f"{url}: {type(exc).__name__}"
-            return None if response.status_code else f"{url}: no status"
+                return Detail("unreachable_url", {"url": url, "kind": type(exc).__name__})
+            return None if response.status_code else Detail("unreachable_url", {"url": url})
 
         failures = await asyncio.gather(*(one(url) for url in urls))
     errors = [failure for failure in failures if failure is not None]
     if len(errors) < len(urls):
-        return Connectivity(True, "connectivity check answered")
-    return Connectivity(False, "connectivity check failed: " + "; ".join(errors))
+        return Connectivity(True, Detail("connectivity_ok"))
+    return Connectivity(False, Detail("connectivity_failed", {"failures": tuple(errors)}))
 
 
 def connectivity_check_for(settings: Settings) -> Callable[[], Awaitable[Connectivity]] | None:
@@ -150,7 +151,7 @@ class OwnFaultGuard:
         self.window = window
         self._last_check = None
 
-    async def judge(self, host: str, observation: Observation) -> str | None:
+    async def judge(self, host: str, observation: Observation) -> Detail | None:
         """Note a probe's result; a detail line if its failure is the monitor's own fault."""
         failed = is_network_failure(observation)
         self._latest[host] = (self._clock(), failed)
@@ -159,9 +160,9 @@ class OwnFaultGuard:
         if self._check is not None:
             connectivity = await self.connectivity()
             if not connectivity.online:
-                return f"the monitor's own network is down ({connectivity.detail})"
+                return Detail("own_network_down", {"check": connectivity.detail})
         if self.all_hosts_failing():
-            return "every site probed recently failed at the network level: the monitor is offline"
+            return Detail("every_host_failing")
         return None
 
     async def connectivity(self) -> Connectivity:
@@ -172,7 +173,7 @@ class OwnFaultGuard:
             if self._last_check is None or now - self._last_check[0] >= self._ttl:
                 result = await self._check()
                 self._last_check = (self._clock(), result)
-                log.debug("connectivity: %s", result.detail)
+                log.debug("connectivity: %s", record_line(result.detail))
             return self._last_check[1]
 
     def all_hosts_failing(self) -> bool:
@@ -200,7 +201,7 @@ class HealthReporter:
     def degraded(self) -> bool:
         return self.state.anomaly_open
 
-    async def report(self, degraded: bool, detail: str) -> list[Event]:
+    async def report(self, degraded: bool, detail: Detail) -> list[Event]:
         """One report; healthy reports are skipped while there is nothing to recover from."""
         async with self._lock:
             state = self.state
@@ -219,7 +220,7 @@ class HealthReporter:
                 logging.WARNING if degraded else logging.INFO,
                 "monitor health: %s (%s)",
                 event.kind.value,
-                detail,
+                record_line(detail),
                 extra={"event": event.kind.value},
             )
         metrics.set_degraded(new.anomaly_open)

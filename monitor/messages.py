@@ -13,12 +13,13 @@ daemon in a container rarely has. ``REASON_LABELS``, ``STATUS_LABELS``,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from monitor.details import from_json, render_stored
 from monitor.domain import Event, EventKind, Reason, Status
 
 __all__ = [
@@ -400,12 +401,25 @@ def _read(event: Event, *, words: dict[str, str], lang: str, tz: ZoneInfo) -> _F
         when=_moment(payload, "outcome_started_at") or event.occurred_at,
         since=_moment(payload, "since"),
         url=_text(payload, "url"),
-        detail=_text(payload, "detail"),
+        detail=_detail(payload, lang, tz),
         reason=reason,
         slot_count=_number(payload, "slot_count"),
         earliest_slot=_moment(payload, "earliest_slot"),
         last_available_at=_moment(payload, "last_available_at"),
     )
+
+
+def _detail(payload: dict[str, object], lang: str, tz: ZoneInfo) -> str | None:
+    """The payload's detail in ``lang``: from its code and values, else the recorded line."""
+    line = _text(payload, "detail")
+    code, args = payload.get("detail_code"), payload.get("detail_args")
+    if line is None or not isinstance(code, str) or not isinstance(args, Mapping):
+        return line
+    try:
+        structured = from_json({"code": code, "args": args})
+    except ValueError:
+        return line  # written by another version: the recorded line says it
+    return render_stored(line, structured, lang, tz)
 
 
 def _language(language: str) -> str:

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from monitor.details import detail_columns, render_outcome
 from monitor.domain import Outcome
 
 FORMATS = ("table", "json", "ndjson", "csv")
@@ -32,6 +33,8 @@ OUTCOME_FIELDS = (
     "status",
     "reason",
     "detail",
+    "detail_code",
+    "detail_args",
     "http_status",
     "url",
     "final_url",
@@ -58,6 +61,7 @@ def outcome_row(outcome: Outcome) -> dict[str, object]:
         "status": outcome.status,
         "reason": outcome.reason,
         "detail": outcome.detail,
+        **detail_columns(outcome.structured),
         "http_status": outcome.http_status,
         "url": outcome.url,
         "final_url": outcome.final_url,
@@ -67,6 +71,18 @@ def outcome_row(outcome: Outcome) -> dict[str, object]:
         "sha256": outcome.sha256,
         "chain": outcome.chain,
     }
+
+
+def outcome_rows(
+    outcomes: Iterable[Outcome], *, fmt: str, language: str, tz: ZoneInfo
+) -> Iterator[dict[str, object]]:
+    """Rows for :func:`emit`: machine formats carry the detail as recorded (English, with its
+    ``detail_code`` and ``detail_args``); a table shows it in the reader's ``language``."""
+    for outcome in outcomes:
+        row = outcome_row(outcome)
+        if fmt == "table":
+            row["detail"] = render_outcome(outcome, language, tz)
+        yield row
 
 
 def machine_value(value: object) -> object:

@@ -28,7 +28,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from monitor.config import Target
-from monitor.domain import Engine, Finding, Observation, PageSnapshot, Reason, Status, status_of
+from monitor.domain import (
+    Detail,
+    Engine,
+    Finding,
+    Observation,
+    PageSnapshot,
+    Reason,
+    Status,
+    status_of,
+)
 from monitor.errors import MonitorError, MonitorFault, ProbeError
 from monitor.platforms import ADAPTERS
 from monitor.platforms.common import FlowOptions
@@ -54,13 +63,11 @@ def failure_finding(exc: BaseException, *, timeout: float, held: float = 0.0) ->
     the timeout), named in a timeout's detail when there were any.
     """
     if isinstance(exc, TimeoutError):
-        gate = (
-            f", not counting {held:.1f}s held back by the politeness gate" if held >= 0.05 else ""
-        )
+        gate = round(held, 1) if held >= 0.05 else None
         return Finding(
             Status.ANOMALY,
             Reason.TIMEOUT,
-            f"the probe did not finish within {timeout:g}s (settings.probe_timeout){gate}",
+            Detail("probe_timeout", {"seconds": timeout, "held": gate}),
         )
     if isinstance(exc, ProbeError):
         try:
@@ -70,13 +77,15 @@ def failure_finding(exc: BaseException, *, timeout: float, held: float = 0.0) ->
             reason, status = Reason.INTERNAL, Status.MONITOR_ERROR
         if isinstance(exc, MonitorFault) and status is not Status.MONITOR_ERROR:
             reason, status = Reason.INTERNAL, Status.MONITOR_ERROR
-        return Finding(status, reason, one_line(exc.detail))
+        return Finding(status, reason, exc.detail)
     if isinstance(exc, MonitorError):  # e.g. BrowserNotFound: a one-line message already
-        return Finding(Status.MONITOR_ERROR, Reason.INTERNAL, one_line(str(exc)))
+        return Finding(
+            Status.MONITOR_ERROR, Reason.INTERNAL, Detail("fault", {"message": one_line(str(exc))})
+        )
     return Finding(
         Status.MONITOR_ERROR,
         Reason.INTERNAL,
-        one_line(f"unexpected {type(exc).__name__} in the probe: {exc}"),
+        Detail("unexpected", {"kind": type(exc).__name__, "message": one_line(str(exc))}),
     )
 
 

@@ -30,6 +30,7 @@ from monitor.alerts import backoff_delay
 from monitor.components import EngineSet, Observe, Record
 from monitor.config import Config, Target
 from monitor.domain import (
+    Detail,
     Finding,
     Observation,
     Outcome,
@@ -124,7 +125,7 @@ class ProbeRunner:
             log.error("%s: after recording: %s", target.id, error, exc_info=True)
             return RunResult(outcome, self._not_before.get(target.id))
 
-    async def _probe(self, target: Target) -> tuple[Outcome, Observation, str | None]:
+    async def _probe(self, target: Target) -> tuple[Outcome, Observation, Detail | None]:
         """Observe within the politeness limits, judge whose fault a failure is, record."""
         began = time.monotonic()
         task = asyncio.current_task()
@@ -163,7 +164,7 @@ class ProbeRunner:
         before: TargetState,
         outcome: Outcome,
         observation: Observation,
-        verdict: str | None,
+        verdict: Detail | None,
     ) -> RunResult:
         """Log the transition, report the monitor's health, set the back-off."""
         after = await asyncio.to_thread(self._repository.get_state, target.id)
@@ -171,7 +172,7 @@ class ProbeRunner:
         if verdict is not None:
             await self._health.report(True, verdict)
         elif _site_answered(observation):
-            await self._health.report(False, f"{target.host} answered")
+            await self._health.report(False, Detail("host_answered", {"host": target.host}))
         not_before = self._politeness_after(target, outcome, after)
         await self._remember_not_before(target.id, not_before)
         return RunResult(outcome, not_before)
@@ -252,7 +253,7 @@ class ProbeRunner:
             failure=Finding(
                 Status.MONITOR_ERROR,
                 Reason.INTERNAL,
-                f"internal error while probing: {type(error).__name__}: {error}"[:500],
+                Detail("crashed", {"kind": type(error).__name__, "message": str(error)[:300]}),
             ),
         )
         try:
@@ -293,13 +294,17 @@ def _site_answered(observation: Observation) -> bool:
     return failure.status is not Status.MONITOR_ERROR and not is_network_failure(observation)
 
 
-def _network_down(observation: Observation, detail: str) -> Observation:
+def _network_down(observation: Observation, detail: Detail) -> Observation:
     """The observation with its failure re-attributed to the monitor (not the site)."""
     failure = observation.failure
-    seen = f"; the probe saw: {failure.detail}" if failure is not None else ""
+    seen = failure.detail if failure is not None else None
     return dataclasses.replace(
         observation,
-        failure=Finding(Status.MONITOR_ERROR, Reason.NETWORK_DOWN, f"{detail}{seen}"),
+        failure=Finding(
+            Status.MONITOR_ERROR,
+            Reason.NETWORK_DOWN,
+            Detail("network_down", {"why": detail, "seen": seen}),
+        ),
     )
 
 

@@ -17,6 +17,7 @@ import pytest
 from monitor.alerts import AlertPolicy, apply_monitor_health, apply_outcome, backoff_delay
 from monitor.domain import (
     MONITOR_TARGET,
+    Detail,
     Engine,
     Event,
     EventKind,
@@ -29,6 +30,7 @@ from monitor.domain import (
 TARGET = "92/remise-titre"
 URL = "https://www.hauts-de-seine.gouv.fr/booking/create/12083"
 T0 = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
+OFFLINE = Detail("every_host_failing")
 STEP = timedelta(minutes=10)
 NO_REMINDERS = AlertPolicy(remind_every=timedelta(0))
 
@@ -278,6 +280,8 @@ def test_it_fills_the_payload_with_json_safe_values_in_utc() -> None:
         "status": "available",
         "reason": "slots",
         "detail": "",
+        "detail_code": None,
+        "detail_args": None,
         "url": URL,
         "http_status": 200,
         "slot_count": 3,
@@ -389,7 +393,7 @@ def health(
             report == "D",
             policy=policy,
             now=T0 + index * timedelta(minutes=5),
-            detail="connectivity check failed" if report == "D" else "",
+            detail=OFFLINE if report == "D" else Detail("host_answered", {"host": "a"}),
         )
         summary += [(index, event.kind, event.reminder) for event in new]
         events += new
@@ -433,7 +437,11 @@ def test_it_keeps_the_monitors_health_under_its_own_target_without_a_url() -> No
     assert [event.target for event in events] == [MONITOR_TARGET, MONITOR_TARGET]
     degraded, recovered = events
     assert degraded.payload["url"] is None
-    assert degraded.payload["detail"] == "connectivity check failed"
+    assert (
+        degraded.payload["detail"]
+        == "every site probed recently failed at the network level: the monitor is offline"
+    )
+    assert degraded.payload["detail_code"] == "every_host_failing"
     assert degraded.payload["since"] == (T0 + timedelta(minutes=5)).isoformat()
     assert recovered.payload["since"] == (T0 + timedelta(minutes=5)).isoformat()
     assert (state.anomaly_open, state.anomaly_since, state.status) == (False, None, None)
@@ -444,5 +452,5 @@ def test_it_keeps_the_monitors_health_under_its_own_target_without_a_url() -> No
 def test_it_refuses_monitor_health_on_a_sites_state() -> None:
     with pytest.raises(ValueError):
         apply_monitor_health(
-            TargetState(target=TARGET), True, policy=NO_REMINDERS, now=T0, detail="x"
+            TargetState(target=TARGET), True, policy=NO_REMINDERS, now=T0, detail=OFFLINE
         )

@@ -9,7 +9,16 @@ from pagecases import html, page, target
 from test_platforms_legacy import BUSY, FREE_LINKED, SENTENCE, calendar, no_slot
 
 from monitor.classify import classify, combine
-from monitor.domain import Engine, Finding, Observation, PageSnapshot, Platform, Reason, Status
+from monitor.domain import (
+    Detail,
+    Engine,
+    Finding,
+    Observation,
+    PageSnapshot,
+    Platform,
+    Reason,
+    Status,
+)
 from monitor.errors import MonitorFault, ProbeError
 from monitor.platforms.common import Positive
 from monitor.probe import failure_finding
@@ -126,7 +135,7 @@ def test_no_page_and_no_failure_is_the_monitors_fault() -> None:
 
 
 def test_available_without_a_positive_rule_is_never_recorded() -> None:
-    forged = Finding(Status.AVAILABLE, Reason.SLOTS, "forged")
+    forged = Finding(Status.AVAILABLE, Reason.SLOTS, Detail("page_says", {"text": "forged"}))
     _, combined = combine([(desk(NONE, "5011"), forged), (desk(NONE, "5012"), forged)])
     assert not isinstance(combined, Positive)  # combining does not launder it
     outcome = classify(LEGACY, observation(failure=forged))

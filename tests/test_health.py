@@ -11,8 +11,10 @@ import pytest
 from daemonrig import daemon_config, load, migrated
 from sqlalchemy import select
 
+from monitor.details import record_line
 from monitor.domain import (
     MONITOR_TARGET,
+    Detail,
     Engine,
     EventKind,
     Finding,
@@ -55,9 +57,18 @@ def observation(finding: Finding | None = None) -> Observation:
     )
 
 
-REFUSED = Finding(Status.ANOMALY, Reason.CONNECTION, "connection refused by 127.0.0.1:1")
-TIMED_OUT = Finding(Status.ANOMALY, Reason.TIMEOUT, "no answer within 5s")
-BAD_GATEWAY = Finding(Status.ANOMALY, Reason.OVERLOADED, "HTTP 502")
+REFUSED = Finding(
+    Status.ANOMALY,
+    Reason.CONNECTION,
+    Detail("connection_refused", {"where": "127.0.0.1:1", "kind": "ConnectError"}),
+)
+TIMED_OUT = Finding(
+    Status.ANOMALY, Reason.TIMEOUT, Detail("no_answer", {"where": "127.0.0.1:1", "seconds": 5})
+)
+OUR_BUG = Finding(Status.MONITOR_ERROR, Reason.INTERNAL, Detail("fault", {"message": "bug"}))
+ANSWERED = Detail("host_answered", {"host": "a"})
+OFFLINE = Detail("every_host_failing")
+BAD_GATEWAY = Finding(Status.ANOMALY, Reason.OVERLOADED, Detail("overloaded", {"status": 502}))
 
 
 @pytest.mark.parametrize(
@@ -67,7 +78,10 @@ BAD_GATEWAY = Finding(Status.ANOMALY, Reason.OVERLOADED, "HTTP 502")
         (TIMED_OUT, True),
         (BAD_GATEWAY, False),
         (None, False),
-        (Finding(Status.MONITOR_ERROR, Reason.INTERNAL, "bug"), False),
+        (
+            OUR_BUG,
+            False,
+        ),
     ],
 )
 def test_it_calls_only_connection_and_timeout_network_failures(
@@ -95,7 +109,7 @@ async def test_any_http_answer_even_an_error_proves_the_network_works(
 async def test_it_is_offline_only_when_every_url_fails(answering: ImitationSite) -> None:
     dead = f"http://127.0.0.1:{closed_port()}/"
     offline = await check_connectivity([dead], user_agent="t", timeout=2)
-    assert not offline.online and dead in offline.detail
+    assert not offline.online and dead in record_line(offline.detail)
     mixed = await check_connectivity([dead, answering.url("/")], user_agent="t", timeout=2)
     assert mixed.online
 
@@ -122,7 +136,7 @@ class Check:
 
     async def __call__(self) -> Connectivity:
         self.calls += 1
-        return Connectivity(self.online, "checked")
+        return Connectivity(self.online, Detail("connectivity_ok"))
 
 
 async def test_a_site_failure_is_never_the_monitors_and_needs_no_check() -> None:
@@ -136,7 +150,7 @@ async def test_a_site_failure_is_never_the_monitors_and_needs_no_check() -> None
 async def test_a_network_failure_is_the_monitors_when_the_connectivity_check_fails() -> None:
     guard = OwnFaultGuard(check=Check(online=False), window=60, clock=Clock())
     verdict = await guard.judge("a", observation(REFUSED))
-    assert verdict is not None and "own network" in verdict
+    assert verdict is not None and "own network" in record_line(verdict)
 
 
 async def test_a_network_failure_is_the_sites_when_the_check_answers_and_others_work() -> None:
@@ -149,7 +163,7 @@ async def test_every_host_failing_at_the_network_level_is_the_monitors_without_a
     guard = OwnFaultGuard(check=None, window=60, clock=Clock())
     assert await guard.judge("a", observation(REFUSED)) is None  # one host proves nothing
     verdict = await guard.judge("b", observation(TIMED_OUT))
-    assert verdict is not None and "every site" in verdict
+    assert verdict is not None and "every site" in record_line(verdict)
     assert await guard.judge("b", observation(None)) is None  # b answers again
 
 
@@ -198,14 +212,14 @@ async def test_health_reports_become_degraded_and_recovered_events(tmp_path: Pat
     )
     repository = Repository(create_engine_for(database))
     health = HealthReporter(repository, config)
-    assert await health.report(False, "fine") == []  # nothing to recover from: no write
+    assert await health.report(False, ANSWERED) == []  # nothing to recover from: no write
     assert repository.get_state(MONITOR_TARGET).last_probe_at is None
-    degraded = await health.report(True, "offline")
+    degraded = await health.report(True, OFFLINE)
     assert [event.kind for event in degraded] == [EventKind.MONITOR_DEGRADED]
-    assert await health.report(True, "still offline") == []  # once, not per probe
+    assert await health.report(True, OFFLINE) == []  # once, not per probe
     assert health.degraded
-    assert await health.report(False, "back") == []  # resolved_after: 2
-    recovered = await health.report(False, "back")
+    assert await health.report(False, ANSWERED) == []  # resolved_after: 2
+    recovered = await health.report(False, ANSWERED)
     assert [event.kind for event in recovered] == [EventKind.MONITOR_RECOVERED]
     assert not health.degraded
     assert health_events(repository) == ["monitor_degraded", "monitor_recovered"]

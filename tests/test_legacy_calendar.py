@@ -13,6 +13,7 @@ import pytest
 from pagecases import html, target
 
 from monitor.config import Target
+from monitor.details import record_line
 from monitor.domain import PageSnapshot, Platform, Status
 from monitor.platforms import legacy_booking
 from monitor.platforms.common import Positive
@@ -153,13 +154,13 @@ def test_slots_over_several_weeks_add_up_and_the_earliest_is_the_first() -> None
     assert isinstance(found, Positive)
     assert (found.status, found.slot_count) == (Status.AVAILABLE, 3)
     assert found.earliest_slot == datetime(2030, 5, 8, 8, 30, tzinfo=UTC)
-    assert "3 week(s)" in found.detail
+    assert "3 week(s)" in record_line(found.detail)
 
 
 def test_weeks_without_a_free_cell_are_never_available() -> None:
     found = weeks_finding([week(WEEK_OF_6_MAY, BUSY * 7)] * 6)
     assert (found.status, found.reason) == ("anomaly", "unrecognized")
-    assert "6 week(s)" in found.detail
+    assert "6 week(s)" in record_line(found.detail)
 
 
 BAD_GATEWAY = (
@@ -176,7 +177,7 @@ def test_an_endpoint_that_answers_502_is_overloaded_not_no_slot() -> None:
 def test_slots_seen_before_a_failing_week_stay_seen_and_the_detail_says_so() -> None:
     found = weeks_finding([week(WEEK_OF_6_MAY, LINKED), snapshot(BAD_GATEWAY, status=502)])
     assert (found.status, found.slot_count) == ("available", 1)
-    assert "could not be read" in found.detail
+    assert "could not be read" in record_line(found.detail)
 
 
 def test_an_answer_that_is_no_week_is_unrecognized() -> None:

@@ -80,7 +80,7 @@ def test_it_upgrades_an_empty_sqlite_database_to_head(sqlite_url: str) -> None:
 
     upgrade(sqlite_url)
 
-    assert current_revision(sqlite_url) == head_revision() == "0001"
+    assert current_revision(sqlite_url) == head_revision() == "0002"
     assert_schema_matches_models(sqlite_url)
 
 
@@ -127,7 +127,7 @@ def test_it_refuses_a_database_behind_the_code(sqlite_url: str) -> None:
         with pytest.raises(DatabaseError) as caught:
             ensure_current(engine)
         assert str(caught.value) == (
-            "database at revision none (empty), code expects 0001: "
+            "database at revision none (empty), code expects 0002: "
             "run `monitor db upgrade` (or start with --migrate)"
         )
         upgrade(sqlite_url)
@@ -149,7 +149,7 @@ def test_it_works_with_the_alembic_command_from_the_repository_root(tmp_path: Pa
     assert checked.returncode == 0, checked.stderr
     assert "No new upgrade operations detected" in checked.stdout + checked.stderr
     current = run("-x", f"url={url}", "current")
-    assert "0001 (head)" in current.stdout
+    assert "0002 (head)" in current.stdout
 
 
 @pytest.mark.postgres

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from pagecases import html, page, target
 
+from monitor.details import record_line
 from monitor.domain import Finding, PageSnapshot, Platform, Reason, Status
 from monitor.platforms import ADAPTERS, common, dates
 from monitor.platforms.page import Page
@@ -251,11 +252,13 @@ def test_the_detail_of_a_429_or_503_page_ends_with_its_retry_after(
     found = common.infrastructure(Page(snapshot))
     assert found is not None and found.reason == reason
     if note is None:
-        assert "Retry-After" not in found.detail
+        assert "Retry-After" not in record_line(found.detail)
     else:
-        assert found.detail.endswith(note)
+        assert record_line(found.detail).endswith(note)
     for platform in Platform:  # every platform's recognition, as the evidence row shows it
-        assert _recognise_snapshot(platform, snapshot).detail == found.detail
+        assert record_line(_recognise_snapshot(platform, snapshot).detail) == record_line(
+            found.detail
+        )
 
 
 def test_the_retry_after_note_survives_a_detail_cut_to_one_line() -> None:
@@ -263,7 +266,10 @@ def test_the_retry_after_note_survives_a_detail_cut_to_one_line() -> None:
     snapshot = dataclasses.replace(page(INTERSTITIAL, status=429, url=long_url), retry_after="60")
     found = common.infrastructure(Page(snapshot))
     assert found is not None and found.reason is Reason.CAPTCHA
-    assert found.detail.endswith("… (Retry-After: 60)") and len(found.detail) <= 300
+    assert (
+        record_line(found.detail).endswith("… (Retry-After: 60)")
+        and len(record_line(found.detail)) <= 300
+    )
 
 
 def _recognise_snapshot(platform: Platform, snapshot: PageSnapshot) -> Finding:

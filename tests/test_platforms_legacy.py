@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from pagecases import html, page, target
 
+from monitor.details import record_line
 from monitor.domain import Finding, Platform, Status
 from monitor.platforms import legacy_booking
 
@@ -167,13 +168,13 @@ def test_it_recognises_each_state_of_the_module(
 ) -> None:
     found = recognise(source, status)
     assert (found.status, found.reason) == (expected_status, expected_reason)
-    assert found.detail and "\n" not in found.detail
+    assert record_line(found.detail) and "\n" not in record_line(found.detail)
 
 
 def test_it_shows_the_no_slot_message_itself_in_the_detail() -> None:
     found = recognise(no_slot(SENTENCE.replace("'", "’")))
-    assert found.detail.startswith("Il n’existe plus de plage horaire libre")
-    assert "Descriptif" not in found.detail  # the tabs around it are left out
+    assert record_line(found.detail).startswith("«Il n’existe plus de plage horaire libre")
+    assert "Descriptif" not in record_line(found.detail)  # the tabs around it are left out
 
 
 def test_it_counts_free_cells_and_reads_the_earliest_from_the_slot_link() -> None:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from pagecases import URLS, html, page, target
 
+from monitor.details import record_line
 from monitor.domain import Finding, Platform, Status
 from monitor.platforms import rdv_prefecture, rdv_service_public
 
@@ -118,7 +119,7 @@ def test_it_recognises_each_rdv_prefecture_state(
 def test_aucun_creneau_disponible_is_not_read_as_disponible() -> None:
     found = rdvpref(NO_SLOT, url=CRENEAU_URL)
     assert found.status is Status.UNAVAILABLE
-    assert "Aucun créneau disponible" in found.detail
+    assert "Aucun créneau disponible" in record_line(found.detail)
 
 
 def test_it_counts_slot_cards_and_reads_the_earliest() -> None:
@@ -153,7 +154,7 @@ NO_SLOT_SENTENCES = [
 def test_it_reads_every_variant_of_the_no_slot_sentence(sentence: str) -> None:
     found = rdvsp(html(f'<div id="nothing_to_show" class="fr-alert"><p>{sentence}</p></div>'))
     assert (found.status, found.reason) == ("unavailable", "no_slot")
-    assert found.detail.startswith("Malheureusement")
+    assert record_line(found.detail).startswith("«Malheureusement")
 
 
 def test_it_counts_the_slots_of_a_public_link() -> None:

@@ -16,6 +16,7 @@ import pytest_asyncio
 from sitefixture import Received, Reply, Route, Site, redirect, serve, unused_port
 
 from monitor.chromium import find_chromium
+from monitor.details import record_line
 from monitor.errors import BrowserNotFound, MonitorFault, ProbeError
 from monitor.probes.base import ProbeEngine
 from monitor.probes.browser import BrowserEngine
@@ -234,8 +235,8 @@ async def test_a_form_post_the_server_resets_is_a_connection_anomaly(
         with pytest.raises(ProbeError) as caught:
             await session.click("#go")
     assert caught.value.reason == "connection"
-    assert "net::ERR_" in caught.value.detail
-    assert site.url("/reset") in caught.value.detail
+    assert "net::ERR_" in record_line(caught.value.detail)
+    assert site.url("/reset") in record_line(caught.value.detail)
 
 
 async def test_a_field_the_form_lacks_is_unrecognized(site: Site, engine: BrowserEngine) -> None:
@@ -411,7 +412,7 @@ async def test_it_maps_a_slow_page_to_a_timeout(
         with pytest.raises(ProbeError) as caught:
             await session.open(site.url("/very-slow"))
     assert caught.value.reason == "timeout"
-    assert site.url("/very-slow") in caught.value.detail
+    assert site.url("/very-slow") in record_line(caught.value.detail)
     assert not isinstance(caught.value, MonitorFault)
 
 
@@ -423,11 +424,11 @@ async def test_it_maps_refused_and_reset_connections_to_connection(
         with pytest.raises(ProbeError) as caught:
             await session.open(refused)
         assert caught.value.reason == "connection"
-        assert "net::ERR_CONNECTION_REFUSED" in caught.value.detail
+        assert "net::ERR_CONNECTION_REFUSED" in record_line(caught.value.detail)
         with pytest.raises(ProbeError) as caught:
             await session.open(site.url("/reset"))
         assert caught.value.reason == "connection"
-        assert "net::ERR_" in caught.value.detail
+        assert "net::ERR_" in record_line(caught.value.detail)
         with pytest.raises(ProbeError) as caught:
             await session.fetch(refused)
         assert caught.value.reason == "connection"

@@ -20,17 +20,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from checkrun import Run, monitor, write_config
 from conftest import migrate_sqlite
+from wording import english_in
 
 from monitor.chromium import find_chromium
+from monitor.details import from_json, known, record_line, render
 from monitor.errors import BrowserNotFound
 from monitor.evidence import evidence_digest, verify_file
 from monitor.imitation import CATALOGUE, ImitationSite, expectation
 from monitor.imitation.catalogue import Case
 
+PARIS = ZoneInfo("Europe/Paris")
 ENGINES = ("http", "browser")
 PAIRS = [(case, engine) for case in CATALOGUE for engine in ENGINES]
 #: Probes that never get an answer leave nothing to keep as evidence.
@@ -147,6 +151,22 @@ def test_check_rows_carry_evidence_digest_and_chain(
     assert "html" in kinds
     if engine == "browser":
         assert "png" in kinds  # the browser's full-page screenshot of the final page
+
+
+@pytest.mark.parametrize(
+    ("case", "engine"), PAIRS, ids=[f"{case.id}-{engine}" for case, engine in PAIRS]
+)
+def test_check_rows_carry_a_detail_a_french_reader_reads_in_french(
+    matrix: Matrix, case: Case, engine: str
+) -> None:
+    """The record line is the English of the stored code and values; rendered in French,
+    only the page's quoted words and technical names are left untranslated."""
+    row = _row(matrix, case, engine)
+    detail = from_json({"code": row["detail_code"], "args": row["detail_args"]})
+    assert known(detail), row
+    assert record_line(detail) == row["detail"]
+    french = render(detail, "fr", PARIS)
+    assert not english_in(french), french
 
 
 def test_no_non_slot_scenario_is_ever_available(matrix: Matrix) -> None:

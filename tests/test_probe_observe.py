@@ -13,6 +13,7 @@ from sitefixture import unused_port
 
 from monitor.classify import classify
 from monitor.config import Step
+from monitor.details import record_line
 from monitor.domain import Platform, Reason, Status
 from monitor.imitation import ImitationSite
 from monitor.probe import observe
@@ -61,7 +62,7 @@ async def test_a_missing_element_is_unrecognized_with_the_page_kept(
     )
     seen = await observe(walk, http, timeout=10)
     assert seen.failure is not None and seen.failure.reason is Reason.UNRECOGNIZED
-    assert "#nowhere" in seen.failure.detail and len(seen.pages) == 1
+    assert "#nowhere" in record_line(seen.failure.detail) and len(seen.pages) == 1
 
 
 async def test_our_own_bug_is_a_monitor_error_naming_the_exception_never_a_crash(
@@ -73,7 +74,7 @@ async def test_our_own_bug_is_a_monitor_error_naming_the_exception_never_a_crash
     seen = await observe(broken, http, timeout=10)
     assert seen.failure is not None
     assert (seen.failure.status, seen.failure.reason) == (Status.MONITOR_ERROR, Reason.INTERNAL)
-    assert "AssertionError" in seen.failure.detail
+    assert "AssertionError" in record_line(seen.failure.detail)
 
 
 async def test_a_refused_connection_is_an_anomaly_without_pages(http: HttpEngine) -> None:
@@ -135,4 +136,4 @@ async def test_a_slow_site_still_times_out_with_the_last_page_kept_whatever_the_
     assert [page.final_url for page in seen.pages] == [imitation.url(NO_SLOT)]
     # The site had its 1.5 s, plus whatever the gate held back, and not much more.
     assert 1.5 + gate.held <= elapsed < 1.5 + gate.held + 2.5
-    assert ("held back by the politeness gate" in seen.failure.detail) is (hold > 0)
+    assert ("held back by the politeness gate" in record_line(seen.failure.detail)) is (hold > 0)

@@ -75,6 +75,7 @@ def test_it_lists_every_configured_target_including_those_never_probed(
         "PROBE",
         "STREAK",
         "ALERTS",
+        "DETAIL",
     ]
     probed = next(line for line in lines if line.startswith("t/probed"))
     assert "unavailable" in probed and "no_slot" in probed and " 7" in probed
@@ -102,6 +103,9 @@ def test_it_gives_machines_utc_json_with_nulls_for_targets_never_probed(
         "anomaly_open": False,
         "slots_open": False,
         "next_probe": None,
+        "detail": "aucun créneau",  # a row of an older version: its recorded line
+        "detail_code": None,
+        "detail_args": None,
     }
     assert rows["t/fresh"]["status"] is None and rows["t/fresh"]["last_probe"] is None
 

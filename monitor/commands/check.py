@@ -18,12 +18,12 @@ from datetime import UTC, datetime
 
 import click
 
-from monitor.commands.common import App, output_options, pass_app
+from monitor.commands.common import App, lang_option, output_options, pass_app
 from monitor.config import Config, Target, select_targets
 from monitor.domain import Outcome
 from monitor.engines import Engines
 from monitor.errors import MonitorError
-from monitor.output import OUTCOME_FIELDS, Column, emit, outcome_row
+from monitor.output import OUTCOME_FIELDS, Column, emit, outcome_rows
 from monitor.probe import failed, observe
 from monitor.recorder import record
 from monitor.store import Repository
@@ -91,16 +91,18 @@ async def check_targets(
 @click.command("check")
 @click.argument("patterns", nargs=-1, metavar="[TARGET]...")
 @output_options()
+@lang_option
 @pass_app
-def check_cmd(app: App, patterns: tuple[str, ...], fmt: str) -> None:
+def check_cmd(app: App, patterns: tuple[str, ...], fmt: str, lang: str | None) -> None:
     """Probe targets now (all, or ids / globs / prefecture ids), record, print the outcomes."""
     config = app.config
     targets = select_targets(config, patterns)
     repo = app.repository()
     logger.info("checking %d target(s)", len(targets))
     outcomes = asyncio.run(check_targets(targets, config, repo))
+    settings = config.settings
     emit(
-        (outcome_row(outcome) for outcome in outcomes),
+        outcome_rows(outcomes, fmt=fmt, language=lang or settings.language, tz=settings.tz),
         fmt=fmt,
         fields=OUTCOME_FIELDS,
         columns=COLUMNS,

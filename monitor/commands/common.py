@@ -70,6 +70,15 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
+def lang_option(command: F) -> F:
+    """``--lang fr|en``: the language a table's details are written in."""
+    return click.option(
+        "--lang",
+        type=click.Choice(("fr", "en")),
+        help="Language of the details in a table [default: settings.language, French].",
+    )(command)
+
+
 def output_options(default: str = "table") -> Callable[[F], F]:
     """The ``--format`` option shared by check, status, history and stats."""
 

@@ -8,17 +8,16 @@ default otherwise, and the parsing of ``--since``/``--until``.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from monitor.commands.common import App, output_options, pass_app
+from monitor.commands.common import App, lang_option, output_options, pass_app
 from monitor.domain import REASONS, Reason, Status, status_of
 from monitor.errors import NothingMatched, UsageError
-from monitor.output import OUTCOME_FIELDS, Column, emit, outcome_row
+from monitor.output import OUTCOME_FIELDS, Column, emit, outcome_rows
 
 if TYPE_CHECKING:
     from monitor.config import Config
@@ -148,6 +147,7 @@ def describe_filters(**filters: object) -> str:
 @click.option("--until", metavar="WHEN", help="Before this date/time, or this long ago.")
 @click.option("--limit", type=click.IntRange(min=1), metavar="N", help="At most N rows.")
 @output_options()
+@lang_option
 @pass_app
 def history_cmd(
     app: App,
@@ -159,12 +159,13 @@ def history_cmd(
     until: str | None,
     limit: int | None,
     fmt: str,
+    lang: str | None,
 ) -> None:
     """Outcome rows, newest first.
 
     Tables show local time (settings.timezone); json, ndjson and csv carry every outcome
     field in UTC. Dates are local midnight; durations count back from now. Exit 3 when
-    nothing matches.
+    nothing matches. A table's details are in settings.language (or --lang).
     """
     settings = reading_settings(app)
     now = datetime.now(UTC)
@@ -183,7 +184,7 @@ def history_cmd(
         until=until_at,
         limit=limit,
     )
-    rows: Iterator[dict[str, object]] = (outcome_row(outcome) for outcome in outcomes)
+    rows = outcome_rows(outcomes, fmt=fmt, language=lang or settings.language, tz=settings.tz)
     written = emit(
         rows,
         fmt=fmt,

@@ -16,11 +16,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from monitor.commands.common import App, output_options, pass_app
+from monitor.commands.common import App, lang_option, output_options, pass_app
+from monitor.details import detail_columns, render_outcome
 from monitor.output import Column, emit
 
 if TYPE_CHECKING:
-    from monitor.domain import TargetState
+    from zoneinfo import ZoneInfo
+
+    from monitor.domain import Outcome, TargetState
 
 #: Field names of the machine formats, in order.
 STATUS_FIELDS = (
@@ -35,6 +38,9 @@ STATUS_FIELDS = (
     "anomaly_open",
     "slots_open",
     "next_probe",
+    "detail",
+    "detail_code",
+    "detail_args",
 )
 COLUMNS = (
     Column("target", "TARGET", 40),
@@ -44,6 +50,7 @@ COLUMNS = (
     Column("last_probe", "LAST PROBE"),
     Column("streak", "STREAK"),
     Column("alerts", "ALERTS"),
+    Column("detail", "DETAIL", 70),
 )
 NEVER = "never probed"
 
@@ -57,9 +64,13 @@ NEVER = "never probed"
     "smallest interval.",
 )
 @output_options()
+@lang_option
 @pass_app
-def status_cmd(app: App, patterns: tuple[str, ...], heartbeat: bool, fmt: str) -> None:
-    """Each target's current status and reason, since when, last probe and streak."""
+def status_cmd(
+    app: App, patterns: tuple[str, ...], heartbeat: bool, fmt: str, lang: str | None
+) -> None:
+    """Each target's current status and reason, since when, last probe and streak, and the
+    latest probe's detail (in a table, in settings.language or --lang)."""
     if heartbeat:
         sys.exit(_heartbeat(app))
     from monitor.config import select_targets
@@ -69,7 +80,9 @@ def status_cmd(app: App, patterns: tuple[str, ...], heartbeat: bool, fmt: str) -
     repository = app.repository()
     states = {state.target: state for state in repository.states()}
     backoffs = repository.next_probes()
+    latest = repository.latest_outcomes([target.id for target in targets])
     tz = config.settings.tz
+    language = lang or config.settings.language
     now = datetime.now(UTC)
 
     def rows() -> Iterator[dict[str, object]]:
@@ -84,6 +97,7 @@ def status_cmd(app: App, patterns: tuple[str, ...], heartbeat: bool, fmt: str) -
                 alerts.append("slots open")
             if next_probe is not None and next_probe > now:
                 alerts.append("backing off")
+            outcome = latest.get(target.id)
             yield {
                 "target": target.id,
                 "prefecture": target.prefecture,
@@ -97,6 +111,7 @@ def status_cmd(app: App, patterns: tuple[str, ...], heartbeat: bool, fmt: str) -
                 "slots_open": bool(state and state.slots_open),
                 "next_probe": next_probe,
                 "alerts": ", ".join(alerts),
+                **_detail(outcome, fmt=fmt, language=language, tz=tz),
             }
 
     table_rows: Sequence[dict[str, object]] = list(rows())
@@ -107,6 +122,14 @@ def status_cmd(app: App, patterns: tuple[str, ...], heartbeat: bool, fmt: str) -
     emit(table_rows, fmt=fmt, fields=STATUS_FIELDS, columns=COLUMNS, tz=tz, stream=sys.stdout)
     if fmt == "table":
         _monitor_line(states, tz_name=config.settings.timezone)
+
+
+def _detail(outcome: Outcome | None, *, fmt: str, language: str, tz: ZoneInfo) -> dict[str, object]:
+    """The latest probe's detail: as recorded for machines, in ``language`` for a table."""
+    if outcome is None:
+        return {"detail": None, "detail_code": None, "detail_args": None}
+    line = render_outcome(outcome, language, tz) if fmt == "table" else outcome.detail
+    return {"detail": line, **detail_columns(outcome.structured)}
 
 
 def _monitor_line(states: Mapping[str, TargetState], *, tz_name: str) -> None:

@@ -16,7 +16,7 @@ reads the public home; it never signs in and never calls the logged-in APIs (§7
 from __future__ import annotations
 
 from monitor.config import Target
-from monitor.domain import Finding, PageSnapshot, Reason
+from monitor.domain import Detail, Finding, PageSnapshot, Reason
 from monitor.platforms.common import FlowOptions, available, recognise_with, settle
 from monitor.platforms.page import Page
 from monitor.platforms.text import normalise
@@ -41,11 +41,11 @@ def _states(page: Page) -> Finding | None:
         return None
     if page.has(LOGIN_PAGE) or (LOGIN_ROUTE in page.url and page.has("app-root form")):
         title = page.first_text("h1") or "sign-in page"
-        return available(Reason.OPEN, f"the portal answers with its sign-in page «{title}»")
+        return available(Reason.OPEN, Detail("sign_in_page", {"title": title}))
     home = normalise(HOME_HEADING)
     if any(home in normalise(node.text()) for node in page.select("h1")) or page.has(HOME_TABS):
         title = page.first_text("h1") or HOME_HEADING
-        return available(Reason.OPEN, f"the portal's public home is up: «{title}»")
+        return available(Reason.OPEN, Detail("portal_home", {"title": title}))
     return None
 
 

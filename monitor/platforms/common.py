@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
 
-from monitor.domain import Engine, Finding, PageSnapshot, Reason, Status
+from monitor.domain import Detail, DetailValue, Engine, Finding, PageSnapshot, Reason, Status
 from monitor.errors import ProbeError
 from monitor.platforms.page import Page
-from monitor.platforms.text import DETAIL_LIMIT, contains_any, one_line
+from monitor.platforms.text import contains_any, one_line
 from monitor.probes.base import PageSession
 
 # -- anchors ------------------------------------------------------------------------------
@@ -105,7 +105,7 @@ class Positive(Finding):
 
 def available(
     reason: Reason,
-    detail: str,
+    detail: Detail,
     *,
     slot_count: int | None = None,
     earliest_slot: datetime | None = None,
@@ -113,24 +113,34 @@ def available(
     """The only maker of ``available`` findings: call it from a positive slot/open rule."""
     if reason not in (Reason.SLOTS, Reason.OPEN):
         raise ValueError(f"{reason!r} is not an available reason")
-    return Positive(Status.AVAILABLE, reason, one_line(detail), slot_count, earliest_slot)
+    return Positive(Status.AVAILABLE, reason, detail, slot_count, earliest_slot)
 
 
-def unavailable(reason: Reason, detail: str) -> Finding:
+def unavailable(reason: Reason, detail: Detail) -> Finding:
     """The site positively says there is nothing (no_slot, no_calendar, closed)."""
     if reason not in (Reason.NO_SLOT, Reason.NO_CALENDAR, Reason.CLOSED):
         raise ValueError(f"{reason!r} is not an unavailable reason")
-    return Finding(Status.UNAVAILABLE, reason, one_line(detail))
+    return Finding(Status.UNAVAILABLE, reason, detail)
 
 
-def anomaly(reason: Reason, detail: str) -> Finding:
-    return Finding(Status.ANOMALY, reason, one_line(detail))
+def anomaly(reason: Reason, detail: Detail) -> Finding:
+    return Finding(Status.ANOMALY, reason, detail)
 
 
-def unrecognized(page: Page, what: str = "no rule of the platform recognises this page") -> Finding:
-    """The page matched nothing: the layout changed, or the flow ended somewhere unknown."""
-    shown = page.first_text("h1, h2, title") or page.visible_text[:120] or "(no text)"
-    return anomaly(Reason.UNRECOGNIZED, f"{what}: «{one_line(shown, 160)}» at {page.url}")
+def says(text: str, limit: int = 200) -> Detail:
+    """The page's own sentence, quoted as shown: the detail of a positive text rule."""
+    return Detail("page_says", {"text": one_line(text, limit)})
+
+
+def unrecognized(page: Page, code: str = "unknown_page") -> Finding:
+    """The page matched nothing: the layout changed, or the flow ended somewhere unknown.
+
+    ``code``: the detail's code (see :mod:`monitor.details`), which says whose rules failed.
+    """
+    shown = page.first_text("h1, h2, title") or page.visible_text[:120]
+    return anomaly(
+        Reason.UNRECOGNIZED, Detail(code, {"shown": one_line(shown, 160), "url": page.url})
+    )
 
 
 # -- infrastructure rules -----------------------------------------------------------------
@@ -145,10 +155,9 @@ def _error_code(page: Page) -> int | None:
     return None
 
 
-def _status_line(page: Page) -> str:
-    heading = page.first_text("h1, title")
-    status = f"HTTP {page.status}" if page.status is not None else "the page"
-    return f"{status}: {heading}" if heading else status
+def _status_line(page: Page) -> dict[str, DetailValue]:
+    """The values of a status line: the HTTP status and the page's heading, if any."""
+    return {"status": page.status, "heading": one_line(page.first_text("h1, title") or "", 160)}
 
 
 def captcha(page: Page) -> Finding | None:
@@ -161,9 +170,14 @@ def captcha(page: Page) -> Finding | None:
     refused = bool(page.text) and any(m in page.url.lower() for m in CAPTCHA_URL_MARKERS)
     if not (marker or phrase or refused):
         return None
-    what = "the captcha answer was refused" if refused else "a captcha bars the way"
-    shown = page.sentence_with(phrase) if phrase else f"element {marker}"
-    return anomaly(Reason.CAPTCHA, f"{what} («{one_line(shown, 160)}») at {page.url}")
+    shown = one_line(page.sentence_with(phrase), 160) if phrase else None
+    return anomaly(
+        Reason.CAPTCHA,
+        Detail(
+            "captcha",
+            {"refused": refused, "text": shown, "selector": marker, "url": page.url},
+        ),
+    )
 
 
 def maintenance(page: Page) -> Finding | None:
@@ -172,16 +186,16 @@ def maintenance(page: Page) -> Finding | None:
     if heading is None and phrase is None:
         return None
     shown = page.sentence_with(phrase) if phrase else page.first_text("h1, h2, title") or ""
-    return anomaly(Reason.MAINTENANCE, f"maintenance: «{one_line(shown, 200)}»")
+    return anomaly(Reason.MAINTENANCE, Detail("maintenance", {"text": one_line(shown, 200)}))
 
 
 def overloaded(page: Page) -> Finding | None:
     code = _error_code(page)
     if page.status in OVERLOAD_STATUSES or code in OVERLOAD_STATUSES:
-        return anomaly(Reason.OVERLOADED, f"overloaded: {_status_line(page)}")
+        return anomaly(Reason.OVERLOADED, Detail("overloaded", _status_line(page)))
     heading = page.heading_with(*OVERLOAD_PHRASES)
     if heading is not None:
-        return anomaly(Reason.OVERLOADED, f"overloaded: «{page.first_text('h1, title')}»")
+        return anomaly(Reason.OVERLOADED, Detail("overloaded", _status_line(page)))
     return None
 
 
@@ -189,23 +203,23 @@ def blocked(page: Page) -> Finding | None:
     code = _error_code(page)
     phrase = contains_any(page.text, BLOCKED_PHRASES)
     if page.status in BLOCKED_STATUSES or code in BLOCKED_STATUSES or phrase:
-        shown = page.sentence_with(phrase) if phrase else _status_line(page)
-        return anomaly(Reason.BLOCKED, f"access refused: {one_line(shown, 200)}")
+        shown = one_line(page.sentence_with(phrase), 200) if phrase else None
+        return anomaly(Reason.BLOCKED, Detail("blocked", {**_status_line(page), "text": shown}))
     return None
 
 
 def http_error(page: Page) -> Finding | None:
     code = _error_code(page)
     if not page.ok or code is not None:
-        return anomaly(Reason.HTTP_ERROR, f"error page: {_status_line(page)}")
+        return anomaly(Reason.HTTP_ERROR, Detail("error_page", _status_line(page)))
     return None
 
 
 def empty_page(page: Page) -> Finding | None:
     if not page.snapshot.html.strip():
-        return anomaly(Reason.EMPTY_PAGE, f"empty answer (no HTML) from {page.url}")
+        return anomaly(Reason.EMPTY_PAGE, Detail("no_html", {"url": page.url}))
     if not page.text:
-        return anomaly(Reason.EMPTY_PAGE, f"the page shows no text (an app shell?) at {page.url}")
+        return anomaly(Reason.EMPTY_PAGE, Detail("no_text", {"url": page.url}))
     return None
 
 
@@ -222,12 +236,11 @@ def barrier(page: Page) -> Finding | None:
 
 
 def _with_retry_after(found: Finding, page: Page) -> Finding:
-    """``found`` with " (Retry-After: …)" appended on a 429/503 page that sent the header."""
+    """``found`` with the header's value on a 429/503 page that sent ``Retry-After``."""
     header = page.snapshot.retry_after
     if page.status not in RETRY_AFTER_STATUSES or header is None or not header.strip():
         return found
-    note = f" (Retry-After: {one_line(header, 40)})"
-    detail = one_line(found.detail, DETAIL_LIMIT - len(note)) + note
+    detail = Detail("retry_after", {"finding": found.detail, "after": one_line(header, 40)})
     return dataclasses.replace(found, detail=detail)
 
 

@@ -13,8 +13,8 @@ One GET of the start page. A form has no slots: it is open or closed.
 from __future__ import annotations
 
 from monitor.config import Target
-from monitor.domain import Finding, PageSnapshot, Reason
-from monitor.platforms.common import FlowOptions, available, recognise_with, unavailable
+from monitor.domain import Detail, Finding, PageSnapshot, Reason
+from monitor.platforms.common import FlowOptions, available, recognise_with, says, unavailable
 from monitor.platforms.page import Page
 from monitor.platforms.text import normalise
 from monitor.probes.base import PageSession
@@ -45,11 +45,11 @@ def _start_control(page: Page) -> str | None:
 def _states(page: Page) -> Finding | None:
     for sentence in CLOSED_SENTENCES:
         if page.contains(sentence):
-            return unavailable(Reason.CLOSED, page.sentence_with(CLOSED_SENTENCES[0]))
+            return unavailable(Reason.CLOSED, says(page.sentence_with(CLOSED_SENTENCES[0])))
     start = _start_control(page)
     if start is not None:
         title = page.first_text("h1") or page.url
-        return available(Reason.OPEN, f"the form is open: «{title}» offers «{start}»")
+        return available(Reason.OPEN, Detail("form_open", {"title": title, "start": start}))
     return None
 
 

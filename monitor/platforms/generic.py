@@ -23,13 +23,14 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from selectolax.lexbor import LexborNode
 
 from monitor.config import Rule, Target
-from monitor.domain import Finding, PageSnapshot, Reason, Status
+from monitor.domain import Detail, Finding, PageSnapshot, Reason, Status
 from monitor.platforms import dates
 from monitor.platforms.common import (
     FlowOptions,
     anomaly,
     available,
     infrastructure,
+    says,
     unavailable,
     unrecognized,
 )
@@ -66,15 +67,15 @@ def _apply(rule: Rule, section: Status, page: Page) -> Finding | None:
     if rule.text is not None:
         if not page.contains(rule.text):
             return None
-        detail = page.sentence_with(rule.text)
+        detail = says(page.sentence_with(rule.text))
     else:
         assert rule.selector is not None  # a Rule has exactly one of text or selector
         nodes = page.select(rule.selector)
         if not nodes:
             return None
         shown = one_line(nodes[0].text(separator=" "), 120)
-        detail = f"{len(nodes)} element(s) match {rule.selector!r}" + (
-            f": «{shown}»" if shown else ""
+        detail = Detail(
+            "rule_matches", {"count": len(nodes), "selector": rule.selector, "shown": shown}
         )
         if rule.reason is Reason.SLOTS:
             count = len(nodes)
@@ -99,7 +100,7 @@ def recognise(snapshot: PageSnapshot, target: Target) -> Finding:
                 found = _apply(rule, section, page)
                 if found is not None:
                     return found
-    return unrecognized(page, "no rule of the target matches this page")
+    return unrecognized(page, "unknown_page_for_target")
 
 
 # -- flow ---------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from monitor.config import Target
-from monitor.domain import Engine, Finding, PageSnapshot, Reason
+from monitor.domain import Detail, Engine, Finding, PageSnapshot, Reason
 from monitor.errors import ProbeError
 from monitor.platforms import dates
 from monitor.platforms import legacy_calendar as calendar
@@ -44,6 +44,7 @@ from monitor.platforms.common import (
     FlowOptions,
     anomaly,
     recognise_with,
+    says,
     settle,
     unavailable,
 )
@@ -104,34 +105,27 @@ def calendar_finding(page: Page, zone: ZoneInfo = dates.PARIS) -> Finding | None
     if page.has(calendar.WEEK_TABLE):  # a site that inlines its week
         return calendar.weeks_finding((page.snapshot,), zone)
     if calendar.is_calendar_step(page):
-        return anomaly(
-            Reason.UNRECOGNIZED,
-            f"the calendar step showed no week and named no calendar address ({page.url})",
-        )
+        return anomaly(Reason.UNRECOGNIZED, Detail("calendar_missing", {"url": page.url}))
     return None
 
 
 def _states(page: Page, zone: ZoneInfo = dates.PARIS) -> Finding | None:
     if page.contains(LINK_DISABLED_SENTENCE):
-        return unavailable(Reason.CLOSED, page.sentence_with(LINK_DISABLED_SENTENCE))
+        return unavailable(Reason.CLOSED, says(page.sentence_with(LINK_DISABLED_SENTENCE)))
     if page.contains(NO_CALENDAR_SENTENCE):
-        return unavailable(Reason.NO_CALENDAR, page.sentence_with(NO_CALENDAR_SENTENCE))
+        return unavailable(Reason.NO_CALENDAR, says(page.sentence_with(NO_CALENDAR_SENTENCE)))
     if page.contains(NO_SLOT_SENTENCE):
-        return unavailable(Reason.NO_SLOT, page.sentence_with(NO_SLOT_SENTENCE))
+        return unavailable(Reason.NO_SLOT, says(page.sentence_with(NO_SLOT_SENTENCE)))
     slots = calendar_finding(page, zone)
     if slots is not None:
         return slots
     if is_conditions(page):
-        return anomaly(
-            Reason.SESSION_LOST, f"sent back to the conditions page in mid-flow ({page.url})"
-        )
+        return anomaly(Reason.SESSION_LOST, Detail("back_to_conditions", {"url": page.url}))
     if is_desk_choice(page):
-        return anomaly(
-            Reason.SESSION_LOST, f"sent back to the desk choice after choosing a desk ({page.url})"
-        )
+        return anomaly(Reason.SESSION_LOST, Detail("back_to_desk_choice", {"url": page.url}))
     if is_description(page):
         return anomaly(
-            Reason.UNRECOGNIZED, f"the calendar did not follow the description step ({page.url})"
+            Reason.UNRECOGNIZED, Detail("no_calendar_after_description", {"url": page.url})
         )
     return None
 
@@ -191,8 +185,10 @@ async def flow(
     if missing:
         raise ProbeError(
             "unrecognized",
-            f"desk(s) {', '.join(map(str, missing))} not offered on the desk choice "
-            f"(offered: {', '.join(map(str, offered))})",
+            Detail(
+                "desks_missing",
+                {"missing": ", ".join(map(str, missing)), "offered": ", ".join(map(str, offered))},
+            ),
         )
     finals: list[PageSnapshot] = []
     for index, desk in enumerate(wanted):

@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 from selectolax.lexbor import LexborNode
 
-from monitor.domain import Finding, PageSnapshot, Reason
+from monitor.domain import Detail, DetailValue, Finding, PageSnapshot, Reason
 from monitor.errors import ProbeError
 from monitor.platforms import dates
 from monitor.platforms.common import anomaly, available, infrastructure, unrecognized
@@ -185,7 +185,7 @@ def read_answer(answer: PageSnapshot, zone: ZoneInfo = dates.PARIS) -> Week | Fi
     if trouble is not None:
         return trouble
     week = read_week(page, zone)
-    return week if week is not None else unrecognized(page, "a calendar answer without a week")
+    return week if week is not None else unrecognized(page, "unknown_week_answer")
 
 
 def weeks_finding(answers: Sequence[PageSnapshot], zone: ZoneInfo = dates.PARIS) -> Finding:
@@ -209,31 +209,31 @@ def weeks_finding(answers: Sequence[PageSnapshot], zone: ZoneInfo = dates.PARIS)
     if free:
         moments = [moment for week in weeks for moment in week.moments]
         earliest = min(moments) if moments else None
-        when = f", earliest {dates.to_utc(earliest).isoformat()}" if earliest else ""
-        unread = f"; a week could not be read ({problem.detail})" if problem else ""
         return available(
             Reason.SLOTS,
-            f"{free} free slot(s) in {len(weeks)} week(s) of the calendar {span}{when}{unread}",
+            Detail(
+                "calendar_free_cells",
+                {
+                    "free": free,
+                    **span,
+                    "earliest": dates.to_utc(earliest).isoformat() if earliest else None,
+                    "unread": problem.detail if problem else None,
+                },
+            ),
             slot_count=free,
             earliest_slot=earliest,
         )
     if problem is not None:
         return problem
     if not weeks:
-        return anomaly(Reason.UNRECOGNIZED, "the calendar step loaded no week")
-    return anomaly(
-        Reason.UNRECOGNIZED,
-        f"calendar without any free cell in {len(weeks)} week(s) {span} "
-        "(only the legend says 'libre')",
-    )
+        return anomaly(Reason.UNRECOGNIZED, Detail("calendar_no_week"))
+    return anomaly(Reason.UNRECOGNIZED, Detail("calendar_no_free_cell", span))
 
 
-def _span(weeks: Sequence[Week]) -> str:
-    if not weeks:
-        return ""
-    if len(weeks) == 1:
-        return f"«{weeks[0].header}»"
-    return f"from «{weeks[0].header}» to «{weeks[-1].header}»"
+def _span(weeks: Sequence[Week]) -> dict[str, DetailValue]:
+    """How many weeks were read, and the headers of the first and last, as the page wrote them."""
+    first, last = (weeks[0].header, weeks[-1].header) if weeks else (None, None)
+    return {"weeks": len(weeks), "first": first, "last": last}
 
 
 # -- the walk (I/O) -----------------------------------------------------------------------

@@ -27,7 +27,7 @@ import re
 from datetime import datetime
 
 from monitor.config import Target
-from monitor.domain import Finding, PageSnapshot, Reason
+from monitor.domain import Detail, Finding, PageSnapshot, Reason
 from monitor.platforms import dates
 from monitor.platforms.common import (
     FlowOptions,
@@ -35,6 +35,7 @@ from monitor.platforms.common import (
     available,
     barrier,
     recognise_with,
+    says,
     settle,
     unavailable,
 )
@@ -91,23 +92,21 @@ def _states(page: Page) -> Finding | None:
         moments = [m for m in (_card_moment(page, card) for card in cards) if m]
         first = dates.parse_iso(_first_available(page) or "")
         earliest = min(moments) if moments else first
-        when = f", earliest {dates.to_utc(earliest).isoformat()}" if earliest else ""
+        when = dates.to_utc(earliest).isoformat() if earliest else None
         return available(
             Reason.SLOTS,
-            f"{len(cards)} slot(s) offered{when}",
+            Detail("slots_offered", {"count": len(cards), "earliest": when}),
             slot_count=len(cards),
             earliest_slot=earliest,
         )
     if page.contains(NO_SLOT_TEXT):
-        return unavailable(Reason.NO_SLOT, page.sentence_with(NO_SLOT_TEXT))
+        return unavailable(Reason.NO_SLOT, says(page.sentence_with(NO_SLOT_TEXT)))
     if _first_available(page) == "" and page.text and "/creneau" in page.path:
         # The slot page's own state says "no first available date" (§2.3).
-        return unavailable(Reason.NO_SLOT, 'the page\'s state has an empty "datePremiereDispo"')
+        return unavailable(Reason.NO_SLOT, Detail("no_first_date"))
     if is_landing(page):
         # The flow always leaves a landing it can leave; ending on one means being sent back.
-        return anomaly(
-            Reason.SESSION_LOST, f"sent back to the démarche's landing page ({page.url})"
-        )
+        return anomaly(Reason.SESSION_LOST, Detail("back_to_landing", {"url": page.url}))
     return None
 
 

@@ -20,9 +20,9 @@ from urllib.parse import parse_qs, urlsplit
 from selectolax.lexbor import LexborNode
 
 from monitor.config import Target
-from monitor.domain import Finding, PageSnapshot, Reason
+from monitor.domain import Detail, Finding, PageSnapshot, Reason
 from monitor.platforms import dates
-from monitor.platforms.common import FlowOptions, available, recognise_with, unavailable
+from monitor.platforms.common import FlowOptions, available, recognise_with, says, unavailable
 from monitor.platforms.page import Page
 from monitor.probes.base import PageSession
 
@@ -52,16 +52,17 @@ def _states(page: Page) -> Finding | None:
         if page.contains(sentence):
             shown = "Malheureusement, " + sentence
             return unavailable(
-                Reason.NO_SLOT, page.sentence_with(shown if page.contains(shown) else sentence)
+                Reason.NO_SLOT,
+                says(page.sentence_with(shown if page.contains(shown) else sentence)),
             )
     links = {node.mem_id: node for node in page.select(SLOT_LINKS)}
     if links:
         moments = [m for m in (_slot_moment(link) for link in links.values()) if m]
         earliest = min(moments) if moments else None
-        when = f", earliest {dates.to_utc(earliest).isoformat()}" if earliest else ""
+        when = dates.to_utc(earliest).isoformat() if earliest else None
         return available(
             Reason.SLOTS,
-            f"{len(links)} slot(s) offered{when}",
+            Detail("slots_offered", {"count": len(links), "earliest": when}),
             slot_count=len(links),
             earliest_slot=earliest,
         )

@@ -25,7 +25,7 @@ from playwright.async_api import BrowserContext, CDPSession, Locator, Page, Requ
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-from monitor.domain import Engine, PageSnapshot
+from monitor.domain import Detail, Engine, PageSnapshot
 from monitor.errors import MonitorFault, ProbeError
 from monitor.probes._decoding import decode_body
 from monitor.probes._playwright_errors import net_error, probe_error
@@ -44,6 +44,11 @@ _GATED = [
     {"urlPattern": "*", "resourceType": kind, "requestStage": "Request"}
     for kind in ("Document", "XHR", "Fetch")
 ]
+
+
+def _doing(step: str, **values: str) -> Detail:
+    """What the session was doing when something failed: "loading https://…"."""
+    return Detail(f"doing.{step}", values)
 
 
 def _css_string(value: str) -> str:
@@ -106,9 +111,10 @@ class BrowserSession:
     async def open(self, url: str) -> PageSnapshot:
         """Navigate to ``url`` and wait for load, then briefly for the network to go quiet."""
         self._nav_failure = None
-        with self._errors(f"loading {url}"):
+        loading = Detail("doing.load", {"url": url})
+        with self._errors(loading):
             goto = self._page.goto(url, wait_until="load", timeout=0)
-            response = await self._bounded(goto, f"loading {url}")
+            response = await self._bounded(goto, loading)
             if response is not None:
                 self._record(response)
             return await self._settled()
@@ -121,7 +127,7 @@ class BrowserSession:
         form: str | None = None,
     ) -> PageSnapshot:
         """Fill ``fields`` by name in the button's form (or ``form``), then press the button."""
-        with self._errors(f"submitting {button!r} on {self._page.url}"):
+        with self._errors(_doing("submit", button=button, url=self._page.url)):
             pressed = await self._element(button, "button")
             if form is not None:
                 scope = self._page.locator(form).first
@@ -133,11 +139,11 @@ class BrowserSession:
             return await self._press(pressed)
 
     async def click(self, selector: str) -> PageSnapshot:
-        with self._errors(f"clicking {selector!r} on {self._page.url}"):
+        with self._errors(_doing("click", selector=selector, url=self._page.url)):
             return await self._press(await self._element(selector, "element"))
 
     async def fill(self, selector: str, value: str) -> None:
-        with self._errors(f"filling {selector!r} on {self._page.url}"):
+        with self._errors(_doing("fill", selector=selector, url=self._page.url)):
             element = await self._element(selector, "field")
             if await element.evaluate("e => e.tagName.toLowerCase()") == "select":
                 await self._choose_option(element, value, selector)
@@ -145,16 +151,16 @@ class BrowserSession:
                 await element.fill(value)
 
     async def check(self, selector: str) -> None:
-        with self._errors(f"checking {selector!r} on {self._page.url}"):
+        with self._errors(_doing("check", selector=selector, url=self._page.url)):
             await (await self._element(selector, "checkbox")).check()
 
     async def select(self, selector: str, value: str) -> None:
-        with self._errors(f"selecting in {selector!r} on {self._page.url}"):
+        with self._errors(_doing("select", selector=selector, url=self._page.url)):
             await self._choose_option(await self._element(selector, "select"), value, selector)
 
     async def wait_for(self, selector: str) -> PageSnapshot:
         """Wait up to ``timeout`` for ``selector``; ProbeError(unrecognized) if it never comes."""
-        with self._errors(f"waiting for {selector!r} on {self._page.url}"):
+        with self._errors(_doing("wait", selector=selector, url=self._page.url)):
             await self._element(selector, "element")
             return await self._capture()
 
@@ -167,7 +173,7 @@ class BrowserSession:
         requested = url
         for _hop in range(MAX_REDIRECTS + 1):
             await self._gate(url)
-            with self._errors(f"fetching {url}"):
+            with self._errors(_doing("fetch", url=url)):
                 response = await self._context.request.fetch(
                     url,
                     method=method,
@@ -191,7 +197,9 @@ class BrowserSession:
                 html=html,
                 retry_after=headers.get("retry-after"),
             )
-        raise ProbeError("http_error", f"more than {MAX_REDIRECTS} redirects from {requested}")
+        raise ProbeError(
+            "http_error", Detail("too_many_redirects", {"max": MAX_REDIRECTS, "url": requested})
+        )
 
     def current(self) -> PageSnapshot:
         if self._snapshot is None:
@@ -200,7 +208,7 @@ class BrowserSession:
 
     async def final_snapshot(self, label: str = "") -> PageSnapshot:
         """The rendered page now, with a full-page PNG screenshot."""
-        with self._errors(f"taking a screenshot of {self._page.url}"):
+        with self._errors(_doing("screenshot", url=self._page.url)):
             snapshot = await self._capture()
             png = await self._page.screenshot(full_page=True, type="png", animations="disabled")
         return dataclasses.replace(snapshot, label=label, screenshot=png)
@@ -282,7 +290,7 @@ class BrowserSession:
     # --- helpers ------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _errors(self, doing: str) -> Iterator[None]:
+    def _errors(self, doing: Detail) -> Iterator[None]:
         """The session's error boundary: Playwright errors become ProbeError/MonitorFault."""
         try:
             yield
@@ -293,7 +301,7 @@ class BrowserSession:
                 raise self._gate_error from None  # the gate aborted: its own exception wins
             raise probe_error(exc, doing) from exc
 
-    async def _bounded(self, step: Awaitable[T], doing: str) -> T:
+    async def _bounded(self, step: Awaitable[T], doing: Detail) -> T:
         """Await ``step`` with ``timeout`` seconds, plus whatever the gate made it wait."""
         loop = asyncio.get_running_loop()
         task = asyncio.ensure_future(step)
@@ -303,7 +311,10 @@ class BrowserSession:
                 spent = loop.time() - started - (self._gate_seconds - gate_before)
                 left = self._timeout - spent
                 if left <= 0 and not self._gate_waiting:
-                    raise ProbeError("timeout", f"timed out after {self._timeout:g}s {doing}")
+                    raise ProbeError(
+                        "timeout",
+                        Detail("step_timeout", {"seconds": self._timeout, "doing": doing}),
+                    )
                 done, _ = await asyncio.wait({task}, timeout=max(left, 0.05))
                 if done:
                     return task.result()
@@ -318,7 +329,8 @@ class BrowserSession:
             await self._page.wait_for_selector(selector, state="attached")
         except PlaywrightTimeoutError as exc:
             raise ProbeError(
-                "unrecognized", f"no {what} matches {selector!r} on {self._page.url}"
+                "unrecognized",
+                Detail("no_element", {"what": what, "selector": selector, "url": self._page.url}),
             ) from exc
         return self._page.locator(selector).first
 
@@ -328,14 +340,16 @@ class BrowserSession:
         self._nav_done.clear()
         self._nav_failure = None
         await self._bounded(
-            self._click_and_wait(element), f"waiting for the page after a click on {self._page.url}"
+            self._click_and_wait(element), _doing("after_click", url=self._page.url)
         )
         if self._nav_failure is not None:
             if self._gate_error is not None:
                 raise self._gate_error
             failure, url = self._nav_failure
-            doing = f"loading {url}"
-            raise net_error(failure, doing) or ProbeError("connection", f"{failure} {doing}")
+            doing = _doing("load", url=url)
+            raise net_error(failure, doing) or ProbeError(
+                "connection", Detail("request_failed", {"failure": failure, "doing": doing})
+            )
         return await self._settled()
 
     async def _click_and_wait(self, element: Locator) -> None:
@@ -356,7 +370,9 @@ class BrowserSession:
     async def _set_field(self, scope: Locator, name: str, value: str) -> None:
         candidates = scope.locator(f"[name={_css_string(name)}]")
         if not await candidates.count():
-            raise ProbeError("unrecognized", f"the form on {self._page.url} has no field {name!r}")
+            raise ProbeError(
+                "unrecognized", Detail("no_field", {"name": name, "url": self._page.url})
+            )
         kinds: list[list[str]] = await candidates.evaluate_all(
             "els => els.map(e => [e.tagName.toLowerCase(), (e.type || '').toLowerCase(), e.value])"
         )
@@ -365,7 +381,8 @@ class BrowserSession:
             index = next((i for i, (_, _, own) in enumerate(kinds) if own == value), None)
             if index is None and kind == "radio":
                 raise ProbeError(
-                    "unrecognized", f"no choice {value!r} for {name!r} on {self._page.url}"
+                    "unrecognized",
+                    Detail("no_choice", {"value": value, "name": name, "url": self._page.url}),
                 )
             await candidates.nth(index or 0).check()  # any value checks a lone checkbox
         elif tag == "select":
@@ -380,7 +397,10 @@ class BrowserSession:
             "s => Array.from(s.options).map(o => [o.value, o.label.trim()])"
         )
         if not any(value in option for option in offered):
-            raise ProbeError("unrecognized", f"no option {value!r} in {what!r} on {self._page.url}")
+            raise ProbeError(
+                "unrecognized",
+                Detail("no_option", {"value": value, "name": what, "url": self._page.url}),
+            )
         await select.select_option(value)
 
     async def _settled(self) -> PageSnapshot:

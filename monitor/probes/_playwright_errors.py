@@ -25,6 +25,7 @@ import re
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
+from monitor.domain import Detail
 from monitor.errors import MonitorFault, ProbeError
 
 _CRASH_MARKERS = (
@@ -49,30 +50,35 @@ def first_line(exc: BaseException) -> str:
     return (message.strip().splitlines() or [type(exc).__name__])[0]
 
 
-def net_error(text: str, doing: str) -> ProbeError | None:
+def net_error(text: str, doing: Detail) -> ProbeError | None:
     """A ProbeError for a failure text carrying a network error code, else None."""
     code = _NET_CODE.search(text)
     if code:
         reason = "timeout" if code.group() in _NET_TIMEOUTS else "connection"
-        return ProbeError(reason, f"{code.group()} {doing}")
+        return ProbeError(reason, Detail("network_code", {"code": code.group(), "doing": doing}))
     node = _NODE_CODE.search(text)
     if node:
         reason = "timeout" if node.group() == "ETIMEDOUT" else "connection"
-        return ProbeError(reason, f"{node.group()} {doing}")
+        return ProbeError(reason, Detail("network_code", {"code": node.group(), "doing": doing}))
     return None
 
 
-def probe_error(exc: Exception, doing: str) -> ProbeError:
+def probe_error(exc: Exception, doing: Detail) -> ProbeError:
     """Translate ``exc``, raised while ``doing`` (e.g. "loading https://…"), for an outcome."""
     line = first_line(exc)
     if isinstance(exc, PlaywrightTimeoutError):
-        return ProbeError("timeout", f"timed out {doing} ({line})")
+        return ProbeError("timeout", Detail("timed_out", {"doing": doing, "message": line}))
     if isinstance(exc, PlaywrightError):
         # A vanished browser shows up as many different messages; check it first, since
         # "net::ERR_ABORTED; frame was detached" during a crash is not the site's fault.
         if any(marker in exc.message.lower() for marker in _CRASH_MARKERS):
-            return MonitorFault("browser_crash", f"Chromium went away {doing}: {line}")
+            return MonitorFault(
+                "browser_crash", Detail("browser_gone", {"doing": doing, "message": line})
+            )
         mapped = net_error(exc.message, doing)
         if mapped is not None:
             return mapped
-    return MonitorFault("internal", f"unexpected {type(exc).__name__} {doing}: {line}")
+    return MonitorFault(
+        "internal",
+        Detail("unexpected_during", {"kind": type(exc).__name__, "doing": doing, "message": line}),
+    )

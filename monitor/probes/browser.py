@@ -33,7 +33,7 @@ from playwright.async_api import (
 )
 from playwright.async_api import Error as PlaywrightError
 
-from monitor.domain import Engine
+from monitor.domain import Detail, Engine
 from monitor.errors import MonitorFault
 from monitor.probes._browser_session import BrowserSession
 from monitor.probes._playwright_errors import first_line, probe_error
@@ -112,7 +112,7 @@ class BrowserEngine:
                 try:
                     session = await BrowserSession.start(context, gate=gate, timeout=self.timeout)
                 except Exception as exc:
-                    raise probe_error(exc, "opening a page") from exc
+                    raise probe_error(exc, Detail("doing.open_page")) from exc
                 yield session
             finally:
                 if session is not None:
@@ -152,7 +152,7 @@ class BrowserEngine:
                     accept_downloads=False,  # probes never write to disk
                 )
             except Exception as exc:
-                error = probe_error(exc, "opening a browser context")
+                error = probe_error(exc, Detail("doing.open_context"))
                 died_while_idle = error.reason == "browser_crash" and attempt == 1
                 if died_while_idle:
                     self._forget(launched)

@@ -20,6 +20,7 @@ from urllib.parse import urldefrag, urlencode, urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
+from monitor.domain import Detail
 from monitor.errors import MonitorFault, ProbeError
 
 #: Input types that are buttons: never submitted unless they are the one pressed.
@@ -130,7 +131,10 @@ class ParsedPage:
         """The first element matching ``selector``; ProbeError(unrecognized) when none does."""
         node = self.first(selector)
         if node is None:
-            raise ProbeError("unrecognized", f"no {what} matches {selector!r} on {self.url}")
+            raise ProbeError(
+                "unrecognized",
+                Detail("no_element", {"what": what, "selector": selector, "url": self.url}),
+            )
         return node
 
     def pending(self, selector: str, *, checking: bool = False, value: str = "") -> PendingValue:
@@ -138,7 +142,10 @@ class ParsedPage:
         node = self.require(selector, "field")
         name = _attr(node, "name")
         if not name:
-            raise ProbeError("unrecognized", f"field {selector!r} on {self.url} has no name")
+            raise ProbeError(
+                "unrecognized",
+                Detail("field_without_name", {"selector": selector, "url": self.url}),
+            )
         if checking:
             value = _attr(node, "value") or "on"
         return PendingValue(name=name, value=value)
@@ -177,7 +184,7 @@ class ParsedPage:
         for name, value in (fields or {}).items():
             if not _set(controls, name, value, self.url):
                 raise ProbeError(
-                    "unrecognized", f"the form on {self.url} has no field named {name!r}"
+                    "unrecognized", Detail("no_field", {"name": name, "url": self.url})
                 )
         entries: list[tuple[str, str]] = []
         for control in controls:
@@ -194,11 +201,13 @@ class ParsedPage:
                 return node
             found = _ancestor_form(node) or node.css_first("form")
             if found is None:
-                raise ProbeError("unrecognized", f"{selector!r} on {self.url} is not in a form")
+                raise ProbeError(
+                    "unrecognized", Detail("not_in_form", {"selector": selector, "url": self.url})
+                )
             return found
         owner = self._owner(submitter)
         if owner is None:
-            raise ProbeError("unrecognized", f"the button on {self.url} belongs to no form")
+            raise ProbeError("unrecognized", Detail("button_without_form", {"url": self.url}))
         return owner
 
     def _owner(self, node: LexborNode) -> LexborNode | None:
@@ -324,7 +333,10 @@ def _set(controls: list[_Control], name: str, value: str, page_url: str) -> bool
         chosen = next((c for c in boxes if c.own_value == value), None)
         if named[0].kind == "radio":
             if chosen is None:
-                raise ProbeError("unrecognized", f"no choice {value!r} for {name!r} on {page_url}")
+                raise ProbeError(
+                    "unrecognized",
+                    Detail("no_choice", {"value": value, "name": name, "url": page_url}),
+                )
             for radio in boxes:
                 radio.included = False
         # For a checkbox any value checks it; the value only picks among same-named boxes.
@@ -334,7 +346,9 @@ def _set(controls: list[_Control], name: str, value: str, page_url: str) -> bool
     if target.kind.startswith("select"):
         option = next((v for v, label in target.options if value in {v, label}), None)
         if option is None:
-            raise ProbeError("unrecognized", f"no option {value!r} in {name!r} on {page_url}")
+            raise ProbeError(
+                "unrecognized", Detail("no_option", {"value": value, "name": name, "url": page_url})
+            )
         value = option
     target.values = [value]
     target.included = True

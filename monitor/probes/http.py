@@ -22,7 +22,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 
-from monitor.domain import Engine, PageSnapshot
+from monitor.domain import Detail, Engine, PageSnapshot
 from monitor.errors import MonitorError, MonitorFault, ProbeError
 from monitor.probes._decoding import decode_body
 from monitor.probes.base import RequestGate, no_gate
@@ -242,7 +242,9 @@ class HttpSession:
                     retry_after=response.headers.get("retry-after"),
                 )
             request = response.next_request
-        raise ProbeError("http_error", f"more than {MAX_REDIRECTS} redirects from {requested}")
+        raise ProbeError(
+            "http_error", Detail("too_many_redirects", {"max": MAX_REDIRECTS, "url": requested})
+        )
 
     async def _exchange(self, request: httpx.Request) -> httpx.Response:
         try:
@@ -269,25 +271,25 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
-def _what_failed(exc: Exception) -> str:
-    """How a network error reads in a detail line, from the OS error underneath it."""
+def _what_failed(exc: Exception) -> tuple[str, str]:
+    """The detail code of a network error, from the OS error underneath it, and its message."""
     for cause in _causes(exc):
         if isinstance(cause, ssl.SSLError):
-            return f"TLS failure ({cause.reason or cause}) with"
+            return "tls_failure", str(cause.reason or cause)
         if isinstance(cause, socket.gaierror):
-            return "cannot resolve the name of"
+            return "cannot_resolve", str(cause)
         if isinstance(cause, OSError):
             if isinstance(cause, ConnectionRefusedError) or cause.errno == errno.ECONNREFUSED:
-                return "connection refused by"
+                return "connection_refused", str(cause)
             if isinstance(cause, ConnectionResetError) or cause.errno == errno.ECONNRESET:
-                return "connection reset by"
+                return "connection_reset", str(cause)
             if isinstance(cause, BrokenPipeError | ConnectionAbortedError):
-                return "connection closed by"
+                return "connection_closed", str(cause)
     if isinstance(exc, httpx.RemoteProtocolError):
-        return f"broken HTTP answer ({exc}) from"
+        return "broken_answer", str(exc)
     if isinstance(exc, httpx.ConnectError):
-        return f"cannot connect ({exc}) to"
-    return f"connection failed ({exc}) with"
+        return "cannot_connect", str(exc)
+    return "connection_failed", str(exc)
 
 
 def _probe_error(exc: Exception, url: httpx.URL, timeout: float) -> ProbeError:
@@ -296,12 +298,17 @@ def _probe_error(exc: Exception, url: httpx.URL, timeout: float) -> ProbeError:
     where = f"{url.host}:{port}"
     kind = type(exc).__name__
     if isinstance(exc, httpx.TimeoutException | TimeoutError):
-        return ProbeError("timeout", f"no answer from {where} within {timeout:g}s ({kind})")
+        return ProbeError(
+            "timeout", Detail("no_answer", {"where": where, "seconds": timeout, "kind": kind})
+        )
     if isinstance(exc, httpx.LocalProtocolError):
         # We built a request httpx refuses: our bug, not the site's.
         return MonitorFault("internal", f"could not send a request to {url} ({kind}: {exc})")
     if isinstance(exc, httpx.TransportError | httpx.DecodingError):
-        return ProbeError("connection", f"{_what_failed(exc)} {where} ({kind})")
+        code, message = _what_failed(exc)
+        return ProbeError(
+            "connection", Detail(code, {"where": where, "kind": kind, "message": message})
+        )
     if isinstance(exc, httpx.TooManyRedirects):
-        return ProbeError("http_error", f"too many redirects from {url}")
+        return ProbeError("http_error", Detail("too_many_redirects", {"url": str(url)}))
     return MonitorFault("internal", f"unexpected {kind} while requesting {url}: {exc}")

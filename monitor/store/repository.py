@@ -249,6 +249,19 @@ class Repository(OutboxStore):
                 if limit is not None and count >= limit:
                     return
 
+    def latest_outcomes(self, targets: Sequence[str]) -> dict[str, Outcome]:
+        """Each of ``targets``' latest outcome (in insertion order), for ``status``."""
+        if not targets:
+            return {}
+        newest = (
+            select(func.max(outcomes.c.id))
+            .where(outcomes.c.target.in_(list(targets)))
+            .group_by(outcomes.c.target)
+        )
+        with self._read() as connection:
+            rows = connection.execute(select(outcomes).where(outcomes.c.id.in_(newest))).all()
+        return {row.target: outcome_from_row(row) for row in rows}
+
     def outcome(self, outcome_id: int) -> Outcome | None:
         """The outcome with this id; None if there is none (never stored, or deleted)."""
         with self._read() as connection:

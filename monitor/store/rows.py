@@ -6,7 +6,16 @@ from typing import Any, cast
 
 from sqlalchemy import Row, Table
 
-from monitor.domain import Engine, Event, EventKind, Outcome, Reason, Status, TargetState
+from monitor.details import detail_columns, structured_detail
+from monitor.domain import (
+    Engine,
+    Event,
+    EventKind,
+    Outcome,
+    Reason,
+    Status,
+    TargetState,
+)
 from monitor.store.schema import (
     DeliveryAttemptRow,
     DeliveryRow,
@@ -55,6 +64,7 @@ def outcome_values(outcome: Outcome, *, chain: str) -> dict[str, Any]:
         "status": str(outcome.status),
         "reason": str(outcome.reason),
         "detail": outcome.detail,
+        **detail_columns(outcome.structured),
         "http_status": outcome.http_status,
         "url": outcome.url,
         "final_url": outcome.final_url,
@@ -78,6 +88,7 @@ def outcome_from_row(row: Row[Any]) -> Outcome:
         status=Status(row.status),
         reason=Reason(row.reason),
         detail=row.detail,
+        structured=structured_detail(row.detail_code, row.detail_args),
         http_status=row.http_status,
         url=row.url,
         final_url=row.final_url,

@@ -55,6 +55,7 @@ TARGET_LENGTH = 200
 NODE_LENGTH = 200
 CHANNEL_LENGTH = 100
 NAME_LENGTH = 32
+CODE_LENGTH = 64  #: a detail's code, e.g. "calendar_free_cells"
 DIGEST_LENGTH = 64
 
 
@@ -153,7 +154,11 @@ class OutcomeRow(Base):
     engine: Mapped[str] = mapped_column(String(NAME_LENGTH))
     status: Mapped[str] = mapped_column(String(NAME_LENGTH))
     reason: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    #: the English line, as recorded; the chain protects it
     detail: Mapped[str] = mapped_column(Text)
+    #: the code and values ``detail`` was written from (monitor.details); NULL before 0002
+    detail_code: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
+    detail_args: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
     http_status: Mapped[int | None] = mapped_column(Integer)
     url: Mapped[str] = mapped_column(Text)
     final_url: Mapped[str | None] = mapped_column(Text)
