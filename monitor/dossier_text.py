@@ -21,8 +21,10 @@ _VERIFY_FR = [
     "la toute première) suivie de la tentative en JSON canonique : les clés target, "
     "prefecture, started_at, finished_at, engine, status, reason, detail, http_status, url, "
     "final_url, slot_count, earliest_slot, sha256, triées, sans espace, en UTF-8, les dates "
-    "en UTC au format <code>2025-03-01T08:00:00.000000+00:00</code>. Modifier, retirer ou "
-    "insérer une tentative rompt le chaînage de la suivante.",
+    "en UTC au format <code>2025-03-01T08:00:00.000000+00:00</code> ; une tentative qui a un "
+    "detail_code y ajoute detail_code et detail_args (le motif et ses valeurs, dont le message "
+    "affiché est tiré). Modifier, retirer ou insérer une tentative rompt le chaînage de la "
+    "suivante.",
     "Les données de chaque tentative sont dans <code>outcomes.json</code> ; "
     "<code>manifest.json</code> donne l'empreinte SHA-256 de chaque fichier de ce dossier. "
     "<code>python3 verify_dossier.py</code> refait tous ces calculs (Python seul suffit) ; "
@@ -40,8 +42,9 @@ _VERIFY_EN = [
     "the attempt as canonical JSON: keys target, prefecture, started_at, finished_at, "
     "engine, status, reason, detail, http_status, url, final_url, slot_count, "
     "earliest_slot, sha256, sorted, no whitespace, UTF-8, times in UTC as "
-    "<code>2025-03-01T08:00:00.000000+00:00</code>. Editing, removing or inserting an "
-    "attempt breaks the next one's link.",
+    "<code>2025-03-01T08:00:00.000000+00:00</code>; an attempt with a detail_code adds "
+    "detail_code and detail_args (the reason code and values its message is written from). "
+    "Editing, removing or inserting an attempt breaks the next one's link.",
     "Each attempt's data is in <code>outcomes.json</code>; <code>manifest.json</code> gives "
     "every file of this dossier with its SHA-256. <code>python3 verify_dossier.py</code> "
     "redoes all of this (plain Python is enough); <code>monitor verify</code> redoes it on "

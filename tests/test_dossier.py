@@ -5,22 +5,71 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from html import unescape
 from pathlib import Path
 
 import pytest
-from test_history import T0, TARGET, Database, an_outcome, png_bytes, run
+from test_history import NO_SLOT, T0, TARGET, Database, an_outcome, png_bytes, run
 from test_history import database as database  # a fixture
+from wording import english_in
 
-from monitor.domain import Engine, Outcome, Reason
+from monitor.details import record_line
+from monitor.domain import Detail, Engine, Outcome, Reason
 
 CHROMIUM = "/usr/bin/chromium"
 PNG_OUT = Path("/tmp/dossier.png")
 HOSTILE = "<script>alert('x')</script> & « Service surchargé »"
+
+
+NO_SLOT_SAID = Detail(
+    "by_desk",
+    {
+        "desks": (
+            Detail("desk", {"label": "12083", "finding": Detail("page_says", {"text": NO_SLOT})}),
+            Detail("desk", {"label": "12084", "finding": Detail("page_says", {"text": NO_SLOT})}),
+        )
+    },
+)
+CAPTCHA = Detail(
+    "captcha",
+    {"refused": False, "text": "Saisissez le code de sécurité", "url": "https://rdv.example/"},
+)
+NETWORK_DOWN = Detail(
+    "network_down",
+    {
+        "why": Detail("every_host_failing"),
+        "seen": Detail(
+            "network_code",
+            {"code": "net::ERR_NAME_NOT_RESOLVED", "doing": Detail("doing.load", {"url": "x"})},
+        ),
+    },
+)
+
+
+def overloaded(heading: str) -> Detail:
+    return Detail(
+        "retry_after",
+        {"finding": Detail("overloaded", {"status": 503, "heading": heading}), "after": "120"},
+    )
+
+
+def slots(count: int, earliest: datetime) -> Detail:
+    return Detail(
+        "calendar_free_cells",
+        {
+            "free": count,
+            "weeks": 6,
+            "first": "Semaine du lundi 2 mars 2026",
+            "last": "Semaine du lundi 6 avril 2026",
+            "earliest": earliest.isoformat(),
+        },
+    )
 
 
 @dataclass
@@ -32,20 +81,26 @@ class Dossier:
 def record_week(database: Database) -> list[Outcome]:
     """Three days of a browser target: no slot, captcha, an overload whose page says
     something hostile, slots, a monitor error; every page saved with a screenshot."""
+    earliest = T0 + timedelta(days=12)
     plan = [
-        (0, Reason.NO_SLOT, {}),
-        (2, Reason.CAPTCHA, {}),
-        (4, Reason.NO_SLOT, {}),
-        (24, Reason.OVERLOADED, {"detail": HOSTILE, "http_status": 503}),
-        (26, Reason.NO_SLOT, {}),
-        (27, Reason.NETWORK_DOWN, {}),
-        (49, Reason.SLOTS, {"slot_count": 2, "earliest_slot": T0 + timedelta(days=12)}),
-        (50, Reason.NO_SLOT, {}),
+        (0, Reason.NO_SLOT, {}, NO_SLOT_SAID),
+        (2, Reason.CAPTCHA, {}, CAPTCHA),
+        (4, Reason.NO_SLOT, {}, NO_SLOT_SAID),
+        (24, Reason.OVERLOADED, {"http_status": 503}, overloaded(HOSTILE)),
+        (26, Reason.NO_SLOT, {}, NO_SLOT_SAID),
+        (27, Reason.NETWORK_DOWN, {}, NETWORK_DOWN),
+        (49, Reason.SLOTS, {"slot_count": 2, "earliest_slot": earliest}, slots(2, earliest)),
+        (50, Reason.NO_SLOT, {}, NO_SLOT_SAID),
     ]
     stored = []
-    for index, (hours, reason, changes) in enumerate(plan):
+    for index, (hours, reason, changes, said) in enumerate(plan):
         outcome = an_outcome(
-            at=T0 + timedelta(hours=hours), reason=reason, engine=Engine.BROWSER, **changes
+            at=T0 + timedelta(hours=hours),
+            reason=reason,
+            engine=Engine.BROWSER,
+            detail=record_line(said),
+            structured=said,
+            **changes,
         )
         if reason is Reason.NETWORK_DOWN:
             stored.append(database.record(outcome))
@@ -127,10 +182,12 @@ def test_the_shipped_script_verifies_the_dossier_and_catches_an_edit(dossier: Do
 
     rows = json.loads((dossier.out / "outcomes.json").read_text())
     rows[3]["detail"] = "Aucun problème"
+    rows[1]["detail_args"]["refused"] = True  # the words a reader is shown are chained too
     (dossier.out / "outcomes.json").write_text(json.dumps(rows))
     tampered = subprocess.run(script, capture_output=True, text=True, check=False)
     assert tampered.returncode == 1
     assert f"attempt {rows[3]['id']}: chain does not recompute" in tampered.stdout
+    assert f"attempt {rows[1]['id']}: chain does not recompute" in tampered.stdout
     assert "file changed since the dossier was made: outcomes.json" in tampered.stdout
 
 
@@ -148,6 +205,17 @@ def test_the_report_is_french_and_self_contained(dossier: Dossier) -> None:
     assert "@media print" in html and "size: A4" in html
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
     assert 'src="http' not in html and "src='http" not in html
+
+
+def test_a_french_report_has_no_english_left(dossier: Dossier) -> None:
+    """What a French reader sees: every sentence French; the pages' own words quoted."""
+    html = (dossier.out / "index.html").read_text()
+    body = re.sub(r"<(style|script|code)\b.*?</\1>", " ", html, flags=re.S)
+    text = unescape(re.sub(r"<[^>]+>", " ", body))
+    assert "guichet 12083 : «Il n'existe plus de plage horaire libre" in text
+    assert "2 créneaux libres sur 6 semaines du calendrier" in text
+    assert "le premier le 14/03/2026 à 09:00" in text  # local time, French style
+    assert not english_in(text), sorted(english_in(text))
 
 
 def test_it_writes_a_zip_of_the_dossier(dossier: Dossier) -> None:

@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from wording import english_in
 
-from monitor.domain import MONITOR_TARGET, Event, EventKind, Reason, Status
+from monitor.details import record_line, to_json
+from monitor.domain import MONITOR_TARGET, Detail, Event, EventKind, Reason, Status
 from monitor.messages import (
     REASON_LABELS,
     STATUS_LABELS,
@@ -348,3 +350,63 @@ def test_it_announces_an_open_form_as_open_not_as_slots(
     assert text.startswith(title)
     assert lead in text
     assert "Créneaux disponibles" not in text and "Slots available" not in text
+
+
+def _structured(kind: EventKind, detail: Detail, **payload: object) -> Event:
+    data = to_json(detail)
+    return event(
+        kind,
+        detail=record_line(detail),
+        detail_code=data["code"],
+        detail_args=data["args"],
+        **payload,
+    )
+
+
+@pytest.mark.parametrize("short", [False, True])
+def test_an_anomaly_detail_reads_in_the_channels_language(short: bool) -> None:
+    """Signal's short text and email's full one alike."""
+    said = Detail(
+        "captcha",
+        {"refused": False, "text": "Saisissez le code de sécurité", "url": URL},
+    )
+    started = _structured(
+        EventKind.ANOMALY_STARTED, said, status="anomaly", reason="captcha", http_status=200
+    )
+    french = show(started, "fr", short=short)
+    if short:  # the short text names the reason, not the detail
+        assert "a captcha bars the way" not in french
+        return
+    assert "un captcha barre l'accès («Saisissez le code de sécurité»)" in french
+    assert "a captcha bars the way" not in french
+    assert "a captcha bars the way («Saisissez le code de sécurité»)" in show(started, "en")
+
+
+def test_a_health_detail_reads_in_the_channels_language() -> None:
+    unreachable = Detail(
+        "unreachable_url", {"url": "https://www.service-public.fr/", "kind": "ConnectError"}
+    )
+    check = Detail("connectivity_failed", {"failures": (unreachable,)})
+    said = Detail("own_network_down", {"check": check})
+    degraded = _structured(
+        EventKind.MONITOR_DEGRADED, said, url=None, status="monitor_error", reason=None
+    )
+    for short in (False, True):
+        text = show(degraded, "fr", short=short)
+        assert "le réseau du moniteur lui-même est coupé" in text
+        assert not english_in(text), text
+
+
+def test_a_payload_from_before_structured_details_shows_its_recorded_line() -> None:
+    old = event(EventKind.ANOMALY_STARTED, status="anomaly", reason="maintenance",
+                detail="maintenance: «Site en maintenance»")  # fmt: skip
+    assert "maintenance: «Site en maintenance»" in show(old, "fr")
+    unknown = event(
+        EventKind.ANOMALY_STARTED,
+        status="anomaly",
+        reason="maintenance",
+        detail="the recorded line",
+        detail_code="from_a_newer_version",
+        detail_args={},
+    )
+    assert "the recorded line" in show(unknown, "fr")

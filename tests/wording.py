@@ -3,7 +3,7 @@
 ``english_in(text)`` returns the English words found in ``text`` after removing what is
 not the monitor's own sentence: the page's words quoted «…», URLs, CSS selectors and
 dotted or snake_case names (``settings.probe_timeout``, ``datePremiereDispo``), HTTP
-header names and ``net::ERR_…`` codes.
+header names, ``net::ERR_…`` codes and the program's own name.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ ENGLISH = frozenset(
 _QUOTED = re.compile(r"«[^»]*»")
 _URL = re.compile(r"\b(?:https?|file)://\S+")
 _TECHNICAL = re.compile(
-    r"net::ERR_\w+|Retry-After|\S*(?:\w\.\w|\w_\w|[#\[\]=>])\S*"
+    r"net::ERR_\w+|Retry-After|prefecture-monitor|\S*(?:\w\.\w|\w_\w|[#\[\]=>])\S*"
     r"|\b\w*[a-z][A-Z]\w*\b|\b[A-Z]{2,}\w*\b"
 )
 
