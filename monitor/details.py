@@ -216,7 +216,7 @@ CODES: dict[str, tuple[_Words, _Words]] = {
         lambda v: f"the page shows no text (an app shell?) at {v['url']}",
     ),
     "retry_after": (
-        lambda v: _ending(v["finding"], f" (le site demande d'attendre, Retry-After : {v['after']})"),
+        lambda v: _ending(v["finding"], f" (le site demande d'attendre, Retry-After {v['after']})"),
         lambda v: _ending(v["finding"], f" (Retry-After: {v['after']})"),
     ),
     # -- where a flow ended -------------------------------------------------------------
