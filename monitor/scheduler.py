@@ -33,6 +33,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor import __version__, metrics
+from monitor.anchors import HEADS_FILE, write_anchors
 from monitor.cadence import Cadence
 from monitor.components import Components, make_dispatcher
 from monitor.config import Config, Target
@@ -78,6 +79,7 @@ DISPATCH_PERIOD = 5.0
 #: Claims older than this are pruned, once an hour.
 _CLAIM_RETENTION = timedelta(days=2)
 _PRUNE_EVERY = timedelta(hours=1)
+_ANCHOR_EVERY = timedelta(days=1)  #: chain heads to heads.jsonl (monitor.anchors)
 
 
 class Daemon:
@@ -133,6 +135,7 @@ class Daemon:
         self._dispatch_wake = asyncio.Event()
         self._started_at = datetime.now(UTC)
         self._last_prune: datetime | None = None
+        self._last_anchor: datetime | None = None
 
     # -- signals: flags only ---------------------------------------------------------------
 
@@ -295,6 +298,19 @@ class Daemon:
                 metrics.set_outbox_depth(await asyncio.to_thread(self._repository.outbox_depth))
         except Exception as error:
             log.error("housekeeping failed: %s", error)
+        if self._last_anchor is None or now - self._last_anchor >= _ANCHOR_EVERY:
+            await self._anchor(now)
+
+    async def _anchor(self, now: datetime) -> None:
+        """Append every target's chain head to heads.jsonl (at start, daily, at shutdown)."""
+        self._last_anchor = now
+        directory = self.config.settings.evidence_dir
+        try:
+            written = await asyncio.to_thread(write_anchors, self._repository, directory, now)
+        except Exception as error:  # the next attempt may succeed; probing goes on
+            log.error("chain heads not anchored in %s: %s", directory / HEADS_FILE, error)
+        else:
+            log.debug("anchored %d chain head(s) in %s", written, directory / HEADS_FILE)
 
     async def _dispatch_loop(self) -> None:
         while not self._stopping:
@@ -390,6 +406,7 @@ class Daemon:
             log.warning("pending notifications not all flushed at exit: %r", error)
         for part in (self._dispatcher, self._engines):
             await close_within(part, _CLOSE_WAIT)
+        await self._anchor(datetime.now(UTC))
         log.info("stopped")
 
     def _log_start(self) -> None:

@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from sqlalchemy import Engine, select
 
+from monitor.anchors import Anchor, Rewrite, anchored
 from monitor.domain import Outcome
 from monitor.evidence import chain_hash, evidence_digest, verify_file
 from monitor.store.engine import database_errors
@@ -356,9 +357,13 @@ class FileChecker:
 
 
 def verify_targets(
-    repository: Repository, evidence_dir: Path, targets: Iterable[str]
+    repository: Repository,
+    evidence_dir: Path,
+    targets: Iterable[str],
+    anchors: Sequence[Anchor] = (),
 ) -> Iterator[TargetReport]:
-    """One report per target, computed as the target's rows stream past."""
+    """One report per target, computed as the target's rows stream past; with ``anchors``
+    (monitor.anchors), also every anchored head that the record no longer holds."""
     engine = repository.engine
     heads = chain_heads(engine)
     files = FileChecker(evidence_dir, read_prune_log(evidence_dir))
@@ -366,8 +371,13 @@ def verify_targets(
     for target in targets:
         report = TargetReport(target)
         evidence_problems: list[Problem] = []
+        rewrites: list[Rewrite] = []
         rows = _counted(repository.outcomes_for_target(target), report, files, evidence_problems)
+        rows = anchored(rows, [a for a in anchors if a.target == target], rewrites)
         chain_problems = list(ChainChecker(target, missing_ids).check(rows, heads.get(target)))
+        chain_problems += [
+            Problem(target, "rewritten", "heads", rewrite.message) for rewrite in rewrites
+        ]
         # Show problems in row order, whatever found them; head problems last.
         report.problems = sorted(
             chain_problems + evidence_problems,

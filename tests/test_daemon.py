@@ -24,6 +24,7 @@ import pytest
 from daemonrig import daemon_config, legacy_path, load, rdvsp_path
 from sqlalchemy import select
 
+from monitor.anchors import HEADS_FILE, read_anchors
 from monitor.cadence import Cadence
 from monitor.domain import MONITOR_TARGET, Reason, Status, status_of
 from monitor.evidence import chain_hash
@@ -393,3 +394,8 @@ def test_run_once_probes_every_target_once_and_exits(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     repository = Repository(create_engine_for(database))
     assert sorted(o.target for o in repository.history()) == ["t/a", "t/b"]
+    # At shutdown the daemon anchors every chain head outside the database.
+    anchors = read_anchors(tmp_path / "evidence" / HEADS_FILE)
+    assert {(a.target, a.head, a.rows) for a in anchors} == {
+        (target, repository.chain_head(target), 1) for target in ("t/a", "t/b")
+    }

@@ -249,6 +249,20 @@ class Repository(OutboxStore):
                 if limit is not None and count >= limit:
                     return
 
+    def chain_heads_and_counts(self) -> list[tuple[str, str, int]]:
+        """``(target, chain head, row count)`` of every target with rows, for anchoring."""
+        counts = (
+            select(outcomes.c.target, func.count().label("rows"))
+            .group_by(outcomes.c.target)
+            .subquery()
+        )
+        query = select(target_states.c.target, target_states.c.chain_head, counts.c.rows).join(
+            counts, counts.c.target == target_states.c.target
+        )
+        with self._read() as connection:
+            rows = connection.execute(query.where(target_states.c.chain_head.is_not(None))).all()
+        return [(row.target, row.chain_head, int(row.rows)) for row in rows]
+
     def latest_outcomes(self, targets: Sequence[str]) -> dict[str, Outcome]:
         """Each of ``targets``' latest outcome (in insertion order), for ``status``."""
         if not targets:
