@@ -124,11 +124,23 @@ class Column:
     max_width: int = 60
 
 
+#: What a spreadsheet runs as a formula when a cell starts with it (OWASP: CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_cell(value: object) -> object:
+    """A CSV cell; text a spreadsheet would run as a formula is kept as text with a ``'``."""
     value = machine_value(value)
     if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
+        value = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
     return value
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters (terminal escapes included) shown as U+FFFD."""
+    return "".join(ch if ch.isprintable() or ch == " " else "\ufffd" for ch in text)
 
 
 def emit(
@@ -174,7 +186,7 @@ def emit(
 
 
 def _clip(text: str, width: int) -> str:
-    text = " ".join(text.split())
+    text = _printable(" ".join(text.split()))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

@@ -62,3 +62,37 @@ def test_it_writes_an_empty_json_array_for_no_rows() -> None:
     out = io.StringIO()
     emit(iter([]), fmt="json", fields=("target",), columns=COLUMNS, tz=PARIS, stream=out)
     assert json.loads(out.getvalue()) == []
+
+
+HOSTILE = {
+    "target": "92/remise-titre",
+    "started_at": datetime(2026, 7, 1, 12, 0, tzinfo=UTC),
+    "n": '=HYPERLINK("https://evil.example/","Rendez-vous")',
+    "detail": "\x1b]0;pwned\x07\x1b[31mrouge\x1b[0m «Aucun créneau»",
+}
+
+
+def _hostile(fmt: str) -> str:
+    out = io.StringIO()
+    emit(
+        iter([HOSTILE]),
+        fmt=fmt,
+        fields=("target", "n", "detail"),
+        columns=[*COLUMNS, Column("detail", "DETAIL", 200)],
+        tz=PARIS,
+        stream=out,
+    )
+    return out.getvalue()
+
+
+def test_a_table_never_writes_a_pages_terminal_escapes() -> None:
+    table = _hostile("table")
+    assert "\x1b" not in table and "\x07" not in table
+    assert "\ufffd[31mrouge\ufffd[0m «Aucun créneau»" in table
+
+
+def test_csv_keeps_a_formula_from_a_page_as_text() -> None:
+    (row,) = csv.DictReader(io.StringIO(_hostile("csv")))
+    assert row["n"] == '\'=HYPERLINK("https://evil.example/","Rendez-vous")'
+    assert row["target"] == "92/remise-titre"  # ordinary text untouched
+    assert json.loads(_hostile("json"))[0]["n"].startswith("=HYPERLINK")  # JSON is data
