@@ -15,10 +15,26 @@ from monitor.config_env import BadReference, Interpolator, MissingVariable
 from monitor.config_errors import KeyPath, from_yaml_error, key_path, render_value
 from monitor.errors import ConfigError
 
+#: The largest config file read: thousands of targets fit in a fraction of it.
+MAX_CONFIG_BYTES = 1024 * 1024
+#: The most values a config may hold once YAML aliases are expanded ("billion laughs").
+MAX_CONFIG_VALUES = 200_000
+
 
 def read_yaml(path: Path, source: str, where: str) -> Any:
-    """The parsed file (None when empty); ``where`` says where the path came from."""
+    """The parsed file (None when empty); ``where`` says where the path came from.
+
+    A file over MAX_CONFIG_BYTES, or whose aliases expand to more than MAX_CONFIG_VALUES
+    values, is refused before anything is built from it.
+    """
     try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"{source}: {size:,} bytes; a config file is at most {MAX_CONFIG_BYTES:,} "
+                "bytes (is this the right file?)",
+                path=source,
+            )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
@@ -32,10 +48,36 @@ def read_yaml(path: Path, source: str, where: str) -> Any:
         ) from None
     except OSError as exc:
         raise ConfigError(f"{source}: cannot be read: {exc.strerror}", path=source) from None
+    loader = _UniqueKeyLoader(text)  # a SafeLoader subclass: safe
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: safe
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node) > MAX_CONFIG_VALUES:
+            raise ConfigError(
+                f"{source}: its YAML aliases expand to more than {MAX_CONFIG_VALUES:,} values; "
+                "write the values out, or use fewer nested aliases",
+                path=source,
+            )
+        return loader.construct_document(node)
     except yaml.YAMLError as exc:
         raise from_yaml_error(exc, source) from None
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many values ``root`` holds with every alias expanded; stops past the limit."""
+    count, stack = 0, [root]
+    while stack and count <= MAX_CONFIG_VALUES:
+        node = stack.pop()
+        count += 1
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.extend((key, value))
+    return count
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

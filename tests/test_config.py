@@ -816,3 +816,16 @@ def test_it_suggests_the_known_keys_of_a_target(tmp_path: Path) -> None:
         message
     )
     assert "known keys: id, name, platform, url" in message
+
+
+def test_it_refuses_a_yaml_alias_bomb_and_a_huge_file(tmp_path: Path) -> None:
+    levels = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(levels) + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="aliases expand to more than 200,000 values"):
+        load_config(bomb, env={})
+    huge = tmp_path / "huge.yaml"
+    huge.write_text("# " + "x" * (2 * 1024 * 1024) + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="a config file is at most 1,048,576 bytes"):
+        load_config(huge, env={})
