@@ -109,20 +109,17 @@ def _status_line(v: _Values, *, fr: bool) -> str:
     return f"{status} : {v.q('heading')}" if fr else f"{status}: {v.q('heading')}"
 
 
-def _span_fr(v: _Values) -> str:
-    if not v.has("first"):
-        return ""
-    if v["first"] == v["last"]:
-        return f" ({v.q('first')})"
-    return f" (de {v.q('first')} à {v.q('last')})"
+#: How the weeks read are named, one week or several: (French, English) patterns.
+_SPAN_FR = (" ({first})", " (de {first} à {last})")
+_SPAN_EN = (" {first}", " from {first} to {last}")
 
 
-def _span_en(v: _Values) -> str:
+def _span(v: _Values, one: str, several: str) -> str:
+    """The weeks read, by the headers of the first and last as the page wrote them."""
     if not v.has("first"):
         return ""
-    if v["first"] == v["last"]:
-        return f" {v.q('first')}"
-    return f" from {v.q('first')} to {v.q('last')}"
+    pattern = one if v["first"] == v["last"] else several
+    return pattern.format(first=v.q("first"), last=v.q("last"))
 
 
 def _ending(line: str, note: str) -> str:
@@ -143,17 +140,7 @@ _WHAT_FR = {
 
 def _doing(fr: str, en: str) -> tuple[_Words, _Words]:
     """A step of the probe, "loading {url}": the end of a sentence about what failed."""
-    return (lambda v: fr.format_map(_Args(v))), (lambda v: en.format_map(_Args(v)))
-
-
-class _Args:
-    """``str.format_map`` access to values; ``{selector!r}``-style quoting is ours to add."""
-
-    def __init__(self, values: _Values) -> None:
-        self._values = values
-
-    def __getitem__(self, key: str) -> str:
-        return self._values[key]
+    return (lambda v: fr.format_map(v)), (lambda v: en.format_map(v))
 
 
 # fmt: off
@@ -274,12 +261,12 @@ CODES: dict[str, tuple[_Words, _Words]] = {
     # -- the legacy calendar ------------------------------------------------------------
     "calendar_free_cells": (
         lambda v: f"{v.plural('free', 'créneau libre', 'créneaux libres')} sur "
-                  f"{v.plural('weeks', 'semaine', 'semaines')} du calendrier{_span_fr(v)}"
+                  f"{v.plural('weeks', 'semaine', 'semaines')} du calendrier{_span(v, *_SPAN_FR)}"
                   + (f", le premier le {v.moment('earliest')}" if v.has("earliest") else "")
                   + (f" ; une semaine n'a pu être lue ({v['unread']})"
                      if v.has("unread") else ""),
         lambda v: f"{v['free']} free slot(s) in {v['weeks']} week(s) of the calendar"
-                  f"{_span_en(v)}"
+                  f"{_span(v, *_SPAN_EN)}"
                   + (f", earliest {v.moment('earliest')}" if v.has("earliest") else "")
                   + (f"; a week could not be read ({v['unread']})" if v.has("unread") else ""),
     ),
@@ -289,9 +276,9 @@ CODES: dict[str, tuple[_Words, _Words]] = {
     ),
     "calendar_no_free_cell": (
         lambda v: f"calendrier sans aucune case libre sur "
-                  f"{v.plural('weeks', 'semaine', 'semaines')}{_span_fr(v)} "
+                  f"{v.plural('weeks', 'semaine', 'semaines')}{_span(v, *_SPAN_FR)} "
                   "(seule la légende dit « libre »)",
-        lambda v: f"calendar without any free cell in {v['weeks']} week(s){_span_en(v)} "
+        lambda v: f"calendar without any free cell in {v['weeks']} week(s){_span(v, *_SPAN_EN)} "
                   "(only the legend says 'libre')",
     ),
     "calendar_missing": (

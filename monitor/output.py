@@ -79,10 +79,18 @@ def outcome_rows(
     """Rows for :func:`emit`: machine formats carry the detail as recorded (English, with its
     ``detail_code`` and ``detail_args``); a table shows it in the reader's ``language``."""
     for outcome in outcomes:
-        row = outcome_row(outcome)
-        if fmt == "table":
-            row["detail"] = render_outcome(outcome, language, tz)
-        yield row
+        yield {**outcome_row(outcome), **detail_fields(outcome, fmt=fmt, language=language, tz=tz)}
+
+
+def detail_fields(
+    outcome: Outcome | None, *, fmt: str, language: str, tz: ZoneInfo
+) -> dict[str, object]:
+    """``detail``, ``detail_code``, ``detail_args`` of ``outcome`` (None: all null): the
+    recorded line for machines, the line in ``language`` for a table."""
+    if outcome is None:
+        return {"detail": None, "detail_code": None, "detail_args": None}
+    line = render_outcome(outcome, language, tz) if fmt == "table" else outcome.detail
+    return {"detail": line, **detail_columns(outcome.structured)}
 
 
 def machine_value(value: object) -> object:

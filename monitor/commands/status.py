@@ -17,13 +17,10 @@ from typing import TYPE_CHECKING
 import click
 
 from monitor.commands.common import App, lang_option, output_options, pass_app
-from monitor.details import detail_columns, render_outcome
-from monitor.output import Column, emit
+from monitor.output import Column, detail_fields, emit
 
 if TYPE_CHECKING:
-    from zoneinfo import ZoneInfo
-
-    from monitor.domain import Outcome, TargetState
+    from monitor.domain import TargetState
 
 #: Field names of the machine formats, in order.
 STATUS_FIELDS = (
@@ -111,7 +108,7 @@ def status_cmd(
                 "slots_open": bool(state and state.slots_open),
                 "next_probe": next_probe,
                 "alerts": ", ".join(alerts),
-                **_detail(outcome, fmt=fmt, language=language, tz=tz),
+                **detail_fields(outcome, fmt=fmt, language=language, tz=tz),
             }
 
     table_rows: Sequence[dict[str, object]] = list(rows())
@@ -122,14 +119,6 @@ def status_cmd(
     emit(table_rows, fmt=fmt, fields=STATUS_FIELDS, columns=COLUMNS, tz=tz, stream=sys.stdout)
     if fmt == "table":
         _monitor_line(states, tz_name=config.settings.timezone)
-
-
-def _detail(outcome: Outcome | None, *, fmt: str, language: str, tz: ZoneInfo) -> dict[str, object]:
-    """The latest probe's detail: as recorded for machines, in ``language`` for a table."""
-    if outcome is None:
-        return {"detail": None, "detail_code": None, "detail_args": None}
-    line = render_outcome(outcome, language, tz) if fmt == "table" else outcome.detail
-    return {"detail": line, **detail_columns(outcome.structured)}
 
 
 def _monitor_line(states: Mapping[str, TargetState], *, tz_name: str) -> None:
