@@ -36,8 +36,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select
 
 from monitor.domain import Engine, Outcome, Reason, Status, TargetState, status_of
-from monitor.evidence import chain_hash, evidence_digest
 from monitor.store import create_engine_for, upgrade
+from monitor.store.evidence import chain_hash, evidence_digest
 from monitor.store.rows import outcome_values, outcomes, state_values, target_states
 
 CADENCE = timedelta(minutes=10)

@@ -4,7 +4,7 @@
 
 Same figures and JSON as ``monitor stats --format json`` (per target, Europe/Paris), by
 the obvious route: every row becomes an Outcome in a list, then the pure computation of
-monitor.stats runs over the list. bench/run.py times it beside the real command.
+monitor.reports.stats runs over the list. bench/run.py times it beside the real command.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import sys
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from monitor.output import emit
-from monitor.stats import stats_fields, stats_of_outcomes, stats_row
+from monitor.reports.output import emit
+from monitor.reports.stats import stats_fields, stats_of_outcomes, stats_row
 from monitor.store import Repository, create_engine_for
 
 

@@ -150,9 +150,9 @@ def in_process(url: str, indexless: str, no_index: str, repeat: int) -> str:
     from datetime import UTC, datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    from monitor.output import OUTCOME_FIELDS, emit, outcome_row
-    from monitor.stats import stats_fields, stats_of_outcomes, stats_row
-    from monitor.stats_query import collect_stats
+    from monitor.reports.output import OUTCOME_FIELDS, emit, outcome_row
+    from monitor.reports.stats import stats_fields, stats_of_outcomes, stats_row
+    from monitor.reports.stats_query import collect_stats
     from monitor.store import Repository, create_engine_for
 
     tz = ZoneInfo("Europe/Paris")

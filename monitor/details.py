@@ -25,7 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.domain import Detail, DetailValue, Outcome
-from monitor.platforms.text import DETAIL_LIMIT, one_line
+from monitor.text import DETAIL_LIMIT, one_line
 
 __all__ = [
     "CODES",

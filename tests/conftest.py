@@ -15,9 +15,9 @@ from notifyrig import SMTP_PASSWORD, SMTP_USER
 from signal_stub import SignalStub
 from smtp_server import SMTPServer
 
-from monitor.chromium import find_chromium
 from monitor.errors import BrowserNotFound
 from monitor.imitation import ImitationSite, install
+from monitor.probes.chromium import find_chromium
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,7 @@
 """Running the daemon in tests: configs on the imitation, in-process runs, reading rows back.
 
 ``daemon_config`` writes a prefectures.yaml whose targets are given as (id, platform, url);
-``run_in_process`` runs :class:`monitor.scheduler.Daemon` on it for some seconds in this
+``run_in_process`` runs :class:`monitor.daemon.scheduler.Daemon` on it for some seconds in this
 event loop (real engines, recorder and SQLite; ``components`` may replace a part) and
 returns the repository; ``outcomes_of`` reads every stored outcome, oldest first.
 """
@@ -102,7 +102,7 @@ async def run_in_process(
     components: Any = None,
 ) -> Repository:
     """Run the daemon for ``seconds`` (``during`` runs alongside), stop it, check exit 0."""
-    from monitor.scheduler import Daemon
+    from monitor.daemon.scheduler import Daemon
 
     repository = Repository(create_engine_for(database))
     daemon = Daemon(

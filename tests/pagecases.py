@@ -6,8 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 from monitor.config import Rules, Step, Target
+from monitor.config.durations import Jitter
 from monitor.domain import DEFAULT_ENGINE, Engine, PageSnapshot, Platform
-from monitor.durations import Jitter
 
 URLS = {
     Platform.LEGACY_BOOKING: "https://www.example-pref.gouv.fr/booking/create/5001",

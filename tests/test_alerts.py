@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.alerts import AlertPolicy, apply_monitor_health, apply_outcome, backoff_delay
+from monitor.alerts.policy import AlertPolicy, apply_monitor_health, apply_outcome, backoff_delay
 from monitor.domain import (
     MONITOR_TARGET,
     Detail,

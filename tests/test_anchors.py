@@ -12,7 +12,8 @@ from test_history import T0, TARGET, Database, an_outcome
 from test_history import database as database  # a fixture
 from test_verify import sql, verify
 
-from monitor.anchors import (
+from monitor.domain import MONITOR_TARGET, Outcome
+from monitor.evidence.anchors import (
     HEADS_FILE,
     Anchor,
     anchors_now,
@@ -20,8 +21,7 @@ from monitor.anchors import (
     read_anchors,
     write_anchors,
 )
-from monitor.domain import MONITOR_TARGET, Outcome
-from monitor.evidence import chain_hash
+from monitor.store.evidence import chain_hash
 
 LATER = datetime(2026, 3, 3, 0, 0, tzinfo=UTC)
 

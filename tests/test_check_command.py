@@ -14,11 +14,11 @@ from checkrun import monitor, write_config
 
 from monitor.commands.check import check_targets
 from monitor.config import load_config
-from monitor.engines import Engines
-from monitor.evidence import chain_hash
 from monitor.imitation import ImitationSite
 from monitor.imitation.catalogue import LEGACY_FIRST
+from monitor.probes.engines import Engines
 from monitor.store import Repository, create_engine_for
+from monitor.store.evidence import chain_hash
 
 NO_SLOT = "/booking/create/1104"  # catalogue: one desk, no slot
 SLOTS = "/booking/create/1106"  # catalogue: one desk, three slots

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor import chromium
-from monitor.chromium import find_chromium
 from monitor.errors import BrowserNotFound
+from monitor.probes import chromium
+from monitor.probes.chromium import find_chromium
 
 
 def make_executable(path: Path) -> Path:

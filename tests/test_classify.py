@@ -8,7 +8,8 @@ import pytest
 from pagecases import html, page, target
 from test_platforms_legacy import BUSY, FREE_LINKED, SENTENCE, calendar, no_slot
 
-from monitor.classify import classify, combine
+from monitor.attempt.classify import classify, combine
+from monitor.attempt.probe import failure_finding
 from monitor.domain import (
     Detail,
     Engine,
@@ -21,7 +22,6 @@ from monitor.domain import (
 )
 from monitor.errors import MonitorFault, ProbeError
 from monitor.platforms.common import Positive
-from monitor.probe import failure_finding
 
 STARTED = datetime(2030, 5, 1, 8, 0, tzinfo=UTC)
 LEGACY = target(Platform.LEGACY_BOOKING, desks=(5011, 5012))

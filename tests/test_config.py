@@ -23,9 +23,9 @@ from monitor.config import (
     resolve_database_url,
     select_targets,
 )
-from monitor.config_env import is_secret_name
+from monitor.config.durations import Jitter
+from monitor.config.env import is_secret_name
 from monitor.domain import MONITOR_TARGET, Engine, EventKind, Platform, Reason
-from monitor.durations import Jitter
 from monitor.errors import ConfigError, NothingMatched
 
 REPO = Path(__file__).resolve().parent.parent

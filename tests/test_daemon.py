@@ -24,12 +24,12 @@ import pytest
 from daemonrig import daemon_config, legacy_path, load, rdvsp_path
 from sqlalchemy import select
 
-from monitor.anchors import HEADS_FILE, read_anchors
-from monitor.cadence import Cadence
+from monitor.daemon.cadence import Cadence
 from monitor.domain import MONITOR_TARGET, Reason, Status, status_of
-from monitor.evidence import chain_hash
+from monitor.evidence.anchors import HEADS_FILE, read_anchors
 from monitor.imitation import ImitationSite
 from monitor.store import Repository, create_engine_for, current_revision, head_revision
+from monitor.store.evidence import chain_hash
 from monitor.store.rows import events, outcomes, probe_claims
 
 #: SPEC: SIGTERM stops the daemon within 30 s.

@@ -24,7 +24,7 @@ from monitor.details import (
     to_json,
 )
 from monitor.domain import Detail, DetailValue, Engine, Outcome, Reason, Status
-from monitor.evidence import canonical_fields, chain_hash
+from monitor.store.evidence import canonical_fields, chain_hash
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -17,10 +17,10 @@ from test_verify import sql, verify
 
 from monitor.details import record_line
 from monitor.domain import Detail, Outcome
-from monitor.evidence import chain_hash
+from monitor.evidence.verify import verify_targets
 from monitor.store import Repository, create_engine_for, upgrade
 from monitor.store.engine import alembic_config
-from monitor.verify import verify_targets
+from monitor.store.evidence import chain_hash
 
 SENTENCE = "Il n'existe plus de plage horaire libre pour votre demande de rendez-vous"
 DESKS = Detail(

@@ -21,12 +21,12 @@ from signal_stub import SignalStub
 from smtp_server import AUTH_WITHOUT_TLS_IS_FINE_HERE, SMTPServer
 from sqlalchemy import select
 
+from monitor.alerts.dispatcher import Dispatcher, RetryPolicy
+from monitor.attempt.record import channels_for
 from monitor.config import Config, load_config
-from monitor.dispatcher import Dispatcher, RetryPolicy
 from monitor.domain import Engine, Event, EventKind, Outcome, Reason, Status, TargetState
-from monitor.evidence import write_evidence
-from monitor.recorder import channels_for
 from monitor.store import Repository, create_engine_for, upgrade
+from monitor.store.evidence import write_evidence
 from monitor.store.rows import deliveries, delivery_attempts
 
 pytestmark = AUTH_WITHOUT_TLS_IS_FINE_HERE
@@ -197,7 +197,7 @@ async def test_it_logs_one_line_per_message_with_the_channel_id_and_never_a_secr
     signal.status = 401
     record(repo, config)
     await dispatcher(repo, config).run_once(T0)
-    lines = [r.getMessage() for r in caplog.records if r.name == "monitor.dispatcher"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "monitor.alerts.dispatcher"]
     assert len(lines) == 2
     sent = next(line for line in lines if line.startswith(f"channel {MAIL}:"))
     assert "slots_opened of 92/remise-titre" in sent and sent.endswith("sent")
@@ -391,7 +391,7 @@ async def test_a_result_recorded_after_another_node_reclaimed_the_delivery_is_on
         return mark_sent(delivery_id, now, node=node)
 
     monkeypatch.setattr(repo, "mark_sent", after_the_lease)
-    caplog.set_level(logging.WARNING, logger="monitor.dispatcher")
+    caplog.set_level(logging.WARNING, logger="monitor.alerts.dispatcher")
     sender = dispatcher(repo, config, node="node-a", lease=lease)
     assert await sender.run_once(T0) == 1
     await sender.aclose()

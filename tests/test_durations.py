@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.durations import (
+from monitor.config.durations import (
     ActiveHours,
     Jitter,
     format_duration,

@@ -1,4 +1,4 @@
-"""Evidence files and the hash chain (monitor.evidence)."""
+"""Evidence files and the hash chain (monitor.store.evidence)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from monitor.domain import Engine, Outcome, Reason, Status
-from monitor.evidence import (
+from monitor.store.evidence import (
     GENESIS,
     canonical_fields,
     chain_hash,
@@ -107,7 +107,7 @@ def test_it_never_leaves_a_half_written_file(
     def disk_full(fd: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("monitor.evidence.os.fsync", disk_full)
+    monkeypatch.setattr("monitor.store.evidence.os.fsync", disk_full)
 
     with pytest.raises(OSError, match="No space left"):
         write_evidence(tmp_path, html="<p>slots</p>", screenshot=None)

@@ -11,6 +11,16 @@ import pytest
 from daemonrig import daemon_config, load, migrated
 from sqlalchemy import select
 
+from monitor.daemon.health import (
+    Connectivity,
+    HealthReporter,
+    OwnFaultGuard,
+    check_connectivity,
+    heartbeat_is_stale,
+    heartbeat_period,
+    is_network_failure,
+    stale_after,
+)
 from monitor.details import record_line
 from monitor.domain import (
     MONITOR_TARGET,
@@ -21,16 +31,6 @@ from monitor.domain import (
     Observation,
     Reason,
     Status,
-)
-from monitor.health import (
-    Connectivity,
-    HealthReporter,
-    OwnFaultGuard,
-    check_connectivity,
-    heartbeat_is_stale,
-    heartbeat_period,
-    is_network_failure,
-    stale_after,
 )
 from monitor.imitation import ImitationSite
 from monitor.store import Repository, create_engine_for

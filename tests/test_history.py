@@ -19,9 +19,9 @@ import pytest
 
 from monitor.cli import main
 from monitor.domain import Engine, Outcome, Reason, TargetState, status_of
-from monitor.evidence import write_evidence
-from monitor.output import OUTCOME_FIELDS
+from monitor.reports.output import OUTCOME_FIELDS
 from monitor.store import Repository, create_engine_for, upgrade
+from monitor.store.evidence import write_evidence
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday; Paris is UTC+1 then
 TARGET = "92/remise-titre"

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from pagecases import target
 
-from monitor.classify import classify
+from monitor.attempt.classify import classify
+from monitor.attempt.probe import observe
 from monitor.config import Target
 from monitor.domain import Outcome, Platform, Status
 from monitor.imitation import ImitationSite
 from monitor.imitation.catalogue import LEGACY_FAR, LEGACY_FIRST
-from monitor.probe import observe
 from monitor.probes.base import ProbeEngine
 from monitor.probes.browser import BrowserEngine
 from monitor.probes.http import HttpEngine

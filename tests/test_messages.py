@@ -9,9 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from wording import english_in
 
-from monitor.details import record_line, to_json
-from monitor.domain import MONITOR_TARGET, Detail, Event, EventKind, Reason, Status
-from monitor.messages import (
+from monitor.alerts.messages import (
     REASON_LABELS,
     STATUS_LABELS,
     format_day,
@@ -19,6 +17,8 @@ from monitor.messages import (
     render,
     render_test,
 )
+from monitor.details import record_line, to_json
+from monitor.domain import MONITOR_TARGET, Detail, Event, EventKind, Reason, Status
 
 PARIS = ZoneInfo("Europe/Paris")
 URL = "https://www.hauts-de-seine.gouv.fr/index.php/booking/create/12083?desk=4411&x=1"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from monitor import metrics
+from monitor.daemon import metrics
 from monitor.domain import Engine, Outcome, Reason, Status
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)

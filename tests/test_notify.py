@@ -19,12 +19,12 @@ from notifyrig import ENV, SIGNAL_FROM, SIGNAL_TO, SMTP_USER, channels_yaml, wri
 from signal_stub import SignalStub
 from smtp_server import AUTH_WITHOUT_TLS_IS_FINE_HERE, SMTPServer
 
-from monitor import notify
+from monitor.alerts import notify
+from monitor.alerts.messages import Message
 from monitor.cli import main
 from monitor.config import Channel, Config, load_config
 from monitor.domain import MONITOR_TARGET, Event, EventKind
 from monitor.errors import NotificationError
-from monitor.messages import Message
 
 pytestmark = AUTH_WITHOUT_TLS_IS_FINE_HERE
 

@@ -27,14 +27,14 @@ from signal_stub import SignalRequest, SignalStub
 from smtp_server import AUTH_WITHOUT_TLS_IS_FINE_HERE, ReceivedMail, SMTPServer
 from sqlalchemy import select, update
 
+from monitor.alerts.dispatcher import Dispatcher, RetryPolicy
+from monitor.alerts.messages import format_moment
+from monitor.attempt.probe import observe
+from monitor.attempt.record import record
 from monitor.config import Config, Target, load_config
-from monitor.dispatcher import Dispatcher, RetryPolicy
-from monitor.engines import Engines
 from monitor.imitation import ImitationSite
 from monitor.imitation.frdates import parse_first_date
-from monitor.messages import format_moment
-from monitor.probe import observe
-from monitor.recorder import record
+from monitor.probes.engines import Engines
 from monitor.store import Repository, create_engine_for, upgrade
 from monitor.store.rows import deliveries, delivery_attempts, events
 

@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from monitor.output import Column, emit
+from monitor.reports.output import Column, emit
 
 PARIS = ZoneInfo("Europe/Paris")
 ROWS = [

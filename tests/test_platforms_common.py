@@ -13,7 +13,7 @@ from monitor.details import record_line
 from monitor.domain import Finding, PageSnapshot, Platform, Reason, Status
 from monitor.platforms import ADAPTERS, common, dates
 from monitor.platforms.page import Page
-from monitor.platforms.text import normalise, one_line
+from monitor.text import normalise, one_line
 
 NGINX = (
     "<html><head><title>{0}</title></head><body><center><h1>{0}</h1></center>"

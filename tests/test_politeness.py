@@ -20,9 +20,9 @@ from daemonrig import (
     site_requests,
 )
 
+from monitor.daemon.politeness import Politeness, host_of, parse_retry_after
+from monitor.daemon.runner import _refusal
 from monitor.domain import Engine, Observation, PageSnapshot
-from monitor.politeness import Politeness, host_of, parse_retry_after
-from monitor.runner import _refusal
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 

@@ -15,11 +15,11 @@ import pytest
 import pytest_asyncio
 from sitefixture import Received, Reply, Route, Site, redirect, serve, unused_port
 
-from monitor.chromium import find_chromium
 from monitor.details import record_line
 from monitor.errors import BrowserNotFound, MonitorFault, ProbeError
 from monitor.probes.base import ProbeEngine
 from monitor.probes.browser import BrowserEngine
+from monitor.probes.chromium import find_chromium
 
 
 def _chromium() -> str | None:
@@ -32,7 +32,7 @@ def _chromium() -> str | None:
 CHROMIUM = _chromium()
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium found (see monitor.chromium)"),
+    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium found (see monitor.probes.chromium)"),
     pytest.mark.timeout(60),
     pytest.mark.asyncio(loop_scope="module"),
 ]

@@ -27,12 +27,12 @@ from checkrun import Run, monitor, write_config
 from conftest import migrate_sqlite
 from wording import english_in
 
-from monitor.chromium import find_chromium
 from monitor.details import from_json, known, record_line, render
 from monitor.errors import BrowserNotFound
-from monitor.evidence import evidence_digest, verify_file
 from monitor.imitation import CATALOGUE, ImitationSite, expectation
 from monitor.imitation.catalogue import Case
+from monitor.probes.chromium import find_chromium
+from monitor.store.evidence import evidence_digest, verify_file
 
 PARIS = ZoneInfo("Europe/Paris")
 ENGINES = ("http", "browser")

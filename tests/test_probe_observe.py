@@ -11,12 +11,12 @@ import pytest
 from pagecases import target
 from sitefixture import unused_port
 
-from monitor.classify import classify
+from monitor.attempt.classify import classify
+from monitor.attempt.probe import observe
 from monitor.config import Step
 from monitor.details import record_line
 from monitor.domain import Platform, Reason, Status
 from monitor.imitation import ImitationSite
-from monitor.probe import observe
 from monitor.probes.http import HttpEngine
 
 NO_SLOT = "/booking/create/1104"  # catalogue: legacy, one desk, no slot

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from daemonrig import daemon_config, load, migrated, outcomes_of, rdvsp_path, run_in_process
 
-from monitor.cadence import (
+from monitor.config.durations import ActiveHours, Jitter
+from monitor.daemon.cadence import (
     EPOCH,
     Cadence,
     first_active_moment,
@@ -25,11 +26,10 @@ from monitor.cadence import (
     offset_of,
     spread_of,
 )
-from monitor.components import Components
+from monitor.daemon.components import Components
+from monitor.daemon.scheduler import CadenceTrigger
 from monitor.domain import Reason, Status
-from monitor.durations import ActiveHours, Jitter
 from monitor.imitation import ImitationSite
-from monitor.scheduler import CadenceTrigger
 from monitor.store import Repository, create_engine_for
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -280,7 +280,7 @@ async def test_it_survives_a_probe_that_crashes_and_records_it_as_internal(
     ]
     database = migrated(tmp_path / "db.sqlite")
     config = daemon_config(tmp_path / "c.yaml", targets=targets, database=database, interval="1s")
-    from monitor.probe import observe
+    from monitor.attempt.probe import observe
 
     async def crashing(target: Any, engine: Any, **options: Any) -> Any:
         if target.id == "t/crashes":
@@ -331,7 +331,7 @@ async def test_it_reloads_on_sighup_and_keeps_the_running_config_when_the_new_on
 async def test_it_cancels_probes_still_running_after_the_grace_and_writes_no_row_for_them(
     imitation: ImitationSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("monitor.scheduler.SHUTDOWN_GRACE", 0.5)
+    monkeypatch.setattr("monitor.daemon.scheduler.SHUTDOWN_GRACE", 0.5)
     imitation.set_scenario("7141", "slow", delay=25)
     targets = [rdvsp_target(imitation, "stuck", "7141")]
     database = migrated(tmp_path / "db.sqlite")
@@ -347,7 +347,7 @@ async def test_it_cancels_probes_still_running_after_the_grace_and_writes_no_row
 async def test_it_backs_off_after_anomalies_and_pauses_a_host_after_a_503(
     imitation: ImitationSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("monitor.runner.DEFAULT_RETRY_AFTER", timedelta(seconds=4))
+    monkeypatch.setattr("monitor.daemon.runner.DEFAULT_RETRY_AFTER", timedelta(seconds=4))
     imitation.set_scenario("7151", "http_502")
     with ImitationSite(scenarios={"7152": "http_503"}) as other_host:
         targets = [
@@ -378,7 +378,7 @@ async def test_a_429_pauses_its_host_for_the_retry_after_it_sends(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A default far shorter than the header: only the header can explain a 3 s silence.
-    monkeypatch.setattr("monitor.runner.DEFAULT_RETRY_AFTER", timedelta(seconds=0.5))
+    monkeypatch.setattr("monitor.daemon.runner.DEFAULT_RETRY_AFTER", timedelta(seconds=0.5))
     with ImitationSite(scenarios={"7162": ("rate_limited", {"retry_after": 3})}) as host:
         targets = [
             rdvsp_target(host, "limited", "7162"),

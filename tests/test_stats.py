@@ -1,4 +1,4 @@
-"""`monitor stats` and monitor.stats: exact figures on a small hand-made series."""
+"""`monitor stats` and monitor.reports.stats: exact figures on a small hand-made series."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from test_history import T0, TARGET, Database, an_outcome, run
 from test_history import database as database  # a fixture
 
 from monitor.domain import Outcome, Reason, Status
-from monitor.stats import (
+from monitor.reports.stats import (
     BUCKETS,
     Gap,
     bucket_of,
@@ -22,7 +22,7 @@ from monitor.stats import (
     stats_fields,
     stats_of_outcomes,
 )
-from monitor.stats_query import collect_stats
+from monitor.reports.stats_query import collect_stats
 
 PARIS = ZoneInfo("Europe/Paris")
 HOUR = timedelta(hours=1)

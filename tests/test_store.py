@@ -26,7 +26,6 @@ from monitor.domain import (
 )
 from monitor.domain import Engine as ProbeEngine
 from monitor.errors import DatabaseError
-from monitor.evidence import chain_hash
 from monitor.store import (
     Repository,
     create_engine_for,
@@ -34,6 +33,7 @@ from monitor.store import (
     mask_database_url,
     upgrade,
 )
+from monitor.store.evidence import chain_hash
 from monitor.store.rows import deliveries, delivery_attempts, events, heartbeats, outcomes
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)

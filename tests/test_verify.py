@@ -11,7 +11,7 @@ from test_history import T0, TARGET, Database, an_outcome, png_bytes, run
 from test_history import database as database  # a fixture
 
 from monitor.domain import Outcome, Reason
-from monitor.verify import ChainChecker
+from monitor.evidence.verify import ChainChecker
 
 
 @pytest.fixture

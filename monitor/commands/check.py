@@ -18,14 +18,14 @@ from datetime import UTC, datetime
 
 import click
 
+from monitor.attempt.probe import failed, observe
+from monitor.attempt.record import record
 from monitor.commands.common import App, lang_option, output_options, pass_app
 from monitor.config import Config, Target, select_targets
 from monitor.domain import Outcome
-from monitor.engines import Engines
 from monitor.errors import MonitorError
-from monitor.output import OUTCOME_FIELDS, Column, emit, outcome_rows
-from monitor.probe import failed, observe
-from monitor.recorder import record
+from monitor.probes.engines import Engines
+from monitor.reports.output import OUTCOME_FIELDS, Column, emit, outcome_rows
 from monitor.store import Repository
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from monitor.output import FORMATS
+from monitor.reports.output import FORMATS
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine

@@ -38,7 +38,7 @@ def demo_cmd(app: App, port: int, duration: float | None, interval: int) -> None
     two minutes. Uses a temporary config and SQLite database (or the global --database,
     kept afterwards); touches neither ./prefectures.yaml nor $MONITOR_DATABASE_URL.
     """
-    from monitor.demo import run_demo
+    from monitor.daemon.demo import run_demo
 
     sys.exit(
         run_demo(port=port, duration=duration, database=app.database_override, interval=interval)

@@ -53,7 +53,7 @@ def evidence_cmd(
     screenshot and the SHA-256 digests; DIR/evidence holds the files, DIR/manifest.json the
     digest of every file. Exit 3 when the target has no attempt in the period.
     """
-    from monitor.dossier import build_dossier, collect
+    from monitor.evidence.dossier.build import build_dossier, collect
 
     if set(target) & set("*?["):
         raise UsageError(f"TARGET must be one target id, not a pattern: {target!r}")

@@ -17,11 +17,11 @@ import click
 from monitor.commands.common import App, lang_option, output_options, pass_app
 from monitor.domain import REASONS, Reason, Status, status_of
 from monitor.errors import NothingMatched, UsageError
-from monitor.output import OUTCOME_FIELDS, Column, emit, outcome_rows
+from monitor.reports.output import OUTCOME_FIELDS, Column, emit, outcome_rows
 
 if TYPE_CHECKING:
     from monitor.config import Config
-    from monitor.config_settings import Settings
+    from monitor.config.settings import Settings
 
 #: What a history table shows (machine formats carry every OUTCOME_FIELDS field).
 HISTORY_COLUMNS = (
@@ -57,7 +57,7 @@ def optional_config(app: App) -> Config | None:
 def reading_settings(app: App) -> Settings:
     """The settings a reading command displays with: the config's, else the defaults
     (Europe/Paris, French, ``var/evidence``)."""
-    from monitor.config_settings import Settings
+    from monitor.config.settings import Settings
 
     config = optional_config(app)
     return Settings() if config is None else config.settings
@@ -69,7 +69,7 @@ def parse_bound(
     """A ``--since``/``--until`` value as aware UTC (dates are local midnight)."""
     if text is None:
         return None
-    from monitor.durations import parse_when
+    from monitor.config.durations import parse_when
 
     try:
         return parse_when(text, now, settings.tz)

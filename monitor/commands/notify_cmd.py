@@ -61,9 +61,9 @@ async def _send_all(channels: tuple[Channel, ...], language: str) -> list[str | 
 
 
 async def _send_one(channel: Channel, default_language: str) -> str | None:
-    from monitor import notify
+    from monitor.alerts import notify
+    from monitor.alerts.messages import render_test
     from monitor.errors import NotificationError
-    from monitor.messages import render_test
 
     message = render_test(channel.language or default_language)
     try:

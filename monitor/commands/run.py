@@ -53,9 +53,9 @@ THREAD_EXIT_WAIT = 3.0
 @pass_app
 def run_cmd(app: App, migrate: bool, cluster: bool, metrics_port: int | None, once: bool) -> None:
     """Run the daemon: schedule every target, probe, record, alert, until SIGTERM."""
-    from monitor import metrics
     from monitor.config import load_config
-    from monitor.scheduler import Daemon
+    from monitor.daemon import metrics
+    from monitor.daemon.scheduler import Daemon
     from monitor.store.engine import mask_database_url, normalize_database_url
 
     config = app.config  # a config error exits 2 before the database is touched

@@ -1,4 +1,4 @@
-"""`monitor stats`: per target, prefecture or local day, the figures of monitor.stats."""
+"""`monitor stats`: per target, prefecture or local day, the figures of monitor.reports.stats."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from monitor.commands.history import (
     reading_settings,
 )
 from monitor.domain import Status
-from monitor.output import Column, emit
-from monitor.stats import (
+from monitor.reports.output import Column, emit
+from monitor.reports.stats import (
     BUCKETS,
     SITE_STATUSES,
     GroupStats,
@@ -103,7 +103,7 @@ def stats_cmd(
     at least two dates within a month / one date within a month / first date in one to
     two months / beyond two months / no date (= unavailable). Exit 3 when nothing matches.
     """
-    from monitor.stats_query import collect_stats, matching_targets
+    from monitor.reports.stats_query import collect_stats, matching_targets
 
     settings = reading_settings(app)
     now = datetime.now(UTC)

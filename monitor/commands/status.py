@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from monitor.commands.common import App, lang_option, output_options, pass_app
-from monitor.output import Column, detail_fields, emit
+from monitor.reports.output import Column, detail_fields, emit
 
 if TYPE_CHECKING:
     from monitor.domain import TargetState
@@ -141,8 +141,8 @@ def smallest_interval(app: App) -> timedelta:
 
 
 def _heartbeat(app: App) -> int:
-    from monitor.durations import format_duration
-    from monitor.health import heartbeat_is_stale, stale_after
+    from monitor.config.durations import format_duration
+    from monitor.daemon.health import heartbeat_is_stale, stale_after
 
     smallest = smallest_interval(app)
     limit = stale_after(smallest)

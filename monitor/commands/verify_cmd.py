@@ -46,9 +46,9 @@ def verify_cmd(
     earlier (--heads, or the daemon's heads.jsonl), a consistent rewrite of the database
     (rows dropped and the chain head reset) is named too. Exit 1 if anything is wrong.
     """
-    from monitor.anchors import HEADS_FILE, read_anchors
-    from monitor.stats_query import matching_targets
-    from monitor.verify import SHOWN_PER_TARGET, all_targets, verify_targets
+    from monitor.evidence.anchors import HEADS_FILE, read_anchors
+    from monitor.evidence.verify import SHOWN_PER_TARGET, all_targets, verify_targets
+    from monitor.reports.stats_query import matching_targets
 
     directory = evidence_dir or reading_settings(app).evidence_dir
     if heads_file is None and (directory / HEADS_FILE).is_file():

@@ -6,8 +6,8 @@ the top, a pure ``recognise(snapshot, target) -> Finding`` and an async
 would and stops before any captcha or personal-data step. Shared rules are in ``common``,
 text normalisation in ``text``, dates in ``dates``.
 
-    ADAPTERS[platform].flow       what ``monitor.probe.observe`` runs
-    ADAPTERS[platform].recognise  what ``monitor.classify`` applies to each final page
+    ADAPTERS[platform].flow       what ``monitor.attempt.probe.observe`` runs
+    ADAPTERS[platform].recognise  what ``monitor.attempt.classify`` applies to each final page
 """
 
 from __future__ import annotations

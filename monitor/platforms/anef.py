@@ -19,8 +19,8 @@ from monitor.config import Target
 from monitor.domain import Detail, Finding, PageSnapshot, Reason
 from monitor.platforms.common import FlowOptions, available, recognise_with, settle
 from monitor.platforms.page import Page
-from monitor.platforms.text import normalise
 from monitor.probes.base import PageSession
+from monitor.text import normalise
 
 # -- anchors ------------------------------------------------------------------------------
 

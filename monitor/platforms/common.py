@@ -30,8 +30,8 @@ from http import HTTPStatus
 from monitor.domain import Detail, DetailValue, Engine, Finding, PageSnapshot, Reason, Status
 from monitor.errors import ProbeError
 from monitor.platforms.page import Page
-from monitor.platforms.text import contains_any, one_line
 from monitor.probes.base import PageSession
+from monitor.text import contains_any, one_line
 
 # -- anchors ------------------------------------------------------------------------------
 

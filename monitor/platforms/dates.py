@@ -19,7 +19,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from monitor.platforms.text import normalise
+from monitor.text import normalise
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -35,8 +35,8 @@ from monitor.platforms.common import (
     unrecognized,
 )
 from monitor.platforms.page import Page
-from monitor.platforms.text import one_line
 from monitor.probes.base import PageSession
+from monitor.text import one_line
 
 _TIMESTAMP_IN_LINK = re.compile(r"/(?P<ts>\d{9,11})(?:[/?#]|$)")
 

@@ -19,7 +19,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from monitor.domain import PageSnapshot
 from monitor.errors import MonitorFault
-from monitor.platforms.text import normalise, one_line
+from monitor.text import normalise, one_line
 
 #: Elements whose content a reader never sees as text.
 _INVISIBLE_TAGS = ["script", "style", "noscript", "template"]

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 
 from monitor.domain import Event, Outcome, Reason, Status, TargetState
-from monitor.evidence import chain_hash
+from monitor.store.evidence import chain_hash
 from monitor.store.outbox import ChannelsFor, OutboxStore, insert_events
 from monitor.store.rows import (
     heartbeats,

@@ -1,7 +1,7 @@
 """Checking the record: every target's hash chain, every row's evidence digest, every file.
 
 What is checked, per target, rows oldest first (by id, the insertion order the chain
-follows; see :func:`monitor.evidence.chain_hash` for the recipe):
+follows; see :func:`monitor.store.evidence.chain_hash` for the recipe):
 
 * each row's ``chain`` against ``chain_hash(previous row's chain, row)``. A mismatch is
   classified with the next row: when the next row links to the *recomputed* value, the
@@ -11,7 +11,7 @@ follows; see :func:`monitor.evidence.chain_hash` for the recipe):
   to, so one alteration is reported once;
 * the last row's chain against the target state's chain head (a deleted last row, or a
   truncated tail, leaves the head pointing at a row that is gone);
-* each row's ``sha256`` against :func:`~monitor.evidence.evidence_digest` of its paths;
+* each row's ``sha256`` against :func:`~monitor.store.evidence.evidence_digest` of its paths;
 * each evidence file once, against the digest in its name. A file listed in the prune
   log (``pruned.jsonl`` in the evidence directory, written by ``monitor db prune``) is
   *pruned*, not missing, provided only rows before that prune's cutoff refer to it.
@@ -32,10 +32,10 @@ from pathlib import Path, PurePosixPath
 
 from sqlalchemy import Engine, select
 
-from monitor.anchors import Anchor, Rewrite, anchored
 from monitor.domain import Outcome
-from monitor.evidence import chain_hash, evidence_digest, verify_file
+from monitor.evidence.anchors import Anchor, Rewrite, anchored
 from monitor.store.engine import database_errors
+from monitor.store.evidence import chain_hash, evidence_digest, verify_file
 from monitor.store.repository import Repository
 from monitor.store.rows import outcomes, target_states
 
@@ -363,7 +363,7 @@ def verify_targets(
     anchors: Sequence[Anchor] = (),
 ) -> Iterator[TargetReport]:
     """One report per target, computed as the target's rows stream past; with ``anchors``
-    (monitor.anchors), also every anchored head that the record no longer holds."""
+    (monitor.evidence.anchors), also every anchored head that the record no longer holds."""
     engine = repository.engine
     heads = chain_heads(engine)
     files = FileChecker(evidence_dir, read_prune_log(evidence_dir))

@@ -6,7 +6,7 @@ at shutdown. One call claims the due deliveries (one guarded UPDATE per row, see
 recorded or after ``wait`` seconds, whichever comes first; slower sends finish in the
 background.
 
-Lanes (``monitor.lanes``) keep channels independent: each channel has its own queue, task
+Lanes (``monitor.alerts.lanes``) keep channels independent: each channel has its own queue, task
 and worker thread, so a channel that is slow, failing or hanging holds only its own
 messages. Within a lane messages go one at a time, oldest first, which is also the pace a
 provider expects.
@@ -50,11 +50,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from monitor import notify
+from monitor.alerts import notify
+from monitor.alerts.lanes import Lane, Work
 from monitor.config import Config
 from monitor.domain import Event
 from monitor.errors import DatabaseError, NotificationError
-from monitor.lanes import Lane, Work
 from monitor.store import Repository
 
 __all__ = ["Dispatcher", "RetryPolicy"]

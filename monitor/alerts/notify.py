@@ -54,11 +54,11 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 import apprise
 from apprise.attachment.file import AttachFile
 
+from monitor.alerts.messages import Message, render
 from monitor.config import Channel, Config
-from monitor.config_env import MASK, mask_secrets
+from monitor.config.env import MASK, mask_secrets
 from monitor.domain import MONITOR_TARGET, Event
 from monitor.errors import NotificationError
-from monitor.messages import Message, render
 
 __all__ = [
     "EMAIL_SCHEMES",

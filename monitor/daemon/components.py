@@ -1,9 +1,9 @@
 """What the daemon drives, gathered in one place so tests can replace any part.
 
-engines      monitor.engines.Engines: HTTP and browser engines, made on first use
-observe      monitor.probe.observe: one probe, never raises for the site's doing
-record       monitor.recorder.record: classify, evidence, alerts, one transaction
-dispatcher   monitor.dispatcher.Dispatcher: sends the outbox (None: nothing is sent)
+engines      monitor.probes.engines.Engines: HTTP and browser engines, made on first use
+observe      monitor.attempt.probe.observe: one probe, never raises for the site's doing
+record       monitor.attempt.record.record: classify, evidence, alerts, one transaction
+dispatcher   monitor.alerts.dispatcher.Dispatcher: sends the outbox (None: nothing is sent)
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from monitor import metrics
 from monitor.config import Channel, Config, Settings, Target
+from monitor.daemon import metrics
 from monitor.domain import Engine, Observation, Outcome
 from monitor.probes.base import ProbeEngine, RequestGate
 from monitor.store import Repository
 
 if TYPE_CHECKING:
-    from monitor.dispatcher import Dispatcher
+    from monitor.alerts.dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +63,9 @@ class Components:
 
     @classmethod
     def default(cls, config: Config, repository: Repository, node: str) -> Components:
-        from monitor.engines import Engines
-        from monitor.probe import observe
-        from monitor.recorder import record
+        from monitor.attempt.probe import observe
+        from monitor.attempt.record import record
+        from monitor.probes.engines import Engines
 
         return cls(
             engines=Engines(config.settings),
@@ -78,9 +78,9 @@ class Components:
 def make_dispatcher(repository: Repository, config: Config, node: str) -> Dispatcher | None:
     """The notification dispatcher, counting its results in the metrics."""
     try:
-        from monitor.dispatcher import Dispatcher
+        from monitor.alerts.dispatcher import Dispatcher
     except ImportError:  # pragma: no cover - a partial installation
-        log.warning("monitor.dispatcher is missing: notifications stay in the outbox")
+        log.warning("monitor.alerts.dispatcher is missing: notifications stay in the outbox")
         return None
     return Dispatcher(
         repository,

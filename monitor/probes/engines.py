@@ -55,7 +55,7 @@ class Engines:
                     )
                 return self._http
             if self._browser is None:
-                from monitor.chromium import find_chromium
+                from monitor.probes.chromium import find_chromium
 
                 executable = find_chromium(self._settings.browser.executable_path, self._env)
                 self._browser = BrowserEngine(

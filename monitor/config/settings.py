@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from monitor.config_env import MASK
-from monitor.config_errors import Invalid
-from monitor.config_types import (
+from monitor.config.durations import ActiveHours, Jitter
+from monitor.config.env import MASK
+from monitor.config.errors import Invalid
+from monitor.config.types import (
     ActiveHoursSpec,
     Duration,
     FrozenModel,
@@ -22,7 +23,6 @@ from monitor.config_types import (
     PositiveDuration,
     Text,
 )
-from monitor.durations import ActiveHours, Jitter
 
 #: As written in the file: the loader interpolates it, so MONITOR_CONTACT applies even when
 #: the key is left out.

@@ -13,8 +13,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, PlainValidator
 
-from monitor.config_errors import Invalid
-from monitor.durations import (
+from monitor.config.durations import (
     ActiveHours,
     Jitter,
     format_duration,
@@ -22,6 +21,7 @@ from monitor.durations import (
     parse_duration,
     parse_jitter,
 )
+from monitor.config.errors import Invalid
 
 Language = Literal["fr", "en"]
 

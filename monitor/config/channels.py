@@ -16,9 +16,9 @@ from typing import Any
 import apprise
 from pydantic import PrivateAttr, field_validator
 
-from monitor.config_env import MASK, mask_secrets
-from monitor.config_errors import Invalid
-from monitor.config_types import ChannelId, FrozenModel, Glob, Language
+from monitor.config.env import MASK, mask_secrets
+from monitor.config.errors import Invalid
+from monitor.config.types import ChannelId, FrozenModel, Glob, Language
 from monitor.domain import MONITOR_TARGET, EventKind
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://\S")

@@ -33,10 +33,10 @@ from pydantic import (
     model_validator,
 )
 
-from monitor.config_channels import Channel
-from monitor.config_env import Interpolator, mask_secrets
-from monitor.config_errors import Invalid, from_validation_error
-from monitor.config_settings import (
+from monitor.config.channels import Channel
+from monitor.config.env import Interpolator, mask_secrets
+from monitor.config.errors import Invalid, from_validation_error
+from monitor.config.settings import (
     DEFAULT_DATABASE,
     USER_AGENT_TEMPLATE,
     AlertSettings,
@@ -48,9 +48,9 @@ from monitor.config_settings import (
     check_database_url,
     mask_database_url,
 )
-from monitor.config_source import interpolate, read_yaml
-from monitor.config_targets import Prefecture, Rule, Rules, Step, Target, TargetConfig
-from monitor.config_types import FrozenModel
+from monitor.config.source import interpolate, read_yaml
+from monitor.config.targets import Prefecture, Rule, Rules, Step, Target, TargetConfig
+from monitor.config.types import FrozenModel
 from monitor.domain import DEFAULT_ENGINE, EventKind
 from monitor.errors import ConfigError, NothingMatched
 

@@ -16,7 +16,7 @@ from typing import Any, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from monitor.config_env import mask_secrets
+from monitor.config.env import mask_secrets
 from monitor.errors import ConfigError
 
 KeyPath = tuple[str | int, ...]

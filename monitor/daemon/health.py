@@ -17,7 +17,7 @@ judged the monitor's (``monitor_error``/``network_down``) when
 The first failures of an outage may be recorded as site anomalies before the pattern is
 clear (rows are never rewritten); one alert needs ``anomaly_after`` of them in a row, so a
 short outage does not cry wolf. :class:`HealthReporter` feeds the reports to
-:func:`monitor.alerts.apply_monitor_health` and stores the events: degraded for every
+:func:`monitor.alerts.policy.apply_monitor_health` and stores the events: degraded for every
 ``network_down`` outcome, healthy for every probe a site answered.
 
 **Heartbeat.** The daemon writes a heartbeat row every :func:`heartbeat_period`;
@@ -35,12 +35,12 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from monitor import metrics
-from monitor.alerts import apply_monitor_health
+from monitor.alerts.policy import apply_monitor_health
+from monitor.attempt.record import alert_policy, channels_for
 from monitor.config import Config, Settings
+from monitor.daemon import metrics
 from monitor.details import record_line
 from monitor.domain import MONITOR_TARGET, NETWORK_REASONS, Detail, Event, Observation, Status
-from monitor.recorder import alert_policy, channels_for
 from monitor.store import Repository
 
 __all__ = [

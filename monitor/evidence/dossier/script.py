@@ -1,6 +1,6 @@
 """The script shipped in every dossier: re-checks it with Python's standard library alone.
 
-It restates the recipes of :mod:`monitor.evidence` (file names, evidence digest, chain) so
+It restates the recipes of :mod:`monitor.store.evidence` (file names, evidence digest, chain) so
 that someone without prefecture-monitor can check a dossier; tests/test_dossier.py runs it
 on a real dossier so that the two can never drift apart.
 """

@@ -17,12 +17,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from monitor.alerts import AlertPolicy, apply_outcome
-from monitor.classify import classify
+from monitor.alerts.policy import AlertPolicy, apply_outcome
+from monitor.attempt.classify import classify
 from monitor.config import Channel, Settings, Target
 from monitor.domain import Event, Observation, Outcome, PageSnapshot, Platform
-from monitor.evidence import EvidenceRecord, evidence_digest, write_evidence
 from monitor.store import ChannelsFor, Repository
+from monitor.store.evidence import EvidenceRecord, evidence_digest, write_evidence
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@
 * Database calls run in worker threads: SQLite may wait up to its busy timeout for the
   write lock, and evidence files are fsynced; neither may stall the event loop.
 * ``probe_timeout`` bounds the probe's own work, not the time the politeness gate holds
-  its requests back: :func:`monitor.probe.observe` stops its deadline while a request waits
+  its requests back: :func:`monitor.attempt.probe.observe` stops its deadline while a request waits
   at the gate it is given (the ticket's), so the runner passes the setting as it is.
 """
 
@@ -25,10 +25,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from monitor import metrics
-from monitor.alerts import backoff_delay
-from monitor.components import EngineSet, Observe, Record
+from monitor.alerts.policy import backoff_delay
+from monitor.attempt.probe import failed
 from monitor.config import Config, Target
+from monitor.daemon import metrics
+from monitor.daemon.components import EngineSet, Observe, Record
+from monitor.daemon.health import HealthReporter, OwnFaultGuard, is_network_failure
+from monitor.daemon.politeness import Politeness, ProbeTicket, parse_retry_after
 from monitor.domain import (
     Detail,
     Finding,
@@ -39,10 +42,7 @@ from monitor.domain import (
     TargetState,
 )
 from monitor.errors import MonitorError
-from monitor.health import HealthReporter, OwnFaultGuard, is_network_failure
 from monitor.platforms.common import RETRY_AFTER_STATUSES
-from monitor.politeness import Politeness, ProbeTicket, parse_retry_after
-from monitor.probe import failed
 from monitor.store import Repository
 
 __all__ = ["DEFAULT_RETRY_AFTER", "ProbeRunner", "RunResult"]

@@ -41,8 +41,8 @@ from monitor.domain import (
 from monitor.errors import MonitorError, MonitorFault, ProbeError
 from monitor.platforms import ADAPTERS
 from monitor.platforms.common import FlowOptions
-from monitor.platforms.text import one_line
 from monitor.probes.base import PageSession, ProbeEngine, RequestGate, no_gate
+from monitor.text import one_line
 
 logger = logging.getLogger(__name__)
 

@@ -4,13 +4,13 @@ Made of small steps, as healthchecks' ``sendalerts``: a main loop that beats, re
 asked and sleeps; one APScheduler job per target whose run is :meth:`ProbeRunner.run`; a
 dispatch loop that sends due notifications; signal handlers that only set flags.
 
-Scheduling (times computed by :mod:`monitor.cadence`): each target gets a job with a
+Scheduling (times computed by :mod:`monitor.daemon.cadence`): each target gets a job with a
 :class:`CadenceTrigger` (its own grid, offset and jitter; ``active_hours``; a ``not_before``
 for back-off and ``Retry-After``), ``max_instances=1`` (never two runs of one target at
 once), ``coalesce=True`` and a ``misfire_grace_time`` of a quarter interval (at most a
 minute, at least a second): after a pause or a suspended machine, the missed runs collapse
 into at most one, and none at all if even the latest is later than that (see
-:mod:`monitor.jobs`). Jobs live in memory and are rebuilt from the config at start and on
+:mod:`monitor.daemon.jobs`). Jobs live in memory and are rebuilt from the config at start and on
 SIGHUP; what must survive a restart is in the database (back-off times, claims, states).
 
 Shutdown (SIGTERM/SIGINT), within 30 s: the scheduler is paused, probes in flight get
@@ -32,26 +32,25 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from monitor import __version__, metrics
-from monitor.anchors import HEADS_FILE, write_anchors
-from monitor.cadence import Cadence
-from monitor.components import Components, make_dispatcher
+from monitor import __version__
 from monitor.config import Config, Target
-from monitor.errors import ConfigError
-from monitor.health import (
+from monitor.daemon import metrics
+from monitor.daemon.cadence import Cadence
+from monitor.daemon.components import Components, make_dispatcher
+from monitor.daemon.health import (
     HealthReporter,
     OwnFaultGuard,
     connectivity_check_for,
     heartbeat_period,
 )
-from monitor.jobs import (
+from monitor.daemon.jobs import (
     CadenceTrigger,
     guard_window,
     misfire_grace,
     smallest_interval,
     warn_about_host_budgets,
 )
-from monitor.lifecycle import (
+from monitor.daemon.lifecycle import (
     close_within,
     finish,
     install_signals,
@@ -59,11 +58,13 @@ from monitor.lifecycle import (
     wait_for_event,
     wait_or_hurry,
 )
-from monitor.politeness import Politeness
-from monitor.runner import ProbeRunner
+from monitor.daemon.politeness import Politeness
+from monitor.daemon.runner import ProbeRunner
+from monitor.errors import ConfigError
+from monitor.evidence.anchors import HEADS_FILE, write_anchors
 from monitor.store import Repository
 
-__all__ = ["SHUTDOWN_GRACE", "CadenceTrigger", "Daemon"]  # CadenceTrigger: from monitor.jobs
+__all__ = ["SHUTDOWN_GRACE", "CadenceTrigger", "Daemon"]  # CadenceTrigger: from monitor.daemon.jobs
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ DISPATCH_PERIOD = 5.0
 #: Claims older than this are pruned, once an hour.
 _CLAIM_RETENTION = timedelta(days=2)
 _PRUNE_EVERY = timedelta(hours=1)
-_ANCHOR_EVERY = timedelta(days=1)  #: chain heads to heads.jsonl (monitor.anchors)
+_ANCHOR_EVERY = timedelta(days=1)  #: chain heads to heads.jsonl (monitor.evidence.anchors)
 
 
 class Daemon:
@@ -323,7 +324,7 @@ class Daemon:
                 log.error("sending notifications failed", exc_info=True)
 
     async def _dispatch_once(self) -> int:
-        """The notification hook: sends due deliveries through ``monitor.dispatcher``'s
+        """The notification hook: sends due deliveries through ``monitor.alerts.dispatcher``'s
         ``Dispatcher.run_once(now)`` when that module is installed; returns how many."""
         dispatcher = self._dispatcher
         if dispatcher is None:

@@ -166,7 +166,7 @@ def run_demo(
     """Run the demo until ``duration`` seconds have passed (None: until Ctrl-C)."""
     global _console
     _console = out
-    from monitor.scheduler import Daemon
+    from monitor.daemon.scheduler import Daemon
 
     with _workspace(keep=database is not None) as workdir, ImitationSite(port=port) as site:
         url = database or f"sqlite:///{workdir / 'demo.db'}"

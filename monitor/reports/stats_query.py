@@ -1,4 +1,4 @@
-"""The queries behind ``monitor stats``: SQL aggregation, then the pure figures of monitor.stats.
+"""The queries behind ``monitor stats``: SQL aggregation, then the pure figures of reports.stats.
 
 Four queries, none of which brings attempts one by one into Python:
 
@@ -27,7 +27,7 @@ from sqlalchemy.sql.operators import custom_op
 
 from monitor.domain import Reason, Status
 from monitor.errors import NothingMatched
-from monitor.stats import GroupStats, GroupTally, period_end
+from monitor.reports.stats import GroupStats, GroupTally, period_end
 from monitor.store.engine import database_errors
 from monitor.store.rows import outcomes
 

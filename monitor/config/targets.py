@@ -8,8 +8,9 @@ from typing import Any, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
-from monitor.config_errors import Invalid
-from monitor.config_types import (
+from monitor.config.durations import ActiveHours, Jitter
+from monitor.config.errors import Invalid
+from monitor.config.types import (
     ActiveHoursSpec,
     FrozenModel,
     HttpUrl,
@@ -21,7 +22,6 @@ from monitor.config_types import (
     check_http_url,
 )
 from monitor.domain import REASONS, Engine, Platform, Reason, Status
-from monitor.durations import ActiveHours, Jitter
 
 StepAction = Literal["goto", "click", "check", "fill", "select", "wait_for", "submit"]
 STEP_ACTIONS: tuple[str, ...] = get_args(StepAction)

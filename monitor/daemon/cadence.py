@@ -30,7 +30,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from monitor.durations import ActiveHours, Jitter
+from monitor.config.durations import ActiveHours, Jitter
 
 __all__ = [
     "EPOCH",

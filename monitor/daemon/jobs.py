@@ -1,6 +1,6 @@
 """APScheduler's side of the daemon: the trigger of a target's grid, and job options.
 
-The times themselves come from :mod:`monitor.cadence` (pure); this module adapts them to
+The times themselves come from :mod:`monitor.daemon.cadence` (pure); this module adapts them to
 APScheduler 3 and holds the numbers the scheduler derives from a config.
 """
 
@@ -12,9 +12,9 @@ from typing import Any
 
 from apscheduler.triggers.base import BaseTrigger
 
-from monitor.cadence import Cadence, next_fire
 from monitor.config import Config, Target
-from monitor.durations import ActiveHours, format_duration
+from monitor.config.durations import ActiveHours, format_duration
+from monitor.daemon.cadence import Cadence, next_fire
 
 __all__ = [
     "CadenceTrigger",
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 class CadenceTrigger(BaseTrigger):  # type: ignore[misc]  # apscheduler is untyped
-    """A target's fire times (see :mod:`monitor.cadence`); ``not_before`` is set by the
+    """A target's fire times (see :mod:`monitor.daemon.cadence`); ``not_before`` is set by the
     daemon after a run (back-off, Retry-After) and cleared when it no longer applies."""
 
     def __init__(

@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
-from monitor.config_env import BadReference, Interpolator, MissingVariable
-from monitor.config_errors import KeyPath, from_yaml_error, key_path, render_value
+from monitor.config.env import BadReference, Interpolator, MissingVariable
+from monitor.config.errors import KeyPath, from_yaml_error, key_path, render_value
 from monitor.errors import ConfigError
 
 #: The largest config file read: thousands of targets fit in a fraction of it.

@@ -2,7 +2,7 @@
 
 ``build_dossier`` writes into a new directory::
 
-    index.html          the printable report (monitor.dossier_html), French by default
+    index.html          the printable report (monitor.evidence.dossier.html), French by default
     outcomes.json       every attempt with every outcome field (UTC), for machines
     verify_dossier.py   a standard-library script that re-checks files, digests and chain
     evidence/ab/ab….png the screenshots and HTML snapshots, under their SHA-256 names
@@ -20,7 +20,6 @@ import hashlib
 import json
 import shutil
 import zipfile
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -29,64 +28,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from monitor import __version__
-from monitor.domain import Outcome
-from monitor.evidence import chain_hash, file_digest, verify_file
-from monitor.output import OUTCOME_FIELDS, machine_value, outcome_row
-from monitor.stats import GroupStats, stats_of_outcomes
+from monitor.evidence.dossier.html import render
+from monitor.evidence.dossier.model import Attempt, Dossier, EvidenceFile
+from monitor.evidence.dossier.script import VERIFY_SCRIPT
+from monitor.evidence.verify import read_prune_log
+from monitor.reports.output import OUTCOME_FIELDS, machine_value, outcome_row
+from monitor.reports.stats import stats_of_outcomes
 from monitor.store.engine import database_errors
+from monitor.store.evidence import chain_hash, file_digest, verify_file
 from monitor.store.repository import Repository
 from monitor.store.rows import outcomes
-from monitor.verify import read_prune_log
-
-#: What happened to each evidence file of the dossier.
-FILE_STATES = ("copied", "pruned", "missing", "altered")
-
-
-@dataclass(frozen=True)
-class EvidenceFile:
-    """One evidence file of an attempt, as the dossier holds it (or explains its absence)."""
-
-    path: str  #: relative to the evidence directory (and to DIR/evidence)
-    state: str  #: one of FILE_STATES
-
-    @property
-    def sha256(self) -> str:
-        return PurePosixPath(self.path).name.split(".", 1)[0]
-
-    @property
-    def href(self) -> str:
-        return f"evidence/{self.path}"
-
-    @property
-    def is_screenshot(self) -> bool:
-        return self.path.endswith(".png")
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One outcome with its files and whether its chain link recomputes."""
-
-    outcome: Outcome
-    files: tuple[EvidenceFile, ...]
-    chain_ok: bool
-
-
-@dataclass(frozen=True)
-class Dossier:
-    """Everything the report shows; built by :func:`collect`, rendered by dossier_html."""
-
-    target: str
-    title: str  #: the procedure's name from the config, else the target id
-    prefecture_name: str | None
-    since: datetime | None
-    until: datetime | None
-    generated_at: datetime
-    language: str
-    tz: ZoneInfo
-    attempts: list[Attempt]
-    stats: GroupStats
-    previous_chain: str | None  #: chain of the row before the first attempt; None: genesis
-    chain_head: str | None
 
 
 def collect(
@@ -219,9 +170,6 @@ def build_dossier(dossier: Dossier, out: Path, *, zip_it: bool = False) -> tuple
 
     Returns the manifest's SHA-256 and the zip file, if any.
     """
-    from monitor.dossier_html import render
-    from monitor.dossier_script import VERIFY_SCRIPT
-
     out.mkdir(parents=True, exist_ok=True)
     (out / "index.html").write_text(render(dossier), encoding="utf-8")
     (out / "outcomes.json").write_text(outcomes_document(dossier), encoding="utf-8")

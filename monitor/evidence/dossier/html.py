@@ -11,14 +11,14 @@ from datetime import UTC, datetime
 from html import escape
 
 from monitor import __version__
+from monitor.alerts.messages import REASON_LABELS, STATUS_LABELS
 from monitor.details import render_outcome
 from monitor.domain import Status
-from monitor.dossier import Attempt, Dossier
-from monitor.dossier_chart import daily_counts, timeline_svg
-from monitor.dossier_text import STYLE, WORDS
-from monitor.evidence import GENESIS
-from monitor.messages import REASON_LABELS, STATUS_LABELS
-from monitor.stats import BUCKETS, SITE_STATUSES, humanize_duration, percent
+from monitor.evidence.dossier.chart import daily_counts, timeline_svg
+from monitor.evidence.dossier.model import Attempt, Dossier
+from monitor.evidence.dossier.words import STYLE, WORDS
+from monitor.reports.stats import BUCKETS, SITE_STATUSES, humanize_duration, percent
+from monitor.store.evidence import GENESIS
 
 
 def render(dossier: Dossier) -> str:
