@@ -18,6 +18,7 @@ boundary per subsystem, with ``raise ... from exc``.
 
 from __future__ import annotations
 
+from monitor.details import record_line
 from monitor.domain import Detail
 
 
@@ -74,8 +75,6 @@ class ProbeError(MonitorError):
         super().__init__(self.detail.code)
 
     def __str__(self) -> str:
-        from monitor.details import record_line  # the words import the platforms, which import us
-
         return record_line(self.detail)
 
 

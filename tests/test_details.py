@@ -230,3 +230,12 @@ def test_the_english_detector_finds_our_english_but_not_the_page_words() -> None
     assert english_in("the page shows no text (an app shell?) at https://x/") >= {"shows", "text"}
     assert english_in("guichet 1 : «the desk is closed» (settings.probe_timeout)") == set()
     assert english_in("délai dépassé en chargeant https://a/b?x=1 (net::ERR_FAILED)") == set()
+
+
+def test_no_code_has_words_in_both_tables() -> None:
+    """CODES merges the page and fault tables: a code in both would lose one set of words."""
+    from monitor.details.faults import FAULT_CODES
+    from monitor.details.pages import PAGE_CODES
+
+    assert set(PAGE_CODES) & set(FAULT_CODES) == set()
+    assert len(CODES) == len(PAGE_CODES) + len(FAULT_CODES)

@@ -19,7 +19,7 @@ from datetime import datetime, time
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from monitor.details import from_json, render_stored
+from monitor.details import LANGUAGES, from_json, render_stored  # LANGUAGES: the pairs' order
 from monitor.domain import Event, EventKind, Reason, Status
 
 __all__ = [
@@ -32,8 +32,6 @@ __all__ = [
     "render",
     "render_test",
 ]
-
-LANGUAGES = ("fr", "en")  #: the order of the (French, English) pairs below
 
 _K = TypeVar("_K")
 
