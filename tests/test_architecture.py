@@ -91,16 +91,16 @@ def _place(module: str, layers: Sequence[Sequence[Sequence[str]]]) -> tuple[int,
             for prefix in component:
                 # the root package names only itself: its modules are placed one by one
                 below = "." in prefix and module.startswith(prefix + ".")
-                if module == prefix or below:
-                    if best is None or len(prefix) > best[2]:
-                        best = (layer_index, component_index, len(prefix))
+                longer = best is None or len(prefix) > best[2]
+                if (module == prefix or below) and longer:
+                    best = (layer_index, component_index, len(prefix))
     return None if best is None else best[:2]
 
 
 def layer_violations(
     graph: Mapping[str, Iterable[str]], layers: Sequence[Sequence[Sequence[str]]]
 ) -> list[str]:
-    """Every import that reaches up a layer or sideways into a sibling, and every unplaced module."""
+    """Every import reaching up a layer or sideways into a sibling; every unplaced module."""
     problems: list[str] = []
     for module in sorted(graph):
         place = _place(module, layers)
