@@ -11,7 +11,7 @@ from test_history import T0, TARGET, Database, an_outcome, png_bytes, run
 from test_history import database as database  # a fixture
 
 from monitor.domain import Outcome
-from monitor.evidence.verify import PRUNE_LOG
+from monitor.evidence.prune_log import PRUNE_LOG
 
 CUTOFF = "2026-03-10"  # local midnight: 2026-03-09T23:00:00+00:00
 

@@ -15,7 +15,7 @@ from monitor.commands.history import parse_bound, reading_settings
 from monitor.commands.verify_cmd import evidence_dir_option
 
 if TYPE_CHECKING:
-    from monitor.evidence.verify import PrunedFile
+    from monitor.evidence.prune_log import PrunedFile
     from monitor.store.repository import Repository
 
 
@@ -70,7 +70,8 @@ def plan_prune(
     one file, and it stays. Paths that are absolute or climb out of evidence_dir (only a
     tampered row could hold one) are never touched.
     """
-    from monitor.evidence.verify import PrunedFile, evidence_paths_before, read_prune_log
+    from monitor.evidence.prune_log import PrunedFile, read_prune_log
+    from monitor.evidence.verify import evidence_paths_before
 
     newer = repository.evidence_paths(since=before)
     older = evidence_paths_before(repository.engine, before)
@@ -99,7 +100,7 @@ def prune_files(evidence_dir: Path, plan: PrunePlan) -> None:
     The log is written (and fsynced) first: after a crash, a logged file still on disk
     verifies as present, whereas a deleted file never logged would look tampered with.
     """
-    from monitor.evidence.verify import append_prune_log
+    from monitor.evidence.prune_log import append_prune_log
 
     append_prune_log(evidence_dir, plan.to_delete)
     for entry in plan.to_delete:

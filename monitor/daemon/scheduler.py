@@ -34,7 +34,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor import __version__
 from monitor.config import Config, Target
-from monitor.daemon import metrics
 from monitor.daemon.cadence import Cadence
 from monitor.daemon.components import Components, make_dispatcher
 from monitor.daemon.health import (
@@ -43,6 +42,7 @@ from monitor.daemon.health import (
     connectivity_check_for,
     heartbeat_period,
 )
+from monitor.daemon.housekeeping import Housekeeping
 from monitor.daemon.jobs import (
     CadenceTrigger,
     guard_window,
@@ -61,7 +61,6 @@ from monitor.daemon.lifecycle import (
 from monitor.daemon.politeness import Politeness
 from monitor.daemon.runner import ProbeRunner
 from monitor.errors import ConfigError
-from monitor.evidence.anchors import HEADS_FILE, write_anchors
 from monitor.store import Repository
 
 __all__ = ["SHUTDOWN_GRACE", "CadenceTrigger", "Daemon"]  # CadenceTrigger: from monitor.daemon.jobs
@@ -78,9 +77,6 @@ _CLOSE_WAIT = 4.0
 #: Due notifications are looked for at least this often (and at once after each probe).
 DISPATCH_PERIOD = 5.0
 #: Claims older than this are pruned, once an hour.
-_CLAIM_RETENTION = timedelta(days=2)
-_PRUNE_EVERY = timedelta(hours=1)
-_ANCHOR_EVERY = timedelta(days=1)  #: chain heads to heads.jsonl (monitor.evidence.anchors)
 
 
 class Daemon:
@@ -134,9 +130,7 @@ class Daemon:
         self._reload_requested = False
         self._wake = asyncio.Event()
         self._dispatch_wake = asyncio.Event()
-        self._started_at = datetime.now(UTC)
-        self._last_prune: datetime | None = None
-        self._last_anchor: datetime | None = None
+        self._housekeeping = Housekeeping(repository, node, started_at=datetime.now(UTC))
 
     # -- signals: flags only ---------------------------------------------------------------
 
@@ -162,7 +156,7 @@ class Daemon:
         dispatching = asyncio.create_task(self._dispatch_loop(), name="dispatch")
         try:
             self._log_start()
-            await self._beat()
+            await self._housekeeping.beat()
             if self._once:
                 await self._run_once()
             else:
@@ -181,8 +175,8 @@ class Daemon:
                 self._reload_requested = False
                 await self._reload()
                 period = heartbeat_period(smallest_interval(self.config)).total_seconds()
-            await self._beat()
-            await self._housekeeping()
+            await self._housekeeping.beat()
+            await self._housekeeping.tidy(self.config.settings.evidence_dir)
             await wait_for_event(self._wake, period)
 
     async def _run_once(self) -> None:
@@ -276,42 +270,7 @@ class Daemon:
             if job is not None:
                 job.reschedule(trigger=trigger)
 
-    # -- housekeeping ----------------------------------------------------------------------
-
-    async def _beat(self) -> None:
-        try:
-            await asyncio.to_thread(
-                self._repository.beat, self._node, _pid(), __version__, self._started_at
-            )
-        except Exception as error:  # the database may come back; the daemon must not stop
-            log.error("heartbeat not written: %s", error)
-
-    async def _housekeeping(self) -> None:
-        now = datetime.now(UTC)
-        try:
-            if self._last_prune is None or now - self._last_prune >= _PRUNE_EVERY:
-                self._last_prune = now
-                pruned = await asyncio.to_thread(
-                    self._repository.prune_claims, now - _CLAIM_RETENTION
-                )
-                log.debug("pruned %d old probe claims", pruned)
-            if metrics.enabled():
-                metrics.set_outbox_depth(await asyncio.to_thread(self._repository.outbox_depth))
-        except Exception as error:
-            log.error("housekeeping failed: %s", error)
-        if self._last_anchor is None or now - self._last_anchor >= _ANCHOR_EVERY:
-            await self._anchor(now)
-
-    async def _anchor(self, now: datetime) -> None:
-        """Append every target's chain head to heads.jsonl (at start, daily, at shutdown)."""
-        self._last_anchor = now
-        directory = self.config.settings.evidence_dir
-        try:
-            written = await asyncio.to_thread(write_anchors, self._repository, directory, now)
-        except Exception as error:  # the next attempt may succeed; probing goes on
-            log.error("chain heads not anchored in %s: %s", directory / HEADS_FILE, error)
-        else:
-            log.debug("anchored %d chain head(s) in %s", written, directory / HEADS_FILE)
+    # -- notifications ---------------------------------------------------------------------
 
     async def _dispatch_loop(self) -> None:
         while not self._stopping:
@@ -407,19 +366,15 @@ class Daemon:
             log.warning("pending notifications not all flushed at exit: %r", error)
         for part in (self._dispatcher, self._engines):
             await close_within(part, _CLOSE_WAIT)
-        await self._anchor(datetime.now(UTC))
+        await self._housekeeping.anchor(self.config.settings.evidence_dir, datetime.now(UTC))
         log.info("stopped")
 
     def _log_start(self) -> None:
         log.info(
             "daemon started on %s (pid %d, version %s): %d targets, %s",
             self._node,
-            _pid(),
+            os.getpid(),
             __version__,
             len(self.config.targets()),
             "one round" if self._once else "until SIGTERM",
         )
-
-
-def _pid() -> int:
-    return os.getpid()

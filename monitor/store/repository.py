@@ -15,7 +15,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
-    delete,
     func,
     insert,
     or_,
@@ -25,14 +24,13 @@ from sqlalchemy import (
 )
 
 from monitor.domain import Event, Outcome, Reason, Status, TargetState
+from monitor.store.coordination import CoordinationStore
 from monitor.store.evidence import chain_hash
 from monitor.store.outbox import ChannelsFor, OutboxStore, insert_events
 from monitor.store.rows import (
-    heartbeats,
     outcome_from_row,
     outcome_values,
     outcomes,
-    probe_claims,
     state_from_row,
     state_values,
     target_states,
@@ -43,8 +41,9 @@ from monitor.store.transactions import dialect_insert
 STREAM_BATCH = 500
 
 
-class Repository(OutboxStore):
-    """Outcomes, target states, events, probe claims and heartbeats (outbox: OutboxStore)."""
+class Repository(OutboxStore, CoordinationStore):
+    """Outcomes, target states and events; the outbox (OutboxStore); probe claims and
+    heartbeats (CoordinationStore)."""
 
     # -- outcomes and events ---------------------------------------------------------------
 
@@ -311,60 +310,6 @@ class Repository(OutboxStore):
             for evidence in connection.execution_options(yield_per=STREAM_BATCH).scalars(query):
                 paths.update(evidence or ())
         return paths
-
-    # -- cluster coordination --------------------------------------------------------------
-
-    def claim_probe(self, target: str, slot: datetime, node: str) -> bool:
-        """Claim the probe of ``target`` for its scheduled ``slot``; False if already taken."""
-        with self._write() as connection:
-            # RETURNING, not rowcount: drivers do not all report rowcount for an INSERT.
-            inserted = connection.execute(
-                dialect_insert(connection, probe_claims)
-                .values(target=target, slot=slot, node=node, claimed_at=datetime.now(UTC))
-                .on_conflict_do_nothing(index_elements=[probe_claims.c.target, probe_claims.c.slot])
-                .returning(probe_claims.c.node)
-            ).first()
-        return inserted is not None
-
-    def prune_claims(self, before: datetime) -> int:
-        """Forget probe claims for slots before ``before``; returns how many."""
-        with self._write() as connection:
-            return connection.execute(
-                delete(probe_claims).where(probe_claims.c.slot < before)
-            ).rowcount
-
-    def beat(
-        self,
-        node: str,
-        pid: int,
-        version: str,
-        started_at: datetime,
-        *,
-        now: datetime | None = None,
-    ) -> None:
-        """Record that ``node`` is alive (at ``now``, default the current time)."""
-        values = {
-            "beat_at": now or datetime.now(UTC),
-            "pid": pid,
-            "version": version,
-            "started_at": started_at,
-        }
-        with self._write() as connection:
-            connection.execute(
-                dialect_insert(connection, heartbeats)
-                .values(node=node, **values)
-                .on_conflict_do_update(index_elements=[heartbeats.c.node], set_=values)
-            )
-
-    def last_beat(self, node: str | None = None) -> datetime | None:
-        """The latest heartbeat of ``node``, or of any node; None if none ever beat."""
-        query = select(func.max(heartbeats.c.beat_at))
-        if node is not None:
-            query = query.where(heartbeats.c.node == node)
-        with self._read() as connection:
-            # max() keeps the column's type, so the value comes back aware UTC.
-            latest: datetime | None = connection.execute(query).scalar_one_or_none()
-        return latest
 
 
 def _storable(outcome: Outcome) -> Outcome:

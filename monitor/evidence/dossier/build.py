@@ -31,7 +31,7 @@ from monitor import __version__
 from monitor.evidence.dossier.html import render
 from monitor.evidence.dossier.model import Attempt, Dossier, EvidenceFile
 from monitor.evidence.dossier.script import VERIFY_SCRIPT
-from monitor.evidence.verify import read_prune_log
+from monitor.evidence.prune_log import read_prune_log
 from monitor.reports.output import OUTCOME_FIELDS, machine_value, outcome_row
 from monitor.reports.stats import stats_of_outcomes
 from monitor.store.engine import database_errors

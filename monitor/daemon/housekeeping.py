@@ -1,0 +1,71 @@
+"""The daemon's own upkeep between probes: the heartbeat, old claims, the outbox gauge, anchors.
+
+Each step logs its failure and returns: the database or the disk may come back, and the
+daemon must go on probing meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from monitor import __version__
+from monitor.daemon import metrics
+from monitor.evidence.anchors import HEADS_FILE, write_anchors
+from monitor.store import Repository
+
+log = logging.getLogger(__name__)
+
+CLAIM_RETENTION = timedelta(days=2)  #: probe claims older than this are deleted
+PRUNE_EVERY = timedelta(hours=1)
+ANCHOR_EVERY = timedelta(days=1)  #: chain heads to heads.jsonl (monitor.evidence.anchors)
+
+
+class Housekeeping:
+    """One daemon's heartbeat, claim pruning, outbox gauge and chain-head anchoring."""
+
+    def __init__(self, repository: Repository, node: str, started_at: datetime) -> None:
+        self._repository = repository
+        self._node = node
+        self._started_at = started_at
+        self._last_prune: datetime | None = None
+        self._last_anchor: datetime | None = None
+
+    async def beat(self) -> None:
+        """Write this node's heartbeat row."""
+        try:
+            await asyncio.to_thread(
+                self._repository.beat, self._node, os.getpid(), __version__, self._started_at
+            )
+        except Exception as error:
+            log.error("heartbeat not written: %s", error)
+
+    async def tidy(self, evidence_dir: Path) -> None:
+        """Hourly: delete old claims; each turn: the outbox gauge; daily: anchor the heads."""
+        now = datetime.now(UTC)
+        try:
+            if self._last_prune is None or now - self._last_prune >= PRUNE_EVERY:
+                self._last_prune = now
+                pruned = await asyncio.to_thread(
+                    self._repository.prune_claims, now - CLAIM_RETENTION
+                )
+                log.debug("pruned %d old probe claims", pruned)
+            if metrics.enabled():
+                metrics.set_outbox_depth(await asyncio.to_thread(self._repository.outbox_depth))
+        except Exception as error:
+            log.error("housekeeping failed: %s", error)
+        if self._last_anchor is None or now - self._last_anchor >= ANCHOR_EVERY:
+            await self.anchor(evidence_dir, now)
+
+    async def anchor(self, evidence_dir: Path, now: datetime) -> None:
+        """Append every target's chain head to heads.jsonl (at start, daily, at shutdown)."""
+        self._last_anchor = now
+        try:
+            written = await asyncio.to_thread(write_anchors, self._repository, evidence_dir, now)
+        except Exception as error:  # the next attempt may succeed; probing goes on
+            log.error("chain heads not anchored in %s: %s", evidence_dir / HEADS_FILE, error)
+        else:
+            log.debug("anchored %d chain head(s) in %s", written, evidence_dir / HEADS_FILE)

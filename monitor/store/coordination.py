@@ -1,0 +1,71 @@
+"""How daemons coordinate through the database: probe claims and heartbeats.
+
+A claim row ``(target, slot)`` is written before each probe, so that however many daemons
+share the database, one slot of one target is probed once. Each daemon's heartbeat row says
+it is alive (``monitor status --heartbeat``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, func, select
+
+from monitor.store.rows import heartbeats, probe_claims
+from monitor.store.transactions import TransactionalStore, dialect_insert
+
+
+class CoordinationStore(TransactionalStore):
+    """Probe claims and heartbeats; every public method is one transaction."""
+
+    def claim_probe(self, target: str, slot: datetime, node: str) -> bool:
+        """Claim the probe of ``target`` for its scheduled ``slot``; False if already taken."""
+        with self._write() as connection:
+            # RETURNING, not rowcount: drivers do not all report rowcount for an INSERT.
+            inserted = connection.execute(
+                dialect_insert(connection, probe_claims)
+                .values(target=target, slot=slot, node=node, claimed_at=datetime.now(UTC))
+                .on_conflict_do_nothing(index_elements=[probe_claims.c.target, probe_claims.c.slot])
+                .returning(probe_claims.c.node)
+            ).first()
+        return inserted is not None
+
+    def prune_claims(self, before: datetime) -> int:
+        """Forget probe claims for slots before ``before``; returns how many."""
+        with self._write() as connection:
+            return connection.execute(
+                delete(probe_claims).where(probe_claims.c.slot < before)
+            ).rowcount
+
+    def beat(
+        self,
+        node: str,
+        pid: int,
+        version: str,
+        started_at: datetime,
+        *,
+        now: datetime | None = None,
+    ) -> None:
+        """Record that ``node`` is alive (at ``now``, default the current time)."""
+        values = {
+            "beat_at": now or datetime.now(UTC),
+            "pid": pid,
+            "version": version,
+            "started_at": started_at,
+        }
+        with self._write() as connection:
+            connection.execute(
+                dialect_insert(connection, heartbeats)
+                .values(node=node, **values)
+                .on_conflict_do_update(index_elements=[heartbeats.c.node], set_=values)
+            )
+
+    def last_beat(self, node: str | None = None) -> datetime | None:
+        """The latest heartbeat of ``node``, or of any node; None if none ever beat."""
+        query = select(func.max(heartbeats.c.beat_at))
+        if node is not None:
+            query = query.where(heartbeats.c.node == node)
+        with self._read() as connection:
+            # max() keeps the column's type, so the value comes back aware UTC.
+            latest: datetime | None = connection.execute(query).scalar_one_or_none()
+        return latest
