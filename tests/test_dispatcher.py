@@ -21,7 +21,8 @@ from signal_stub import SignalStub
 from smtp_server import AUTH_WITHOUT_TLS_IS_FINE_HERE, SMTPServer
 from sqlalchemy import select
 
-from monitor.alerts.dispatcher import Dispatcher, RetryPolicy
+from monitor.alerts.dispatcher import Dispatcher
+from monitor.alerts.retry import RetryPolicy
 from monitor.attempt.record import channels_for
 from monitor.config import Config, load_config
 from monitor.domain import Engine, Event, EventKind, Outcome, Reason, Status, TargetState

@@ -9,14 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from wording import english_in
 
-from monitor.alerts.messages import (
-    REASON_LABELS,
-    STATUS_LABELS,
-    format_day,
-    format_moment,
-    render,
-    render_test,
-)
+from monitor.alerts.messages import render, render_test
+from monitor.alerts.moments import format_day, format_moment
+from monitor.alerts.phrasebook import REASON_LABELS, STATUS_LABELS
 from monitor.details import record_line, to_json
 from monitor.domain import MONITOR_TARGET, Detail, Event, EventKind, Reason, Status
 

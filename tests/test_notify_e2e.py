@@ -27,8 +27,9 @@ from signal_stub import SignalRequest, SignalStub
 from smtp_server import AUTH_WITHOUT_TLS_IS_FINE_HERE, ReceivedMail, SMTPServer
 from sqlalchemy import select, update
 
-from monitor.alerts.dispatcher import Dispatcher, RetryPolicy
-from monitor.alerts.messages import format_moment
+from monitor.alerts.dispatcher import Dispatcher
+from monitor.alerts.moments import format_moment
+from monitor.alerts.retry import RetryPolicy
 from monitor.attempt.probe import observe
 from monitor.attempt.record import record
 from monitor.config import Config, Target, load_config

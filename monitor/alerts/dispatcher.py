@@ -36,7 +36,9 @@ Exactly once, and where it stops:
   recipient and one message per email address). One recipient per channel avoids it.
 
 Retries: transient failures come back after 30 s, doubling up to 1 h, until 24 h after the
-event occurred; then, as for permanent failures, the delivery is ``failed``.
+event occurred; then, as for permanent failures, the delivery is ``failed``
+(``monitor.alerts.retry``). How each result is written, and the counters, are in
+``monitor.alerts.delivery_results``.
 """
 
 from __future__ import annotations
@@ -45,57 +47,28 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from monitor.alerts import notify
+from monitor.alerts.delivery_results import DeliveryResults, ResultHook, in_thread
 from monitor.alerts.lanes import Lane, Work
+from monitor.alerts.retry import RetryPolicy
 from monitor.config import Config
 from monitor.domain import Event
-from monitor.errors import DatabaseError, NotificationError
 from monitor.store import Repository
 
-__all__ = ["Dispatcher", "RetryPolicy"]
+__all__ = ["Dispatcher"]
 
 log = logging.getLogger(__name__)
 
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-#: How often, and how patiently, a result is written again while the database is away.
-RECORD_ATTEMPTS = 6
-RECORD_FIRST_PAUSE = 0.5
+#: Frozen, so one instance serves every dispatcher that keeps the default schedule.
+_DEFAULT_RETRY = RetryPolicy()
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential back-off for transient failures, bounded in time."""
-
-    first_delay: timedelta = timedelta(seconds=30)
-    max_delay: timedelta = timedelta(hours=1)
-    give_up_after: timedelta = timedelta(hours=24)  #: counted from the event's occurred_at
-
-    def next_attempt(self, attempts: int, now: datetime, occurred_at: datetime) -> datetime | None:
-        """When to try again after the ``attempts``-th failure; None: give up now."""
-        deadline = occurred_at + self.give_up_after
-        if now >= deadline:
-            return None
-        delay = self.first_delay
-        for _ in range(max(0, attempts - 1)):  # doubling stepwise never overflows timedelta
-            if delay >= self.max_delay:
-                break
-            delay *= 2
-        return min(now + min(delay, self.max_delay), deadline)
-
-
-#: Called after each recorded result with (channel id, "sent" | "retry" | "failed").
-ResultHook = Callable[[str, str], None]
 
 
 class Dispatcher:
@@ -113,7 +86,7 @@ class Dispatcher:
         batch: int = 50,
         wait: float = 5.0,
         close_timeout: float = 10.0,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = _DEFAULT_RETRY,
         on_result: ResultHook | None = None,
     ) -> None:
         if lease.total_seconds() < 2 * send_timeout:
@@ -131,15 +104,28 @@ class Dispatcher:
         self._batch = batch
         self._wait = wait
         self._close_timeout = close_timeout
-        self._retry = retry
-        self._on_result = on_result
+        self._results = DeliveryResults(
+            repo, node=node, clock=clock, retry=retry, on_result=on_result
+        )
         self._lanes: dict[str, Lane] = {}
         self._claiming: asyncio.Future[list[Work]] | None = None
         self._late: set[asyncio.Task[None]] = set()  #: slow sends whose answer is awaited
         self._closed = False
-        self.sent = 0
-        self.retried = 0
-        self.failed = 0
+
+    @property
+    def sent(self) -> int:
+        """Deliveries this dispatcher recorded as sent."""
+        return self._results.sent
+
+    @property
+    def retried(self) -> int:
+        """Transient failures recorded with a retry time."""
+        return self._results.retried
+
+    @property
+    def failed(self) -> int:
+        """Deliveries recorded as failed for good."""
+        return self._results.failed
 
     # -- the daemon's side ---------------------------------------------------------------------
 
@@ -162,7 +148,7 @@ class Dispatcher:
 
     async def _claim(self, now: datetime | None) -> list[Work]:
         at = now or self._clock()
-        claimed = await self._db(
+        claimed = await in_thread(
             self._repo.claim_deliveries, self._node, at, self._batch, self._lease
         )
         loop = asyncio.get_running_loop()
@@ -170,7 +156,7 @@ class Dispatcher:
             Work(delivery, time.monotonic(), now, loop.create_future()) for delivery in claimed
         ]
         if self._closed:  # aclose() ran meanwhile: hand them straight back
-            await self._give_back(works)
+            await self._results.give_back(works)
             return works
         for work in works:
             channel_id = work.delivery.channel_id
@@ -223,24 +209,7 @@ class Dispatcher:
         for late in self._late:  # their claims stay: outcome unknown
             late.cancel()
         for lane in self._lanes.values():
-            await self._give_back(await lane.stop())
-
-    async def _give_back(self, works: list[Work]) -> None:
-        """Return claimed, unsent deliveries to ``pending``, due at once."""
-        for work in works:
-            now = self._now(work)
-            note = "not sent before the daemon stopped; it will be sent after the restart"
-            await self._record(
-                work,
-                "given back",
-                self._repo.mark_retry,
-                work.delivery.delivery_id,
-                now,
-                now,
-                note,
-                node=self._node,
-            )
-            work.settle()
+            await self._results.give_back(await lane.stop())
 
     # -- one lane ------------------------------------------------------------------------------
 
@@ -248,7 +217,9 @@ class Dispatcher:
         delivery = work.delivery
         channel = self._channels.get(delivery.channel_id)
         if channel is None:
-            await self._failed(work, f"channel {delivery.channel_id!r} is no longer in the config")
+            await self._results.fail(
+                work, f"channel {delivery.channel_id!r} is no longer in the config"
+            )
             return
         if not self._time_left(work):
             # Starting now could outlive the claim: leave the row as it is; the lease
@@ -264,11 +235,11 @@ class Dispatcher:
         try:
             message = notify.compose(channel, delivery.event, self._config)
         except ValueError as exc:
-            await self._failed(work, f"cannot write the message: {exc}")
+            await self._results.fail(work, f"cannot write the message: {exc}")
             return
         attachment = None
         if notify.takes_attachment(channel):
-            attachment = await self._db(self._screenshot, delivery.event)
+            attachment = await in_thread(self._screenshot, delivery.event)
         name = None if attachment is None else notify.attachment_name(delivery.event, self._config)
         sending = asyncio.ensure_future(
             notify.send(
@@ -293,31 +264,7 @@ class Dispatcher:
             self._late.add(late)
             late.add_done_callback(self._late.discard)
             return
-        await self._conclude(work, sending)
-
-    async def _conclude(self, work: Work, sending: asyncio.Future[None]) -> None:
-        """Record how a finished send ended."""
-        error = sending.exception()
-        if isinstance(error, NotificationError):
-            if error.permanent:
-                await self._failed(work, str(error))
-            else:
-                await self._transient(work, str(error))
-            return
-        if error is not None:
-            raise error
-        # Nothing awaited between the service's answer and this record but the write itself.
-        await self._record(
-            work,
-            "sent",
-            self._repo.mark_sent,
-            work.delivery.delivery_id,
-            self._now(work),
-            node=self._node,
-        )
-        self.sent += 1
-        self._log(logging.INFO, work, "sent")
-        self._hook(work.delivery.channel_id, "sent")
+        await self._results.conclude(work, sending)
 
     async def _conclude_late(self, work: Work, sending: asyncio.Future[None]) -> None:
         """Wait for a slow send's answer while the claim is safely ours, then record it."""
@@ -328,7 +275,7 @@ class Dispatcher:
             if not sending.done():
                 sending.cancel()  # the thread goes on; only the waiting stops
         if answered:
-            await self._conclude(work, sending)
+            await self._results.conclude(work, sending)
             return
         log.warning(
             "channel %s: delivery %s got no answer within the lease; it will be claimed and "
@@ -341,115 +288,6 @@ class Dispatcher:
         waited = time.monotonic() - work.claimed
         # One send_timeout for the send, one as a margin (database writes, clock skew).
         return waited + 2 * self._send_timeout <= self._lease.total_seconds()
-
-    # -- results -------------------------------------------------------------------------------
-
-    async def _transient(self, work: Work, error: str) -> None:
-        delivery = work.delivery
-        now = self._now(work)
-        retry_at = self._retry.next_attempt(delivery.attempts, now, delivery.event.occurred_at)
-        if retry_at is None:
-            await self._failed(
-                work, f"gave up after {delivery.attempts} attempt(s); last error: {error}"
-            )
-            return
-        await self._record(
-            work,
-            "retry",
-            self._repo.mark_retry,
-            delivery.delivery_id,
-            now,
-            retry_at,
-            error,
-            node=self._node,
-        )
-        self.retried += 1
-        self._log(logging.WARNING, work, "failed, retry at %s: %s", retry_at.isoformat(), error)
-        self._hook(delivery.channel_id, "retry")
-
-    async def _failed(self, work: Work, error: str) -> None:
-        delivery = work.delivery
-        await self._record(
-            work,
-            "failed",
-            self._repo.mark_failed,
-            delivery.delivery_id,
-            self._now(work),
-            error,
-            node=self._node,
-        )
-        self.failed += 1
-        self._log(logging.WARNING, work, "failed for good: %s", error)
-        self._hook(delivery.channel_id, "failed")
-
-    async def _record(
-        self,
-        work: Work,
-        result: str,
-        write: Callable[_P, bool],
-        *args: _P.args,
-        **kwargs: _P.kwargs,
-    ) -> None:
-        """Write a result, retrying while the database is unreachable.
-
-        A sent message that cannot be recorded would be sent again after the lease, so the
-        write is retried for a while (about half a minute) before giving up with an error.
-        The store changes the row only while this node's claim holds; if another node has
-        claimed it since (the lease ended first), only the attempt is recorded.
-        """
-        pause = RECORD_FIRST_PAUSE
-        for attempt in range(RECORD_ATTEMPTS):
-            try:
-                owned = await self._db(write, *args, **kwargs)
-            except DatabaseError as exc:
-                if attempt == RECORD_ATTEMPTS - 1:
-                    log.error(
-                        "delivery %s: result not recorded (%s); its claim stays until the "
-                        "lease ends, then it is sent again",
-                        work.delivery.delivery_id,
-                        exc,
-                    )
-                    return
-                await asyncio.sleep(pause)
-                pause *= 2
-                continue
-            if not owned:
-                log.warning(
-                    "channel %s: delivery %s (attempt %s): result %r came after this node "
-                    "lost its claim (the lease ended and another node claimed it, or it was "
-                    "finished); the attempt is recorded, the delivery left as it is",
-                    work.delivery.channel_id,
-                    work.delivery.delivery_id,
-                    work.delivery.attempts,
-                    result,
-                    extra={"channel": work.delivery.channel_id},
-                )
-            return
-
-    def _now(self, work: Work) -> datetime:
-        return work.now or self._clock()
-
-    def _hook(self, channel_id: str, result: str) -> None:
-        if self._on_result is not None:
-            self._on_result(channel_id, result)
-
-    def _log(self, level: int, work: Work, what: str, *args: object) -> None:
-        event = work.delivery.event
-        log.log(
-            level,
-            "channel %s: %s of %s (delivery %s, attempt %s) " + what,
-            work.delivery.channel_id,
-            event.kind.value,
-            event.target,
-            work.delivery.delivery_id,
-            work.delivery.attempts,
-            *args,
-            extra={
-                "channel": work.delivery.channel_id,
-                "event": event.kind.value,
-                "target": event.target,
-            },
-        )
 
     # -- attachments ---------------------------------------------------------------------------
 
@@ -465,9 +303,3 @@ class Dispatcher:
             if relpath.endswith(".png") and path.is_file():
                 return path
         return None
-
-    @staticmethod
-    async def _db(call: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        # The store is synchronous; a worker thread keeps the event loop (and every other
-        # lane) running while SQLite waits for its lock or PostgreSQL answers.
-        return await asyncio.to_thread(call, *args, **kwargs)

@@ -1,14 +1,14 @@
-"""One probe's page in Chromium: navigation, forms, the politeness gate, snapshots.
+"""One probe's page in Chromium: the steps a probe takes on it, and what each one saw.
 
-The gate sits in Chromium's own request pipeline: the DevTools ``Fetch`` domain pauses every
-*document* request of the page (navigations, each redirect hop, form posts, frames) and
-every call its scripts make (XHR, ``fetch``: the legacy calendar's weeks) until the gate
-lets it through. Playwright's ``page.route`` would not do: it sees a redirect chain only
-once, and it pulls every image and script through the driver. Static sub-resources
-(images, style sheets, scripts) are not gated.
+:class:`BrowserSession` opens pages, fills and submits forms, clicks, waits, fetches, and
+returns a :class:`~monitor.domain.PageSnapshot` of the page after each step; every
+Playwright error becomes a ``ProbeError`` naming the step. The politeness gate sits in
+Chromium's own request pipeline (``monitor.probes._page_gate``), the main document's
+answers are followed by ``monitor.probes._navigation``, and fields are filled by
+``monitor.probes._form_fields``.
 
 Time spent waiting at the gate is not charged to the request: a navigation gets ``timeout``
-seconds of the site's time (``_bounded``). The whole probe's deadline is the caller's.
+seconds of the site's time. The whole probe's deadline is the caller's.
 """
 
 from __future__ import annotations
@@ -16,43 +16,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import logging
-from collections.abc import Awaitable, Iterator, Mapping
-from typing import Any, TypeVar
+from collections.abc import Iterator, Mapping
 from urllib.parse import urljoin
 
-from playwright.async_api import BrowserContext, CDPSession, Locator, Page, Request, Response
+from playwright.async_api import BrowserContext, Locator, Page
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from monitor.domain import Detail, Engine, PageSnapshot
 from monitor.errors import MonitorFault, ProbeError
 from monitor.probes._decoding import decode_body
+from monitor.probes._form_fields import choose_option, set_field
+from monitor.probes._navigation import Navigation
+from monitor.probes._page_gate import PageGate
 from monitor.probes._playwright_errors import net_error, probe_error
 from monitor.probes.base import RequestGate
-
-logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 #: After load, how long to wait for the network to go quiet (XHR-built content).
 SETTLE_SECONDS = 1.5
 #: After a click, how long a navigation may take to start before we call it an in-page update.
 NAVIGATION_GRACE_SECONDS = 0.5
 MAX_REDIRECTS = 20
-#: What the gate holds: documents, and the requests a page's scripts make to the site.
-_GATED = [
-    {"urlPattern": "*", "resourceType": kind, "requestStage": "Request"}
-    for kind in ("Document", "XHR", "Fetch")
-]
 
 
 def _doing(step: str, **values: str) -> Detail:
     """What the session was doing when something failed: "loading https://…"."""
     return Detail(f"doing.{step}", values)
-
-
-def _css_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class BrowserSession:
@@ -64,30 +53,18 @@ class BrowserSession:
         self,
         context: BrowserContext,
         page: Page,
-        cdp: CDPSession,
         *,
-        gate: RequestGate,
+        navigation: Navigation,
+        gate: PageGate,
         timeout: float,
-        main_frame_id: str,
     ) -> None:
         """Use ``start``, which also wires the page's events and the gate."""
         self._context = context
         self._page = page
-        self._cdp = cdp
+        self._navigation = navigation
         self._gate = gate
         self._timeout = timeout
-        self._main_frame_id = main_frame_id
         self._snapshot: PageSnapshot | None = None
-        self._nav_url: str | None = None  #: first URL of the main document's redirect chain
-        self._nav_status: int | None = None
-        self._nav_retry_after: str | None = None  #: the main document's Retry-After header
-        self._nav_failure: tuple[str, str] | None = None  #: (net::ERR_… text, URL)
-        self._nav_started = asyncio.Event()
-        self._nav_done = asyncio.Event()
-        self._gate_error: Exception | None = None
-        self._gate_waiting = 0
-        self._gate_seconds = 0.0
-        self._gate_tasks: set[asyncio.Task[None]] = set()
 
     @classmethod
     async def start(
@@ -100,23 +77,24 @@ class BrowserSession:
         cdp = await context.new_cdp_session(page)
         tree = await cdp.send("Page.getFrameTree")
         main_frame_id = str(tree["frameTree"]["frame"]["id"])
-        session = cls(context, page, cdp, gate=gate, timeout=timeout, main_frame_id=main_frame_id)
-        page.on("response", session._on_response)
-        page.on("requestfailed", session._on_request_failed)
-        page.on("load", session._on_load)
-        cdp.on("Fetch.requestPaused", session._on_paused)
-        await cdp.send("Fetch.enable", {"patterns": _GATED})
+        navigation = Navigation(page)
+        page_gate = PageGate(
+            cdp, gate, main_frame_id=main_frame_id, on_main_document=navigation.started.set
+        )
+        session = cls(context, page, navigation=navigation, gate=page_gate, timeout=timeout)
+        navigation.watch()
+        await page_gate.enable()
         return session
 
     async def open(self, url: str) -> PageSnapshot:
         """Navigate to ``url`` and wait for load, then briefly for the network to go quiet."""
-        self._nav_failure = None
+        self._navigation.failure = None
         loading = Detail("doing.load", {"url": url})
         with self._errors(loading):
             goto = self._page.goto(url, wait_until="load", timeout=0)
-            response = await self._bounded(goto, loading)
+            response = await self._gate.bounded(goto, loading, self._timeout)
             if response is not None:
-                self._record(response)
+                self._navigation.record(response)
             return await self._settled()
 
     async def submit(
@@ -135,7 +113,7 @@ class BrowserSession:
                 owner = self._page.locator("form", has=self._page.locator(button))
                 scope = owner.first if await owner.count() else self._page.locator(":root")
             for name, value in (fields or {}).items():
-                await self._set_field(scope, name, value)
+                await set_field(self._page, scope, name, value)
             return await self._press(pressed)
 
     async def click(self, selector: str) -> PageSnapshot:
@@ -146,7 +124,7 @@ class BrowserSession:
         with self._errors(_doing("fill", selector=selector, url=self._page.url)):
             element = await self._element(selector, "field")
             if await element.evaluate("e => e.tagName.toLowerCase()") == "select":
-                await self._choose_option(element, value, selector)
+                await choose_option(self._page, element, value, selector)
             else:
                 await element.fill(value)
 
@@ -156,7 +134,9 @@ class BrowserSession:
 
     async def select(self, selector: str, value: str) -> None:
         with self._errors(_doing("select", selector=selector, url=self._page.url)):
-            await self._choose_option(await self._element(selector, "select"), value, selector)
+            await choose_option(
+                self._page, await self._element(selector, "select"), value, selector
+            )
 
     async def wait_for(self, selector: str) -> PageSnapshot:
         """Wait up to ``timeout`` for ``selector``; ProbeError(unrecognized) if it never comes."""
@@ -172,7 +152,7 @@ class BrowserSession:
         url = urljoin(self._page.url, url)
         requested = url
         for _hop in range(MAX_REDIRECTS + 1):
-            await self._gate(url)
+            await self._gate.admit(url)
             with self._errors(_doing("fetch", url=url)):
                 response = await self._context.request.fetch(
                     url,
@@ -215,77 +195,7 @@ class BrowserSession:
 
     async def close(self) -> None:
         """Stop gate waits still pending; the engine closes the context itself."""
-        for task in list(self._gate_tasks):
-            task.cancel()
-        await asyncio.gather(*self._gate_tasks, return_exceptions=True)
-
-    # --- the gate, in Chromium's request pipeline -------------------------------------
-
-    def _on_paused(self, event: dict[str, Any]) -> None:
-        document = event.get("resourceType", "Document") == "Document"
-        if document and event.get("frameId") == self._main_frame_id:
-            self._nav_started.set()
-        request_id, url = str(event["requestId"]), str(event["request"]["url"])
-        task = asyncio.get_running_loop().create_task(self._pass_gate(request_id, url))
-        self._gate_tasks.add(task)
-        task.add_done_callback(self._gate_tasks.discard)
-
-    async def _pass_gate(self, request_id: str, url: str) -> None:
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        self._gate_waiting += 1
-        try:
-            if self._gate_error is None:
-                await self._gate(url)
-        except Exception as exc:
-            # Kept to be re-raised, unchanged, by the operation that caused the request.
-            self._gate_error = exc
-        finally:
-            self._gate_waiting -= 1
-            self._gate_seconds += loop.time() - started
-        if self._gate_error is None:
-            method, params = "Fetch.continueRequest", {"requestId": request_id}
-        else:
-            method = "Fetch.failRequest"
-            params = {"requestId": request_id, "errorReason": "BlockedByClient"}
-        try:
-            await self._cdp.send(method, params)
-        except PlaywrightError as exc:
-            logger.debug("could not release %s: %s", url, exc.message)  # page already closed
-
-    # --- navigation bookkeeping ---------------------------------------------------------
-
-    def _is_main_navigation(self, request: Request) -> bool:
-        try:
-            return request.is_navigation_request() and request.frame == self._page.main_frame
-        except PlaywrightError:
-            return False  # a request of a frame that is already gone
-
-    def _on_response(self, response: Response) -> None:
-        if self._is_main_navigation(response.request):
-            self._record(response)
-
-    def _record(self, response: Response) -> None:
-        if 300 <= response.status < 400 and "location" in response.headers:
-            return  # a redirect hop; the snapshot keeps the page it led to
-        first = response.request
-        while first.redirected_from is not None:
-            first = first.redirected_from
-        self._nav_url, self._nav_status = first.url, response.status
-        self._nav_retry_after = response.headers.get("retry-after")
-
-    def _on_request_failed(self, request: Request) -> None:
-        if not self._is_main_navigation(request):
-            return
-        failure = request.failure or ""
-        # ERR_ABORTED is no site failure: a 204 answer, or a navigation replaced by another
-        # (whose page the snapshot then waits for).
-        if "ERR_ABORTED" not in failure:
-            self._nav_failure = (failure, request.url)
-        self._nav_done.set()
-
-    def _on_load(self, _page: Page) -> None:
-        self._nav_done.set()
+        await self._gate.close()
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -297,32 +207,9 @@ class BrowserSession:
         except ProbeError:
             raise
         except Exception as exc:
-            if self._gate_error is not None:
-                raise self._gate_error from None  # the gate aborted: its own exception wins
+            if self._gate.error is not None:
+                raise self._gate.error from None  # the gate aborted: its own exception wins
             raise probe_error(exc, doing) from exc
-
-    async def _bounded(self, step: Awaitable[T], doing: Detail) -> T:
-        """Await ``step`` with ``timeout`` seconds, plus whatever the gate made it wait."""
-        loop = asyncio.get_running_loop()
-        task = asyncio.ensure_future(step)
-        started, gate_before = loop.time(), self._gate_seconds
-        try:
-            while True:
-                spent = loop.time() - started - (self._gate_seconds - gate_before)
-                left = self._timeout - spent
-                if left <= 0 and not self._gate_waiting:
-                    raise ProbeError(
-                        "timeout",
-                        Detail("step_timeout", {"seconds": self._timeout, "doing": doing}),
-                    )
-                done, _ = await asyncio.wait({task}, timeout=max(left, 0.05))
-                if done:
-                    return task.result()
-        finally:
-            if not task.done():
-                task.cancel()
-                # Retrieve the outcome so an error after cancellation is not logged as lost.
-                task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
     async def _element(self, selector: str, what: str) -> Locator:
         try:
@@ -336,16 +223,14 @@ class BrowserSession:
 
     async def _press(self, element: Locator) -> PageSnapshot:
         """Click, then wait for the navigation it starts (if any) to load."""
-        self._nav_started.clear()
-        self._nav_done.clear()
-        self._nav_failure = None
-        await self._bounded(
-            self._click_and_wait(element), _doing("after_click", url=self._page.url)
+        self._navigation.expect()
+        await self._gate.bounded(
+            self._click_and_wait(element), _doing("after_click", url=self._page.url), self._timeout
         )
-        if self._nav_failure is not None:
-            if self._gate_error is not None:
-                raise self._gate_error
-            failure, url = self._nav_failure
+        if self._navigation.failure is not None:
+            if self._gate.error is not None:
+                raise self._gate.error
+            failure, url = self._navigation.failure
             doing = _doing("load", url=url)
             raise net_error(failure, doing) or ProbeError(
                 "connection", Detail("request_failed", {"failure": failure, "doing": doing})
@@ -357,51 +242,15 @@ class BrowserSession:
         # must not leave a click pending in the driver once we have given up.
         await element.click(trial=True)
         # The click then waits for the navigation it schedules to commit. The gate may hold
-        # that navigation back, so only _bounded's clock (which excludes the gate) applies.
+        # that navigation back, so only PageGate.bounded's clock (which leaves it out) applies.
         await element.click(timeout=0)
-        if not self._nav_started.is_set():
+        if not self._navigation.started.is_set():
             try:
                 # A script may navigate a moment after the click.
-                await asyncio.wait_for(self._nav_started.wait(), NAVIGATION_GRACE_SECONDS)
+                await asyncio.wait_for(self._navigation.started.wait(), NAVIGATION_GRACE_SECONDS)
             except TimeoutError:
                 return  # the click changed the page in place, or nothing
-        await self._nav_done.wait()
-
-    async def _set_field(self, scope: Locator, name: str, value: str) -> None:
-        candidates = scope.locator(f"[name={_css_string(name)}]")
-        if not await candidates.count():
-            raise ProbeError(
-                "unrecognized", Detail("no_field", {"name": name, "url": self._page.url})
-            )
-        kinds: list[list[str]] = await candidates.evaluate_all(
-            "els => els.map(e => [e.tagName.toLowerCase(), (e.type || '').toLowerCase(), e.value])"
-        )
-        tag, kind = kinds[0][0], kinds[0][1]
-        if kind in {"checkbox", "radio"}:
-            index = next((i for i, (_, _, own) in enumerate(kinds) if own == value), None)
-            if index is None and kind == "radio":
-                raise ProbeError(
-                    "unrecognized",
-                    Detail("no_choice", {"value": value, "name": name, "url": self._page.url}),
-                )
-            await candidates.nth(index or 0).check()  # any value checks a lone checkbox
-        elif tag == "select":
-            await self._choose_option(candidates.first, value, name)
-        elif kind == "hidden":
-            await candidates.first.evaluate("(e, v) => { e.value = v; }", value)
-        else:
-            await candidates.first.fill(value)
-
-    async def _choose_option(self, select: Locator, value: str, what: str) -> None:
-        offered: list[list[str]] = await select.evaluate(
-            "s => Array.from(s.options).map(o => [o.value, o.label.trim()])"
-        )
-        if not any(value in option for option in offered):
-            raise ProbeError(
-                "unrecognized",
-                Detail("no_option", {"value": value, "name": what, "url": self._page.url}),
-            )
-        await select.select_option(value)
+        await self._navigation.done.wait()
 
     async def _settled(self) -> PageSnapshot:
         # Pages that poll never go idle; what has loaded by then is what a person sees.
@@ -420,11 +269,11 @@ class BrowserSession:
                     raise
                 await self._page.wait_for_load_state("load")
         snapshot = PageSnapshot(
-            url=self._nav_url or self._page.url,
+            url=self._navigation.url or self._page.url,
             final_url=self._page.url,
-            http_status=self._nav_status,
+            http_status=self._navigation.status,
             html=html,
-            retry_after=self._nav_retry_after,
+            retry_after=self._navigation.retry_after,
         )
         self._snapshot = snapshot
         return snapshot

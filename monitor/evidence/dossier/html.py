@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from html import escape
 
 from monitor import __version__
-from monitor.alerts.messages import REASON_LABELS, STATUS_LABELS
+from monitor.alerts.phrasebook import REASON_LABELS, STATUS_LABELS
 from monitor.details import render_outcome
 from monitor.domain import Status
 from monitor.evidence.dossier.chart import daily_counts, timeline_svg
