@@ -1,0 +1,439 @@
+"""Benchmark the probe engines against the bare floor and against what hobby bots do.
+
+    make bench-probes      # or: .venv/bin/python bench/probes.py [--targets N] [--rounds R]
+
+Every approach probes the same N targets on the local imitation (``python -m
+monitor.imitation`` in its own process, on 127.0.0.1): half legacy-booking forms (two desks
+each, so six page loads a probe: GET the conditions, POST them, POST a desk, twice; the
+"no slot" page) and half rdv-service-public links (one page load, "no slot"), with
+``--concurrency`` probes at once (4: the browser engine's default ``max_contexts``).
+
+Browser (issue 13 item 1):
+  engine  the daemon's own path, ``Daemon(...).runner.run(target, slot)``: probe claim,
+          politeness gate, Playwright with Debian's Chromium (one browser, a context per
+          probe), classification, evidence (HTML + full-page screenshot under their
+          SHA-256), the outcome row with its chain in SQLite
+  floor   a bare Playwright loop: one browser, a fresh context per probe, the same page
+          loads (goto, check, click), nothing read or kept
+  bots    a fresh Chromium launched and closed for every probe, the same page loads
+
+HTTP (item 2):
+  engine  the same daemon path with the httpx engine (classification, evidence, row)
+  bare    an ``httpx.AsyncClient`` per probe doing the same requests, nothing parsed
+
+Politeness does not bound the runs: the config sets ``per_host_concurrency`` to the
+concurrency and ``per_host_min_gap`` to 0 s, so the gate lets ``--concurrency`` probes
+through at once, the same limit the baselines get from a semaphore.
+
+Rounds are interleaved (engine, floor, bots; the order rotates each round) after one
+warm-up round each; the figures are medians over rounds of probes per second, CPU
+seconds per probe (this process and its descendants: Playwright's driver and Chromium),
+and evidence bytes per probe; each ratio compares with the baseline of the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ctypes
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import proctree
+
+CHROMIUM = os.environ.get("MONITOR_BROWSER", "/usr/bin/chromium")
+DESKS = (4411, 4412)
+RDVSP_QUERY = (
+    "departement=&motif_name_with_location_type="
+    "renouvellement_de_recepisses_arrives_a_echeance-public_office&public_link_organisation_id="
+)
+
+
+@contextlib.contextmanager
+def imitation() -> Iterator[str]:
+    """The imitation in its own process; yields its base URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor.imitation", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        base_url = process.stdout.readline().strip()
+        assert base_url.startswith("http://"), base_url
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def targets(base_url: str, count: int, engine: str) -> list[dict[str, Any]]:
+    """``count`` targets, legacy-booking and rdv-service-public alternately."""
+    found = []
+    for number in range(count):
+        if number % 2 == 0:
+            platform, url = "legacy-booking", f"{base_url}/booking/create/{7000 + number}"
+        else:
+            platform, url = (
+                "rdv-service-public",
+                f"{base_url}/prendre_rdv?{RDVSP_QUERY}{8000 + number}",
+            )
+        found.append(
+            {
+                "id": f"t{number:04d}",
+                "name": f"t{number}",
+                "platform": platform,
+                "url": url,
+                "engine": engine,
+            }
+        )
+    return found
+
+
+def write_config(
+    directory: Path,
+    targets_: list[dict[str, Any]],
+    *,
+    concurrency: int,
+    channels: list[Any] | None = None,
+) -> Path:
+    """A prefectures.yaml for the daemon on ``targets_`` with politeness out of the way."""
+    config = {
+        "version": 1,
+        "settings": {
+            "database": f"sqlite:///{directory / 'monitor.db'}",
+            "evidence_dir": str(directory / "evidence"),
+            "user_agent": "prefecture-monitor/bench (+https://example.invalid)",
+            "schedule": {"interval": "15m", "jitter": "0%"},
+            "politeness": {"per_host_concurrency": concurrency, "per_host_min_gap": "0s"},
+            "probe_timeout": "45s",
+            "connectivity_check": [],
+            "browser": {"executable_path": CHROMIUM, "max_contexts": concurrency},
+        },
+        "channels": channels or [],
+        "prefectures": [{"id": "b", "name": "Préfecture de banc", "targets": targets_}],
+    }
+    path = directory / "prefectures.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
+    return path
+
+
+def directory_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+# --- the approaches: each is an async context yielding "probe every target once" ---------
+
+Round = Callable[[], Awaitable[None]]
+
+
+@contextlib.asynccontextmanager
+async def daemon_engine(
+    base_url: str, count: int, engine: str, concurrency: int, workdir: Path
+) -> AsyncIterator[Round]:
+    """The daemon's runner on ``count`` targets (real engines, recorder, SQLite)."""
+    from monitor.config import load_config
+    from monitor.daemon.scheduler import Daemon
+    from monitor.store import Repository, create_engine_for, upgrade
+
+    directory = Path(tempfile.mkdtemp(prefix=f"engine-{engine}-", dir=workdir))
+    path = write_config(directory, targets(base_url, count, engine), concurrency=concurrency)
+    config = load_config(path, env={})
+    database = config.settings.database
+    upgrade(database)
+    repository = Repository(create_engine_for(database))
+    daemon = Daemon(config, repository, node="bench", reload_config=lambda: config)
+    every = list(config.targets())
+
+    async def one_round() -> None:
+        slot = datetime.now(UTC)
+        results = await asyncio.gather(*(daemon.runner.run(t, slot) for t in every))
+        wrong = [
+            r.outcome for r in results if r.outcome is None or r.outcome.status != "unavailable"
+        ]
+        if wrong:
+            raise RuntimeError(f"unexpected outcomes: {wrong[:3]}")
+
+    try:
+        yield one_round
+    finally:
+        await daemon._engines.aclose()
+        repository.engine.dispose()
+
+
+async def _settle(page: Page, settle: bool) -> None:
+    if settle:  # the engine's wait for the network to go quiet (500 ms idle, at most 1.5 s)
+        with contextlib.suppress(PlaywrightTimeoutError):
+            await page.wait_for_load_state("networkidle", timeout=1500)
+
+
+async def _legacy_walk(page: Page, url: str, settle: bool) -> None:
+    # The engine's walk: for each desk, the conditions, their acceptance, the desk.
+    for desk in DESKS:
+        await page.goto(url)
+        await _settle(page, settle)
+        await page.check("#condition")
+        async with page.expect_navigation():
+            await page.click("input[name=nextButton]")
+        await _settle(page, settle)
+        await page.check(f"#planning{desk}")
+        async with page.expect_navigation():
+            await page.click("input[name=nextButton]")
+        await _settle(page, settle)
+        if "plus de plage" not in await page.content():
+            raise RuntimeError(f"floor: not the no-slot page at {page.url}")
+
+
+async def _page_loads(page: Page, target: dict[str, Any], keep: bool, settle: bool) -> None:
+    if target["platform"] == "legacy-booking":
+        await _legacy_walk(page, target["url"], settle)
+    else:
+        await page.goto(target["url"])
+        await _settle(page, settle)
+    if keep:  # what the engine keeps of the final page, without writing it anywhere
+        await page.content()
+        await page.screenshot(full_page=True)
+
+
+@contextlib.asynccontextmanager
+async def playwright_floor(
+    base_url: str,
+    count: int,
+    concurrency: int,
+    fresh_browser: bool,
+    keep: bool = False,
+    settle: bool = False,
+) -> AsyncIterator[Round]:
+    """Bare Playwright: one browser and a context per probe, or a browser per probe."""
+    every = targets(base_url, count, "browser")
+    slots = asyncio.Semaphore(concurrency)
+    async with async_playwright() as playwright:
+        shared: Browser | None = None
+        if not fresh_browser:
+            shared = await playwright.chromium.launch(executable_path=CHROMIUM)
+
+        async def probe(target: dict[str, Any]) -> None:
+            async with slots:
+                if shared is None:
+                    browser = await playwright.chromium.launch(executable_path=CHROMIUM)
+                    try:
+                        page = await browser.new_page()
+                        await _page_loads(page, target, keep, settle)
+                    finally:
+                        await browser.close()
+                else:
+                    context = await shared.new_context()
+                    try:
+                        await _page_loads(await context.new_page(), target, keep, settle)
+                    finally:
+                        await context.close()
+
+        async def one_round() -> None:
+            await asyncio.gather(*(probe(t) for t in every))
+
+        try:
+            yield one_round
+        finally:
+            if shared is not None:
+                await shared.close()
+
+
+@contextlib.asynccontextmanager
+async def bare_httpx(base_url: str, count: int, concurrency: int) -> AsyncIterator[Round]:
+    """A bare httpx loop: the same requests, a client (cookie jar) per probe, nothing parsed."""
+    every = targets(base_url, count, "http")
+    slots = asyncio.Semaphore(concurrency)
+    # One connection pool for the run, as the engine keeps one; a client per probe for its
+    # cookie jar (building a client with its own transport would build an SSL context each
+    # time, about 20 ms, which the engine does not pay per probe either).
+    transport = httpx.AsyncHTTPTransport()
+
+    async def probe(target: dict[str, Any]) -> None:
+        client = httpx.AsyncClient(transport=transport, follow_redirects=True)
+        async with slots:
+            url = target["url"]
+            if target["platform"] != "legacy-booking":
+                (await client.get(url)).raise_for_status()
+                return
+            for desk in DESKS:
+                (await client.get(url)).raise_for_status()
+                form = {"condition": "on", "nextButton": "Effectuer une demande de rendez-vous"}
+                (await client.post(f"{url}/0", data=form)).raise_for_status()
+                form = {"planning": str(desk), "nextButton": "Etape suivante"}
+                (await client.post(f"{url}/1", data=form)).raise_for_status()
+
+    async def one_round() -> None:
+        await asyncio.gather(*(probe(t) for t in every))
+
+    try:
+        yield one_round
+    finally:
+        await transport.aclose()
+
+
+def become_subreaper() -> None:
+    """Adopt orphaned descendants, so that their CPU time reaches our own accounts.
+
+    Chromium's renderer and zygote processes are not always waited for by their parent;
+    once orphaned they would be re-parented to init and their CPU seconds lost to
+    ``proctree.cpu_seconds``. As a child subreaper (prctl PR_SET_CHILD_SUBREAPER) this
+    process adopts them, and :func:`reap_orphans` waits for them after each round.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(36, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+
+
+def reap_orphans() -> None:
+    """Wait for adopted descendants that have exited (zombies whose parent is us)."""
+    me = os.getpid()
+    for pid in proctree.tree(me):
+        if pid == me:
+            continue
+        fields = proctree.stat_fields(pid)
+        if fields is not None and fields[0] == "Z" and int(fields[1]) == me:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+
+
+# --- measuring --------------------------------------------------------------------------
+
+
+@dataclass
+class Series:
+    name: str
+    seconds: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    loads: list[float] = field(default_factory=list)
+
+    def rate(self, probes: int) -> float:
+        return probes / statistics.median(self.seconds)
+
+
+async def measure(
+    approaches: dict[str, Callable[[], contextlib.AbstractAsyncContextManager[Round]]],
+    *,
+    probes: int,
+    rounds: int,
+) -> dict[str, Series]:
+    """Open every approach, warm each up once, then time ``rounds`` interleaved rounds."""
+    series = {name: Series(name) for name in approaches}
+    async with contextlib.AsyncExitStack() as stack:
+        ready = {name: await stack.enter_async_context(make()) for name, make in approaches.items()}
+        for run in ready.values():
+            await run()
+        names = list(ready)
+        for number in range(rounds):
+            order = names[number % len(names) :] + names[: number % len(names)]
+            for name in order:
+                cpu_before = proctree.cpu_seconds(os.getpid())
+                began = time.perf_counter()
+                await ready[name]()
+                elapsed = time.perf_counter() - began
+                reap_orphans()
+                cpu = proctree.cpu_seconds(os.getpid()) - cpu_before
+                series[name].seconds.append(elapsed)
+                series[name].cpu.append(cpu / probes)
+                series[name].loads.append(os.getloadavg()[0])
+                print(
+                    f"round {number + 1} {name}: {elapsed:.2f} s, {probes / elapsed:.1f} probes/s,"
+                    f" {cpu / probes * 1000:.0f} ms CPU/probe, load {os.getloadavg()[0]:.1f}",
+                    file=sys.stderr,
+                )
+    return series
+
+
+def table(title: str, series: dict[str, Series], baseline: str, probes: int) -> str:
+    lines = [
+        f"| {title} | probes/s (median) | × {baseline} | s per round: median (min-max) "
+        "| CPU ms/probe | load avg |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    base = series[baseline].rate(probes)
+    for s in series.values():
+        lines.append(
+            f"| {s.name} | {s.rate(probes):.2f} | {s.rate(probes) / base:.2f}× "
+            f"| {statistics.median(s.seconds):.2f} ({min(s.seconds):.2f}-{max(s.seconds):.2f}) "
+            f"| {statistics.median(s.cpu) * 1000:.0f} "
+            f"| {min(s.loads):.1f}-{max(s.loads):.1f} |"
+        )
+    return "\n".join(lines)
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    logging.basicConfig(level=logging.ERROR)
+    become_subreaper()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-probes-"))
+    n, c = args.targets, args.concurrency
+    with imitation() as base:
+        results = {}
+        if "browser" in args.parts:
+            results["browser"] = await measure(
+                {
+                    "engine (daemon path)": lambda: daemon_engine(base, n, "browser", c, workdir),
+                    "floor: bare Playwright": lambda: playwright_floor(base, n, c, False),
+                    "floor + content and full-page screenshot": lambda: playwright_floor(
+                        base, n, c, False, keep=True
+                    ),
+                    "floor + content, screenshot, networkidle wait": lambda: playwright_floor(
+                        base, n, c, False, keep=True, settle=True
+                    ),
+                    "bots: a browser per probe": lambda: playwright_floor(base, n, c, True),
+                },
+                probes=n,
+                rounds=args.rounds,
+            )
+        if "http" in args.parts:
+            results["http"] = await measure(
+                {
+                    "engine (daemon path)": lambda: daemon_engine(base, n, "http", c, workdir),
+                    "bare httpx loop": lambda: bare_httpx(base, n, c),
+                },
+                probes=n,
+                rounds=args.rounds,
+            )
+    evidence = {
+        kind: directory_bytes(next(workdir.glob(f"engine-{kind}-*")) / "evidence")
+        for kind in results
+    }
+    print(f"\n{n} targets, concurrency {c}, {args.rounds} rounds + 1 warm-up\n")
+    if "browser" in results:
+        print(table("browser", results["browser"], "floor: bare Playwright", n))
+        print()
+    if "http" in results:
+        print(table("http", results["http"], "bare httpx loop", n))
+        print()
+    for kind, size in evidence.items():
+        print(f"evidence, {kind} engine: {size / (n * (args.rounds + 1)) / 1024:.1f} KiB per probe")
+    print(json.dumps({"load_end": os.getloadavg()}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--targets", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--parts", nargs="+", default=["browser", "http"])
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

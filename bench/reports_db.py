@@ -1,0 +1,168 @@
+"""History and stats on N generated rows, SQLite beside PostgreSQL, timed in process.
+
+    .venv/bin/python bench/reports_db.py [--rows 1000000] [--seed 7] [--repeat 5]
+
+The SQLite database is ``bench/run.py``'s cached one (``bench/generate.py``); the same
+generator fills a PostgreSQL database on a throw-away server started from the Debian
+binaries (``tests/pg.py``'s ``pg_server``: 127.0.0.1, a free port, ``fsync=off``, which
+only speeds up the load, not the reads timed here), then ``VACUUM ANALYZE outcomes`` (what
+autovacuum does after a bulk load).
+
+Timed in this process, interleaved (every case once per round, ``--repeat`` rounds after a
+warm-up round), medians:
+
+* history: one target's last 30 days streamed as NDJSON to /dev/null, as ``monitor
+  history --target 92/remise-titre --since 30d --format ndjson`` does, beside its floor:
+  the same rows fetched with one SQL statement through the DBAPI, nothing built from them;
+* stats: every target (``collect_stats``: SQL aggregation), beside the naive baseline,
+  every row loaded as an ``Outcome`` and aggregated in Python (two rounds only: it is slow).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+
+from monitor.reports.output import OUTCOME_FIELDS, emit, outcome_row
+from monitor.reports.stats import stats_fields, stats_of_outcomes, stats_row
+from monitor.reports.stats_query import collect_stats
+from monitor.store import Repository, create_engine_for
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+import run as history_bench
+from pg import pg_server
+
+ROOT = Path(__file__).resolve().parent.parent
+TZ = ZoneInfo("Europe/Paris")
+TARGET = history_bench.TARGET
+
+
+def history(url: str) -> int:
+    engine = create_engine_for(url)
+    since = datetime.now(UTC) - timedelta(days=30)
+    rows = list(Repository(engine).history(targets=[TARGET], since=since))
+    with open(os.devnull, "w") as sink:
+        emit(
+            (outcome_row(o) for o in rows),
+            fmt="ndjson",
+            fields=OUTCOME_FIELDS,
+            columns=(),
+            tz=TZ,
+            stream=sink,
+        )
+    engine.dispose()
+    return len(rows)
+
+
+def history_floor(url: str) -> int:
+    engine = create_engine_for(url)
+    since = datetime.now(UTC) - timedelta(days=30)
+    with engine.connect() as connection:
+        if url.startswith("sqlite"):  # the column holds text there (EmulatedTimestampTZ)
+            bound: object = since.strftime("%Y-%m-%d %H:%M:%S.%f")
+        else:
+            bound = since
+        rows = connection.execute(
+            text(
+                "SELECT * FROM outcomes WHERE target = :target AND started_at >= :since"
+                " ORDER BY started_at DESC"
+            ),
+            {"target": TARGET, "since": bound},
+        ).fetchall()
+    engine.dispose()
+    return len(rows)
+
+
+def stats(url: str, naive: bool) -> int:
+    engine = create_engine_for(url)
+    now = datetime.now(UTC)
+    if naive:
+        rows = list(Repository(engine).history(newest_first=False))
+        groups = stats_of_outcomes(rows, by="target", tz=TZ, now=now)
+    else:
+        groups = collect_stats(engine, by="target", tz=TZ, now=now)
+    with open(os.devnull, "w") as sink:
+        emit(
+            [stats_row(g, "target") for g in groups],
+            fmt="json",
+            fields=stats_fields("target"),
+            columns=(),
+            tz=TZ,
+            stream=sink,
+        )
+    engine.dispose()
+    return len(groups)
+
+
+def fill_postgres(url: str, rows: int, seed: int) -> None:
+    began = time.perf_counter()
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "generate.py"), "--rows", str(rows), "--seed",
+         str(seed), url],
+        check=True,
+    )  # fmt: skip
+    engine = create_engine_for(url)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE outcomes"))
+    engine.dispose()
+    print(f"PostgreSQL filled in {time.perf_counter() - began:.0f} s", file=sys.stderr)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    sqlite_url = f"sqlite:///{history_bench.ensure_database(args.rows, args.seed)}"
+    with pg_server() as pg_url:
+        fill_postgres(pg_url, args.rows, args.seed)
+        cases: list[tuple[str, str, str, Callable[[], int]]] = []
+        for name, url in (("SQLite", sqlite_url), ("PostgreSQL", pg_url)):
+            cases += [
+                (name, "history, one target, 30 days", "monitor's path", lambda u=url: history(u)),
+                (name, "history, one target, 30 days", "floor: one SELECT, fetchall",
+                 lambda u=url: history_floor(u)),
+                (name, "stats, every target", "SQL aggregation", lambda u=url: stats(u, False)),
+                (name, "stats, every target", "baseline: every row into Python",
+                 lambda u=url: stats(u, True)),
+            ]  # fmt: skip
+        times: dict[int, list[float]] = {i: [] for i in range(len(cases))}
+        counts: dict[int, int] = {}
+        loads: list[float] = []
+        for number in range(args.repeat + 1):
+            for i, (_, _, approach, work) in enumerate(cases):
+                if approach.startswith("baseline") and number > 2:
+                    continue
+                began = time.perf_counter()
+                counts[i] = work()
+                if number > 0:
+                    times[i].append(time.perf_counter() - began)
+            loads.append(os.getloadavg()[0])
+            print(f"round {number} done, load {loads[-1]:.1f}", file=sys.stderr)
+    print(f"\n{args.rows} rows, seed {args.seed}, {args.repeat} rounds after a warm-up")
+    print(f"load average during the rounds: {min(loads):.1f}-{max(loads):.1f}\n")
+    print("| database | measurement | approach | median | min | × floor/baseline | rows out |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
+    for i, (name, what, approach, _) in enumerate(cases):
+        base = i + 1 if i % 2 == 0 else i
+        ratio = statistics.median(times[i]) / statistics.median(times[base])
+        print(
+            f"| {name} | {what} | {approach} | {statistics.median(times[i]):.3f} s "
+            f"| {min(times[i]):.3f} s | {ratio:.2f} | {counts[i]} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
