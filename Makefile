@@ -1,7 +1,7 @@
 # The two commands README.md names:
 #   make run    set up a fresh machine and run the daemon on prefectures.yaml with SQLite
 #   make test   set up and run every check: ruff, mypy --strict, alembic check, pytest
-.PHONY: run test setup setup-dev lint typecheck migrations-check pytest demo bench clean
+.PHONY: run test setup setup-dev lint typecheck migrations-check pytest demo bench bench-probes bench-db clean
 
 VENV := .venv/bin
 
@@ -41,6 +41,21 @@ pytest:
 
 bench: setup-dev
 	$(VENV)/python bench/run.py
+
+# Issue 13: the probe engines against the bare floor and the peers, slot to alert, growth,
+# memory (BENCHMARKS.md). Measurements, not tests: nothing here runs in `make test`.
+# changedetection.io is compared only when bench/.venv-cd exists (see bench/changedetection.py).
+bench-probes: setup-dev
+	$(VENV)/python bench/probes.py --targets 40 --rounds 5
+	if [ -x bench/.venv-cd/bin/python ]; then $(VENV)/python bench/changedetection.py --targets 40 --rounds 3; fi
+	$(VENV)/python bench/alert_latency.py --events 30
+	$(VENV)/python bench/growth.py --http-targets 100 --browser-targets 20 --rounds 5
+	$(VENV)/python bench/memory.py --targets 100 --minutes 10
+	$(VENV)/python bench/memory.py --targets 1000 --minutes 10
+
+# History and stats on SQLite beside PostgreSQL (a throw-away server from the Debian binaries).
+bench-db: setup-dev
+	$(VENV)/python bench/reports_db.py --rows 1000000 --repeat 5
 
 clean:
 	rm -rf .venv .ci-tmp var .mypy_cache .ruff_cache .pytest_cache

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -38,6 +39,7 @@ from aiosmtpd.controller import Controller
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+PY_SPY = ROOT / "bench" / ".venv-tools" / "bin" / "py-spy"  # pip install py-spy there
 KEY = "9901"
 #: ``alerts.close_after`` (default 2): probes without slots before the opening is closed and
 #: a new ``slots`` is a new ``slots_opened``; a shorter flap continues the same opening.
@@ -133,7 +135,7 @@ def set_scenario(base_url: str, name: str, params: dict[str, Any]) -> float:
     return time.time()
 
 
-def run(events: int, engine: str) -> list[float]:
+def run(events: int, engine: str, profile: Path | None) -> list[float]:
     inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
@@ -142,6 +144,7 @@ def run(events: int, engine: str) -> list[float]:
     )
     directory = Path(tempfile.mkdtemp(prefix="bench-alert-"))
     daemon: subprocess.Popen[bytes] | None = None
+    spy: subprocess.Popen[bytes] | None = None
     latencies: list[float] = []
     try:
         assert site.stdout is not None
@@ -156,6 +159,12 @@ def run(events: int, engine: str) -> list[float]:
                 stderr=log,
                 env=environment,
             )
+        if profile is not None:  # py-spy samples the daemon: collapsed stacks, idle excluded
+            spy = subprocess.Popen(
+                [str(PY_SPY), "record", "--pid", str(daemon.pid), "--rate", "100",
+                 "--format", "raw", "--output", str(profile)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
         time.sleep(5)  # start-up, the first probes (no_slot by default)
         for number in range(events):
             flipped = set_scenario(base_url, "slots", {"count": 3})
@@ -181,6 +190,9 @@ def run(events: int, engine: str) -> list[float]:
                 time.sleep(0.2)
             time.sleep(0.5)  # those outcomes recorded: the next slots open a new period
     finally:
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(timeout=60)
         if daemon is not None:
             daemon.terminate()
             daemon.wait(timeout=60)
@@ -199,9 +211,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=30)
     parser.add_argument("--engine", choices=["http", "browser"], default="http")
+    parser.add_argument(
+        "--py-spy", type=Path, metavar="FILE", help="profile the daemon into FILE (collapsed)"
+    )
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
-    latencies = run(args.events, args.engine)
+    latencies = run(args.events, args.engine, args.py_spy)
     summary = {
         "engine": args.engine,
         "events": len(latencies),
