@@ -8,11 +8,14 @@ engine at a time, and measures per round:
 
 * CPU seconds per probe of this process and its descendants (Playwright's driver and
   Chromium), from /proc;
-* evidence bytes written per attempt: the first round writes every page (nothing seen
-  before), later rounds only what changed: evidence files are content-addressed, and the
-  imitation's pages are the same from one probe to the next, as many real no-slot pages
-  are; a site that puts a time or a token in every page costs the first round's figure;
-* database bytes per outcome row (the SQLite file's growth, indexes and chain included).
+* evidence bytes written per attempt: files are content-addressed, and the imitation's
+  pages are the same from one probe (and one target) to the next, as many real no-slot
+  pages are, so later rounds write nothing; a site that puts a time or a token in every
+  page costs every attempt its whole evidence, measured as the mean size of one
+  attempt's files (``unshared_evidence``);
+* database bytes per attempt: the SQLite file's growth after a WAL checkpoint (the outcome
+  row, its indexes and chain, the probe claim, the target's state); the first round also
+  holds the empty tables' first pages, so the later rounds are the figure.
 
 Then it runs ``monitor db prune --before <now>`` on the HTTP run's database (what the
 command keeps: every row and digest; what it deletes: the files) and projects a year of
@@ -26,6 +29,7 @@ import asyncio
 import json
 import logging
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -42,7 +46,9 @@ YEAR_ATTEMPTS = 100 * 4 * 24 * 365
 
 
 def sizes(directory: Path) -> tuple[int, int]:
-    """(evidence bytes, database bytes with its WAL) of one engine's run directory."""
+    """(evidence bytes, database bytes) of one engine's run directory, its WAL folded in."""
+    with sqlite3.connect(directory / "monitor.db") as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     database = sum(f.stat().st_size for f in directory.iterdir() if f.name.startswith("monitor.db"))
     evidence = probes.directory_bytes(directory / "evidence")
     return evidence, database
@@ -76,10 +82,23 @@ async def grow(
     return {"engine": engine, "targets": count, "rounds": rows, "directory": str(directory)}
 
 
+def unshared_evidence(directory: Path) -> float:
+    """Mean bytes of one attempt's evidence files, as if no file were shared with another.
+
+    What an attempt costs on a site whose every page differs (a time or a token in it).
+    """
+    with sqlite3.connect(directory / "monitor.db") as connection:
+        lists = [json.loads(row[0]) for row in connection.execute("SELECT evidence FROM outcomes")]
+    evidence = directory / "evidence"
+    sizes_ = [sum((evidence / path).stat().st_size for path in paths) for paths in lists]
+    return sum(sizes_) / len(sizes_)
+
+
 def prune(directory: Path) -> dict[str, Any]:
     """``monitor db prune --before`` one minute from now: every file goes, every row stays."""
     evidence_before = probes.directory_bytes(directory / "evidence")
-    cutoff = (datetime.now(UTC) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    # With its offset: a time without one is read in settings.timezone (Europe/Paris).
+    cutoff = (datetime.now(UTC) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
     database = f"sqlite:///{directory / 'monitor.db'}"
     done = subprocess.run(
         [sys.executable, "-m", "monitor", "--database", database, "db", "prune",
@@ -123,8 +142,9 @@ async def main_async(args: argparse.Namespace) -> None:
             "evidence_bytes_later_rounds_median": round(steady["evidence_per_attempt"]),
             "database_bytes_per_row_median": round(steady["database_per_row"]),
             "year_database_gb": round(steady["database_per_row"] * YEAR_ATTEMPTS / 1e9, 2),
+            "evidence_bytes_unshared": round(unshared_evidence(Path(run["directory"]))),
             "year_evidence_gb_every_page_new": round(
-                first["evidence_per_attempt"] * YEAR_ATTEMPTS / 1e9, 1
+                unshared_evidence(Path(run["directory"])) * YEAR_ATTEMPTS / 1e9, 1
             ),
             "year_cpu_hours": round(steady["cpu_per_probe"] * YEAR_ATTEMPTS / 3600, 1),
         }

@@ -15,6 +15,11 @@ Browser (issue 13 item 1):
           SHA-256), the outcome row with its chain in SQLite
   floor   a bare Playwright loop: one browser, a fresh context per probe, the same page
           loads (goto, check, click), nothing read or kept
+  floor + content, screenshot, networkidle wait
+          the floor doing what the engine does besides loading: after each load it waits
+          for the network to go quiet (Playwright's "networkidle": 500 ms without a
+          request, at most 1.5 s, as the engine's session does), then reads the final
+          page's HTML and takes a full-page screenshot (kept nowhere)
   bots    a fresh Chromium launched and closed for every probe, the same page loads
 
 HTTP (item 2):
@@ -124,7 +129,9 @@ def write_config(
             "user_agent": "prefecture-monitor/bench (+https://example.invalid)",
             "schedule": {"interval": "15m", "jitter": "0%"},
             "politeness": {"per_host_concurrency": concurrency, "per_host_min_gap": "0s"},
-            "probe_timeout": "45s",
+            # Above the default 45 s: on a machine shared by other jobs (load 20-40 on two
+            # cores) a six-page probe may take longer; a timeout would end it early.
+            "probe_timeout": "120s",
             "connectivity_check": [],
             "browser": {"executable_path": CHROMIUM, "max_contexts": concurrency},
         },
@@ -143,6 +150,8 @@ def directory_bytes(path: Path) -> int:
 # --- the approaches: each is an async context yielding "probe every target once" ---------
 
 Round = Callable[[], Awaitable[None]]
+#: Outcomes of the engine other than the expected unavailable/no_slot, by status/reason.
+UNEXPECTED: dict[str, int] = {}
 
 
 @contextlib.asynccontextmanager
@@ -166,11 +175,12 @@ async def daemon_engine(
     async def one_round() -> None:
         slot = datetime.now(UTC)
         results = await asyncio.gather(*(daemon.runner.run(t, slot) for t in every))
-        wrong = [
-            r.outcome for r in results if r.outcome is None or r.outcome.status != "unavailable"
-        ]
-        if wrong:
-            raise RuntimeError(f"unexpected outcomes: {wrong[:3]}")
+        for result in results:
+            outcome = result.outcome
+            if outcome is None or outcome.status != "unavailable":
+                # Counted and reported, not fatal: under heavy load a probe may time out.
+                what = "none" if outcome is None else f"{outcome.status}/{outcome.reason}"
+                UNEXPECTED[what] = UNEXPECTED.get(what, 0) + 1
 
     try:
         yield one_round
@@ -390,9 +400,6 @@ async def main_async(args: argparse.Namespace) -> None:
                 {
                     "engine (daemon path)": lambda: daemon_engine(base, n, "browser", c, workdir),
                     "floor: bare Playwright": lambda: playwright_floor(base, n, c, False),
-                    "floor + content and full-page screenshot": lambda: playwright_floor(
-                        base, n, c, False, keep=True
-                    ),
                     "floor + content, screenshot, networkidle wait": lambda: playwright_floor(
                         base, n, c, False, keep=True, settle=True
                     ),
@@ -423,6 +430,7 @@ async def main_async(args: argparse.Namespace) -> None:
         print()
     for kind, size in evidence.items():
         print(f"evidence, {kind} engine: {size / (n * (args.rounds + 1)) / 1024:.1f} KiB per probe")
+    print(f"engine outcomes other than unavailable/no_slot: {UNEXPECTED or 'none'}")
     print(json.dumps({"load_end": os.getloadavg()}))
 
 
