@@ -25,7 +25,7 @@ from selectolax.parser import HTMLParser, Node
 
 from monitor.domain import REASONS, Platform, Reason, Status, status_of
 from monitor.imitation import CATALOGUE, FAULTS, ImitationSite, expectation, install
-from monitor.imitation.catalogue import Case
+from monitor.imitation.case import Case
 from monitor.imitation.frdates import MONTHS, PARIS, french_day, long_date, monday_of
 from monitor.imitation.legacy import SCENARIOS as LEGACY_SCENARIOS
 
