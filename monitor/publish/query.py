@@ -1,0 +1,130 @@
+"""The status page's reads: SQL aggregates over the window, never attempts one by one.
+
+* per target, UTC hour, status and reason: ``count`` (the chart and the daily figures);
+* the ``available`` outcomes (rare, indexed by status): La Cimade's dated buckets per day;
+* the changes of status or reason in each target's sequence of site outcomes (a window
+  function, ``LAG`` and ``ROW_NUMBER``): the anomaly periods;
+* each target's latest outcome that kept a screenshot.
+
+Per-target totals (attempts, shares, La Cimade's buckets, periods without slot) come from
+monitor.stats_query, as for ``monitor stats``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, func, or_, select
+
+from monitor.domain import Outcome, Reason, Status
+from monitor.publish.figures import Change, HourCount, SlotSeen
+from monitor.stats_query import _hour_bucket  # the UTC hour as text, on either database
+from monitor.store.engine import database_errors
+from monitor.store.rows import outcome_from_row, outcomes
+
+#: How many of a target's latest outcomes are searched for a screenshot.
+_SCREENSHOT_LOOKBACK = 50
+
+
+def hour_counts(engine: Engine, since: datetime) -> list[HourCount]:
+    """Attempts per target, UTC hour, status and reason, from ``since`` on."""
+    hour = _hour_bucket(engine.dialect.name).label("hour")
+    query = (
+        select(outcomes.c.target, hour, outcomes.c.status, outcomes.c.reason, func.count())
+        .where(outcomes.c.started_at >= since)
+        .group_by(outcomes.c.target, hour, outcomes.c.status, outcomes.c.reason)
+    )
+    with database_errors(engine.url), engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return [
+        HourCount(
+            target=row[0],
+            hour=datetime.strptime(row[1], "%Y-%m-%d %H").replace(tzinfo=UTC),
+            status=Status(row[2]),
+            reason=Reason(row[3]),
+            count=int(row[4]),
+        )
+        for row in rows
+    ]
+
+
+def slots_seen(engine: Engine, since: datetime) -> list[SlotSeen]:
+    """Every ``available`` outcome from ``since`` on."""
+    query = select(
+        outcomes.c.target, outcomes.c.started_at, outcomes.c.slot_count, outcomes.c.earliest_slot
+    ).where(outcomes.c.started_at >= since, outcomes.c.status == str(Status.AVAILABLE))
+    with database_errors(engine.url), engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return [SlotSeen(row[0], row[1], row[2], row[3]) for row in rows]
+
+
+def changes(engine: Engine, since: datetime) -> dict[str, list[Change]]:
+    """Per target, its site outcomes from ``since`` on where status or reason changes."""
+    order = (outcomes.c.started_at, outcomes.c.id)
+    ranked = (
+        select(
+            outcomes.c.target,
+            outcomes.c.started_at,
+            outcomes.c.status,
+            outcomes.c.reason,
+            func.row_number()
+            .over(partition_by=outcomes.c.target, order_by=order)
+            .label("position"),
+            func.lag(outcomes.c.status)
+            .over(partition_by=outcomes.c.target, order_by=order)
+            .label("previous_status"),
+            func.lag(outcomes.c.reason)
+            .over(partition_by=outcomes.c.target, order_by=order)
+            .label("previous_reason"),
+        )
+        .where(
+            outcomes.c.started_at >= since,
+            outcomes.c.status != str(Status.MONITOR_ERROR),
+        )
+        .subquery()
+    )
+    query = (
+        select(ranked.c.target, ranked.c.started_at, ranked.c.status, ranked.c.reason)
+        .add_columns(ranked.c.position)
+        .where(
+            or_(
+                ranked.c.previous_status.is_(None),
+                ranked.c.previous_status != ranked.c.status,
+                ranked.c.previous_reason != ranked.c.reason,
+            )
+        )
+        .order_by(ranked.c.target, ranked.c.position)
+    )
+    found: dict[str, list[Change]] = {}
+    with database_errors(engine.url), engine.connect() as connection:
+        for row in connection.execute(query):
+            found.setdefault(row.target, []).append(
+                Change(
+                    target=row.target,
+                    started_at=row.started_at,
+                    status=Status(row.status),
+                    reason=Reason(row.reason),
+                    position=int(row.position),
+                )
+            )
+    return found
+
+
+def latest_with_screenshot(engine: Engine, targets: Sequence[str]) -> dict[str, Outcome]:
+    """Each target's latest outcome (among its last few) that kept a PNG screenshot."""
+    found: dict[str, Outcome] = {}
+    with database_errors(engine.url), engine.connect() as connection:
+        for target in targets:
+            query = (
+                select(outcomes)
+                .where(outcomes.c.target == target)
+                .order_by(outcomes.c.id.desc())
+                .limit(_SCREENSHOT_LOOKBACK)
+            )
+            for row in connection.execute(query):
+                outcome = outcome_from_row(row)
+                if any(path.endswith(".png") for path in outcome.evidence):
+                    found[target] = outcome
+                    break
+    return found
