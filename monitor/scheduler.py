@@ -94,6 +94,7 @@ class Daemon:
         reload_config: Callable[[], Config],
         once: bool = False,
         components: Components | None = None,
+        publisher: Any | None = None,
     ) -> None:
         self.config = config
         self._repository = repository
@@ -104,6 +105,7 @@ class Daemon:
         self._engines = parts.engines
         self._dispatcher = parts.dispatcher
         self._own_dispatcher = components is None
+        self._publisher = publisher  #: has poke() and async aclose() (monitor.publish)
         settings = config.settings
         self.politeness = Politeness(
             per_host_concurrency=settings.politeness.per_host_concurrency,
@@ -252,6 +254,8 @@ class Daemon:
                 return
             result = await self.runner.run(target, trigger.cadence.slot_of(now))
             self._dispatch_wake.set()
+            if self._publisher is not None and result.outcome is not None:
+                self._publisher.poke()
             if result.not_before != trigger.not_before:
                 self._set_not_before(target_id, result.not_before)
         except asyncio.CancelledError:
@@ -404,7 +408,7 @@ class Daemon:
             await asyncio.wait_for(self._dispatch_once(), timeout=_FLUSH_WAIT)
         except Exception as error:  # TimeoutError included: best effort at exit
             log.warning("pending notifications not all flushed at exit: %r", error)
-        for part in (self._dispatcher, self._engines):
+        for part in (self._dispatcher, self._engines, self._publisher):
             await close_within(part, _CLOSE_WAIT)
         await self._anchor(datetime.now(UTC))
         log.info("stopped")
