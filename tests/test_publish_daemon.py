@@ -11,10 +11,12 @@ import asyncio
 import math
 import signal
 import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import yaml
 from daemonrig import daemon_config, load, migrated, outcomes_of, rdvsp_path
 from selectolax.parser import HTMLParser
@@ -116,3 +118,44 @@ async def test_probes_go_on_while_a_slow_publication_is_written(tmp_path: Path) 
     during = [s for s in starts for began, ended in writing if began < s < ended]
     assert len(during) >= 2, (writing, starts)
     assert (tmp_path / "public" / "targets" / "t" / "c.html").is_file()
+
+
+def test_the_demo_publishes_its_status_page_and_prints_its_address(tmp_path: Path) -> None:
+    out = tmp_path / "demo-site"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "monitor",
+            "demo",
+            "--interval",
+            "1",
+            "--duration",
+            "10",
+            "--publish",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=environment(),
+    )
+    assert process.stdout is not None
+    address = None
+    for line in process.stdout:
+        if "[demo] status page on " in line:
+            address = line.split("status page on ", 1)[1].split()[0]
+            break
+    assert address is not None and address.startswith("http://127.0.0.1:")
+    served = httpx.get(address, timeout=10)
+    assert served.status_code == 200 and '<html lang="fr">' in served.text
+    rest = process.stdout.read()
+    assert process.wait(timeout=60) == 0, rest
+    rows = HTMLParser((out / "index.html").read_text(encoding="utf-8")).css("#targets tbody tr")
+    assert sorted(row.attributes["data-target"] for row in rows) == [
+        "75/titre-sejour",
+        "92/pre-demande",
+        "93/naturalisation",
+        "94/recepisse",
+    ]
+    assert all(row.attributes["data-status"] != "none" for row in rows)  # every one probed
