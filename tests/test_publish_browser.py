@@ -195,8 +195,13 @@ def test_it_reads_on_a_phone_and_on_a_desktop(
             overflow = page.evaluate("document.documentElement.scrollWidth")
             assert overflow <= width, f"{name} is {overflow}px wide at {width}px"
             if name == "target":
-                box = page.locator("svg.timeline").bounding_box()
-                assert box["width"] <= width and box["height"] > 50
+                frame = page.locator(".chart-scroll").bounding_box()
+                chart = page.locator("svg.timeline").bounding_box()
+                assert frame["width"] <= width
+                assert chart["width"] >= 600 and chart["height"] > 150  # readable: it scrolls
+                # the latest day is in view without scrolling (the frame starts at its end)
+                latest = page.locator("svg.timeline g.cells rect").last.bounding_box()
+                assert 0 <= latest["x"] < width
     page.emulate_media(media="print")
     assert page.pdf(format="A4").startswith(b"%PDF")
 
