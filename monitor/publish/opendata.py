@@ -144,7 +144,7 @@ def json_text(
         "schema": "schema.json",
         "rows": list(rows),
     }
-    return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def schema_text(*, licence: str | None, timezone: str) -> str:

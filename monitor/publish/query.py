@@ -37,14 +37,16 @@ def hour_counts(engine: Engine, since: datetime) -> list[HourCount]:
     )
     with database_errors(engine.url), engine.connect() as connection:
         rows = connection.execute(query).all()
+    hours: dict[str, datetime] = {}  # a few thousand distinct hours for many more rows
+
+    def moment(text: str) -> datetime:
+        found = hours.get(text)
+        if found is None:
+            found = hours[text] = datetime.strptime(text, "%Y-%m-%d %H").replace(tzinfo=UTC)
+        return found
+
     return [
-        HourCount(
-            target=row[0],
-            hour=datetime.strptime(row[1], "%Y-%m-%d %H").replace(tzinfo=UTC),
-            status=Status(row[2]),
-            reason=Reason(row[3]),
-            count=int(row[4]),
-        )
+        HourCount(row[0], moment(row[1]), Status(row[2]), Reason(row[3]), int(row[4]))
         for row in rows
     ]
 
@@ -116,15 +118,17 @@ def latest_with_screenshot(engine: Engine, targets: Sequence[str]) -> dict[str, 
     found: dict[str, Outcome] = {}
     with database_errors(engine.url), engine.connect() as connection:
         for target in targets:
-            query = (
-                select(outcomes)
+            recent = (
+                select(outcomes.c.id, outcomes.c.evidence)
                 .where(outcomes.c.target == target)
                 .order_by(outcomes.c.id.desc())
                 .limit(_SCREENSHOT_LOOKBACK)
             )
-            for row in connection.execute(query):
-                outcome = outcome_from_row(row)
-                if any(path.endswith(".png") for path in outcome.evidence):
-                    found[target] = outcome
+            for outcome_id, evidence in connection.execute(recent):
+                if any(str(path).endswith(".png") for path in evidence or ()):
+                    row = connection.execute(
+                        select(outcomes).where(outcomes.c.id == outcome_id)
+                    ).one()
+                    found[target] = outcome_from_row(row)
                     break
     return found
