@@ -68,6 +68,18 @@ def index_rows(out: Path) -> dict[str, dict[str, str]]:
     return rows
 
 
+def drawn_hours(page: HTMLParser) -> dict[tuple[str, int], str]:
+    """The chart's status of every (day, hour), each hour drawn exactly once."""
+    drawn: dict[tuple[str, int], str] = {}
+    for rect in page.css("svg.timeline g.cells rect"):
+        first, last = (int(h) for h in (rect.attributes["data-hours"] or "").split("-"))
+        for hour in range(first, last + 1):
+            key = (rect.attributes["data-day"] or "", hour)
+            assert key not in drawn, f"hour {key} drawn twice"
+            drawn[key] = rect.attributes["data-status"] or ""
+    return drawn
+
+
 def test_it_lists_every_configured_target_with_its_current_status(
     site: Path, known: KnownSite
 ) -> None:
@@ -107,14 +119,7 @@ def test_it_shows_since_when_and_the_last_slot_in_local_time(site: Path, known: 
 def test_it_draws_every_hour_of_90_days_with_its_status(site: Path, known: KnownSite) -> None:
     for target in ("92/remise-titre", "92/naturalisation", "75/titre", "75/jamais"):
         prefecture, local = target.split("/")
-        page = html(site / f"targets/{prefecture}/{local}.html")
-        drawn: dict[tuple[str, int], str] = {}
-        for rect in page.css("svg.timeline g.cells rect"):
-            first, last = (int(h) for h in (rect.attributes["data-hours"] or "").split("-"))
-            for hour in range(first, last + 1):
-                key = (rect.attributes["data-day"] or "", hour)
-                assert key not in drawn, f"{target}: hour {key} drawn twice"
-                drawn[key] = rect.attributes["data-status"] or ""
+        drawn = drawn_hours(html(site / f"targets/{prefecture}/{local}.html"))
         assert len(drawn) == 90 * 24
         expected = {
             (day.isoformat(), hour): status
@@ -352,3 +357,41 @@ async def test_the_refresher_publishes_in_a_thread_without_holding_the_event_loo
     assert threads and threads[0] != threading.current_thread().name
     assert ticks >= 15  # the loop kept turning while the site was written
     assert refresher.publications == 1
+
+
+@pytest.mark.postgres
+def test_it_publishes_the_same_figures_from_postgresql(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pg import create_database, shared_pg_url
+
+    from monitor.config import load_config
+    from monitor.publish.site import SiteOptions, publish
+    from monitor.store import Repository, create_engine_for, upgrade
+
+    url = create_database(shared_pg_url(request.config), "publish_site")
+    upgrade(url)
+    engine = create_engine_for(url)
+    monkeypatch.chdir(tmp_path)
+    try:
+        database = Database(url, tmp_path, Repository(engine), tmp_path / "var" / "evidence")
+        known = record_known(database, tmp_path)
+        config = load_config(known.config_path, env={})
+        options = SiteOptions("fr", None, PARIS, database.evidence_dir)
+        publish(config.targets(), database.repository, tmp_path / "public", options)
+    finally:
+        engine.dispose()
+    rows = index_rows(tmp_path / "public")
+    for target in known.outcomes:
+        window = known.in_window(target)
+        assert rows[target]["status"] == str(known.outcomes[target][-1].status)
+        assert int(rows[target]["days_without_slot"]) == expected_days_without_slot(window)
+        assert rows[target]["anomaly_share"] == french_percent(expected_anomaly_share(window))
+    page = html(tmp_path / "public/targets/92/remise-titre.html")
+    expected = expected_hour_status(known.in_window("92/remise-titre"))
+    drawn = drawn_hours(page)
+    assert {(d.isoformat(), h): s for (d, h), s in expected.items()} == {
+        key: status for key, status in drawn.items() if status != "none"
+    }
+    periods = [r.attributes["data-attempts"] for r in page.css("#period-table tbody tr")]
+    assert periods == ["3", "4", "1"]
