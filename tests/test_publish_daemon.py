@@ -159,3 +159,35 @@ def test_the_demo_publishes_its_status_page_and_prints_its_address(tmp_path: Pat
         "94/recepisse",
     ]
     assert all(row.attributes["data-status"] != "none" for row in rows)  # every one probed
+
+
+def test_run_once_publishes_the_round_it_probed(tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    with ImitationSite() as site:
+        site.set_scenario("7831", "slots", count=1, first_date="2030-05-06T09:00")
+        database = f"sqlite:///{tmp_path / 'monitor.db'}"
+        config = daemon_config(
+            tmp_path / "prefectures.yaml",
+            targets=[
+                {"id": "d", "platform": "rdv-service-public", "url": site.url(rdvsp_path("7831"))},
+                {"id": "e", "platform": "rdv-service-public", "url": site.url(rdvsp_path("7832"))},
+            ],
+            database=database,
+            interval="10m",
+        )
+        with_publish(config, dir=str(out))  # from the settings this time
+        done = subprocess.run(
+            monitor_command(config, database, "run", "--migrate", "--once"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=environment(),
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    page = HTMLParser((out / "index.html").read_text(encoding="utf-8"))
+    statuses = {
+        row.attributes["data-target"]: row.attributes["data-status"]
+        for row in page.css("#targets tbody tr")
+    }
+    assert statuses == {"t/d": "available", "t/e": "unavailable"}
