@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from monitor.domain import Reason, Status
-from monitor.stats import BUCKETS, bucket_of
+from monitor.stats import bucket_of
 
 #: Days the page and the open data cover, today included.
 WINDOW_DAYS = 90
@@ -212,11 +212,3 @@ def _period(
 ) -> AnomalyPeriod:
     ordered = dict(sorted(reasons.items(), key=lambda item: (-item[1], item[0])))
     return AnomalyPeriod(start.started_at, end, end_position - start.position, ordered)
-
-
-def bucket_totals(days: Iterable[DayFigures]) -> dict[str, int]:
-    """La Cimade's buckets summed over days, in their order."""
-    total: Counter[str] = Counter()
-    for day in days:
-        total.update(day.buckets)
-    return {bucket: total[bucket] for bucket in BUCKETS}
