@@ -1,4 +1,4 @@
-"""`monitor run [--migrate] [--cluster] [--metrics-port N] [--once]`: the daemon.
+"""`monitor run [--migrate] [--cluster] [--metrics-port N] [--once] [--publish OUTDIR]`: the daemon.
 
 Refuses to start on a database behind the code's migrations (the message names the command
 to run) unless ``--migrate``; refuses cluster mode on SQLite. SIGTERM/SIGINT stop it within
@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import click
@@ -50,8 +51,23 @@ THREAD_EXIT_WAIT = 3.0
     help="Probe once every target whose turn it could be (active hours, no back-off), "
     "send the notifications, and exit.",
 )
+@click.option(
+    "--publish",
+    "publish_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="OUTDIR",
+    help="Regenerate the status page in OUTDIR after probes, at most once per "
+    "settings.publish.min_gap [default: settings.publish.dir, else none].",
+)
 @pass_app
-def run_cmd(app: App, migrate: bool, cluster: bool, metrics_port: int | None, once: bool) -> None:
+def run_cmd(
+    app: App,
+    migrate: bool,
+    cluster: bool,
+    metrics_port: int | None,
+    once: bool,
+    publish_dir: Path | None,
+) -> None:
     """Run the daemon: schedule every target, probe, record, alert, until SIGTERM."""
     from monitor.config import load_config
     from monitor.daemon import metrics
@@ -73,10 +89,24 @@ def run_cmd(app: App, migrate: bool, cluster: bool, metrics_port: int | None, on
     def reload_config() -> Any:
         return load_config(app.config_path, env=app.env)
 
+    site = publish_dir or config.settings.publish.dir
+    refresher = None
+    if site is not None:
+        from monitor.publish.refresh import refresher_for
+
+        gap = config.settings.publish.min_gap.total_seconds()
+        refresher = refresher_for(lambda: daemon.config, repository, site, min_gap=gap)
     daemon = Daemon(
-        config, repository, node=socket.gethostname(), reload_config=reload_config, once=once
+        config,
+        repository,
+        node=socket.gethostname(),
+        reload_config=reload_config,
+        once=once,
+        publisher=refresher,
     )
     code = run_until_stopped(daemon.run())
+    if once and refresher is not None:
+        refresher.publish_now()  # the round's last probes may have come within the gap
     app.engine.dispose()
     sys.exit(code)
 

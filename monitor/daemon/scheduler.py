@@ -28,7 +28,7 @@ import logging
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -79,6 +79,15 @@ DISPATCH_PERIOD = 5.0
 #: Claims older than this are pruned, once an hour.
 
 
+class AfterProbes(Protocol):
+    """Work the daemon starts after each recorded probe without waiting for it (the status
+    page, :class:`monitor.publish.refresh.SiteRefresher`); closed at shutdown."""
+
+    def poke(self) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
 class Daemon:
     """``monitor run``: everything between the config and the database, for months."""
 
@@ -91,6 +100,7 @@ class Daemon:
         reload_config: Callable[[], Config],
         once: bool = False,
         components: Components | None = None,
+        publisher: AfterProbes | None = None,
     ) -> None:
         self.config = config
         self._repository = repository
@@ -101,6 +111,7 @@ class Daemon:
         self._engines = parts.engines
         self._dispatcher = parts.dispatcher
         self._own_dispatcher = components is None
+        self._publisher = publisher
         settings = config.settings
         self.politeness = Politeness(
             per_host_concurrency=settings.politeness.per_host_concurrency,
@@ -247,6 +258,8 @@ class Daemon:
                 return
             result = await self.runner.run(target, trigger.cadence.slot_of(now))
             self._dispatch_wake.set()
+            if self._publisher is not None and result.outcome is not None:
+                self._publisher.poke()
             if result.not_before != trigger.not_before:
                 self._set_not_before(target_id, result.not_before)
         except asyncio.CancelledError:
@@ -364,7 +377,7 @@ class Daemon:
             await asyncio.wait_for(self._dispatch_once(), timeout=_FLUSH_WAIT)
         except Exception as error:  # TimeoutError included: best effort at exit
             log.warning("pending notifications not all flushed at exit: %r", error)
-        for part in (self._dispatcher, self._engines):
+        for part in (self._dispatcher, self._engines, self._publisher):
             await close_within(part, _CLOSE_WAIT)
         await self._housekeeping.anchor(self.config.settings.evidence_dir, datetime.now(UTC))
         log.info("stopped")
