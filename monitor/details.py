@@ -143,6 +143,17 @@ def _doing(fr: str, en: str) -> tuple[_Words, _Words]:
     return (lambda v: fr.format_map(v)), (lambda v: en.format_map(v))
 
 
+#: Why a destination was refused (``destination_refused``): (French, English).
+_DESTINATION_WHY = {
+    "scheme": ("ce n'est pas une adresse http(s)", "not an http(s) address"),
+    "internal": (
+        "adresse locale ou privée, alors que la cible est publique",
+        "a loopback or private address, while the target is public",
+    ),
+    "malformed": ("adresse illisible", "an unreadable address"),
+}
+
+
 # fmt: off
 #: Every code's words: (French, English). The English of a code is its record line.
 CODES: dict[str, tuple[_Words, _Words]] = {
@@ -471,6 +482,19 @@ CODES: dict[str, tuple[_Words, _Words]] = {
     "unreachable_url": (
         lambda v: f"{v['url']} : {v['kind']}",
         lambda v: f"{v['url']}: {v['kind']}",
+    ),
+    # -- hostile pages (issue 12) ---------------------------------------------------------
+    "destination_refused": (
+        lambda v: f"le site mène à {v['url']}, que le moniteur refuse de demander : "
+                  + _DESTINATION_WHY.get(v["why"], (v["why"],) * 2)[0],
+        lambda v: f"the site leads to {v['url']}, which the monitor refuses to request: "
+                  + _DESTINATION_WHY.get(v["why"], (v["why"],) * 2)[1],
+    ),
+    "response_too_large": (
+        lambda v: f"réponse de {v['url']} coupée au-delà de {v['limit']} octets "
+                  "(limite de taille d'une page)",
+        lambda v: f"answer from {v['url']} cut off past {v['limit']} bytes "
+                  "(the page size limit)",
     ),
 }
 # fmt: on

@@ -30,6 +30,8 @@ from monitor.errors import MonitorFault, ProbeError
 from monitor.probes._decoding import decode_body
 from monitor.probes._playwright_errors import net_error, probe_error
 from monitor.probes.base import RequestGate
+from monitor.probes.destinations import refusal
+from monitor.probes.limits import MAX_RESPONSE_BYTES, too_large
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,6 +45,10 @@ MAX_REDIRECTS = 20
 _GATED = [
     {"urlPattern": "*", "resourceType": kind, "requestStage": "Request"}
     for kind in ("Document", "XHR", "Fetch")
+] + [
+    # Documents' answers too, headers only: a redirect off the public web is refused (and
+    # named) before Chromium follows it, an announced oversized page before it is read.
+    {"urlPattern": "*", "resourceType": "Document", "requestStage": "Response"}
 ]
 
 
@@ -88,6 +94,7 @@ class BrowserSession:
         self._gate_waiting = 0
         self._gate_seconds = 0.0
         self._gate_tasks: set[asyncio.Task[None]] = set()
+        self._target: str | None = None  #: the first URL opened: the target's own
 
     @classmethod
     async def start(
@@ -111,6 +118,8 @@ class BrowserSession:
     async def open(self, url: str) -> PageSnapshot:
         """Navigate to ``url`` and wait for load, then briefly for the network to go quiet."""
         self._nav_failure = None
+        if self._target is None:
+            self._target = url
         loading = Detail("doing.load", {"url": url})
         with self._errors(loading):
             goto = self._page.goto(url, wait_until="load", timeout=0)
@@ -172,6 +181,9 @@ class BrowserSession:
         url = urljoin(self._page.url, url)
         requested = url
         for _hop in range(MAX_REDIRECTS + 1):
+            refused = refusal(self._target or requested, url)
+            if refused is not None:
+                raise ProbeError("blocked", refused)
             await self._gate(url)
             with self._errors(_doing("fetch", url=url)):
                 response = await self._context.request.fetch(
@@ -222,6 +234,11 @@ class BrowserSession:
     # --- the gate, in Chromium's request pipeline -------------------------------------
 
     def _on_paused(self, event: dict[str, Any]) -> None:
+        if "responseStatusCode" in event or "responseErrorReason" in event:
+            answer = asyncio.get_running_loop().create_task(self._check_answer(event))
+            self._gate_tasks.add(answer)
+            answer.add_done_callback(self._gate_tasks.discard)
+            return
         document = event.get("resourceType", "Document") == "Document"
         if document and event.get("frameId") == self._main_frame_id:
             self._nav_started.set()
@@ -235,6 +252,9 @@ class BrowserSession:
         started = loop.time()
         self._gate_waiting += 1
         try:
+            refused = refusal(self._target, url) if self._target is not None else None
+            if refused is not None and self._gate_error is None:
+                self._gate_error = ProbeError("blocked", refused)  # failed before it is sent
             if self._gate_error is None:
                 await self._gate(url)
         except Exception as exc:
@@ -252,6 +272,34 @@ class BrowserSession:
             await self._cdp.send(method, params)
         except PlaywrightError as exc:
             logger.debug("could not release %s: %s", url, exc.message)  # page already closed
+
+    async def _check_answer(self, event: dict[str, Any]) -> None:
+        """A document's answer, paused at its headers: refuse where it must not lead."""
+        request_id, url = str(event["requestId"]), str(event["request"]["url"])
+        headers = {
+            str(header["name"]).lower(): str(header["value"])
+            for header in event.get("responseHeaders") or []
+        }
+        status = int(event.get("responseStatusCode") or 0)
+        error: ProbeError | None = None
+        if 300 <= status < 400 and "location" in headers:
+            refused = refusal(self._target or url, urljoin(url, headers["location"]))
+            if refused is not None:
+                error = ProbeError("blocked", refused)
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+            error = too_large(url)
+        if error is not None and self._gate_error is None:
+            self._gate_error = error  # re-raised by the operation that loaded the document
+        if error is None:
+            method, params = "Fetch.continueRequest", {"requestId": request_id}
+        else:
+            method = "Fetch.failRequest"
+            params = {"requestId": request_id, "errorReason": "BlockedByClient"}
+        try:
+            await self._cdp.send(method, params)
+        except PlaywrightError as exc:
+            logger.debug("could not release the answer of %s: %s", url, exc.message)
 
     # --- navigation bookkeeping ---------------------------------------------------------
 
