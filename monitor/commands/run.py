@@ -59,6 +59,9 @@ def run_cmd(app: App, migrate: bool, cluster: bool, metrics_port: int | None, on
     from monitor.store.engine import mask_database_url, normalize_database_url
 
     config = app.config  # a config error exits 2 before the database is touched
+    from monitor.evidence_access import check_evidence_dir
+
+    check_evidence_dir(config)
     if (cluster or config.settings.cluster) and (
         normalize_database_url(app.database_url).get_backend_name() != "postgresql"
     ):
