@@ -7,6 +7,12 @@ lets it through. Playwright's ``page.route`` would not do: it sees a redirect ch
 once, and it pulls every image and script through the driver. Static sub-resources
 (images, style sheets, scripts) are not gated.
 
+Before the gate, every such request is checked against ``destinations.refusal`` (no
+loopback, private or non-http(s) destination from a public target), and documents' answers
+are paused at their headers too, so a redirect off the public web is refused before Chromium
+follows it. A main document is read up to ``limits.MAX_RESPONSE_BYTES`` (its Content-Length,
+else the bytes counted as they arrive): past it, loading stops and the probe ends.
+
 Time spent waiting at the gate is not charged to the request: a navigation gets ``timeout``
 seconds of the site's time (``_bounded``). The whole probe's deadline is the caller's.
 """
@@ -95,6 +101,9 @@ class BrowserSession:
         self._gate_seconds = 0.0
         self._gate_tasks: set[asyncio.Task[None]] = set()
         self._target: str | None = None  #: the first URL opened: the target's own
+        self._documents: dict[str, str] = {}  #: main-frame document request id -> URL
+        self._document_bytes: dict[str, int] = {}  #: bytes received, decompressed
+        self._cut_off = asyncio.Event()  #: set when a document went past the size cap
 
     @classmethod
     async def start(
@@ -112,7 +121,11 @@ class BrowserSession:
         page.on("requestfailed", session._on_request_failed)
         page.on("load", session._on_load)
         cdp.on("Fetch.requestPaused", session._on_paused)
+        cdp.on("Network.responseReceived", session._on_document_answer)
+        cdp.on("Network.dataReceived", session._on_document_data)
         await cdp.send("Fetch.enable", {"patterns": _GATED})
+        # Only to count a document's bytes as they arrive: keep no bodies for this session.
+        await cdp.send("Network.enable", {"maxTotalBufferSize": 0, "maxResourceBufferSize": 0})
         return session
 
     async def open(self, url: str) -> PageSnapshot:
@@ -124,6 +137,8 @@ class BrowserSession:
         with self._errors(loading):
             goto = self._page.goto(url, wait_until="load", timeout=0)
             response = await self._bounded(goto, loading)
+            if self._gate_error is not None:
+                raise self._gate_error  # e.g. the page went past the size cap and was stopped
             if response is not None:
                 self._record(response)
             return await self._settled()
@@ -196,6 +211,8 @@ class BrowserSession:
                 )
                 status, headers, body = response.status, response.headers, await response.body()
                 await response.dispose()
+            if len(body) > MAX_RESPONSE_BYTES:
+                raise too_large(url)
             location = headers.get("location")
             if 300 <= status < 400 and location:
                 url = urljoin(url, location)
@@ -301,6 +318,34 @@ class BrowserSession:
         except PlaywrightError as exc:
             logger.debug("could not release the answer of %s: %s", url, exc.message)
 
+    def _on_document_answer(self, event: dict[str, Any]) -> None:
+        if event.get("type") == "Document" and event.get("frameId") == self._main_frame_id:
+            request_id = str(event["requestId"])
+            self._documents[request_id] = str(event.get("response", {}).get("url", ""))
+            self._document_bytes[request_id] = 0
+
+    def _on_document_data(self, event: dict[str, Any]) -> None:
+        """Count a main document's bytes (decompressed); past the cap, stop loading it."""
+        request_id = str(event["requestId"])
+        if request_id not in self._documents:
+            return
+        self._document_bytes[request_id] += int(event.get("dataLength") or 0)
+        if self._document_bytes[request_id] <= MAX_RESPONSE_BYTES:
+            return
+        url = self._documents.pop(request_id)
+        if self._gate_error is None:
+            self._gate_error = too_large(url)
+        self._cut_off.set()
+        stop = asyncio.get_running_loop().create_task(self._stop_loading(url))
+        self._gate_tasks.add(stop)
+        stop.add_done_callback(self._gate_tasks.discard)
+
+    async def _stop_loading(self, url: str) -> None:
+        try:
+            await self._cdp.send("Page.stopLoading")
+        except PlaywrightError as exc:
+            logger.debug("could not stop loading %s: %s", url, exc.message)
+
     # --- navigation bookkeeping ---------------------------------------------------------
 
     def _is_main_navigation(self, request: Request) -> bool:
@@ -353,6 +398,8 @@ class BrowserSession:
         """Await ``step`` with ``timeout`` seconds, plus whatever the gate made it wait."""
         loop = asyncio.get_running_loop()
         task = asyncio.ensure_future(step)
+        # A page past the size cap is given up at once: Chromium may never finish it.
+        cut_off = asyncio.ensure_future(self._cut_off.wait())
         started, gate_before = loop.time(), self._gate_seconds
         try:
             while True:
@@ -363,10 +410,15 @@ class BrowserSession:
                         "timeout",
                         Detail("step_timeout", {"seconds": self._timeout, "doing": doing}),
                     )
-                done, _ = await asyncio.wait({task}, timeout=max(left, 0.05))
-                if done:
+                done, _ = await asyncio.wait(
+                    {task, cut_off}, timeout=max(left, 0.05), return_when=asyncio.FIRST_COMPLETED
+                )
+                if task in done:
                     return task.result()
+                if cut_off in done and self._gate_error is not None:
+                    raise self._gate_error
         finally:
+            cut_off.cancel()
             if not task.done():
                 task.cancel()
                 # Retrieve the outcome so an error after cancellation is not logged as lost.
@@ -390,9 +442,9 @@ class BrowserSession:
         await self._bounded(
             self._click_and_wait(element), _doing("after_click", url=self._page.url)
         )
+        if self._gate_error is not None:
+            raise self._gate_error
         if self._nav_failure is not None:
-            if self._gate_error is not None:
-                raise self._gate_error
             failure, url = self._nav_failure
             doing = _doing("load", url=url)
             raise net_error(failure, doing) or ProbeError(
