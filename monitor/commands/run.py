@@ -75,6 +75,9 @@ def run_cmd(
     from monitor.store.engine import mask_database_url, normalize_database_url
 
     config = app.config  # a config error exits 2 before the database is touched
+    from monitor.store.evidence_access import check_evidence_dir
+
+    check_evidence_dir(config)
     if (cluster or config.settings.cluster) and (
         normalize_database_url(app.database_url).get_backend_name() != "postgresql"
     ):

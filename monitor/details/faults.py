@@ -12,6 +12,17 @@ from monitor.details.values import (
     doing,
 )
 
+#: Why a destination was refused (``destination_refused``): (French, English).
+_DESTINATION_WHY = {
+    "scheme": ("ce n'est pas une adresse http(s)", "not an http(s) address"),
+    "internal": (
+        "adresse locale ou privée, alors que la cible est publique",
+        "a loopback or private address, while the target is public",
+    ),
+    "malformed": ("adresse illisible", "an unreadable address"),
+}
+
+
 # fmt: off
 #: Each code's words: (French, English). The English of a code is its record line.
 FAULT_CODES: dict[str, tuple[Words, Words]] = {
@@ -191,6 +202,19 @@ FAULT_CODES: dict[str, tuple[Words, Words]] = {
     "unreachable_url": (
         lambda v: f"{v['url']} : {v['kind']}",
         lambda v: f"{v['url']}: {v['kind']}",
+    ),
+    # -- hostile pages (issue 12) ---------------------------------------------------------
+    "destination_refused": (
+        lambda v: f"le site mène à {v['url']}, que le moniteur refuse de demander : "
+                  + _DESTINATION_WHY.get(v["why"], (v["why"],) * 2)[0],
+        lambda v: f"the site leads to {v['url']}, which the monitor refuses to request: "
+                  + _DESTINATION_WHY.get(v["why"], (v["why"],) * 2)[1],
+    ),
+    "response_too_large": (
+        lambda v: f"réponse de {v['url']} coupée au-delà de {v['limit']} octets "
+                  "(limite de taille d'une page)",
+        lambda v: f"answer from {v['url']} cut off past {v['limit']} bytes "
+                  "(the page size limit)",
     ),
 }
 # fmt: on
