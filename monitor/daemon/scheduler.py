@@ -60,7 +60,7 @@ from monitor.daemon.lifecycle import (
 )
 from monitor.daemon.politeness import Politeness
 from monitor.daemon.runner import ProbeRunner
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, DatabaseError
 from monitor.store import Repository
 
 __all__ = ["SHUTDOWN_GRACE", "CadenceTrigger", "Daemon"]  # CadenceTrigger: from monitor.daemon.jobs
@@ -292,6 +292,8 @@ class Daemon:
                 return
             try:
                 await self._dispatch_once()
+            except DatabaseError as error:  # they wait in the outbox for the database
+                log.warning("notifications not sent for now: %s", error)
             except Exception:
                 log.error("sending notifications failed", exc_info=True)
 
