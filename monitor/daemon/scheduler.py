@@ -35,6 +35,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from monitor import __version__
 from monitor.config import Config, Target
 from monitor.daemon.cadence import Cadence
+from monitor.daemon.cluster import FleetSchedule
 from monitor.daemon.components import Components, make_dispatcher
 from monitor.daemon.health import (
     HealthReporter,
@@ -76,7 +77,6 @@ _FLUSH_WAIT = 4.0
 _CLOSE_WAIT = 4.0
 #: Due notifications are looked for at least this often (and at once after each probe).
 DISPATCH_PERIOD = 5.0
-#: Claims older than this are pruned, once an hour.
 
 
 class AfterProbes(Protocol):
@@ -101,6 +101,7 @@ class Daemon:
         once: bool = False,
         components: Components | None = None,
         publisher: AfterProbes | None = None,
+        cluster_url: str | None = None,
     ) -> None:
         self.config = config
         self._repository = repository
@@ -142,6 +143,9 @@ class Daemon:
         self._wake = asyncio.Event()
         self._dispatch_wake = asyncio.Event()
         self._housekeeping = Housekeeping(repository, node, started_at=datetime.now(UTC))
+        self._fleet: FleetSchedule | None = None
+        if cluster_url is not None and not once:
+            self._fleet = FleetSchedule(self, repository, cluster_url, node)
 
     # -- signals: flags only ---------------------------------------------------------------
 
@@ -172,7 +176,10 @@ class Daemon:
                 await self._run_once()
             else:
                 self._build_jobs()
-                self._scheduler.start()
+                if self._fleet is not None:
+                    await self._fleet.start()
+                else:
+                    self._scheduler.start()
                 await self._main_loop()
         finally:
             await self._shutdown(dispatching)
@@ -225,6 +232,8 @@ class Daemon:
         for target in self._targets.values():
             trigger = self._trigger_for(target)
             self._triggers[target.id] = trigger
+            if self._fleet is not None:
+                continue  # the fleet's tick schedules from self.config
             self._scheduler.add_job(
                 self._job,
                 trigger=trigger,
@@ -240,8 +249,12 @@ class Daemon:
             log.warning("%s has no enabled target: the daemon only beats", self.config.source)
         warn_about_host_budgets(self.config)
 
-    async def _job(self, target_id: str) -> None:
-        """One run of one target (an APScheduler job, or a --once probe)."""
+    async def run_slot(self, target_id: str, slot: datetime) -> None:
+        """One run of one target for a slot given by the fleet (cluster mode's probe job)."""
+        await self._job(target_id, slot)
+
+    async def _job(self, target_id: str, slot: datetime | None = None) -> None:
+        """One run of one target (an APScheduler job, a --once probe, a fleet job)."""
         target = self._targets.get(target_id)
         trigger = self._triggers.get(target_id)
         if target is None or trigger is None or self._stopping:
@@ -256,7 +269,7 @@ class Daemon:
                 log.debug("%s: host %s paused for %.0fs more", target_id, target.host, paused)
                 self._set_not_before(target_id, now + timedelta(seconds=paused))
                 return
-            result = await self.runner.run(target, trigger.cadence.slot_of(now))
+            result = await self.runner.run(target, slot or trigger.cadence.slot_of(now))
             self._dispatch_wake.set()
             if self._publisher is not None and result.outcome is not None:
                 self._publisher.poke()
@@ -356,6 +369,8 @@ class Daemon:
         self._dispatch_wake.set()
         if self._scheduler.running:
             self._scheduler.pause()  # no new runs; shutdown() would cancel the running ones
+        if self._fleet is not None:
+            self._fleet.stop_taking_jobs()
         running = set(self._running)
         # Runs still waiting for a politeness slot have not touched a site: no grace.
         for task in running - self.runner.in_flight:
@@ -372,6 +387,8 @@ class Daemon:
             await asyncio.wait(leftover, timeout=_CANCEL_WAIT)
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        if self._fleet is not None:
+            await self._fleet.close(_CANCEL_WAIT)
         if self.runner.recordings:
             await asyncio.wait(set(self.runner.recordings), timeout=_RECORDING_WAIT)
         await finish(dispatching)
@@ -382,6 +399,8 @@ class Daemon:
         for part in (self._dispatcher, self._engines, self._publisher):
             await close_within(part, _CLOSE_WAIT)
         await self._housekeeping.anchor(self.config.settings.evidence_dir, datetime.now(UTC))
+        if self._fleet is not None:
+            await self._housekeeping.leave()  # a fleet node gone cleanly is no longer "live"
         log.info("stopped")
 
     def _log_start(self) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 
 from monitor.store.engine import SQLITE_IMMEDIATE, create_engine_for
 from monitor.store.schema import Base
+from monitor.store.task_queue import is_queue_table
 
 DEFAULT_URL = "sqlite:///var/monitor.db"
 
@@ -56,6 +57,11 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _ours(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic compares our tables only: procrastinate's (the cluster extra) are its own."""
+    return not (type_ == "table" and is_queue_table(name))
+
+
 def _run_with(connection: Connection) -> None:
     is_sqlite = connection.dialect.name == "sqlite"
     context.configure(
@@ -66,6 +72,7 @@ def _run_with(connection: Connection) -> None:
         # do): a failed revision then leaves nothing half-done.
         transactional_ddl=True,
         compare_type=True,
+        include_name=_ours,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -167,9 +167,13 @@ def _known(revision: str) -> bool:
 
 
 def upgrade(url: str) -> None:
-    """Bring the database at ``url`` to the head revision (creating it when empty)."""
+    """Bring the database at ``url`` to the head revision (creating it when empty); on
+    PostgreSQL with the ``cluster`` extra, also apply the task queue's schema."""
+    from monitor.store.task_queue import apply_queue_schema
+
     with database_errors(url):
         command.upgrade(alembic_config(url), "head")
+    apply_queue_schema(url)
 
 
 def _revision_of(connection: Connection) -> str | None:

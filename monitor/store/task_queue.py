@@ -1,0 +1,76 @@
+"""The cluster engine's task queue (procrastinate) in our PostgreSQL database.
+
+``monitor db upgrade`` applies procrastinate's own schema after our Alembic revisions, on
+PostgreSQL only and only when procrastinate is installed (the ``cluster`` extra). Its
+tables are procrastinate's, not ours: Alembic leaves them alone (``is_queue_table``), and
+the schema is applied once, when its jobs table is not there yet, so the command stays
+idempotent.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+
+from sqlalchemy import inspect
+
+from monitor.store.engine import create_engine_for, database_errors, normalize_database_url
+
+__all__ = [
+    "QUEUE_TABLE_PREFIX",
+    "apply_queue_schema",
+    "is_queue_table",
+    "libpq_url",
+    "queue_installed",
+]
+
+log = logging.getLogger(__name__)
+
+#: procrastinate names every table, type and function it creates this way.
+QUEUE_TABLE_PREFIX = "procrastinate_"
+_JOBS_TABLE = "procrastinate_jobs"
+
+
+def queue_installed() -> bool:
+    """Whether the ``cluster`` extra (procrastinate) is installed."""
+    return importlib.util.find_spec("procrastinate") is not None
+
+
+def is_queue_table(name: str | None) -> bool:
+    """Whether a table belongs to procrastinate (Alembic ignores those)."""
+    return name is not None and name.startswith(QUEUE_TABLE_PREFIX)
+
+
+def libpq_url(url: str) -> str:
+    """A SQLAlchemy PostgreSQL URL as libpq (psycopg) takes it: without the driver name."""
+    parsed = normalize_database_url(url)
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def apply_queue_schema(url: str) -> bool:
+    """Create procrastinate's schema in the PostgreSQL database at ``url`` if missing.
+
+    Returns True when it was applied now; False on SQLite, without procrastinate, or
+    when it is already there.
+    """
+    if normalize_database_url(url).get_backend_name() != "postgresql" or not queue_installed():
+        return False
+    from procrastinate.schema import SchemaManager
+
+    engine = create_engine_for(url)
+    try:
+        with database_errors(url):
+            if inspect(engine).has_table(_JOBS_TABLE):
+                return False
+            connection = engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                # One script of many statements, sent as one simple query, in one transaction.
+                cursor.execute(SchemaManager.get_schema())
+                connection.commit()
+            finally:
+                connection.close()
+    finally:
+        engine.dispose()
+    log.info("task queue schema (procrastinate) applied")
+    return True
