@@ -36,7 +36,7 @@ pytestmark = [AUTH_WITHOUT_TLS_IS_FINE_HERE, pytest.mark.postgres]
 PROJECT = Path(__file__).resolve().parent.parent
 TARGETS = 9
 OPENS = "t/cible-0"  #: the one target whose page shows slots
-DELAY = 0.4  #: each answer takes this long, so probes overlap and a kill finds some in flight
+DELAY = 0.3  #: each answer takes this long, so probes overlap and a kill finds some in flight
 CAP = 2  #: per_host_concurrency: every target is on the one imitation host
 
 
@@ -60,7 +60,7 @@ settings:
   cluster: true
   evidence_dir: {tmp_path / "evidence"}
   user_agent: "prefecture-monitor/test (+https://example.invalid)"
-  schedule: {{interval: 2s, jitter: 0s}}
+  schedule: {{interval: 3s, jitter: 0s}}
   politeness: {{per_host_concurrency: {CAP}, per_host_min_gap: 0s, backoff_max: 2s}}
   probe_timeout: 15s
   connectivity_check: []

@@ -15,9 +15,11 @@ procrastinate worker instead of the in-memory jobs (procrastinate's "dynamic sch
   slot is probed at most once however the jobs are handed out, retried or duplicated;
 * a job that starts later than the embedded engine's misfire grace is skipped, like a
   coalesced APScheduler run;
-* a worker that stops beating (a node killed) leaves its jobs ``doing``: the ``recover``
-  task (procrastinate's stalled-jobs recipe, with short heartbeats) hands them back after
-  :data:`STALLED_AFTER` seconds; the slot's claim row keeps the retry from probing twice.
+* a worker that stops beating (a node killed) leaves its jobs ``doing``, each holding its
+  target's ``lock``: the ``recover`` task (procrastinate's stalled-jobs recipe, with short
+  heartbeats) ends them after :data:`STALLED_AFTER` seconds, and the next runs of those
+  targets go to the living nodes. The slot a killed node was probing stays claimed and
+  unrecorded, as after a crash of the embedded daemon.
 
 Notifications need nothing here: every node runs the outbox dispatcher, which claims each
 delivery atomically.
@@ -36,6 +38,7 @@ from monitor.daemon.cadence import Cadence, next_fire
 from monitor.daemon.jobs import misfire_grace, smallest_interval
 from monitor.errors import UsageError
 from monitor.store import Repository
+from monitor.store.host_locks import HostLocks
 from monitor.store.task_queue import libpq_url, queue_installed
 
 __all__ = ["QUEUE", "STALLED_AFTER", "FleetSchedule", "require_queue", "tick_period"]
@@ -89,6 +92,8 @@ class FleetSchedule:
         self._repository = repository
         self._node = node
         self.period = tick_period(host.config)
+        #: The per-host caps held for the fleet (see monitor.daemon.politeness).
+        self.host_locks = HostLocks(libpq_url(database_url))
         self.app = App(
             connector=PsycopgConnector(conninfo=libpq_url(database_url)),
             periodic_defaults={"max_delay": 2 * self.period},
@@ -153,6 +158,7 @@ class FleetSchedule:
                 self._running.cancel()
                 await asyncio.wait({self._running}, timeout=1)
         await self.app.close_async()
+        await self.host_locks.aclose()
 
     # -- the tasks -------------------------------------------------------------------------
 
@@ -205,12 +211,20 @@ class FleetSchedule:
         await self._host.run_slot(target_id, slot)
 
     async def recover(self) -> int:
-        """procrastinate's stalled-jobs recipe: jobs of a silent worker go back to the queue."""
+        """procrastinate's stalled-jobs recipe, ended rather than retried: the jobs of a
+        worker silent for :data:`STALLED_AFTER` seconds are marked failed.
+
+        A retry would collide with the target's queueing lock (the tick has deferred its
+        next run meanwhile) and could not probe anyway (the slot is claimed, or past its
+        grace); what matters is that the job no longer holds the target's ``lock``.
+        """
+        from procrastinate.jobs import Status
+
         manager = self.app.job_manager
         stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER))
         for job in stalled:
-            log.warning("job %s of a silent worker handed back to the fleet", job.call_string)
-            await manager.retry_job(job)
+            log.warning("job %s of a silent worker ended: its node is gone", job.call_string)
+            await manager.finish_job(job, Status.FAILED, delete_job=False)
         return len(stalled)
 
 

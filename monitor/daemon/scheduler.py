@@ -146,6 +146,7 @@ class Daemon:
         self._fleet: FleetSchedule | None = None
         if cluster_url is not None and not once:
             self._fleet = FleetSchedule(self, repository, cluster_url, node)
+            self.politeness.fleet = self._fleet.host_locks
 
     # -- signals: flags only ---------------------------------------------------------------
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 import importlib.util
 import logging
 
-from sqlalchemy import inspect
-
-from monitor.store.engine import create_engine_for, database_errors, normalize_database_url
+from sqlalchemy import Engine, inspect
+from sqlalchemy.engine import make_url
 
 __all__ = [
     "QUEUE_TABLE_PREFIX",
@@ -43,34 +42,28 @@ def is_queue_table(name: str | None) -> bool:
 
 def libpq_url(url: str) -> str:
     """A SQLAlchemy PostgreSQL URL as libpq (psycopg) takes it: without the driver name."""
-    parsed = normalize_database_url(url)
-    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def apply_queue_schema(url: str) -> bool:
-    """Create procrastinate's schema in the PostgreSQL database at ``url`` if missing.
+def apply_queue_schema(engine: Engine) -> bool:
+    """Create procrastinate's schema in the PostgreSQL database of ``engine`` if missing.
 
     Returns True when it was applied now; False on SQLite, without procrastinate, or
-    when it is already there.
+    when it is already there. Database errors propagate (the caller maps them).
     """
-    if normalize_database_url(url).get_backend_name() != "postgresql" or not queue_installed():
+    if engine.dialect.name != "postgresql" or not queue_installed():
         return False
     from procrastinate.schema import SchemaManager
 
-    engine = create_engine_for(url)
+    if inspect(engine).has_table(_JOBS_TABLE):
+        return False
+    connection = engine.raw_connection()
     try:
-        with database_errors(url):
-            if inspect(engine).has_table(_JOBS_TABLE):
-                return False
-            connection = engine.raw_connection()
-            try:
-                cursor = connection.cursor()
-                # One script of many statements, sent as one simple query, in one transaction.
-                cursor.execute(SchemaManager.get_schema())
-                connection.commit()
-            finally:
-                connection.close()
+        cursor = connection.cursor()
+        # One script of many statements, sent as one simple query, in one transaction.
+        cursor.execute(SchemaManager.get_schema())
+        connection.commit()
     finally:
-        engine.dispose()
+        connection.close()
     log.info("task queue schema (procrastinate) applied")
     return True
