@@ -21,7 +21,7 @@ from sqlalchemy import Connection
 
 from monitor.store.engine import SQLITE_IMMEDIATE, create_engine_for
 from monitor.store.schema import Base
-from monitor.store.task_queue import is_queue_table
+from monitor.store.task_queue import ours_for_alembic
 
 DEFAULT_URL = "sqlite:///var/monitor.db"
 
@@ -57,11 +57,6 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
-def _ours(name: str | None, type_: str, parent_names: object) -> bool:
-    """Alembic compares our tables only: procrastinate's (the cluster extra) are its own."""
-    return not (type_ == "table" and is_queue_table(name))
-
-
 def _run_with(connection: Connection) -> None:
     is_sqlite = connection.dialect.name == "sqlite"
     context.configure(
@@ -72,7 +67,7 @@ def _run_with(connection: Connection) -> None:
         # do): a failed revision then leaves nothing half-done.
         transactional_ddl=True,
         compare_type=True,
-        include_name=_ours,
+        include_name=ours_for_alembic,  # not procrastinate's tables (the cluster extra)
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+from typing import Any
 
 from sqlalchemy import Engine, inspect
 from sqlalchemy.engine import make_url
@@ -20,6 +21,7 @@ __all__ = [
     "apply_queue_schema",
     "is_queue_table",
     "libpq_url",
+    "ours_for_alembic",
     "queue_installed",
 ]
 
@@ -38,6 +40,15 @@ def queue_installed() -> bool:
 def is_queue_table(name: str | None) -> bool:
     """Whether a table belongs to procrastinate (Alembic ignores those)."""
     return name is not None and name.startswith(QUEUE_TABLE_PREFIX)
+
+
+def ours_for_alembic(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic's ``include_name`` hook: compare our tables (and their indexes, columns and
+    constraints) only; procrastinate's are its own."""
+    if type_ == "table":
+        return not is_queue_table(name)
+    table = parent_names.get("table_name")
+    return not (isinstance(table, str) and is_queue_table(table))
 
 
 def libpq_url(url: str) -> str:
