@@ -41,7 +41,14 @@ from monitor.store import Repository
 from monitor.store.host_locks import HostLocks
 from monitor.store.task_queue import libpq_url, queue_installed
 
-__all__ = ["QUEUE", "STALLED_AFTER", "FleetSchedule", "require_queue", "tick_period"]
+__all__ = [
+    "QUEUE",
+    "STALLED_AFTER",
+    "FleetSchedule",
+    "next_run_to_queue",
+    "require_queue",
+    "tick_period",
+]
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +180,7 @@ class FleetSchedule:
         )
         deferred = 0
         for target in config.targets():
-            slot = _next_unclaimed(target, config, now, window, claimed, backoffs.get(target.id))
+            slot = next_run_to_queue(target, config, now, window, claimed, backoffs.get(target.id))
             if slot is None:
                 continue
             fire, nominal = slot
@@ -228,7 +235,7 @@ class FleetSchedule:
         return len(stalled)
 
 
-def _next_unclaimed(
+def next_run_to_queue(
     target: Target,
     config: Config,
     now: datetime,
