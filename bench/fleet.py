@@ -160,14 +160,17 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=20)
     parser.add_argument("--seconds", type=float, default=40)
     parser.add_argument("--nodes", default="1,2,3")
+    parser.add_argument("--keep", type=Path, help="keep the configs and node logs here")
     args = parser.parse_args()
     offered = args.targets / parse_duration(args.interval).total_seconds()
     sites, urls = start_sites(args.hosts)
     rows = []
     try:
         with pg_cluster() as server, tempfile.TemporaryDirectory() as tmp:
+            work = args.keep or Path(tmp)
+            work.mkdir(parents=True, exist_ok=True)
             for nodes in (int(n) for n in args.nodes.split(",")):
-                row = measure(server.url, nodes, urls, args, Path(tmp))
+                row = measure(server.url, nodes, urls, args, work)
                 rows.append(row)
                 print(row, file=sys.stderr, flush=True)
     finally:

@@ -121,7 +121,7 @@ class Daemon:
         self._guard = OwnFaultGuard(
             check=connectivity_check_for(config.settings), window=guard_window(config)
         )
-        self._health = HealthReporter(repository, config)
+        self._health = HealthReporter(repository, config, node)
         self.runner = ProbeRunner(
             repository=repository,
             config=config,

@@ -174,14 +174,18 @@ FAULT_CODES: dict[str, tuple[Words, Words]] = {
         lambda v: v["why"] + (f"; the probe saw: {v['seen']}" if v.has("seen") else ""),
     ),
     "own_network_down": (
-        lambda v: f"le réseau du moniteur lui-même est coupé ({v['check']})",
-        lambda v: f"the monitor's own network is down ({v['check']})",
+        lambda v: f"le réseau du moniteur lui-même est coupé ({v['check']})"
+                  + (f" sur le nœud {v['node']}" if v.has("node") else ""),
+        lambda v: f"the monitor's own network is down ({v['check']})"
+                  + (f" on node {v['node']}" if v.has("node") else ""),
     ),
     "every_host_failing": (
         lambda v: "tous les sites sondés récemment ont échoué au niveau du réseau : "
-                  "le moniteur est hors ligne",
+                  "le moniteur est hors ligne"
+                  + (f" (nœud {v['node']})" if v.has("node") else ""),
         lambda v: "every site probed recently failed at the network level: "
-                  "the monitor is offline",
+                  "the monitor is offline"
+                  + (f" (node {v['node']})" if v.has("node") else ""),
     ),
     "host_answered": (
         lambda v: f"{v['host']} a répondu",
