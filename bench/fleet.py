@@ -1,6 +1,6 @@
 """Fleet: probes per second and CPU per probe for 1, 2 and 3 cluster-mode daemons.
 
-    .venv/bin/python bench/fleet.py [--targets 300] [--interval 5s] [--hosts 10]
+    .venv/bin/python bench/fleet.py [--targets 150] [--interval 5s] [--hosts 10]
                                     [--warmup 20] [--seconds 40] [--nodes 1,2,3]
 
 Not a test and not in CI. Everything stays on 127.0.0.1: a throw-away PostgreSQL
@@ -154,7 +154,7 @@ def measure(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--targets", type=int, default=300)
+    parser.add_argument("--targets", type=int, default=150)
     parser.add_argument("--interval", default="5s")
     parser.add_argument("--hosts", type=int, default=10)
     parser.add_argument("--warmup", type=float, default=20)

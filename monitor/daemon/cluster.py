@@ -13,8 +13,10 @@ procrastinate worker instead of the in-memory jobs (procrastinate's "dynamic sch
 * any worker of the fleet takes the job when due (``FOR UPDATE SKIP LOCKED``) and runs
   :meth:`ProbeRunner.run` for its ``(target, slot)``: the claim row is written first, so a
   slot is probed at most once however the jobs are handed out, retried or duplicated;
-* a job that starts later than the embedded engine's misfire grace is skipped, like a
-  coalesced APScheduler run;
+* a job that starts a whole interval late or more is skipped (the next run is due): with
+  one waiting job per target, late runs coalesce into one, as in APScheduler; a run late
+  by less is still made, so that a fleet short of capacity keeps probing at its capacity
+  instead of spending it on skipping jobs that waited their turn;
 * a worker that stops beating (a node killed) leaves its jobs ``doing``, each holding its
   target's ``lock``: the ``recover`` task (procrastinate's stalled-jobs recipe, with short
   heartbeats) ends them after :data:`STALLED_AFTER` seconds, and the next runs of those
@@ -53,6 +55,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 QUEUE = "prefecture-monitor"
+PROBE_TASK = "monitor.probe"
 #: Seconds between a worker's heartbeats in procrastinate's table.
 WORKER_BEAT = 1.0
 #: A worker silent this long is dead: its running jobs are handed back to the fleet.
@@ -112,7 +115,7 @@ class FleetSchedule:
     def _register_tasks(self) -> None:
         app = self.app
 
-        @app.task(name="monitor.probe", queue=QUEUE)
+        @app.task(name=PROBE_TASK, queue=QUEUE)
         async def probe(target: str, slot: str) -> None:
             await self._probe(target, datetime.fromisoformat(slot))
 
@@ -178,8 +181,18 @@ class FleetSchedule:
             asyncio.to_thread(self._repository.claimed_since, now - longest - window),
             asyncio.to_thread(self._repository.next_probes),
         )
+        # Targets whose run already waits in the queue: deferring again would only bounce
+        # off their queueing lock, one failed INSERT each.
+        waiting = {
+            job.queueing_lock
+            for job in await self.app.job_manager.list_jobs_async(
+                queue=QUEUE, task=PROBE_TASK, status="todo"
+            )
+        }
         deferred = 0
         for target in config.targets():
+            if _queueing_lock(target.id) in waiting:
+                continue
             slot = next_run_to_queue(target, config, now, window, claimed, backoffs.get(target.id))
             if slot is None:
                 continue
@@ -195,8 +208,8 @@ class FleetSchedule:
         try:
             await self._probe_task.configure(  # type: ignore[attr-defined]
                 schedule_at=fire,
-                queueing_lock=f"probe:{target.id}",
-                lock=f"probe:{target.id}",
+                queueing_lock=_queueing_lock(target.id),
+                lock=_queueing_lock(target.id),
             ).defer_async(target=target.id, slot=nominal.isoformat())
         except AlreadyEnqueued:  # its earlier run still waits: the next tick defers this one
             return False
@@ -210,7 +223,7 @@ class FleetSchedule:
         cadence = Cadence.of(target.id, target.interval, target.jitter)
         fire = cadence.fire(cadence.index_at_or_before(slot))
         late = datetime.now(UTC) - fire
-        if late > timedelta(seconds=misfire_grace(target.interval)):
+        if late >= target.interval:
             log.info(
                 "%s: run of slot %s skipped, %.1fs late", target_id, slot, late.total_seconds()
             )
@@ -233,6 +246,11 @@ class FleetSchedule:
             log.warning("job %s of a silent worker ended: its node is gone", job.call_string)
             await manager.finish_job(job, Status.FAILED, delete_job=False)
         return len(stalled)
+
+
+def _queueing_lock(target_id: str) -> str:
+    """One waiting job per target (queueing lock), one running run per target (lock)."""
+    return f"probe:{target_id}"
 
 
 def next_run_to_queue(
