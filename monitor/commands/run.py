@@ -69,6 +69,9 @@ def run_cmd(app: App, migrate: bool, cluster: bool, metrics_port: int | None, on
             f"cluster mode needs PostgreSQL (postgresql+psycopg://…); the database is "
             f"{mask_database_url(app.database_url)}: several daemons cannot share SQLite"
         )
+    from monitor.daemon_lock import hold_daemon_lock
+
+    daemon_lock = hold_daemon_lock(app.database_url)  # held until this process ends
     repository = app.repository(migrate=migrate)
     if metrics_port is not None:
         metrics.serve(metrics_port)
@@ -81,6 +84,8 @@ def run_cmd(app: App, migrate: bool, cluster: bool, metrics_port: int | None, on
     )
     code = run_until_stopped(daemon.run())
     app.engine.dispose()
+    if daemon_lock is not None:
+        daemon_lock.close()
     sys.exit(code)
 
 
