@@ -85,6 +85,9 @@ def run_cmd(
             f"cluster mode needs PostgreSQL (postgresql+psycopg://…); the database is "
             f"{mask_database_url(app.database_url)}: several daemons cannot share SQLite"
         )
+    from monitor.daemon.lock import hold_daemon_lock
+
+    daemon_lock = hold_daemon_lock(app.database_url)  # held until this process ends
     repository = app.repository(migrate=migrate)
     if metrics_port is not None:
         metrics.serve(metrics_port)
@@ -111,6 +114,8 @@ def run_cmd(
     if once and refresher is not None:
         refresher.publish_now()  # the round's last probes may have come within the gap
     app.engine.dispose()
+    if daemon_lock is not None:
+        daemon_lock.close()
     sys.exit(code)
 
 
