@@ -85,14 +85,12 @@ def run_cmd(
     from monitor.store.evidence_access import check_evidence_dir
 
     check_evidence_dir(config)
-    if (cluster or config.settings.cluster) and (
-        normalize_database_url(app.database_url).get_backend_name() != "postgresql"
-    ):
+    clustered = cluster or config.settings.cluster
+    if clustered and normalize_database_url(app.database_url).get_backend_name() != "postgresql":
         raise UsageError(
             f"cluster mode needs PostgreSQL (postgresql+psycopg://…); the database is "
             f"{mask_database_url(app.database_url)}: several daemons cannot share SQLite"
         )
-    clustered = cluster or config.settings.cluster
     if clustered:
         from monitor.daemon.cluster import require_queue
 
@@ -103,6 +101,9 @@ def run_cmd(
         pid=os.getpid(),
         override=os.environ.get("MONITOR_NODE"),
     )
+    from monitor.daemon.lock import hold_daemon_lock
+
+    daemon_lock = hold_daemon_lock(app.database_url)  # held until this process ends
     repository = app.repository(migrate=migrate)
     if not clustered and not once:
         _refuse_beside_live_daemons(repository, config, node)
@@ -132,6 +133,8 @@ def run_cmd(
     if once and refresher is not None:
         refresher.publish_now()  # the round's last probes may have come within the gap
     app.engine.dispose()
+    if daemon_lock is not None:
+        daemon_lock.close()
     sys.exit(code)
 
 

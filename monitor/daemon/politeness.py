@@ -101,7 +101,7 @@ class _Slots:
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 self.release()  # handed over just as we were cancelled: pass it on
-            else:
+            elif waiter in self._waiters:  # wake() may have dropped it already
                 self._waiters.remove(waiter)
             raise
 
@@ -204,6 +204,10 @@ class Politeness:
         state = self._host(host)
         await state.slots.acquire()
         try:
+            # A host left alone (Retry-After) is waited for before the global slot, so
+            # that its probes do not hold the slots the other hosts' probes could use.
+            while (left := state.paused_until - self._clock()) > 0:
+                await self._sleep(left)
             await self._global.acquire()
             try:
                 fleet = self.fleet

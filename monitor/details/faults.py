@@ -214,6 +214,10 @@ FAULT_CODES: dict[str, tuple[Words, Words]] = {
         lambda v: f"the site leads to {v['url']}, which the monitor refuses to request: "
                   + _DESTINATION_WHY.get(v["why"], (v["why"],) * 2)[1],
     ),
+    "evidence_not_kept": (
+        lambda v: f"{v['detail']} ; preuves non conservées ({v['error']})",
+        lambda v: f"{v['detail']}; evidence not kept ({v['error']})",
+    ),
     "response_too_large": (
         lambda v: f"réponse de {v['url']} coupée au-delà de {v['limit']} octets "
                   "(limite de taille d'une page)",
