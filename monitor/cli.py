@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "evidence": "monitor.commands.evidence_cmd:evidence_cmd",
     "history": "monitor.commands.history:history_cmd",
     "notify": "monitor.commands.notify_cmd:notify_group",
+    "publish": "monitor.commands.publish:publish_cmd",
     "run": "monitor.commands.run:run_cmd",
     "stats": "monitor.commands.stats:stats_cmd",
     "status": "monitor.commands.status:status_cmd",

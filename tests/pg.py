@@ -72,51 +72,74 @@ def _run(command: list[str], account: pwd.struct_passwd | None, **kwargs: Any) -
     subprocess.run(command, check=True, env=env, capture_output=True, text=True, **kwargs)
 
 
+class PgServer:
+    """A throw-away PostgreSQL cluster that a test may stop and start again (same port)."""
+
+    def __init__(self, bin_dir: Path, account: pwd.struct_passwd | None, base: Path) -> None:
+        self._bin_dir, self._account, self._base = bin_dir, account, base
+        self.data, self.log = base / "data", base / "server.log"
+        self.port = _free_port()
+        self.url = ""  #: the test database's URL, once created
+
+    def _ctl(self, *args: str) -> None:
+        _run([str(self._bin_dir / "pg_ctl"), "-D", str(self.data), *args], self._account,
+             cwd=self._base)  # fmt: skip
+
+    def init(self) -> None:
+        _run(
+            [str(self._bin_dir / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
+             "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"],
+            self._account,
+            cwd=self._base,
+        )  # fmt: skip
+
+    def start(self) -> None:
+        options = (
+            f"-h 127.0.0.1 -p {self.port} -k {self._base} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        try:
+            self._ctl("-l", str(self.log), "-o", options, "-w", "-t", "60", "start")
+        except subprocess.CalledProcessError as exc:
+            server_log = self.log.read_text(errors="replace") if self.log.exists() else ""
+            raise RuntimeError(f"PostgreSQL did not start: {exc.stderr}\n{server_log}") from exc
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server (``fast`` ends sessions cleanly, ``immediate`` as a crash would)."""
+        self._ctl("-m", mode, "-w", "stop")
+
+
 @contextmanager
-def pg_server() -> Iterator[str]:
-    """Start a PostgreSQL server; yield the URL of database ``monitor_test`` on it."""
+def pg_cluster() -> Iterator[PgServer]:
+    """Start a PostgreSQL server with database ``monitor_test``; yield it to stop and restart."""
     bin_dir = find_bin_dir()
     if bin_dir is None:
         pytest.skip(SKIP_REASON)
     account = _server_user()
     base = Path(tempfile.mkdtemp(prefix="monitor-pg-"))
-    data, log = base / "data", base / "server.log"
     if account is not None:
         os.chown(base, account.pw_uid, account.pw_gid)
     # cwd=base: the server user may not be allowed into the caller's working directory.
+    server = PgServer(bin_dir, account, base)
     try:
-        _run(
-            [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-             "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"],
-            account,
-            cwd=base,
-        )  # fmt: skip
-        port = _free_port()
-        options = (
-            f"-h 127.0.0.1 -p {port} -k {base} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
+        server.init()
+        server.start()
         try:
-            _run(
-                [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options,
-                 "-w", "-t", "60", "start"],
-                account,
-                cwd=base,
-            )  # fmt: skip
-        except subprocess.CalledProcessError as exc:
-            server_log = log.read_text(errors="replace") if log.exists() else ""
-            raise RuntimeError(f"PostgreSQL did not start: {exc.stderr}\n{server_log}") from exc
-        try:
-            server_url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-            yield create_database(server_url, DATABASE)
+            server_url = f"postgresql+psycopg://postgres@127.0.0.1:{server.port}/postgres"
+            server.url = create_database(server_url, DATABASE)
+            yield server
         finally:
-            _run(
-                [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-                account,
-                cwd=base,
-            )
+            with suppress(subprocess.CalledProcessError):  # a test may have stopped it
+                server.stop("immediate")
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+@contextmanager
+def pg_server() -> Iterator[str]:
+    """Start a PostgreSQL server; yield the URL of database ``monitor_test`` on it."""
+    with pg_cluster() as server:
+        yield server.url
 
 
 def create_database(url: str, name: str) -> str:

@@ -20,6 +20,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parent.parent / "monitor"
 LAYERS: tuple[tuple[tuple[str, ...], ...], ...] = (
     (("monitor.__main__", "monitor.cli", "monitor.commands"),),
     (("monitor.daemon",),),
+    (("monitor.publish",),),
     (("monitor.attempt",), ("monitor.evidence",)),
     (("monitor.alerts",), ("monitor.reports",)),
     (("monitor.platforms",),),

@@ -15,7 +15,7 @@ from checkrun import monitor, write_config
 from monitor.commands.check import check_targets
 from monitor.config import load_config
 from monitor.imitation import ImitationSite
-from monitor.imitation.catalogue import LEGACY_FIRST
+from monitor.imitation.legacy_cases import LEGACY_FIRST
 from monitor.probes.engines import Engines
 from monitor.store import Repository, create_engine_for
 from monitor.store.evidence import chain_hash

@@ -399,3 +399,43 @@ def test_run_once_probes_every_target_once_and_exits(tmp_path: Path) -> None:
     assert {(a.target, a.head, a.rows) for a in anchors} == {
         (target, repository.chain_head(target), 1) for target in ("t/a", "t/b")
     }
+
+
+def test_embedded_mode_refuses_to_start_beside_another_live_daemon(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from monitor.store import upgrade
+
+    database = f"sqlite:///{tmp_path / 'monitor.db'}"
+    config = daemon_config(
+        tmp_path / "prefectures.yaml",
+        targets=[{"id": "x", "platform": "rdv-service-public", "url": "http://127.0.0.1:1/"}],
+        database=database,
+        interval="1m",
+    )
+    upgrade(database)
+    repository = Repository(create_engine_for(database))
+    now = datetime.now(UTC)
+    repository.beat("elsewhere", 4242, "0.1.0", now, now=now)  # another machine's daemon
+    repository.engine.dispose()
+    done = subprocess.run(
+        monitor_command(config, database, "run"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment(),
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "another daemon is running on this database (node elsewhere" in done.stderr
+    assert "cluster mode" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_cluster_mode_without_its_extra_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitor.daemon import cluster
+    from monitor.errors import UsageError
+
+    monkeypatch.setattr(cluster, "queue_installed", lambda: False)  # the extra not installed
+    with pytest.raises(UsageError, match=r"pip install 'prefecture-monitor\[cluster\]'"):
+        cluster.require_queue()

@@ -226,6 +226,24 @@ async def test_health_reports_become_degraded_and_recovered_events(tmp_path: Pat
     assert repository.outbox_depth() == 2  # one delivery each to the channel
 
 
+async def test_monitor_degraded_names_the_node_that_lost_its_network(tmp_path: Path) -> None:
+    database = migrated(tmp_path / "db.sqlite")
+    config = load(
+        daemon_config(
+            tmp_path / "c.yaml",
+            targets=[{"id": "x", "platform": "rdv-service-public", "url": "http://127.0.0.1/x"}],
+            database=database,
+            channels=[{"id": "ops", "url": "json://127.0.0.1:9/"}],
+        )
+    )
+    health = HealthReporter(Repository(create_engine_for(database)), config, "paris-2")
+    degraded = await health.report(True, OFFLINE)
+    assert [event.kind for event in degraded] == [EventKind.MONITOR_DEGRADED]
+    payload = degraded[0].payload
+    assert str(payload["detail"]).endswith("the monitor is offline (node paris-2)")
+    assert payload["detail_args"] == {"node": "paris-2"}
+
+
 # -- heartbeat ---------------------------------------------------------------------------------
 
 

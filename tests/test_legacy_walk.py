@@ -21,7 +21,7 @@ from monitor.attempt.probe import observe
 from monitor.config import Target
 from monitor.domain import Outcome, Platform, Status
 from monitor.imitation import ImitationSite
-from monitor.imitation.catalogue import LEGACY_FAR, LEGACY_FIRST
+from monitor.imitation.legacy_cases import LEGACY_FAR, LEGACY_FIRST
 from monitor.probes.base import ProbeEngine
 from monitor.probes.browser import BrowserEngine
 from monitor.probes.http import HttpEngine

@@ -149,6 +149,41 @@ async def test_it_gives_back_nothing_it_did_not_get_when_a_waiting_probe_is_canc
         assert gate.in_flight("a") == 1
 
 
+async def test_a_waiting_probe_cancelled_as_a_slot_comes_back_leaves_cleanly() -> None:
+    """The stop cancels waiting probes while others leave: the waiter's cancellation and
+    the slot's release can land in one step of the loop (the soak's 51 crashes)."""
+    gate = Politeness(per_host_concurrency=1, per_host_min_gap=0)
+
+    async def waiter() -> None:
+        async with gate.probe("a"):
+            pass
+
+    async with gate.probe("a"):
+        waiting = asyncio.create_task(waiter())
+        await asyncio.sleep(0.01)
+        waiting.cancel()  # the waiter is told, but has not run yet when the slot comes back
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert gate.in_flight("a") == 0 and gate.in_flight() == 0
+
+
+async def test_a_probe_of_a_paused_host_does_not_hold_a_global_slot_while_it_waits() -> None:
+    gate = Politeness(per_host_concurrency=1, per_host_min_gap=0, max_probes=1)
+    gate.pause("slow", 0.3)
+    order: list[str] = []
+
+    async def probe(host: str) -> None:
+        async with gate.probe(host):
+            order.append(host)
+
+    paused = asyncio.create_task(probe("slow"))
+    await asyncio.sleep(0.01)
+    await asyncio.wait_for(probe("free"), 0.2)  # not stuck behind the paused host's probe
+    assert order == ["free"]
+    await paused
+    assert order == ["free", "slow"]
+
+
 async def test_it_lets_waiters_in_when_the_limit_is_raised() -> None:
     gate = Politeness(per_host_concurrency=1, per_host_min_gap=0)
     release = asyncio.Event()

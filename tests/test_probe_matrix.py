@@ -30,7 +30,7 @@ from wording import english_in
 from monitor.details import from_json, known, record_line, render
 from monitor.errors import BrowserNotFound
 from monitor.imitation import CATALOGUE, ImitationSite, expectation
-from monitor.imitation.catalogue import Case
+from monitor.imitation.case import Case
 from monitor.probes.chromium import find_chromium
 from monitor.store.evidence import evidence_digest, verify_file
 

@@ -4,7 +4,10 @@ The one path from a finished probe to the database, shared by ``monitor check`` 
 daemon, so that both record exactly the same way:
 
     classify(target, observation)            the outcome (pure)
-    write_evidence(...) per final page       HTML and screenshot, content-addressed
+    write_evidence(...) per final page       HTML and screenshot, content-addressed; when
+                                             the directory cannot be written, the outcome
+                                             is recorded all the same, its detail saying
+                                             the evidence was not kept
     alerts.apply_outcome(state, outcome)     the target's new state and its events
     repo.record_outcome(...)                 outcome + chain + state + events + outbox,
                                              in one transaction
@@ -20,7 +23,8 @@ from datetime import datetime
 from monitor.alerts.policy import AlertPolicy, apply_outcome
 from monitor.attempt.classify import classify
 from monitor.config import Channel, Settings, Target
-from monitor.domain import Event, Observation, Outcome, PageSnapshot, Platform
+from monitor.details import record_line
+from monitor.domain import Detail, Event, Observation, Outcome, PageSnapshot, Platform
 from monitor.store import ChannelsFor, Repository
 from monitor.store.evidence import EvidenceRecord, evidence_digest, write_evidence
 
@@ -57,6 +61,14 @@ def keep_evidence(settings: Settings, pages: Sequence[PageSnapshot]) -> Evidence
     return EvidenceRecord(paths=ordered, sha256=evidence_digest(ordered))
 
 
+def evidence_not_kept(outcome: Outcome, error: OSError) -> Outcome:
+    """``outcome`` whose detail also says that its evidence files could not be written."""
+    inner = outcome.structured or Detail("fault", {"message": outcome.detail})
+    why = error.strerror or type(error).__name__
+    flagged = Detail("evidence_not_kept", {"detail": inner, "error": why})
+    return replace(outcome, detail=record_line(flagged), structured=flagged)
+
+
 def channels_for(channels: Sequence[Channel]) -> ChannelsFor:
     """The channel ids an event goes to: those that want its kind and follow its target."""
 
@@ -77,7 +89,14 @@ def record(
 ) -> Outcome:
     """Classify, keep the evidence, alert and store one probe; returns the stored outcome."""
     outcome = classify(target, observation)
-    evidence = keep_evidence(settings, observation.pages)
+    try:
+        evidence = keep_evidence(settings, observation.pages)
+    except OSError as exc:
+        # The attempt happened and its result matters (slots may be open): record it
+        # without its files rather than lose it to a full disk or a read-only mount.
+        logger.error("%s: evidence not kept in %s: %s", target.id, settings.evidence_dir, exc)
+        outcome = evidence_not_kept(outcome, exc)
+        evidence = EvidenceRecord(paths=(), sha256=evidence_digest(()))
     outcome = replace(outcome, evidence=evidence.paths, sha256=evidence.sha256)
     state, events = apply_outcome(
         repo.get_state(target.id),

@@ -97,6 +97,9 @@ def check_cmd(app: App, patterns: tuple[str, ...], fmt: str, lang: str | None) -
     """Probe targets now (all, or ids / globs / prefecture ids), record, print the outcomes."""
     config = app.config
     targets = select_targets(config, patterns)
+    from monitor.store.evidence_access import check_evidence_dir
+
+    check_evidence_dir(config)
     repo = app.repository()
     logger.info("checking %d target(s)", len(targets))
     outcomes = asyncio.run(check_targets(targets, config, repo))

@@ -2,9 +2,10 @@
 
 Per target (the config's targets joined with the stored states, so a target never probed
 shows as such): status and reason, since when, last probe, streak, and whether an anomaly
-or an opening is announced. ``--heartbeat`` instead prints one line about the daemon's
-heartbeat and exits 1 when it is missing or older than 3× the smallest interval (for the
-Dockerfile HEALTHCHECK and systemd).
+or an opening is announced. ``--heartbeat`` instead prints one line about the latest
+heartbeat, then one per daemon node with its own last beat, and exits 1 when the latest is
+missing or older than 3× the smallest interval (for the Dockerfile HEALTHCHECK and
+systemd).
 """
 
 from __future__ import annotations
@@ -146,7 +147,8 @@ def _heartbeat(app: App) -> int:
 
     smallest = smallest_interval(app)
     limit = stale_after(smallest)
-    last = app.repository().last_beat()
+    repository = app.repository()
+    last = repository.last_beat()
     now = datetime.now(UTC)
     if last is None:
         click.echo("heartbeat missing: no daemon has run on this database")
@@ -158,4 +160,12 @@ def _heartbeat(app: App) -> int:
         f"heartbeat {word}: last beat {format_duration(max(age, timedelta(0)))} ago "
         f"at {last.isoformat()} (stale after {format_duration(limit)})"
     )
+    for beat in repository.nodes():  # every node of a fleet, or the one daemon
+        node_age = timedelta(seconds=round((now - beat.beat_at).total_seconds()))
+        node_word = "stale" if now - beat.beat_at > limit else "ok"
+        ago = format_duration(max(node_age, timedelta(0)))
+        click.echo(
+            f"  node {beat.node}: {node_word}, last beat {ago}"
+            f" ago (pid {beat.pid}, version {beat.version}, up since {beat.started_at.isoformat()})"
+        )
     return 1 if stale else 0

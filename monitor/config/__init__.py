@@ -33,7 +33,7 @@ from pydantic import (
     model_validator,
 )
 
-from monitor.config.channels import Channel
+from monitor.config.channels import Channel, unusable_channel
 from monitor.config.env import Interpolator, mask_secrets
 from monitor.config.errors import Invalid, from_validation_error
 from monitor.config.settings import (
@@ -217,8 +217,23 @@ def load_config(path: Path | str | None = None, *, env: Mapping[str, str] | None
     for channel in config.channels:
         channel._secrets = secrets
         channel._masked = None
+    check_channel_urls(config, source)
     _warn_short_intervals(config)
     return config
+
+
+def check_channel_urls(config: Config, source: str) -> None:
+    """Refuse a channel URL Apprise cannot use: one line naming the channel, URL masked."""
+    for index, channel in enumerate(config.channels):
+        why = unusable_channel(channel)
+        if why is not None:
+            key = f"channels[{index}].url"
+            raise ConfigError(
+                f"{source}: {key}: {channel.masked_url!r} (channel {channel.id!r}) is not a "
+                f"URL Apprise can use: {why}",
+                path=source,
+                key=key,
+            )
 
 
 def _warn_short_intervals(config: Config) -> None:

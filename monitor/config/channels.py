@@ -119,3 +119,34 @@ def _apprise_silenced() -> Iterator[None]:
         yield
     finally:
         _APPRISE_LOGGER.removeFilter(dropper)
+
+
+def unusable_channel(channel: Channel) -> str | None:
+    """Why Apprise cannot use ``channel``'s URL, in words that show none of it; else None.
+
+    Checked when the config is loaded, so that a URL that could only fail at send time is
+    refused by ``config validate`` (and ``run``) instead. Apprise's own log lines about a
+    URL it rejects quote parts of it (a login, a phone number): they are dropped, not shown.
+    """
+    scheme = channel.url.split("://", 1)[0].lower()
+    with _apprise_silenced():
+        try:
+            if scheme not in _known_schemes():
+                return f"no Apprise service is called {scheme!r}"
+            plugin = apprise.Apprise.instantiate(channel.url)
+        except Exception:  # a third-party parser: any failure means "cannot use it"
+            plugin = None
+    if plugin:
+        return None
+    return (
+        f"Apprise's {scheme!r} service cannot read this URL (a login or password holding "
+        "'@', ':' or '/' must be percent-encoded, e.g. %40 for '@'; see the service's page "
+        "in Apprise's documentation)"
+    )
+
+
+def _known_schemes() -> frozenset[str]:
+    from apprise.manager_plugins import NotificationManager
+
+    schemas = NotificationManager().schemas()  # type: ignore[no-untyped-call]
+    return frozenset(str(schema).lower() for schema in schemas)

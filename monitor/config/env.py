@@ -17,9 +17,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 MASK = "****"
+#: A login's local part shorter than this is not masked on its own (it would mask words).
+_MIN_LOCAL_PART = 3
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{")
 #: Words of a variable name that mark it secret. TO/FROM/USER/NUMBER because Signal numbers
@@ -78,11 +80,22 @@ class Interpolator:
 
 
 def mask_secrets(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret (as written, or percent-encoded as URLs show it) with ****."""
-    # Longest first, so that a secret containing another one is masked whole.
-    for secret in sorted(set(secrets), key=len, reverse=True):
+    """Replace every secret (as written, percent-encoded or decoded) with ****.
+
+    A login written ``volunteer%40example.org`` (as Apprise wants an ``@`` in a login) is
+    shown by Apprise's privacy form decoded, and as its local part alone
+    (``mailtos://volunteer:****@…``): those forms are masked too.
+    """
+    forms: set[str] = set()
+    for secret in secrets:
         if not secret:
             continue
-        for form in {secret, quote(secret, safe=""), quote(secret)}:
-            text = text.replace(form, MASK)
+        for value in {secret, unquote(secret)}:
+            forms.update({value, quote(value, safe=""), quote(value)})
+            local, at, _domain = value.partition("@")
+            if at and len(local) >= _MIN_LOCAL_PART:
+                forms.add(local)
+    # Longest first, so that a secret containing another one is masked whole.
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, MASK)
     return text

@@ -64,6 +64,16 @@ class LegacySettings(FrozenModel):
     calendar_weeks: int = Field(default=6, ge=1, le=26)
 
 
+class PublishSettings(FrozenModel):
+    """The public status page (``monitor publish``, ``monitor run --publish``)."""
+
+    dir: Path | None = None  #: None: the daemon publishes only with ``run --publish``
+    language: Language = "fr"
+    #: The licence line of the open data; empty: none is written.
+    licence: str = "Licence Ouverte / Open Licence version 2.0 (Etalab)"
+    min_gap: PositiveDuration = timedelta(minutes=1)  #: the daemon regenerates at most this often
+
+
 class AlertSettings(FrozenModel):
     """Thresholds of the alert policy."""
 
@@ -119,9 +129,17 @@ class Settings(FrozenModel):
     browser: BrowserSettings = BrowserSettings()
     alerts: AlertSettings = AlertSettings()
     legacy: LegacySettings = LegacySettings()
+    publish: PublishSettings = PublishSettings()
 
     @field_validator(
-        "schedule", "politeness", "browser", "alerts", "legacy", "connectivity_check", mode="before"
+        "schedule",
+        "politeness",
+        "browser",
+        "alerts",
+        "legacy",
+        "publish",
+        "connectivity_check",
+        mode="before",
     )
     @classmethod
     def _null_is_default(cls, value: Any, info: ValidationInfo) -> Any:
@@ -161,6 +179,7 @@ __all__ = [
     "BrowserSettings",
     "LegacySettings",
     "Politeness",
+    "PublishSettings",
     "Schedule",
     "Settings",
     "check_database_url",

@@ -106,6 +106,7 @@ def demo_config(
             "probe_timeout": f"{max(5, 2 * interval)}s",
             "connectivity_check": [],
             "alerts": {"anomaly_after": 3, "resolved_after": 2, "remind_every": "0"},
+            "publish": {"min_gap": f"{interval}s"},  # the status page keeps up with the story
         },
         "channels": [{"id": "console", "url": CONSOLE_URL}],
         "prefectures": [
@@ -162,13 +163,24 @@ def run_demo(
     database: str | None = None,
     interval: int = 4,
     out: TextIO = sys.stdout,
+    publish_dir: Path | None = None,
 ) -> int:
-    """Run the demo until ``duration`` seconds have passed (None: until Ctrl-C)."""
+    """Run the demo until ``duration`` seconds have passed (None: until Ctrl-C).
+
+    The status page is published in ``publish_dir`` (default: the temporary workspace)
+    and served on 127.0.0.1; its address is printed.
+    """
     global _console
     _console = out
     from monitor.daemon.scheduler import Daemon
+    from monitor.publish.refresh import refresher_for
+    from monitor.publish.serve import serve_directory
 
-    with _workspace(keep=database is not None) as workdir, ImitationSite(port=port) as site:
+    with contextlib.ExitStack() as stack:
+        workdir = stack.enter_context(_workspace(keep=database is not None))
+        site = stack.enter_context(ImitationSite(port=port))
+        status_dir = publish_dir or workdir / "site"
+        page_url = stack.enter_context(serve_directory(status_dir))
         url = database or f"sqlite:///{workdir / 'demo.db'}"
         config_file = workdir / "demo.yaml"
         settings = demo_config(
@@ -179,11 +191,21 @@ def run_demo(
         _say(out, f"imitation site on {site.base_url} (open it in a browser)")
         _say(out, f"config {config_file}, database {url}")
         _say(out, f"{len(config.targets())} targets probed every {interval}s; Ctrl-C stops")
+        daemon: Daemon | None = None
+
+        def current_config() -> Any:
+            return config if daemon is None else daemon.config
+
+        gap = config.settings.publish.min_gap.total_seconds()
+        refresher = refresher_for(current_config, repository, status_dir, min_gap=gap)
+        refresher.publish_now()  # the page exists (every target "never probed") from the start
+        _say(out, f"status page on {page_url} (rewritten as probes come in)")
         daemon = Daemon(
             config,
             repository,
             node="demo",
             reload_config=lambda: _load(config_file),
+            publisher=refresher,
         )
         try:
             return asyncio.run(_story(daemon, site, out, interval, duration))

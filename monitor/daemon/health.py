@@ -186,8 +186,9 @@ class OwnFaultGuard:
 class HealthReporter:
     """Folds own-fault reports into the MONITOR_TARGET state and stores its events."""
 
-    def __init__(self, repository: Repository, config: Config) -> None:
+    def __init__(self, repository: Repository, config: Config, node: str | None = None) -> None:
         self._repository = repository
+        self._node = node  #: named in monitor_degraded's detail (which node of a fleet)
         self._lock = asyncio.Lock()
         self.state = repository.get_state(MONITOR_TARGET)
         self.configure(config)
@@ -208,6 +209,8 @@ class HealthReporter:
             if not degraded and not state.anomaly_open and state.status is None:
                 return []
             now = datetime.now(UTC)
+            if degraded and self._node is not None:
+                detail = Detail(detail.code, {**detail.args, "node": self._node})
             new, events = apply_monitor_health(
                 state, degraded, policy=self._policy, now=now, detail=detail
             )

@@ -16,6 +16,7 @@ from monitor import __version__
 from monitor.daemon import metrics
 from monitor.evidence.anchors import HEADS_FILE, write_anchors
 from monitor.store import Repository
+from monitor.store.coordination import NodeBeat
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,13 @@ class Housekeeping:
         except Exception as error:
             log.error("heartbeat not written: %s", error)
 
+    async def leave(self) -> None:
+        """Delete this node's heartbeat row (a clean stop)."""
+        try:
+            await asyncio.to_thread(self._repository.forget_node, self._node)
+        except Exception as error:
+            log.error("heartbeat row not removed: %s", error)
+
     async def tidy(self, evidence_dir: Path) -> None:
         """Hourly: delete old claims; each turn: the outbox gauge; daily: anchor the heads."""
         now = datetime.now(UTC)
@@ -69,3 +77,39 @@ class Housekeeping:
             log.error("chain heads not anchored in %s: %s", evidence_dir / HEADS_FILE, error)
         else:
             log.debug("anchored %d chain head(s) in %s", written, evidence_dir / HEADS_FILE)
+
+
+def node_name(*, cluster: bool, host: str, pid: int, override: str | None) -> str:
+    """This daemon's name in the heartbeat rows (and in ``monitor_degraded``).
+
+    ``$MONITOR_NODE`` when set; else the host name, and in cluster mode the host name and
+    the pid, since several nodes of a fleet may run on one machine.
+    """
+    if override:
+        return override
+    return f"{host}:{pid}" if cluster else host
+
+
+def live_nodes(
+    nodes: list[NodeBeat], *, me: str, host: str, now: datetime, fresh_within: timedelta
+) -> list[NodeBeat]:
+    """Other daemons that look alive: a heartbeat within ``fresh_within``, and, for a node
+    on this machine, a process that still exists (a daemon just killed is not alive)."""
+    alive = []
+    for beat in nodes:
+        if beat.node == me or now - beat.beat_at > fresh_within:
+            continue
+        if (beat.node == host or beat.node.startswith(f"{host}:")) and not _pid_exists(beat.pid):
+            continue
+        alive.append(beat)
+    return alive
+
+
+def _pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    return True

@@ -15,6 +15,11 @@ Three limits, all enforced here and nowhere else:
   monitor's own load (sockets, memory, evidence writes). Browser contexts have their own
   ceiling, ``settings.browser.max_contexts``, applied by the browser engine.
 
+In cluster mode (:attr:`Politeness.fleet`), the first two limits also hold for the fleet as
+a whole, through PostgreSQL advisory locks (:mod:`monitor.store.host_locks`): a probe holds a
+fleet slot of its host besides its local one, and each request takes the host's fleet-wide
+turn after its local one.
+
 And a **pause per host** until a time given by ``Retry-After`` (429, 503): the gate holds
 requests to that host until then, and the scheduler skips the host's runs meanwhile.
 
@@ -33,9 +38,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from monitor.probes.base import RequestGate
+
+if TYPE_CHECKING:
+    from monitor.store.host_locks import HostLocks
 
 __all__ = [
     "DEFAULT_MAX_PROBES",
@@ -92,7 +101,7 @@ class _Slots:
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 self.release()  # handed over just as we were cancelled: pass it on
-            else:
+            elif waiter in self._waiters:  # wake() may have dropped it already
                 self._waiters.remove(waiter)
             raise
 
@@ -151,6 +160,8 @@ class Politeness:
         self.per_host_min_gap = 0.0
         self.max_probes = 1
         self._global = _Slots(lambda: self.max_probes)
+        #: Cluster mode: the host limits held fleet-wide too (None: this process only).
+        self.fleet: HostLocks | None = None
         self.configure(
             per_host_concurrency=per_host_concurrency,
             per_host_min_gap=per_host_min_gap,
@@ -193,11 +204,23 @@ class Politeness:
         state = self._host(host)
         await state.slots.acquire()
         try:
+            # A host left alone (Retry-After) is waited for before the global slot, so
+            # that its probes do not hold the slots the other hosts' probes could use.
+            while (left := state.paused_until - self._clock()) > 0:
+                await self._sleep(left)
             await self._global.acquire()
             try:
-                ticket = ProbeTicket(host=host, gate=no_wait)
-                ticket.gate = self._gate_for(ticket)
-                yield ticket
+                fleet = self.fleet
+                lease = None
+                if fleet is not None:
+                    lease = await fleet.hold_slot(host, self.per_host_concurrency)
+                try:
+                    ticket = ProbeTicket(host=host, gate=no_wait)
+                    ticket.gate = self._gate_for(ticket)
+                    yield ticket
+                finally:
+                    if fleet is not None and lease is not None:
+                        await fleet.release(lease)
             finally:
                 self._global.release()
         finally:
@@ -227,6 +250,8 @@ class Politeness:
                 if now >= ready:
                     break
                 await self._sleep(ready - now)
+            if self.fleet is not None and self.per_host_min_gap > 0:
+                await self.fleet.take_turn(host, self.per_host_min_gap)
             state.last_start = self._clock()
             state.requests += 1
         return state.last_start - began

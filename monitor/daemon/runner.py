@@ -8,6 +8,10 @@
   there is never a half-written row either way); shutdown waits for such threads.
 * Any exception is contained here: logged at ERROR with its traceback, and recorded as
   ``monitor_error``/``internal`` when the database still works. The daemon goes on.
+* The database itself unavailable (a server restarting, an SQLite file locked by another
+  program past the busy timeout) is a state, not a bug: one line per run, no traceback. A
+  run that could not claim its slot is "not made" (WARNING); a probe whose outcome could not
+  be written is "not recorded" (ERROR: that attempt is lost). Runs resume with the database.
 * Database calls run in worker threads: SQLite may wait up to its busy timeout for the
   write lock, and evidence files are fsynced; neither may stall the event loop.
 * ``probe_timeout`` bounds the probe's own work, not the time the politeness gate holds
@@ -41,7 +45,7 @@ from monitor.domain import (
     Status,
     TargetState,
 )
-from monitor.errors import MonitorError
+from monitor.errors import DatabaseError, MonitorError
 from monitor.platforms.common import RETRY_AFTER_STATUSES
 from monitor.store import Repository
 
@@ -114,6 +118,22 @@ class ProbeRunner:
             outcome, observation, verdict = await self._probe(target)
         except asyncio.CancelledError:
             raise
+        except _NotRecorded as lost:
+            log.error(
+                "%s: probe started %s not recorded, the database is unavailable: %s",
+                target.id,
+                lost.started_at.isoformat(timespec="seconds"),
+                lost.error,
+            )
+            return RunResult(None, self._not_before.get(target.id))
+        except DatabaseError as error:
+            log.warning(
+                "%s: probe of slot %s not made, the database is unavailable: %s",
+                target.id,
+                slot.isoformat(timespec="seconds"),
+                error,
+            )
+            return RunResult(None, self._not_before.get(target.id))
         except Exception as error:
             log.error("%s: probe crashed: %s", target.id, error, exc_info=True)
             return await self._record_crash(target, error)
@@ -121,6 +141,9 @@ class ProbeRunner:
             return await self._after(target, before, outcome, observation, verdict)
         except asyncio.CancelledError:
             raise
+        except DatabaseError as error:
+            log.warning("%s: recorded, but state not read back: %s", target.id, error)
+            return RunResult(outcome, self._not_before.get(target.id))
         except Exception as error:
             log.error("%s: after recording: %s", target.id, error, exc_info=True)
             return RunResult(outcome, self._not_before.get(target.id))
@@ -144,7 +167,10 @@ class ProbeRunner:
         verdict = await self._guard.judge(target.host, observation)
         if verdict is not None:
             observation = _network_down(observation, verdict)
-        outcome = await self._store(target, observation)
+        try:
+            outcome = await self._store(target, observation)
+        except DatabaseError as error:
+            raise _NotRecorded(observation.started_at, error) from error
         metrics.probe_recorded(outcome)
         log.debug(
             "%s: %s/%s in %.1fs (%d requests, %.1fs held by the gate)",
@@ -265,6 +291,15 @@ class ProbeRunner:
             return RunResult(None, self._not_before.get(target.id))
         metrics.probe_recorded(outcome)
         return RunResult(outcome, self._not_before.get(target.id))
+
+
+class _NotRecorded(Exception):
+    """A probe was made but its outcome could not be written: that attempt is lost."""
+
+    def __init__(self, started_at: datetime, error: DatabaseError) -> None:
+        super().__init__(str(error))
+        self.started_at = started_at
+        self.error = error
 
 
 @dataclass(frozen=True)

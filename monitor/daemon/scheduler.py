@@ -28,13 +28,14 @@ import logging
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor import __version__
 from monitor.config import Config, Target
 from monitor.daemon.cadence import Cadence
+from monitor.daemon.cluster import FleetSchedule
 from monitor.daemon.components import Components, make_dispatcher
 from monitor.daemon.health import (
     HealthReporter,
@@ -60,7 +61,7 @@ from monitor.daemon.lifecycle import (
 )
 from monitor.daemon.politeness import Politeness
 from monitor.daemon.runner import ProbeRunner
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, DatabaseError
 from monitor.store import Repository
 
 __all__ = ["SHUTDOWN_GRACE", "CadenceTrigger", "Daemon"]  # CadenceTrigger: from monitor.daemon.jobs
@@ -76,7 +77,15 @@ _FLUSH_WAIT = 4.0
 _CLOSE_WAIT = 4.0
 #: Due notifications are looked for at least this often (and at once after each probe).
 DISPATCH_PERIOD = 5.0
-#: Claims older than this are pruned, once an hour.
+
+
+class AfterProbes(Protocol):
+    """Work the daemon starts after each recorded probe without waiting for it (the status
+    page, :class:`monitor.publish.refresh.SiteRefresher`); closed at shutdown."""
+
+    def poke(self) -> None: ...
+
+    async def aclose(self) -> None: ...
 
 
 class Daemon:
@@ -91,6 +100,8 @@ class Daemon:
         reload_config: Callable[[], Config],
         once: bool = False,
         components: Components | None = None,
+        publisher: AfterProbes | None = None,
+        cluster_url: str | None = None,
     ) -> None:
         self.config = config
         self._repository = repository
@@ -101,6 +112,7 @@ class Daemon:
         self._engines = parts.engines
         self._dispatcher = parts.dispatcher
         self._own_dispatcher = components is None
+        self._publisher = publisher
         settings = config.settings
         self.politeness = Politeness(
             per_host_concurrency=settings.politeness.per_host_concurrency,
@@ -109,7 +121,7 @@ class Daemon:
         self._guard = OwnFaultGuard(
             check=connectivity_check_for(config.settings), window=guard_window(config)
         )
-        self._health = HealthReporter(repository, config)
+        self._health = HealthReporter(repository, config, node)
         self.runner = ProbeRunner(
             repository=repository,
             config=config,
@@ -131,6 +143,10 @@ class Daemon:
         self._wake = asyncio.Event()
         self._dispatch_wake = asyncio.Event()
         self._housekeeping = Housekeeping(repository, node, started_at=datetime.now(UTC))
+        self._fleet: FleetSchedule | None = None
+        if cluster_url is not None and not once:
+            self._fleet = FleetSchedule(self, repository, cluster_url, node)
+            self.politeness.fleet = self._fleet.host_locks
 
     # -- signals: flags only ---------------------------------------------------------------
 
@@ -161,7 +177,10 @@ class Daemon:
                 await self._run_once()
             else:
                 self._build_jobs()
-                self._scheduler.start()
+                if self._fleet is not None:
+                    await self._fleet.start()
+                else:
+                    self._scheduler.start()
                 await self._main_loop()
         finally:
             await self._shutdown(dispatching)
@@ -214,6 +233,8 @@ class Daemon:
         for target in self._targets.values():
             trigger = self._trigger_for(target)
             self._triggers[target.id] = trigger
+            if self._fleet is not None:
+                continue  # the fleet's tick schedules from self.config
             self._scheduler.add_job(
                 self._job,
                 trigger=trigger,
@@ -229,8 +250,12 @@ class Daemon:
             log.warning("%s has no enabled target: the daemon only beats", self.config.source)
         warn_about_host_budgets(self.config)
 
-    async def _job(self, target_id: str) -> None:
-        """One run of one target (an APScheduler job, or a --once probe)."""
+    async def run_slot(self, target_id: str, slot: datetime) -> None:
+        """One run of one target for a slot given by the fleet (cluster mode's probe job)."""
+        await self._job(target_id, slot)
+
+    async def _job(self, target_id: str, slot: datetime | None = None) -> None:
+        """One run of one target (an APScheduler job, a --once probe, a fleet job)."""
         target = self._targets.get(target_id)
         trigger = self._triggers.get(target_id)
         if target is None or trigger is None or self._stopping:
@@ -245,8 +270,10 @@ class Daemon:
                 log.debug("%s: host %s paused for %.0fs more", target_id, target.host, paused)
                 self._set_not_before(target_id, now + timedelta(seconds=paused))
                 return
-            result = await self.runner.run(target, trigger.cadence.slot_of(now))
+            result = await self.runner.run(target, slot or trigger.cadence.slot_of(now))
             self._dispatch_wake.set()
+            if self._publisher is not None and result.outcome is not None:
+                self._publisher.poke()
             if result.not_before != trigger.not_before:
                 self._set_not_before(target_id, result.not_before)
         except asyncio.CancelledError:
@@ -279,6 +306,8 @@ class Daemon:
                 return
             try:
                 await self._dispatch_once()
+            except DatabaseError as error:  # they wait in the outbox for the database
+                log.warning("notifications not sent for now: %s", error)
             except Exception:
                 log.error("sending notifications failed", exc_info=True)
 
@@ -341,6 +370,8 @@ class Daemon:
         self._dispatch_wake.set()
         if self._scheduler.running:
             self._scheduler.pause()  # no new runs; shutdown() would cancel the running ones
+        if self._fleet is not None:
+            self._fleet.stop_taking_jobs()
         running = set(self._running)
         # Runs still waiting for a politeness slot have not touched a site: no grace.
         for task in running - self.runner.in_flight:
@@ -357,6 +388,8 @@ class Daemon:
             await asyncio.wait(leftover, timeout=_CANCEL_WAIT)
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        if self._fleet is not None:
+            await self._fleet.close(_CANCEL_WAIT)
         if self.runner.recordings:
             await asyncio.wait(set(self.runner.recordings), timeout=_RECORDING_WAIT)
         await finish(dispatching)
@@ -364,9 +397,11 @@ class Daemon:
             await asyncio.wait_for(self._dispatch_once(), timeout=_FLUSH_WAIT)
         except Exception as error:  # TimeoutError included: best effort at exit
             log.warning("pending notifications not all flushed at exit: %r", error)
-        for part in (self._dispatcher, self._engines):
+        for part in (self._dispatcher, self._engines, self._publisher):
             await close_within(part, _CLOSE_WAIT)
         await self._housekeeping.anchor(self.config.settings.evidence_dir, datetime.now(UTC))
+        if self._fleet is not None:
+            await self._housekeeping.leave()  # a fleet node gone cleanly is no longer "live"
         log.info("stopped")
 
     def _log_start(self) -> None:

@@ -12,6 +12,17 @@ from monitor.details.values import (
     doing,
 )
 
+#: Why a destination was refused (``destination_refused``): (French, English).
+_DESTINATION_WHY = {
+    "scheme": ("ce n'est pas une adresse http(s)", "not an http(s) address"),
+    "internal": (
+        "adresse locale ou privée, alors que la cible est publique",
+        "a loopback or private address, while the target is public",
+    ),
+    "malformed": ("adresse illisible", "an unreadable address"),
+}
+
+
 # fmt: off
 #: Each code's words: (French, English). The English of a code is its record line.
 FAULT_CODES: dict[str, tuple[Words, Words]] = {
@@ -163,14 +174,18 @@ FAULT_CODES: dict[str, tuple[Words, Words]] = {
         lambda v: v["why"] + (f"; the probe saw: {v['seen']}" if v.has("seen") else ""),
     ),
     "own_network_down": (
-        lambda v: f"le réseau du moniteur lui-même est coupé ({v['check']})",
-        lambda v: f"the monitor's own network is down ({v['check']})",
+        lambda v: f"le réseau du moniteur lui-même est coupé ({v['check']})"
+                  + (f" sur le nœud {v['node']}" if v.has("node") else ""),
+        lambda v: f"the monitor's own network is down ({v['check']})"
+                  + (f" on node {v['node']}" if v.has("node") else ""),
     ),
     "every_host_failing": (
         lambda v: "tous les sites sondés récemment ont échoué au niveau du réseau : "
-                  "le moniteur est hors ligne",
+                  "le moniteur est hors ligne"
+                  + (f" (nœud {v['node']})" if v.has("node") else ""),
         lambda v: "every site probed recently failed at the network level: "
-                  "the monitor is offline",
+                  "the monitor is offline"
+                  + (f" (node {v['node']})" if v.has("node") else ""),
     ),
     "host_answered": (
         lambda v: f"{v['host']} a répondu",
@@ -191,6 +206,23 @@ FAULT_CODES: dict[str, tuple[Words, Words]] = {
     "unreachable_url": (
         lambda v: f"{v['url']} : {v['kind']}",
         lambda v: f"{v['url']}: {v['kind']}",
+    ),
+    # -- hostile pages (issue 12) ---------------------------------------------------------
+    "destination_refused": (
+        lambda v: f"le site mène à {v['url']}, que le moniteur refuse de demander : "
+                  + _DESTINATION_WHY.get(v["why"], (v["why"],) * 2)[0],
+        lambda v: f"the site leads to {v['url']}, which the monitor refuses to request: "
+                  + _DESTINATION_WHY.get(v["why"], (v["why"],) * 2)[1],
+    ),
+    "evidence_not_kept": (
+        lambda v: f"{v['detail']} ; preuves non conservées ({v['error']})",
+        lambda v: f"{v['detail']}; evidence not kept ({v['error']})",
+    ),
+    "response_too_large": (
+        lambda v: f"réponse de {v['url']} coupée au-delà de {v['limit']} octets "
+                  "(limite de taille d'une page)",
+        lambda v: f"answer from {v['url']} cut off past {v['limit']} bytes "
+                  "(the page size limit)",
     ),
 }
 # fmt: on

@@ -9,7 +9,8 @@ fictional ids; nothing here contacts an outside service.
     serve()         run one in the foreground (also ``python -m monitor.imitation``)
 """
 
-from monitor.imitation.catalogue import CATALOGUE, Case, expectation, install
+from monitor.imitation.case import Case, expectation
+from monitor.imitation.catalogue import CATALOGUE, install
 from monitor.imitation.requestlog import LoggedRequest
 from monitor.imitation.scenarios import FAULTS
 from monitor.imitation.server import ImitationSite, serve

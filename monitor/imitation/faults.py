@@ -9,6 +9,13 @@ answer it with the platform's ``params["base"]`` scenario (default: the platform
 which receives the same params, e.g. ``set_scenario("4401", "slow", delay=2, base="slots",
 count=3)``.
 
+Hostile or broken answers (issue 12): ``trickle`` (a page sent ``chunk`` bytes every
+``every`` seconds, default 16 B/s), ``huge`` (``size`` MiB of page, default 100; ``declared``
+false: no Content-Length), ``gzip_bomb`` (``size`` MiB of HTML gzipped to a few hundred KiB,
+default 1024), ``redirect_loop`` (a 302 to the very URL asked), ``malformed`` (broken markup
+and control bytes), ``wrong_charset`` (the platform's ``base`` page sent in Latin-1 while
+the header says UTF-8).
+
 ``rate_limit_then_502`` counts per key by default; keys given the same ``pool`` share one
 window, as a real proxy throttles an address whatever page it asks for (§1.5), so a
 monitor polite per target but not per host trips it.
@@ -16,11 +23,16 @@ monitor polite per target but not per host trips it.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import random
 import threading
 import time
+import zlib
 from collections import deque
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from monitor.imitation.scenarios import Scenario
 from monitor.imitation.wire import Action, Response, h, page
@@ -40,6 +52,11 @@ DEFAULT_SLOW_DELAY = 60.0  #: seconds, longer than any sane client timeout
 DEFAULT_RETRY_AFTER = 30  #: seconds, for ``rate_limited``
 DEFAULT_PER_MINUTE = 4  #: ``rate_limit_then_502``: a monitor keeping a 15 s gap never trips it
 DEFAULT_FLAKY_P = 0.3
+DEFAULT_TRICKLE_EVERY = 1.0  #: seconds between two chunks of a ``trickle``
+DEFAULT_TRICKLE_CHUNK = 16  #: bytes per chunk of a ``trickle``
+DEFAULT_HUGE_MIB = 100
+DEFAULT_BOMB_MIB = 1024
+_MIB = 1024 * 1024
 
 
 def proxy_error(status: int) -> Response:
@@ -68,6 +85,7 @@ class FaultPlan:
     response: Response | None = None
     delay: float = 0.0
     base: str | None = None  #: scenario of the platform to answer with; None = its default
+    charset: str | None = None  #: re-encode the base answer so (keeping its header)
 
 
 class FaultState:
@@ -95,8 +113,11 @@ class FaultState:
             return stream.random()
 
 
-def plan(scenario: Scenario, key: str, state: FaultState) -> FaultPlan:
-    """Turn a fault scenario into a plan; ``scenario.name`` must be in FAULTS."""
+def plan(scenario: Scenario, key: str, state: FaultState, *, location: str = "/") -> FaultPlan:
+    """Turn a fault scenario into a plan; ``scenario.name`` must be in FAULTS.
+
+    ``location`` is the path and query asked for (where ``redirect_loop`` sends back to).
+    """
     params = scenario.params
     base = params.get("base")
     base = str(base) if base is not None else None
@@ -125,9 +146,84 @@ def plan(scenario: Scenario, key: str, state: FaultState) -> FaultPlan:
         if state.hit(window) > per_minute:
             return FaultPlan(proxy_error(502))
         return FaultPlan(base=base)
+    hostile = _hostile(name, params, location)
+    if hostile is not None:
+        return hostile
+    if name == "wrong_charset":
+        return FaultPlan(base=base, charset="latin-1")
     if name == "flaky":
         p = float(params.get("p", DEFAULT_FLAKY_P))
         if state.draw(key, scenario, int(params.get("seed", 0))) < p:
             return FaultPlan(proxy_error(502))
         return FaultPlan(base=base)
     raise ValueError(f"not a fault scenario: {name!r}")
+
+
+def _hostile(name: str, params: Mapping[str, Any], location: str) -> FaultPlan | None:
+    """The plans of the hostile or broken answers; None for any other fault."""
+    if name == "trickle":
+        every = float(params.get("every", DEFAULT_TRICKLE_EVERY))
+        chunk = int(params.get("chunk", DEFAULT_TRICKLE_CHUNK))
+        return FaultPlan(Response(stream=lambda: _trickle(every, chunk)))
+    if name == "huge":
+        size = int(float(params.get("size", DEFAULT_HUGE_MIB)) * _MIB)
+        declared = bool(params.get("declared", True))
+        return FaultPlan(Response(stream=lambda: _huge(size), length=size if declared else None))
+    if name == "gzip_bomb":
+        bomb = gzip_bomb(int(params.get("size", DEFAULT_BOMB_MIB)))
+        response = Response(body=bomb)
+        response.headers.append(("Content-Encoding", "gzip"))
+        return FaultPlan(response)
+    if name == "redirect_loop":
+        return FaultPlan(Response(status=302, headers=[("Location", location)]))
+    if name == "malformed":
+        return FaultPlan(Response(status=200, body=_MALFORMED))
+    return None
+
+
+def _trickle(every: float, chunk: int) -> Iterator[bytes]:
+    body = page("Prendre rendez-vous", "<p>" + "Chargement… " * 400 + "</p>").encode()
+    for start in range(0, len(body), chunk):
+        yield body[start : start + chunk]
+        time.sleep(every)
+
+
+def _huge(size: int) -> Iterator[bytes]:
+    head = b"<!doctype html><html><head><title>Rendez-vous</title></head><body>"
+    filler = b"<p>Veuillez patienter.</p>\n" * (_MIB // 27 + 1)
+    sent = 0
+    for part in (head, *([filler] * (size // len(filler) + 1))):
+        piece = part[: size - sent]
+        if not piece:
+            return
+        sent += len(piece)
+        yield piece
+
+
+@functools.lru_cache(maxsize=2)
+def gzip_bomb(mib: int) -> bytes:
+    """``mib`` MiB of one HTML page gzipped (about 1 KiB per MiB): computed once."""
+    gzip = zlib.compressobj(9, zlib.DEFLATED, 31)
+    parts = [gzip.compress(b"<!doctype html><html><body><p>")]
+    blank = b" " * _MIB
+    parts += [gzip.compress(blank) for _ in range(mib)]
+    parts.append(gzip.compress(b"</p></body></html>"))
+    parts.append(gzip.flush())
+    return b"".join(parts)
+
+
+#: Broken markup: unclosed and misnested tags, stray brackets, NUL and control bytes.
+_MALFORMED = (
+    b"<html><head><title>Rendez-vous</title><body <<div class=>\x00\x01\x02<p><table><td>"
+    b"Bienvenue sur le service de prise de rendez-vous</div></table></td><h1>Rendez-vous "
+    b"<b><i>en ligne</b></i><form action=><input name=> \xff\xfe\x80 <<<>>> &#xZZ; &nbsp "
+    b"&amp <script>document.write('<p'</scr <!-- unclosed comment <h1>Bienvenue"
+)
+
+
+def recoded(response: Response, charset: str) -> Response:
+    """``response`` with its text body encoded in ``charset``, its header left as it was."""
+    if isinstance(response.body, bytes):
+        return response
+    body = response.body.encode(charset, errors="replace")
+    return dataclasses.replace(response, body=body)

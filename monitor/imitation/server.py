@@ -210,10 +210,14 @@ class ImitationSite:
                 return Response(body=png(16, 16), content_type="image/png")
             return _index() if request.path == "/" else faults.proxy_error(404)
         platform = self.platforms[route.platform]
+        charset: str | None = None
         if scenario.name in FAULTS:
-            plan = faults.plan(scenario, route.key or route.platform, self._faults)
+            plan = faults.plan(
+                scenario, route.key or route.platform, self._faults, location=request.location
+            )
             if plan.response is not None:
                 return plan.response
+            charset = plan.charset
             if plan.delay > 0 and self._stopping.wait(plan.delay):
                 return Response(action=Action.DISCONNECT)
             base = plan.base or self._book.default_of(platform.name)
@@ -223,7 +227,8 @@ class ImitationSite:
             response = Response(status=500, body=message, content_type="text/plain")
             response.headers.append(("X-Imitation-Error", "unknown-scenario"))
             return response
-        return platform.handle(request, route, scenario)
+        response = platform.handle(request, route, scenario)
+        return faults.recoded(response, charset) if charset else response
 
     def _admin(self, request: Request) -> Response:
         path = request.path.removeprefix(ADMIN_PREFIX).strip("/")
@@ -354,6 +359,8 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return None
+        if response.stream is not None:
+            return self._write_stream(response)
         body = response.body_bytes()
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
@@ -363,6 +370,31 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+        return response.status
+
+    def _write_stream(self, response: Response) -> int:
+        """Headers, then each chunk as the stream yields it, until the client gives up."""
+        assert response.stream is not None
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        if response.length is not None:
+            self.send_header("Content-Length", str(response.length))
+        else:
+            self.send_header("Connection", "close")  # the end of the body is the close
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self.close_connection = True
+        if self.command == "HEAD":
+            return response.status
+        stopping = self.server.site._stopping
+        try:
+            for chunk in response.stream():
+                if stopping.is_set():
+                    break
+                self.wfile.write(chunk)
+        except OSError:
+            pass  # the client stopped reading: what a size cap or a timeout does
         return response.status
 
 

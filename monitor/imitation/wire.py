@@ -12,12 +12,12 @@ import json
 import struct
 import zlib
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from http.cookies import SimpleCookie
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -72,6 +72,11 @@ class Request:
     def json(self) -> Any:
         return json.loads(self.body.decode("utf-8") or "null")
 
+    @property
+    def location(self) -> str:
+        """The path and query this request asked for, as a ``Location`` would name it."""
+        return self.path + (f"?{urlencode(self.query)}" if self.query else "")
+
 
 class Action(Enum):
     """What the server does with the connection."""
@@ -90,6 +95,10 @@ class Response:
     content_type: str = "text/html; charset=utf-8"
     headers: list[tuple[str, str]] = field(default_factory=list)
     action: Action = Action.RESPOND
+    #: Instead of ``body``: chunks sent as they come (a trickle, a huge page); the
+    #: connection is closed after the last one unless ``length`` is declared.
+    stream: Callable[[], Iterator[bytes]] | None = None
+    length: int | None = None  #: the Content-Length announced for ``stream``
 
     def body_bytes(self) -> bytes:
         return self.body.encode("utf-8") if isinstance(self.body, str) else self.body

@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 
 from monitor.store.engine import SQLITE_IMMEDIATE, create_engine_for
 from monitor.store.schema import Base
+from monitor.store.task_queue import ours_for_alembic
 
 DEFAULT_URL = "sqlite:///var/monitor.db"
 
@@ -66,6 +67,7 @@ def _run_with(connection: Connection) -> None:
         # do): a failed revision then leaves nothing half-done.
         transactional_ddl=True,
         compare_type=True,
+        include_name=ours_for_alembic,  # not procrastinate's tables (the cluster extra)
     )
     with context.begin_transaction():
         context.run_migrations()

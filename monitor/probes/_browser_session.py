@@ -31,6 +31,7 @@ from monitor.probes._navigation import Navigation
 from monitor.probes._page_gate import PageGate
 from monitor.probes._playwright_errors import net_error, probe_error
 from monitor.probes.base import RequestGate
+from monitor.probes.limits import MAX_RESPONSE_BYTES, too_large
 
 #: After load, how long to wait for the network to go quiet (XHR-built content).
 SETTLE_SECONDS = 1.5
@@ -89,10 +90,14 @@ class BrowserSession:
     async def open(self, url: str) -> PageSnapshot:
         """Navigate to ``url`` and wait for load, then briefly for the network to go quiet."""
         self._navigation.failure = None
+        if self._gate.target is None:
+            self._gate.target = url
         loading = Detail("doing.load", {"url": url})
         with self._errors(loading):
             goto = self._page.goto(url, wait_until="load", timeout=0)
             response = await self._gate.bounded(goto, loading, self._timeout)
+            if self._gate.error is not None:
+                raise self._gate.error  # e.g. the page went past the size cap and was stopped
             if response is not None:
                 self._navigation.record(response)
             return await self._settled()
@@ -152,6 +157,7 @@ class BrowserSession:
         url = urljoin(self._page.url, url)
         requested = url
         for _hop in range(MAX_REDIRECTS + 1):
+            self._gate.refuse(url, first=requested)
             await self._gate.admit(url)
             with self._errors(_doing("fetch", url=url)):
                 response = await self._context.request.fetch(
@@ -164,6 +170,8 @@ class BrowserSession:
                 )
                 status, headers, body = response.status, response.headers, await response.body()
                 await response.dispose()
+            if len(body) > MAX_RESPONSE_BYTES:
+                raise too_large(url)
             location = headers.get("location")
             if 300 <= status < 400 and location:
                 url = urljoin(url, location)
@@ -227,9 +235,9 @@ class BrowserSession:
         await self._gate.bounded(
             self._click_and_wait(element), _doing("after_click", url=self._page.url), self._timeout
         )
+        if self._gate.error is not None:
+            raise self._gate.error
         if self._navigation.failure is not None:
-            if self._gate.error is not None:
-                raise self._gate.error
             failure, url = self._navigation.failure
             doing = _doing("load", url=url)
             raise net_error(failure, doing) or ProbeError(

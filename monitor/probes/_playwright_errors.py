@@ -7,6 +7,7 @@ happened; the distinctions the outcome vocabulary needs are in that text:
     ──────────────────────────────────────────────  ─────────────────────────────
     TimeoutError                                    anomaly/timeout
     net::ERR_TIMED_OUT, net::ERR_CONNECTION_TIMED_OUT  anomaly/timeout
+    net::ERR_TOO_MANY_REDIRECTS (a redirect loop)   anomaly/http_error, as the http engine
     any other net::ERR_… (refused, reset, closed,   anomaly/connection (detail keeps
       empty response, name not resolved, cert…)       the net:: code)
     ECONNREFUSED, ECONNRESET, ENOTFOUND… (the       anomaly/connection
@@ -55,6 +56,8 @@ def net_error(text: str, doing: Detail) -> ProbeError | None:
     code = _NET_CODE.search(text)
     if code:
         reason = "timeout" if code.group() in _NET_TIMEOUTS else "connection"
+        if code.group() == "net::ERR_TOO_MANY_REDIRECTS":
+            reason = "http_error"  # as the http engine says of a redirect loop
         return ProbeError(reason, Detail("network_code", {"code": code.group(), "doing": doing}))
     node = _NODE_CODE.search(text)
     if node:

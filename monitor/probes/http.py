@@ -26,7 +26,9 @@ from monitor.domain import Detail, Engine, PageSnapshot
 from monitor.errors import MonitorError, MonitorFault, ProbeError
 from monitor.probes._decoding import decode_body
 from monitor.probes.base import RequestGate, no_gate
+from monitor.probes.destinations import refusal
 from monitor.probes.forms import FormSubmission, Inert, Link, ParsedPage, PendingValue
+from monitor.probes.limits import MAX_RESPONSE_BYTES, too_large
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +120,7 @@ class HttpSession:
         self._page: PageSnapshot | None = None
         self._parsed: ParsedPage | None = None
         self._pending: list[PendingValue] = []
+        self._target: str | None = None  #: the session's first URL: the target's own
 
     async def open(self, url: str) -> PageSnapshot:
         """GET ``url``, following redirects; it becomes the current page."""
@@ -229,16 +232,21 @@ class HttpSession:
         except httpx.InvalidURL as exc:
             raise MonitorFault("internal", f"invalid URL {url!r}: {exc}") from exc
         requested = str(request.url)
+        if self._target is None:
+            self._target = requested
         for _hop in range(MAX_REDIRECTS + 1):
+            refused = refusal(self._target, str(request.url))
+            if refused is not None:
+                raise ProbeError("blocked", refused)  # before the gate: nothing is sent
             # Outside the error boundary: whatever the gate raises to abort goes through as is.
             await self._gate(str(request.url))
-            response = await self._exchange(request)
+            response, body = await self._exchange(request)
             if response.next_request is None:
                 return PageSnapshot(
                     url=requested,
                     final_url=str(response.url),
                     http_status=response.status_code,
-                    html=decode_body(response.content, response.headers.get("content-type")),
+                    html=decode_body(body, response.headers.get("content-type")),
                     retry_after=response.headers.get("retry-after"),
                 )
             request = response.next_request
@@ -246,14 +254,36 @@ class HttpSession:
             "http_error", Detail("too_many_redirects", {"max": MAX_REDIRECTS, "url": requested})
         )
 
-    async def _exchange(self, request: httpx.Request) -> httpx.Response:
+    async def _exchange(self, request: httpx.Request) -> tuple[httpx.Response, bytes]:
+        """The answer and its body, decompressed, read up to ``MAX_RESPONSE_BYTES``."""
         try:
             async with asyncio.timeout(self._timeout):
-                return await self._client.send(request, follow_redirects=False)
+                response = await self._client.send(request, follow_redirects=False, stream=True)
+                try:
+                    return response, await _read_capped(response)
+                finally:
+                    await response.aclose()
         except MonitorError:
             raise
         except Exception as exc:
             raise _probe_error(exc, request.url, self._timeout) from exc
+
+
+async def _read_capped(response: httpx.Response) -> bytes:
+    """The body, stopping (``too_large``) past the cap rather than holding it all."""
+    url = str(response.url)
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+        raise too_large(url)  # announced: no need to read any of it
+    chunks: list[bytes] = []
+    size = 0
+    # Decompressed chunk by chunk: a gzip bomb costs one inflated network chunk at most.
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise too_large(url)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _origin(url: str) -> str:

@@ -47,7 +47,7 @@ def matching_targets(known: Sequence[str], patterns: Sequence[str]) -> list[str]
     return chosen
 
 
-def _hour_bucket(dialect: str) -> ColumnElement[Any]:
+def hour_bucket(dialect: str) -> ColumnElement[Any]:
     """``started_at``'s UTC hour as text ``YYYY-MM-DD HH`` on either database."""
     if dialect == "sqlite":
         # UTCDateTime stores 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC) on SQLite.
@@ -124,7 +124,7 @@ def collect_stats(
     if by not in BY:
         raise ValueError(f"unknown grouping {by!r}")
     where = _filters(targets, prefecture, since, until)
-    hour = _hour_bucket(engine.dialect.name).label("hour")
+    hour = hour_bucket(engine.dialect.name).label("hour")
     started = outcomes.c.started_at
     # For --by day the SQL key is the UTC hour, folded into local days in Python. Only
     # the key column is grouped on, so that queries 2 and 3 read its index alone.

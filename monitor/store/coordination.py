@@ -7,12 +7,24 @@ it is alive (``monitor status --heartbeat``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select
 
 from monitor.store.rows import heartbeats, probe_claims
 from monitor.store.transactions import TransactionalStore, dialect_insert
+
+
+@dataclass(frozen=True)
+class NodeBeat:
+    """One daemon node's heartbeat row."""
+
+    node: str
+    beat_at: datetime
+    pid: int
+    version: str
+    started_at: datetime
 
 
 class CoordinationStore(TransactionalStore):
@@ -29,6 +41,14 @@ class CoordinationStore(TransactionalStore):
                 .returning(probe_claims.c.node)
             ).first()
         return inserted is not None
+
+    def claimed_since(self, since: datetime) -> set[tuple[str, datetime]]:
+        """The ``(target, slot)`` pairs claimed for slots at or after ``since``."""
+        query = select(probe_claims.c.target, probe_claims.c.slot).where(
+            probe_claims.c.slot >= since
+        )
+        with self._read() as connection:
+            return {(row.target, row.slot) for row in connection.execute(query)}
 
     def prune_claims(self, before: datetime) -> int:
         """Forget probe claims for slots before ``before``; returns how many."""
@@ -69,3 +89,17 @@ class CoordinationStore(TransactionalStore):
             # max() keeps the column's type, so the value comes back aware UTC.
             latest: datetime | None = connection.execute(query).scalar_one_or_none()
         return latest
+
+    def nodes(self) -> list[NodeBeat]:
+        """Every node's heartbeat row, most recent beat first."""
+        query = select(heartbeats).order_by(heartbeats.c.beat_at.desc(), heartbeats.c.node)
+        with self._read() as connection:
+            return [
+                NodeBeat(row.node, row.beat_at, row.pid, row.version, row.started_at)
+                for row in connection.execute(query)
+            ]
+
+    def forget_node(self, node: str) -> None:
+        """Delete ``node``'s heartbeat row (a cluster node stopping cleanly)."""
+        with self._write() as connection:
+            connection.execute(delete(heartbeats).where(heartbeats.c.node == node))

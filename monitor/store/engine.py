@@ -23,6 +23,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 
 from monitor.errors import DatabaseError
+from monitor.store.task_queue import apply_queue_schema
 
 #: Where the Alembic environment and revisions live (shipped inside the package).
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -167,9 +168,17 @@ def _known(revision: str) -> bool:
 
 
 def upgrade(url: str) -> None:
-    """Bring the database at ``url`` to the head revision (creating it when empty)."""
+    """Bring the database at ``url`` to the head revision (creating it when empty); on
+    PostgreSQL with the ``cluster`` extra, also apply the task queue's schema."""
     with database_errors(url):
         command.upgrade(alembic_config(url), "head")
+    if normalize_database_url(url).get_backend_name() == "postgresql":
+        engine = create_engine_for(url)
+        try:
+            with database_errors(url):
+                apply_queue_schema(engine)
+        finally:
+            engine.dispose()
 
 
 def _revision_of(connection: Connection) -> str | None:

@@ -1,0 +1,196 @@
+"""Fleet: probes per second and CPU per probe for 1, 2 and 3 cluster-mode daemons.
+
+    .venv/bin/python bench/fleet.py [--targets 150] [--interval 5s] [--hosts 10]
+                                    [--warmup 20] [--seconds 40] [--nodes 1,2,3]
+
+Not a test and not in CI. Everything stays on 127.0.0.1: a throw-away PostgreSQL
+(tests/pg.py), ``--hosts`` imitation sites each in its own process (each its own host for
+politeness), ``--targets`` rdv-service-public targets (one request per probe, http
+engine) spread over them. For each node count, on a fresh database: ``monitor db
+upgrade``, N ``monitor run --cluster`` processes, ``--warmup`` seconds, then over
+``--seconds`` seconds the outcomes recorded (probes per second) and the CPU time of the
+node processes (utime + stime from /proc) divided by those probes; the offered load
+(targets / interval) is printed beside them, with the duplicate slots (none expected).
+Prints a Markdown table (for BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT / "tests"))
+
+from pg import create_database, pg_cluster  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from monitor.config.durations import parse_duration  # noqa: E402
+from monitor.store import create_engine_for  # noqa: E402
+from monitor.store.rows import outcomes, probe_claims  # noqa: E402
+
+TICKS = os.sysconf("SC_CLK_TCK")
+#: An RDV Service Public page (one request per probe); the number ends it.
+QUERY = "departement=&motif_name_with_location_type=x&public_link_organisation_id="
+
+
+def start_sites(count: int) -> tuple[list[subprocess.Popen[str]], list[str]]:
+    processes, urls = [], []
+    for _ in range(count):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "monitor.imitation", "--port", "0"],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=PROJECT,
+        )
+        assert process.stdout is not None
+        urls.append(process.stdout.readline().strip())
+        processes.append(process)
+    return processes, urls
+
+
+def config_text(database: str, evidence: Path, urls: list[str], targets: int, every: str) -> str:
+    lines = []
+    for index in range(targets):
+        base = urls[index % len(urls)]
+        lines.append(
+            f"""      - id: c{index}
+        name: Cible {index}
+        platform: rdv-service-public
+        engine: http
+        url: {base}/prendre_rdv?{QUERY}9{index:04d}"""
+        )
+    body = "\n".join(lines)
+    return f"""
+version: 1
+settings:
+  database: {database}
+  cluster: true
+  evidence_dir: {evidence}
+  user_agent: "prefecture-monitor/bench (+https://example.invalid)"
+  schedule: {{interval: {every}, jitter: 10%}}
+  politeness: {{per_host_concurrency: 4, per_host_min_gap: 0s, backoff_max: 1m}}
+  connectivity_check: []
+prefectures:
+  - id: b
+    name: Bench
+    targets:
+{body}
+"""
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+
+
+def count(database: str, query: object) -> int:
+    engine = create_engine_for(database)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())  # type: ignore[call-overload]
+    finally:
+        engine.dispose()
+
+
+def measure(
+    server_url: str, nodes: int, urls: list[str], args: argparse.Namespace, work: Path
+) -> dict[str, float]:
+    database = create_database(server_url, f"fleet_{nodes}")
+    config = work / f"fleet-{nodes}.yaml"
+    config.write_text(
+        config_text(database, work / f"evidence-{nodes}", urls, args.targets, args.interval)
+    )
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    monitor = [sys.executable, "-m", "monitor", "-q", "--config", str(config)]
+    subprocess.run([*monitor, "db", "upgrade"], check=True, cwd=PROJECT, env=env)
+    logs = [(work / f"fleet-{nodes}-{i}.log").open("w") for i in range(nodes)]
+    daemons = [
+        subprocess.Popen(
+            [*monitor, "run", "--cluster"],
+            cwd=PROJECT,
+            env={**env, "MONITOR_NODE": f"bench-{i}"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        for i, log in enumerate(logs)
+    ]
+    try:
+        time.sleep(args.warmup)
+        began, cpu_before = datetime.now(UTC), sum(cpu_seconds(d.pid) for d in daemons)
+        time.sleep(args.seconds)
+        ended, cpu_after = datetime.now(UTC), sum(cpu_seconds(d.pid) for d in daemons)
+    finally:
+        for daemon in daemons:
+            daemon.send_signal(signal.SIGTERM)
+        for daemon in daemons:
+            daemon.wait(timeout=60)
+        for log in logs:
+            log.close()
+    window = outcomes.c.started_at.between(began, ended)
+    probes = count(database, select(func.count()).select_from(outcomes).where(window))
+    claims = count(database, select(func.count()).select_from(probe_claims))
+    distinct = count(
+        database,
+        select(func.count()).select_from(
+            select(probe_claims.c.target, probe_claims.c.slot).distinct().subquery()
+        ),
+    )
+    seconds = (ended - began).total_seconds()
+    return {
+        "nodes": nodes,
+        "probes_per_s": probes / seconds,
+        "cpu_ms_per_probe": 1000 * (cpu_after - cpu_before) / max(probes, 1),
+        "duplicates": claims - distinct,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--targets", type=int, default=150)
+    parser.add_argument("--interval", default="5s")
+    parser.add_argument("--hosts", type=int, default=10)
+    parser.add_argument("--warmup", type=float, default=20)
+    parser.add_argument("--seconds", type=float, default=40)
+    parser.add_argument("--nodes", default="1,2,3")
+    parser.add_argument("--keep", type=Path, help="keep the configs and node logs here")
+    args = parser.parse_args()
+    offered = args.targets / parse_duration(args.interval).total_seconds()
+    sites, urls = start_sites(args.hosts)
+    rows = []
+    try:
+        with pg_cluster() as server, tempfile.TemporaryDirectory() as tmp:
+            work = args.keep or Path(tmp)
+            work.mkdir(parents=True, exist_ok=True)
+            for nodes in (int(n) for n in args.nodes.split(",")):
+                row = measure(server.url, nodes, urls, args, work)
+                rows.append(row)
+                print(row, file=sys.stderr, flush=True)
+    finally:
+        for site in sites:
+            site.terminate()
+    one = rows[0]["probes_per_s"] if rows else 0.0
+    print(
+        f"\n{args.targets} targets every {args.interval} over {args.hosts} imitation hosts "
+        f"(offered {offered:.0f} probes/s), {os.cpu_count()} CPUs, measured over "
+        f"{args.seconds:.0f} s after {args.warmup:.0f} s of warm-up:\n"
+    )
+    print("| nodes | probes/s | × one node | CPU ms per probe | duplicate slots |")
+    print("| --- | --- | --- | --- | --- |")
+    for row in rows:
+        ratio = row["probes_per_s"] / one if one else 0.0
+        print(
+            f"| {row['nodes']:.0f} | {row['probes_per_s']:.1f} | {ratio:.2f} | "
+            f"{row['cpu_ms_per_probe']:.1f} | {row['duplicates']:.0f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
