@@ -33,13 +33,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
-from monitor.reports.output import OUTCOME_FIELDS, emit, outcome_row
-from monitor.reports.stats import stats_fields, stats_of_outcomes, stats_row
-from monitor.reports.stats_query import collect_stats
-from monitor.store import Repository, create_engine_for
+from monitor.store import create_engine_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+import report_work
 import run as history_bench
 from pg import pg_server
 
@@ -49,20 +47,7 @@ TARGET = history_bench.TARGET
 
 
 def history(url: str) -> int:
-    engine = create_engine_for(url)
-    since = datetime.now(UTC) - timedelta(days=30)
-    rows = list(Repository(engine).history(targets=[TARGET], since=since))
-    with open(os.devnull, "w") as sink:
-        emit(
-            (outcome_row(o) for o in rows),
-            fmt="ndjson",
-            fields=OUTCOME_FIELDS,
-            columns=(),
-            tz=TZ,
-            stream=sink,
-        )
-    engine.dispose()
-    return len(rows)
+    return report_work.history(url, TARGET)
 
 
 def history_floor(url: str) -> int:
@@ -85,24 +70,7 @@ def history_floor(url: str) -> int:
 
 
 def stats(url: str, naive: bool) -> int:
-    engine = create_engine_for(url)
-    now = datetime.now(UTC)
-    if naive:
-        rows = list(Repository(engine).history(newest_first=False))
-        groups = stats_of_outcomes(rows, by="target", tz=TZ, now=now)
-    else:
-        groups = collect_stats(engine, by="target", tz=TZ, now=now)
-    with open(os.devnull, "w") as sink:
-        emit(
-            [stats_row(g, "target") for g in groups],
-            fmt="json",
-            fields=stats_fields("target"),
-            columns=(),
-            tz=TZ,
-            stream=sink,
-        )
-    engine.dispose()
-    return len(groups)
+    return report_work.stats(url, naive=naive)
 
 
 def fill_postgres(url: str, rows: int, seed: int) -> None:

@@ -147,49 +147,13 @@ def measure_all(cases: list[Case], repeat: int) -> list[Measure]:
 
 def in_process(url: str, indexless: str, no_index: str, repeat: int) -> str:
     """The same work timed inside this process: no interpreter start-up, no imports."""
-    from datetime import UTC, datetime, timedelta
-    from zoneinfo import ZoneInfo
-
-    from monitor.reports.output import OUTCOME_FIELDS, emit, outcome_row
-    from monitor.reports.stats import stats_fields, stats_of_outcomes, stats_row
-    from monitor.reports.stats_query import collect_stats
-    from monitor.store import Repository, create_engine_for
-
-    tz = ZoneInfo("Europe/Paris")
+    import report_work
 
     def history(database: str) -> None:
-        engine = create_engine_for(database)
-        since = datetime.now(UTC) - timedelta(days=30)
-        rows = Repository(engine).history(targets=[TARGET], since=since)
-        with open(os.devnull, "w") as sink:
-            emit(
-                (outcome_row(o) for o in rows),
-                fmt="ndjson",
-                fields=OUTCOME_FIELDS,
-                columns=(),
-                tz=tz,
-                stream=sink,
-            )
-        engine.dispose()
+        report_work.history(database, TARGET)
 
     def stats(naive: bool) -> None:
-        engine = create_engine_for(url)
-        now = datetime.now(UTC)
-        if naive:
-            rows = list(Repository(engine).history(newest_first=False))
-            groups = stats_of_outcomes(rows, by="target", tz=tz, now=now)
-        else:
-            groups = collect_stats(engine, by="target", tz=tz, now=now)
-        with open(os.devnull, "w") as sink:
-            emit(
-                [stats_row(g, "target") for g in groups],
-                fmt="json",
-                fields=stats_fields("target"),
-                columns=(),
-                tz=tz,
-                stream=sink,
-            )
-        engine.dispose()
+        report_work.stats(url, naive=naive)
 
     cases = [
         ("history, 30 days", "(target, started_at) index", lambda: history(url)),
