@@ -192,7 +192,8 @@ class Outcome:
 class TargetState:
     """What the alert policy remembers about one target between two outcomes.
 
-    The monitor's own health is kept as a TargetState too, under ``MONITOR_TARGET``.
+    The monitor's own health is kept as a TargetState too, under ``MONITOR_TARGET`` (or, per
+    fleet node, under :func:`monitor_key`).
     """
 
     target: str
@@ -211,8 +212,27 @@ class TargetState:
     backoff_level: int = 0  #: consecutive anomalies used for exponential back-off
 
 
-#: The pseudo-target under which the monitor's own health (degraded / recovered) is kept.
+#: The pseudo-target under which the monitor's own health (degraded / recovered) is kept,
+#: and the target of its events. A fleet node keeps its own under :func:`monitor_key`.
 MONITOR_TARGET = "*monitor*"
+_NODE_SEPARATOR = "@"
+
+
+def monitor_key(node: str | None) -> str:
+    """Where a node's own health state is stored: ``*monitor*@NODE`` for a fleet node, the
+    single ``MONITOR_TARGET`` for the one daemon of embedded mode (``node`` None)."""
+    return MONITOR_TARGET if node is None else f"{MONITOR_TARGET}{_NODE_SEPARATOR}{node}"
+
+
+def is_monitor_key(target: str) -> bool:
+    """Whether a state or event key is the monitor's own health, not a site's target."""
+    return target == MONITOR_TARGET or target.startswith(MONITOR_TARGET + _NODE_SEPARATOR)
+
+
+def monitor_key_node(target: str) -> str | None:
+    """The node of a per-node health key (None for ``MONITOR_TARGET`` or a site target)."""
+    prefix = MONITOR_TARGET + _NODE_SEPARATOR
+    return target[len(prefix) :] if target.startswith(prefix) else None
 
 
 @dataclass(frozen=True)

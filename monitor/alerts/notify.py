@@ -57,7 +57,7 @@ from apprise.attachment.file import AttachFile
 from monitor.alerts.messages import Message, render
 from monitor.config import Channel, Config
 from monitor.config.env import MASK, mask_secrets
-from monitor.domain import MONITOR_TARGET, Event
+from monitor.domain import Event, is_monitor_key
 from monitor.errors import NotificationError
 
 __all__ = [
@@ -104,7 +104,7 @@ def compose(channel: Channel, event: Event, config: Config) -> Message:
         target_name, prefecture_name = target.name, target.prefecture_name
     else:  # removed from the config since the event: its id still says what it was
         target_name = event.target
-        prefecture_name = "" if event.target == MONITOR_TARGET else event.target.split("/")[0]
+        prefecture_name = "" if is_monitor_key(event.target) else event.target.split("/")[0]
     return render(
         event,
         target_name=target_name,

@@ -60,6 +60,7 @@ from monitor.domain import (
     Reason,
     Status,
     TargetState,
+    is_monitor_key,
 )
 
 __all__ = [
@@ -238,7 +239,8 @@ def apply_monitor_health(
     now: datetime,
     detail: Detail,
 ) -> tuple[TargetState, list[Event]]:
-    """Fold one report of the monitor's own health into the MONITOR_TARGET state.
+    """Fold one report of the monitor's own health into its state (``MONITOR_TARGET``, or a
+    fleet node's :func:`monitor.domain.monitor_key`); the events' target is MONITOR_TARGET.
 
     ``monitor_degraded`` is sent on the first degraded report: the caller reports degradation
     only once it has judged it (connectivity check failed, every target failing at once,
@@ -249,7 +251,7 @@ def apply_monitor_health(
     announced"/"degraded since", and the consecutive counters count degraded/healthy reports.
     """
     _require_aware(now, "now")
-    if state.target != MONITOR_TARGET:
+    if not is_monitor_key(state.target):
         raise ValueError(f"monitor health applied to the state of {state.target!r}")
     status = Status.MONITOR_ERROR if degraded else None
     same = state.since is not None and state.status == status

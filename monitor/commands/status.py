@@ -2,10 +2,15 @@
 
 Per target (the config's targets joined with the stored states, so a target never probed
 shows as such): status and reason, since when, last probe, streak, and whether an anomaly
-or an opening is announced. ``--heartbeat`` instead prints one line about the latest
-heartbeat, then one per daemon node with its own last beat, and exits 1 when the latest is
-missing or older than 3× the smallest interval (for the Dockerfile HEALTHCHECK and
-systemd).
+or an opening is announced; then one line per daemon node: its last heartbeat and its own
+health (degraded since when, or healthy). ``--heartbeat`` instead prints one line about the
+latest heartbeat, then the same per node (with ``--format json|ndjson|csv``, one row per
+node instead), and exits 1 when the latest is missing or older than 3× the smallest interval
+(for the Dockerfile HEALTHCHECK and systemd).
+
+A fleet node's health is its own row (:func:`monitor.domain.monitor_key`); the one daemon of
+embedded mode keeps the single ``MONITOR_TARGET`` row, shown as its node's health when that
+node wrote it since it started.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from monitor.reports.output import Column, detail_fields, emit
 
 if TYPE_CHECKING:
     from monitor.domain import TargetState
+    from monitor.store.coordination import NodeBeat
 
 #: Field names of the machine formats, in order.
 STATUS_FIELDS = (
@@ -51,6 +57,18 @@ COLUMNS = (
     Column("detail", "DETAIL", 70),
 )
 NEVER = "never probed"
+#: Field names of ``--heartbeat``'s machine formats: one row per daemon node.
+NODE_FIELDS = (
+    "node",
+    "last_beat",
+    "stale",
+    "degraded",
+    "degraded_since",
+    "pid",
+    "version",
+    "started_at",
+)
+ZERO = timedelta(0)
 
 
 @click.command("status")
@@ -59,7 +77,7 @@ NEVER = "never probed"
     "--heartbeat",
     is_flag=True,
     help="Only check the daemon's heartbeat: exit 1 if missing or older than 3× the "
-    "smallest interval.",
+    "smallest interval; lists each node's last beat and health (as rows with --format).",
 )
 @output_options()
 @lang_option
@@ -70,7 +88,7 @@ def status_cmd(
     """Each target's current status and reason, since when, last probe and streak, and the
     latest probe's detail (in a table, in settings.language or --lang)."""
     if heartbeat:
-        sys.exit(_heartbeat(app))
+        sys.exit(_heartbeat(app, fmt))
     from monitor.config import select_targets
 
     config = app.config
@@ -119,19 +137,99 @@ def status_cmd(
                 row["status"] = NEVER
     emit(table_rows, fmt=fmt, fields=STATUS_FIELDS, columns=COLUMNS, tz=tz, stream=sys.stdout)
     if fmt == "table":
-        _monitor_line(states, tz_name=config.settings.timezone)
+        limit = stale_limit(app)
+        nodes = node_rows(repository.nodes(), states, now=now, limit=limit)
+        tz_name = config.settings.timezone
+        lines = [_node_line(node, tz_name=tz_name) for node in nodes]
+        shared = _monitor_line(states, nodes, tz_name=tz_name)
+        if lines or shared:
+            click.echo("")
+        for line in [*lines, *([shared] if shared else [])]:
+            click.echo(line)
 
 
-def _monitor_line(states: Mapping[str, TargetState], *, tz_name: str) -> None:
-    """A last line about the monitor itself when its own-fault guard is on."""
+def node_health(states: Mapping[str, TargetState], beat: NodeBeat) -> TargetState | None:
+    """A node's own health state: its per-node row (a fleet node), else the single
+    ``MONITOR_TARGET`` row when this node wrote it since it started (the one daemon of
+    embedded mode); None when it never reported anything to recover from."""
+    from monitor.domain import MONITOR_TARGET, monitor_key
+
+    own = states.get(monitor_key(beat.node))
+    if own is not None:
+        return own
+    shared = states.get(MONITOR_TARGET)
+    written = None if shared is None else shared.last_probe_at
+    return shared if written is not None and written >= beat.started_at else None
+
+
+def node_rows(
+    beats: Sequence[NodeBeat],
+    states: Mapping[str, TargetState],
+    *,
+    now: datetime,
+    limit: timedelta,
+) -> list[dict[str, object]]:
+    """One row per daemon node: its last heartbeat and its own health, latest beat first."""
+    rows = []
+    for beat in beats:
+        health = node_health(states, beat)
+        degraded = health is not None and health.anomaly_open
+        rows.append(
+            {
+                "node": beat.node,
+                "last_beat": beat.beat_at,
+                "stale": now - beat.beat_at > limit,
+                "age": max(timedelta(seconds=round((now - beat.beat_at).total_seconds())), ZERO),
+                "degraded": degraded,
+                "degraded_since": health.anomaly_since if degraded and health else None,
+                "health_key": health.target if health is not None else None,
+                "pid": beat.pid,
+                "version": beat.version,
+                "started_at": beat.started_at,
+            }
+        )
+    return rows
+
+
+def _local(moment: object, tz_name: str) -> str:
     from zoneinfo import ZoneInfo
 
+    assert isinstance(moment, datetime)
+    return moment.astimezone(ZoneInfo(tz_name)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _health_words(node: Mapping[str, object], tz_name: str) -> str:
+    if not node["degraded"]:
+        return "healthy"
+    since = node["degraded_since"]
+    return "degraded" if since is None else f"degraded since {_local(since, tz_name)}"
+
+
+def _node_line(node: Mapping[str, object], *, tz_name: str) -> str:
+    from monitor.config.durations import format_duration
+
+    age = node["age"]
+    assert isinstance(age, timedelta)
+    beat = "stale" if node["stale"] else "ok"
+    return (
+        f"node {node['node']}: last beat {format_duration(age)} ago ({beat}), "
+        f"{_health_words(node, tz_name)}"
+    )
+
+
+def _monitor_line(
+    states: Mapping[str, TargetState], nodes: Sequence[Mapping[str, object]], *, tz_name: str
+) -> str | None:
+    """The single daemon's health row when it is degraded and no listed node owns it (its
+    daemon gone, or not yet reporting since a restart)."""
     from monitor.domain import MONITOR_TARGET
 
     state = states.get(MONITOR_TARGET)
+    if any(node["health_key"] == MONITOR_TARGET for node in nodes):
+        return None
     if state is not None and state.anomaly_open and state.anomaly_since:
-        since = state.anomaly_since.astimezone(ZoneInfo(tz_name)).strftime("%Y-%m-%d %H:%M:%S")
-        click.echo(f"\nmonitor: degraded (own network down) since {since}")
+        return f"monitor: degraded (own network down) since {_local(state.anomaly_since, tz_name)}"
+    return None
 
 
 def smallest_interval(app: App) -> timedelta:
@@ -141,31 +239,45 @@ def smallest_interval(app: App) -> timedelta:
     return min(intervals, default=config.settings.schedule.interval)
 
 
-def _heartbeat(app: App) -> int:
+def stale_limit(app: App) -> timedelta:
+    """Age past which a heartbeat is stale: 3× the smallest interval."""
+    from monitor.daemon.health import stale_after
+
+    return stale_after(smallest_interval(app))
+
+
+def _heartbeat(app: App, fmt: str) -> int:
     from monitor.config.durations import format_duration
-    from monitor.daemon.health import heartbeat_is_stale, stale_after
+    from monitor.daemon.health import heartbeat_is_stale
 
     smallest = smallest_interval(app)
-    limit = stale_after(smallest)
+    limit = stale_limit(app)
     repository = app.repository()
     last = repository.last_beat()
     now = datetime.now(UTC)
+    stale = heartbeat_is_stale(last, now=now, smallest_interval=smallest)
+    states = {state.target: state for state in repository.states()}
+    nodes = node_rows(repository.nodes(), states, now=now, limit=limit)
+    if fmt != "table":
+        tz = app.config.settings.tz
+        emit(nodes, fmt=fmt, fields=NODE_FIELDS, columns=(), tz=tz, stream=sys.stdout)
+        return 1 if stale else 0
     if last is None:
         click.echo("heartbeat missing: no daemon has run on this database")
         return 1
     age = timedelta(seconds=round((now - last).total_seconds()))
-    stale = heartbeat_is_stale(last, now=now, smallest_interval=smallest)
     word = "stale" if stale else "ok"
     click.echo(
-        f"heartbeat {word}: last beat {format_duration(max(age, timedelta(0)))} ago "
+        f"heartbeat {word}: last beat {format_duration(max(age, ZERO))} ago "
         f"at {last.isoformat()} (stale after {format_duration(limit)})"
     )
-    for beat in repository.nodes():  # every node of a fleet, or the one daemon
-        node_age = timedelta(seconds=round((now - beat.beat_at).total_seconds()))
-        node_word = "stale" if now - beat.beat_at > limit else "ok"
-        ago = format_duration(max(node_age, timedelta(0)))
+    tz_name = app.config.settings.timezone
+    for node in nodes:  # every node of a fleet, or the one daemon
+        node_age = node["age"]
+        assert isinstance(node_age, timedelta) and isinstance(node["started_at"], datetime)
         click.echo(
-            f"  node {beat.node}: {node_word}, last beat {ago}"
-            f" ago (pid {beat.pid}, version {beat.version}, up since {beat.started_at.isoformat()})"
+            f"  node {node['node']}: {'stale' if node['stale'] else 'ok'}, last beat "
+            f"{format_duration(node_age)} ago (pid {node['pid']}, version {node['version']}, "
+            f"up since {node['started_at'].isoformat()}), {_health_words(node, tz_name)}"
         )
     return 1 if stale else 0

@@ -19,7 +19,7 @@ from pydantic import PrivateAttr, field_validator
 from monitor.config.env import MASK, mask_secrets
 from monitor.config.errors import Invalid
 from monitor.config.types import ChannelId, FrozenModel, Glob, Language
-from monitor.domain import MONITOR_TARGET, EventKind
+from monitor.domain import EventKind, is_monitor_key
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://\S")
 _APPRISE_LOGGER = logging.getLogger("apprise")
@@ -59,7 +59,7 @@ class Channel(FrozenModel):
         The monitor's own health (``MONITOR_TARGET``) concerns every target, so it always
         matches; a channel that does not want it leaves monitor_* out of ``events``.
         """
-        if target_id == MONITOR_TARGET:
+        if is_monitor_key(target_id):
             return True
         return any(fnmatchcase(target_id, glob) for glob in self.targets)
 

@@ -18,7 +18,10 @@ The first failures of an outage may be recorded as site anomalies before the pat
 clear (rows are never rewritten); one alert needs ``anomaly_after`` of them in a row, so a
 short outage does not cry wolf. :class:`HealthReporter` feeds the reports to
 :func:`monitor.alerts.policy.apply_monitor_health` and stores the events: degraded for every
-``network_down`` outcome, healthy for every probe a site answered.
+``network_down`` outcome, healthy for every probe a site answered. The one daemon of embedded
+mode keeps its health under ``MONITOR_TARGET``; each node of a fleet keeps its own, under
+:func:`monitor.domain.monitor_key`, so one node's recovery never closes another's
+degradation. The events are MONITOR_TARGET's either way, their detail naming the node.
 
 **Heartbeat.** The daemon writes a heartbeat row every :func:`heartbeat_period`;
 ``monitor status --heartbeat`` calls it stale when older than :func:`stale_after`.
@@ -40,7 +43,7 @@ from monitor.attempt.record import alert_policy, channels_for
 from monitor.config import Config, Settings
 from monitor.daemon import metrics
 from monitor.details import record_line
-from monitor.domain import MONITOR_TARGET, NETWORK_REASONS, Detail, Event, Observation, Status
+from monitor.domain import NETWORK_REASONS, Detail, Event, Observation, Status, monitor_key
 from monitor.store import Repository
 
 __all__ = [
@@ -184,13 +187,27 @@ class OwnFaultGuard:
 
 
 class HealthReporter:
-    """Folds own-fault reports into the MONITOR_TARGET state and stores its events."""
+    """Folds own-fault reports into this daemon's health state and stores its events.
 
-    def __init__(self, repository: Repository, config: Config, node: str | None = None) -> None:
+    ``node`` is named in the events' detail; ``per_node`` (cluster mode) keeps the state under
+    the node's own key instead of the single ``MONITOR_TARGET`` row of embedded mode.
+    """
+
+    def __init__(
+        self,
+        repository: Repository,
+        config: Config,
+        node: str | None = None,
+        *,
+        per_node: bool = False,
+    ) -> None:
+        if per_node and node is None:
+            raise ValueError("a per-node health state needs the node's name")
         self._repository = repository
-        self._node = node  #: named in monitor_degraded's detail (which node of a fleet)
+        self._node = node
         self._lock = asyncio.Lock()
-        self.state = repository.get_state(MONITOR_TARGET)
+        self.key = monitor_key(node if per_node else None)  #: where the state is stored
+        self.state = repository.get_state(self.key)
         self.configure(config)
         metrics.set_degraded(self.state.anomaly_open)
 
@@ -209,7 +226,7 @@ class HealthReporter:
             if not degraded and not state.anomaly_open and state.status is None:
                 return []
             now = datetime.now(UTC)
-            if degraded and self._node is not None:
+            if self._node is not None:
                 detail = Detail(detail.code, {**detail.args, "node": self._node})
             new, events = apply_monitor_health(
                 state, degraded, policy=self._policy, now=now, detail=detail

@@ -121,7 +121,7 @@ class Daemon:
         self._guard = OwnFaultGuard(
             check=connectivity_check_for(config.settings), window=guard_window(config)
         )
-        self._health = HealthReporter(repository, config, node)
+        self._health = HealthReporter(repository, config, node, per_node=cluster_url is not None)
         self.runner = ProbeRunner(
             repository=repository,
             config=config,

@@ -188,8 +188,10 @@ FAULT_CODES: dict[str, tuple[Words, Words]] = {
                   + (f" (node {v['node']})" if v.has("node") else ""),
     ),
     "host_answered": (
-        lambda v: f"{v['host']} a répondu",
-        lambda v: f"{v['host']} answered",
+        lambda v: f"{v['host']} a répondu"
+                  + (f" (nœud {v['node']})" if v.has("node") else ""),
+        lambda v: f"{v['host']} answered"
+                  + (f" (node {v['node']})" if v.has("node") else ""),
     ),
     "connectivity_off": (
         lambda v: "vérification de la connectivité désactivée",

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from monitor.domain import MONITOR_TARGET, Outcome
+from monitor.domain import Outcome, is_monitor_key
 from monitor.errors import IntegrityError
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def anchors_now(heads: Iterable[tuple[str, str, int]], at: datetime) -> list[Anc
     return [
         Anchor(at.astimezone(UTC), target, head, rows)
         for target, head, rows in sorted(heads)
-        if target != MONITOR_TARGET
+        if not is_monitor_key(target)
     ]
 
 

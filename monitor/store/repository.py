@@ -115,7 +115,7 @@ class Repository(OutboxStore, CoordinationStore):
     ) -> list[Event]:
         """Store events not tied to an outcome (monitor_degraded, ...) with their deliveries.
 
-        ``state``, when given (typically the MONITOR_TARGET state), is saved in the same
+        ``state``, when given (typically the monitor's own health state), is saved in the same
         transaction. Returns the events with ids.
         """
         now = now or datetime.now(UTC)
@@ -148,7 +148,7 @@ class Repository(OutboxStore, CoordinationStore):
         return TargetState(target) if row is None else state_from_row(row)
 
     def states(self) -> list[TargetState]:
-        """Every recorded state, by target id (MONITOR_TARGET included)."""
+        """Every recorded state, by target id (the monitor's own included: see is_monitor_key)."""
         with self._read() as connection:
             rows = connection.execute(select(target_states).order_by(target_states.c.target))
             return [state_from_row(row) for row in rows]
