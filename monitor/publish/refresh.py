@@ -1,10 +1,12 @@
 """The daemon's status page: regenerated after probes, coalesced, off the event loop.
 
 The daemon calls :meth:`SiteRefresher.poke` after each probe it records. The first poke
-starts a publication at once; pokes while one runs, or within ``min_gap`` of the last
-one's start, are folded into a single next publication, which starts when the gap is
-over. A publication runs in a worker thread (its SQL and file writing never hold the
-event loop, so probes go on), and a failed one is logged, never fatal.
+starts a publication at once; pokes while one runs, or within ``min_gap`` of the end of
+the last one, are folded into a single next publication, which starts when the gap is
+over (measured from the end, so that a slow worker thread or a long publication never
+brings two starts closer than ``min_gap``). A publication runs in a worker thread (its
+SQL and file writing never hold the event loop, so probes go on), and a failed one is
+logged, never fatal.
 """
 
 from __future__ import annotations
@@ -23,12 +25,12 @@ log = logging.getLogger(__name__)
 
 
 class SiteRefresher:
-    """Runs ``publish_once`` after pokes, at most once per ``min_gap`` seconds."""
+    """Runs ``publish_once`` after pokes, ``min_gap`` seconds apart at least."""
 
     def __init__(self, publish_once: Callable[[], object], *, min_gap: float) -> None:
         self._publish_once = publish_once
         self._min_gap = min_gap
-        self._last_start: float | None = None
+        self._last_end: float | None = None
         self._pending = False
         self._task: asyncio.Task[None] | None = None
         self.publications = 0  #: how many completed (for the logs and the tests)
@@ -46,18 +48,19 @@ class SiteRefresher:
 
     async def _run(self) -> None:
         while self._pending:
-            if self._last_start is not None:
-                wait = self._last_start + self._min_gap - time.monotonic()
+            if self._last_end is not None:
+                wait = self._last_end + self._min_gap - time.monotonic()
                 if wait > 0:
                     await asyncio.sleep(wait)
             self._pending = False
-            self._last_start = time.monotonic()
             try:
                 await asyncio.to_thread(self._publish_once)
             except Exception as error:  # the next poke may succeed; probing goes on
                 log.error("status page not published: %s", error, exc_info=True)
             else:
                 self.publications += 1
+            finally:
+                self._last_end = time.monotonic()
 
     async def aclose(self) -> None:
         """At shutdown: drop a publication waiting for its gap; one under way completes in
