@@ -8,7 +8,8 @@ import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from monitor.reports.output import Column, emit
+from monitor.domain import Reason, Status
+from monitor.reports.output import Column, emit, machine_value
 
 PARIS = ZoneInfo("Europe/Paris")
 ROWS = [
@@ -96,3 +97,24 @@ def test_csv_keeps_a_formula_from_a_page_as_text() -> None:
     assert row["n"] == '\'=HYPERLINK("https://evil.example/","Rendez-vous")'
     assert row["target"] == "92/remise-titre"  # ordinary text untouched
     assert json.loads(_hostile("json"))[0]["n"].startswith("=HYPERLINK")  # JSON is data
+
+
+def test_json_lines_are_the_machine_values_of_every_kind_of_cell() -> None:
+    paris = ZoneInfo("Europe/Paris")
+    row = {
+        "at": datetime(2027, 1, 12, 9, 30, tzinfo=paris),
+        "status": Status.AVAILABLE,
+        "reason": Reason.SLOTS,
+        "evidence": ("a.html", "b.png"),
+        "args": {"count": 2, "when": datetime(2027, 1, 12, 8, 0, tzinfo=UTC), "n": [1, "é"]},
+        "none": None,
+        "ratio": 0.25,
+    }
+    fields = list(row)
+    expected = json.dumps({f: machine_value(row[f]) for f in fields}, ensure_ascii=False)
+    for fmt in ("ndjson", "json"):
+        out = io.StringIO()
+        emit([row], fmt=fmt, fields=fields, columns=(), tz=UTC, stream=out)
+        line = out.getvalue().strip().strip("[]").strip()
+        assert line == expected
+    assert '"at": "2027-01-12T08:30:00+00:00"' in expected and '"status": "available"' in expected
