@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/generate.py --rows 1000000 --seed 7 var/bench.db
     .venv/bin/python bench/generate.py --rows 50000 postgresql+psycopg://u:p@host/db
+    .venv/bin/python bench/generate.py --rebuild-rollup var/bench.db
 
 The database is brought to the head migration first, then filled in one transaction.
 What the rows look like (seeded, so the same arguments give the same rows):
@@ -15,6 +16,10 @@ What the rows look like (seeded, so the same arguments give the same rows):
   ``rdv-prefecture`` targets; rare ``available`` spells of 1 to 6 probes with a slot
   count and an earliest slot 2 to 100 days ahead; a few monitor-wide ``network_down``
   outages;
+* the ``outcome_hours`` rollup of ``monitor stats`` rebuilt from the rows in the same
+  transaction (``rebuild_rollup``, the statement migration 0003 backfills with); with
+  ``--rebuild-rollup`` alone, an existing database is brought to head (an older one is
+  backfilled by migration 0003) and its rollup rebuilt, nothing generated;
 * content-addressed evidence paths shared between identical pages (no file is written:
   ``verify`` reports them missing), the evidence digest and a real hash chain per target,
   and each target's state row with its chain head.
@@ -36,9 +41,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select
 
 from monitor.domain import Engine, Outcome, Reason, Status, TargetState, status_of
-from monitor.store import create_engine_for, upgrade
+from monitor.store import create_engine_for, current_revision, head_revision, upgrade
 from monitor.store.evidence import chain_hash, evidence_digest
-from monitor.store.rows import outcome_values, outcomes, state_values, target_states
+from monitor.store.rollup import rebuild_rollup
+from monitor.store.rows import (
+    outcome_hours,
+    outcome_values,
+    outcomes,
+    state_values,
+    target_states,
+)
 
 CADENCE = timedelta(minutes=10)
 BATCH = 5_000
@@ -287,6 +299,7 @@ def generate(
                     batch.clear()
             if batch:
                 connection.execute(insert(outcomes), batch)
+            rebuild_rollup(connection)
             last_ids = dict(
                 connection.execute(
                     select(outcomes.c.target, func.max(outcomes.c.id)).group_by(outcomes.c.target)
@@ -322,14 +335,45 @@ def generate(
     }
 
 
+def rebuild(url: str) -> dict[str, Any]:
+    """Bring the database at ``url`` to head and make its rollup match its outcomes.
+
+    A database behind head gets the rollup from migration 0003's backfill; one at head has
+    it rebuilt (in one transaction). Returns the rollup's row count and the time taken.
+    """
+    began = time.perf_counter()
+    backfilled = current_revision(url) != head_revision()
+    if backfilled:
+        upgrade(url)
+    engine = create_engine_for(url)
+    try:
+        with engine.begin() as connection:
+            if backfilled:
+                rows = connection.execute(select(func.count()).select_from(outcome_hours)).scalar()
+            else:
+                rows = rebuild_rollup(connection)
+    finally:
+        engine.dispose()
+    return {"rollup_rows": rows, "seconds": round(time.perf_counter() - began, 1)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("database", help="a SQLite file path or a database URL")
     parser.add_argument("--rows", type=int, default=100_000, help="how many outcome rows")
     parser.add_argument("--seed", type=int, default=7, help="random seed (same seed, same rows)")
     parser.add_argument("--targets", type=int, default=50, help="how many targets")
+    parser.add_argument(
+        "--rebuild-rollup",
+        action="store_true",
+        help="generate nothing: bring DATABASE to head and rebuild its stats rollup",
+    )
     args = parser.parse_args(argv)
     url = args.database if "://" in args.database else f"sqlite:///{Path(args.database)}"
+    if args.rebuild_rollup:
+        done = rebuild(url)
+        print(f"{done['rollup_rows']} rollup rows in {done['seconds']} s", file=sys.stderr)
+        return 0
     summary = generate(url, args.rows, seed=args.seed, targets=args.targets)
     print(
         f"{summary['rows']} rows for {summary['targets']} targets from {summary['first']} "

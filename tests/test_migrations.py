@@ -35,6 +35,7 @@ TABLES = {
     "delivery_attempts",
     "events",
     "heartbeats",
+    "outcome_hours",
     "outcomes",
     "probe_claims",
     "target_states",
@@ -86,7 +87,7 @@ def test_it_upgrades_an_empty_sqlite_database_to_head(sqlite_url: str) -> None:
 
     upgrade(sqlite_url)
 
-    assert current_revision(sqlite_url) == head_revision() == "0002"
+    assert current_revision(sqlite_url) == head_revision() == "0003"
     assert_schema_matches_models(sqlite_url)
 
 
@@ -133,7 +134,7 @@ def test_it_refuses_a_database_behind_the_code(sqlite_url: str) -> None:
         with pytest.raises(DatabaseError) as caught:
             ensure_current(engine)
         assert str(caught.value) == (
-            "database at revision none (empty), code expects 0002: "
+            "database at revision none (empty), code expects 0003: "
             "run `monitor db upgrade` (or start with --migrate)"
         )
         upgrade(sqlite_url)
@@ -155,7 +156,7 @@ def test_it_works_with_the_alembic_command_from_the_repository_root(tmp_path: Pa
     assert checked.returncode == 0, checked.stderr
     assert "No new upgrade operations detected" in checked.stdout + checked.stderr
     current = run("-x", f"url={url}", "current")
-    assert "0002 (head)" in current.stdout
+    assert "0003 (head)" in current.stdout
 
 
 @pytest.mark.postgres
@@ -196,3 +197,68 @@ def test_it_recognises_a_database_migrated_by_newer_code(sqlite_url: str) -> Non
             ensure_current(engine)
     with pytest.raises(DatabaseError, match="Can't locate revision identified by '9999'"):
         upgrade(sqlite_url)
+
+
+def backfilled_rollup_matches_the_rows(url: str) -> None:
+    """0002 with rows written straight into outcomes, then 0003: the rollup counts them all,
+    and the stats read from it equal those over every outcome."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import insert, select
+    from test_stats_rollup import random_outcomes
+
+    from monitor.reports.stats import stats_of_outcomes
+    from monitor.reports.stats_query import collect_stats
+    from monitor.store.evidence import chain_hash
+    from monitor.store.rollup import hour_of
+    from monitor.store.rows import outcome_hours, outcome_values, outcomes
+
+    command.upgrade(alembic_config(url), "0002")
+    made = random_outcomes(seed=3, count=300)
+    heads: dict[str, str | None] = {}
+    rows = []
+    for outcome in made:
+        heads[outcome.target] = chain_hash(heads.get(outcome.target), outcome)
+        rows.append(outcome_values(outcome, chain=heads[outcome.target] or ""))
+    for engine in engine_for(url):
+        with engine.begin() as connection:
+            connection.execute(insert(outcomes), rows)
+
+    upgrade(url)
+
+    assert current_revision(url) == head_revision()
+    expected: dict[tuple[object, ...], list[object]] = {}
+    for outcome in made:
+        key = (outcome.target, outcome.prefecture, hour_of(outcome.started_at))
+        key += (str(outcome.status), str(outcome.reason))
+        before = expected.get(key)
+        at = outcome.started_at
+        if before is None:
+            expected[key] = [1, at, at]
+        else:
+            count, first, last = before
+            assert isinstance(count, int) and isinstance(first, datetime)
+            assert isinstance(last, datetime)
+            expected[key] = [count + 1, min(first, at), max(last, at)]
+    for engine in engine_for(url):
+        with engine.connect() as connection:
+            stored = {
+                tuple(row[:5]): list(row[5:]) for row in connection.execute(select(outcome_hours))
+            }
+        assert stored == expected
+        now = datetime(2026, 4, 2, tzinfo=UTC)
+        every = list(Repository(engine).history(newest_first=False))
+        for by in ("target", "prefecture", "day"):
+            paris = ZoneInfo("Europe/Paris")
+            from_rollup = collect_stats(engine, by=by, tz=paris, now=now)
+            assert from_rollup == stats_of_outcomes(every, by=by, tz=paris, now=now)
+
+
+def test_0003_backfills_the_rollup_of_a_sqlite_database_with_rows(sqlite_url: str) -> None:
+    backfilled_rollup_matches_the_rows(sqlite_url)
+
+
+@pytest.mark.postgres
+def test_0003_backfills_the_rollup_of_a_postgresql_database_with_rows(pg_url: str) -> None:
+    backfilled_rollup_matches_the_rows(pg_url)

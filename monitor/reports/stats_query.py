@@ -1,38 +1,46 @@
 """The queries behind ``monitor stats``: SQL aggregation, then the pure figures of reports.stats.
 
-Four queries, none of which brings attempts one by one into Python:
+Counts, time spans and days come from the ``outcome_hours`` rollup (monitor.store.rollup:
+one row per target, prefecture, UTC hour, status and reason, kept with every record), so
+their cost grows with targets × hours, not with attempts:
 
-1. ``GROUP BY key, status, reason`` with ``count``: attempts, shares, anomalies by reason;
-2. ``GROUP BY key`` with ``min``/``max(started_at)``: first and last attempt;
-3. ``DISTINCT key, UTC hour``: the distinct local days (each UTC hour is mapped to its
-   local day in Python, which is exact for every time zone whose offset is a whole number
-   of hours, as are all of metropolitan and overseas France's);
-4. the ``available`` outcomes only (rare, and indexed by status): the boundaries of the
-   periods without slot, and La Cimade's dated buckets.
+1. ``GROUP BY key, status, reason`` with ``sum(attempts)``: attempts, shares, anomalies;
+2. ``GROUP BY key`` with ``min(first_started_at)``/``max(last_started_at)``;
+3. ``DISTINCT key, local day``: the distinct local days, each UTC hour mapped to its local
+   day in SQL by the time zone's offset at the hour's start (a ``CASE`` over the offset
+   changes in the period, worked out in Python). Exact for every time zone whose offset
+   is a whole number of hours, as are all of metropolitan and overseas France's;
+4. the ``available`` outcomes only, from ``outcomes`` (rare, and indexed by status): the
+   boundaries of the periods without slot, and La Cimade's dated buckets.
 
-For ``--by day`` the key of the first two is the UTC hour, folded into local days.
-Work in Python is per aggregate row or per available outcome, never per attempt.
+For ``--by day`` the key of the first two is that local day. ``--since`` and ``--until``
+that cut inside an hour cannot be answered from the hour's rollup rows: the rollup gives
+the whole hours between them, and the partial hours at either end are read from
+``outcomes`` (a range read on the ``started_at`` index, an hour at most each) and counted
+in Python. The figures are the same as over every outcome (tests/test_stats_rollup.py).
+Work in Python is per aggregate row, per edge-hour outcome or per available outcome.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from fnmatch import fnmatchcase
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Select, func, select
-from sqlalchemy.sql.elements import UnaryExpression
-from sqlalchemy.sql.operators import custom_op
+from sqlalchemy import ColumnElement, Connection, Engine, Integer, Select, case, func, select
+from sqlalchemy import literal_column as sql_int
 
 from monitor.domain import Reason, Status
 from monitor.errors import NothingMatched
 from monitor.reports.stats import GroupStats, GroupTally, period_end
 from monitor.store.engine import database_errors
-from monitor.store.rows import outcomes
+from monitor.store.rollup import EPOCH, hour_of, moment_of
+from monitor.store.rows import outcome_hours, outcomes
 
 BY = ("target", "prefecture", "day")
 _BATCH = 1_000
+_EPOCH_DAY = EPOCH.date()
 
 
 def matching_targets(known: Sequence[str], patterns: Sequence[str]) -> list[str]:
@@ -55,21 +63,90 @@ def hour_bucket(dialect: str) -> ColumnElement[Any]:
     return func.to_char(func.timezone("UTC", outcomes.c.started_at), "YYYY-MM-DD HH24")
 
 
-def _scan_hint(dialect: str, key: ColumnElement[Any]) -> ColumnElement[Any]:
-    """On SQLite, ``+key``: keeps the planner from walking the (key, started_at) index
-    just to save the GROUP BY sort.
-
-    Without ANALYZE statistics it would, and reading a whole table through an index
-    costs two to three times a plain scan and sort; the unary ``+`` (SQLite's documented
-    way to disqualify a term from index use) changes nothing else, and a selective WHERE
-    on the key or the time still uses its index.
+def split_period(
+    since: datetime | None, until: datetime | None
+) -> tuple[tuple[int | None, int | None] | None, list[tuple[datetime, datetime]]]:
+    """The whole UTC hours ``[first, end)`` the rollup answers (None: none; a None bound:
+    open), and the partial hours at the edges, ``[start, end)``, to read from ``outcomes``.
     """
-    if dialect != "sqlite":
-        return key
-    return UnaryExpression(key, operator=custom_op("+"), type_=key.type)
+    first = None if since is None else -(-(since - EPOCH) // timedelta(hours=1))  # ceiling
+    end = None if until is None else hour_of(until)
+    if (
+        since is not None
+        and until is not None
+        and first is not None
+        and end is not None
+        and first >= end
+    ):
+        # No whole hour inside: all of it from outcomes.
+        return None, [(since, until)] if since < until else []
+    edges = []
+    if since is not None and first is not None and moment_of(first) > since:
+        edges.append((since, moment_of(first)))
+    if until is not None and end is not None and moment_of(end) < until:
+        edges.append((moment_of(end), until))
+    return (first, end), edges
 
 
-def _filters(
+def offset_changes(tz: tzinfo, first: int, last: int) -> list[tuple[int, int]]:
+    """``(from hour, UTC offset in minutes)`` of ``tz`` at the start of each hour from
+    ``first`` to ``last``: the first pair's hour is ``first``, then one per change.
+
+    Walks a day at a time, then hour by hour across a day whose offset changed (offsets
+    change at most once a day in every real time zone).
+    """
+
+    def offset(hour: int) -> int:
+        delta = moment_of(hour).astimezone(tz).utcoffset() or timedelta(0)
+        return delta // timedelta(minutes=1)
+
+    changes = [(first, offset(first))]
+    hour = first
+    while hour < last:
+        step = min(last, hour + 24)
+        if offset(step) != changes[-1][1]:
+            for inside in range(hour + 1, step + 1):
+                if offset(inside) != changes[-1][1]:
+                    changes.append((inside, offset(inside)))
+        hour = step
+    return changes
+
+
+def day_number(hour: ColumnElement[int], changes: list[tuple[int, int]]) -> ColumnElement[int]:
+    """SQL: the local day (days since 1970-01-01) of the start of UTC ``hour``.
+
+    Literals only, no bound parameters: PostgreSQL matches the expression in GROUP BY to
+    the one selected only when they are written the same.
+    """
+    offset: ColumnElement[Any] = sql_int(str(changes[-1][1]))
+    if len(changes) > 1:
+        offset = case(
+            *[
+                (hour < sql_int(str(start)), sql_int(str(previous)))
+                for (start, _), (_, previous) in zip(changes[1:], changes[:-1], strict=True)
+            ],
+            else_=offset,
+        )
+    minutes = hour * sql_int("60") + offset
+    return minutes.op("/", precedence=8, return_type=Integer)(sql_int("1440"))
+
+
+def _rollup_filters(
+    targets: Sequence[str] | None, prefecture: str | None, first: int | None, end: int | None
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if targets is not None:
+        conditions.append(outcome_hours.c.target.in_(list(targets)))
+    if prefecture is not None:
+        conditions.append(outcome_hours.c.prefecture == prefecture)
+    if first is not None:
+        conditions.append(outcome_hours.c.hour >= first)
+    if end is not None:
+        conditions.append(outcome_hours.c.hour < end)
+    return conditions
+
+
+def _outcome_filters(
     targets: Sequence[str] | None,
     prefecture: str | None,
     since: datetime | None,
@@ -87,22 +164,100 @@ def _filters(
     return conditions
 
 
-class _DayOf:
-    """Maps UTC hour buckets and moments to local days, remembering the hours seen."""
+class _Tallies:
+    """One GroupTally per group key; a target's prefecture is the greatest seen."""
 
-    def __init__(self, tz: tzinfo) -> None:
-        self._tz = tz
-        self._hours: dict[str, date] = {}
+    def __init__(self, by: str) -> None:
+        self.by = by
+        self.groups: dict[str, GroupTally] = {}
 
-    def hour(self, bucket: str) -> date:
-        day = self._hours.get(bucket)
-        if day is None:
-            moment = datetime.strptime(bucket, "%Y-%m-%d %H").replace(tzinfo=UTC)
-            day = self._hours[bucket] = moment.astimezone(self._tz).date()
-        return day
+    def get(self, key: str, prefecture: str | None = None) -> GroupTally:
+        tally = self.groups.get(key)
+        if tally is None:
+            named = prefecture if self.by == "target" else None
+            tally = self.groups[key] = GroupTally(key, named)
+        elif (
+            self.by == "target" and prefecture is not None and prefecture > (tally.prefecture or "")
+        ):
+            tally.prefecture = prefecture
+        return tally
 
-    def moment(self, moment: datetime) -> date:
-        return moment.astimezone(self._tz).date()
+
+def _day(number: int) -> date:
+    return _EPOCH_DAY + timedelta(days=number)
+
+
+def _from_rollup(
+    connection: Connection,
+    tallies: _Tallies,
+    tz: tzinfo,
+    where: list[ColumnElement[bool]],
+    hours: list[ColumnElement[bool]],
+) -> None:
+    """Queries 1 to 3 over the rollup rows matching ``where`` (``hours``: its hour part)."""
+    by = tallies.by
+    hour = outcome_hours.c.hour
+    # The offset changes are worked out over the hours the rollup holds in the period
+    # (two index lookups), not over the rows.
+    lowest = select(func.min(hour)).where(*hours).scalar_subquery()
+    highest = select(func.max(hour)).where(*hours).scalar_subquery()
+    first, last = connection.execute(select(lowest, highest)).one()
+    if first is None:
+        return
+    day = day_number(hour, offset_changes(tz, first, last)).label("day")
+    group: ColumnElement[Any] = {
+        "target": outcome_hours.c.target,
+        "prefecture": outcome_hours.c.prefecture,
+        "day": day,
+    }[by]
+
+    def rows(query: Select[Any]) -> Iterator[Any]:
+        return iter(connection.execution_options(yield_per=_BATCH).execute(query.where(*where)))
+
+    def key(row: Any) -> str:
+        return _day(row.day).isoformat() if by == "day" else str(getattr(row, by))
+
+    status, reason = outcome_hours.c.status, outcome_hours.c.reason
+    counts = select(group, status, reason, func.sum(outcome_hours.c.attempts).label("n"))
+    if by == "target":
+        counts = counts.add_columns(func.max(outcome_hours.c.prefecture).label("prefecture"))
+    for row in rows(counts.group_by(group, status, reason)):
+        named = row.prefecture if by == "target" else None
+        tallies.get(key(row), named).add_counts(Status(row.status), Reason(row.reason), row.n)
+    spans = select(
+        group,
+        func.min(outcome_hours.c.first_started_at).label("first"),
+        func.max(outcome_hours.c.last_started_at).label("last"),
+    )
+    for row in rows(spans.group_by(group)):
+        tallies.get(key(row)).add_span(row.first, row.last)
+    if by == "day":
+        for tally in tallies.groups.values():
+            tally.add_day(date.fromisoformat(tally.key))
+    else:
+        for row in rows(select(group, day).distinct()):
+            tallies.get(key(row)).add_day(_day(row.day))
+
+
+def _from_outcomes(
+    connection: Connection, tallies: _Tallies, tz: tzinfo, where: list[ColumnElement[bool]]
+) -> None:
+    """The outcomes of a partial hour, one by one, as the rollup would have counted them."""
+    query = select(
+        outcomes.c.target,
+        outcomes.c.prefecture,
+        outcomes.c.status,
+        outcomes.c.reason,
+        outcomes.c.started_at,
+    ).where(*where)
+    for row in connection.execution_options(yield_per=_BATCH).execute(query):
+        # The local day of the hour's start, as the rollup's day_number.
+        day = moment_of(hour_of(row.started_at)).astimezone(tz).date()
+        key = {"target": row.target, "prefecture": row.prefecture, "day": day.isoformat()}
+        tally = tallies.get(key[tallies.by], row.prefecture)
+        tally.add_counts(Status(row.status), Reason(row.reason), 1)
+        tally.add_span(row.started_at, row.started_at)
+        tally.add_day(day)
 
 
 def collect_stats(
@@ -123,53 +278,34 @@ def collect_stats(
     """
     if by not in BY:
         raise ValueError(f"unknown grouping {by!r}")
-    where = _filters(targets, prefecture, since, until)
-    hour = hour_bucket(engine.dialect.name).label("hour")
-    started = outcomes.c.started_at
-    # For --by day the SQL key is the UTC hour, folded into local days in Python. Only
-    # the key column is grouped on, so that queries 2 and 3 read its index alone.
-    group: ColumnElement[Any] = {
-        "target": outcomes.c.target,
-        "prefecture": outcomes.c.prefecture,
-        "day": hour,
-    }[by]
-    status, reason = outcomes.c.status, outcomes.c.reason
-    counts = select(group, status, reason, func.count().label("n"))
-    if by == "target":
-        counts = counts.add_columns(func.max(outcomes.c.prefecture).label("prefecture"))
-    spans = select(group, func.min(started).label("first"), func.max(started).label("last"))
-    slots = select(group, started, outcomes.c.slot_count, outcomes.c.earliest_slot)
-    day_of = _DayOf(tz)
-    tallies: dict[str, GroupTally] = {}
-
-    def tally_for(row: Any) -> GroupTally:
-        key = day_of.hour(row.hour).isoformat() if by == "day" else getattr(row, by)
-        tally = tallies.get(key)
-        if tally is None:
-            # Query 1 comes first and names each target's prefecture.
-            tally = tallies[key] = GroupTally(key, row.prefecture if by == "target" else None)
-        return tally
-
+    whole, edges = split_period(since, until)
+    tallies = _Tallies(by)
     with database_errors(engine.url), engine.connect() as connection:
-
-        def rows(query: Select[Any]) -> Iterator[Any]:
-            return iter(connection.execution_options(yield_per=_BATCH).execute(query))
-
-        scanned = _scan_hint(engine.dialect.name, group)
-        for row in rows(counts.where(*where).group_by(scanned, status, reason)):
-            tally_for(row).add_counts(Status(row.status), Reason(row.reason), row.n)
-        for row in rows(spans.where(*where).group_by(group)):
-            tally_for(row).add_span(row.first, row.last)
-        if by == "day":
-            for tally in tallies.values():
-                tally.add_day(date.fromisoformat(tally.key))
-        else:
-            # (key, hour) pairs come from the (key, started_at) index without the table.
-            for row in rows(select(group, hour).where(*where).distinct()):
-                tally_for(row).add_day(day_of.hour(row.hour))
-        for row in rows(slots.where(*where, status == str(Status.AVAILABLE))):
-            tally_for(row).add_slot(row.started_at, row.slot_count, row.earliest_slot)
+        if whole is not None:
+            hours = _rollup_filters(None, None, *whole)
+            where = _rollup_filters(targets, prefecture, *whole)
+            _from_rollup(connection, tallies, tz, where, hours)
+        for start, end in edges:
+            _from_outcomes(
+                connection, tallies, tz, _outcome_filters(targets, prefecture, start, end)
+            )
+        # Query 4: the available outcomes of the whole period.
+        slots = select(
+            outcomes.c.target,
+            outcomes.c.prefecture,
+            outcomes.c.started_at,
+            outcomes.c.slot_count,
+            outcomes.c.earliest_slot,
+        ).where(
+            *_outcome_filters(targets, prefecture, since, until),
+            outcomes.c.status == str(Status.AVAILABLE),
+        )
+        for row in connection.execution_options(yield_per=_BATCH).execute(slots):
+            day = moment_of(hour_of(row.started_at)).astimezone(tz).date()
+            key = {"target": row.target, "prefecture": row.prefecture, "day": day.isoformat()}
+            tallies.get(key[by]).add_slot(row.started_at, row.slot_count, row.earliest_slot)
+    groups = tallies.groups
     return [
-        tallies[key].finish(now=now, end=period_end(by, key, tz=tz, now=now, until=until))
-        for key in sorted(tallies)
+        groups[key].finish(now=now, end=period_end(by, key, tz=tz, now=now, until=until))
+        for key in sorted(groups)
     ]

@@ -27,6 +27,7 @@ from monitor.domain import Event, Outcome, Reason, Status, TargetState
 from monitor.store.coordination import CoordinationStore
 from monitor.store.evidence import chain_hash
 from monitor.store.outbox import ChannelsFor, OutboxStore, insert_events
+from monitor.store.rollup import count_outcome
 from monitor.store.rows import (
     outcome_from_row,
     outcome_values,
@@ -58,6 +59,9 @@ class Repository(OutboxStore, CoordinationStore):
     ) -> tuple[Outcome, list[Event]]:
         """Store an outcome, its target's new state and its events, all or nothing.
 
+        The outcome is also counted in the ``outcome_hours`` rollup (monitor.store.rollup)
+        in the same transaction.
+
         The outcome's ``chain`` is computed here from the target's chain head, under a lock
         on the target's state row (``SELECT ... FOR UPDATE`` on PostgreSQL, the database
         write lock taken by ``BEGIN IMMEDIATE`` on SQLite), so concurrent writers for one
@@ -78,6 +82,7 @@ class Repository(OutboxStore, CoordinationStore):
                 .values(outcome_values(outcome, chain=chain))
                 .returning(outcomes.c.id)
             ).scalar_one()
+            count_outcome(connection, outcome)
             connection.execute(
                 update(target_states)
                 .where(target_states.c.target == outcome.target)

@@ -21,12 +21,14 @@ from monitor.store.schema import (
     DeliveryRow,
     EventRow,
     HeartbeatRow,
+    OutcomeHourRow,
     OutcomeRow,
     ProbeClaimRow,
     TargetStateRow,
 )
 
 outcomes = cast(Table, OutcomeRow.__table__)
+outcome_hours = cast(Table, OutcomeHourRow.__table__)
 target_states = cast(Table, TargetStateRow.__table__)
 events = cast(Table, EventRow.__table__)
 deliveries = cast(Table, DeliveryRow.__table__)

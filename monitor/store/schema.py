@@ -170,6 +170,32 @@ class OutcomeRow(Base):
     chain: Mapped[str] = mapped_column(String(DIGEST_LENGTH))
 
 
+class OutcomeHourRow(Base):
+    """The ``outcomes`` rows of one target, prefecture, UTC hour, status and reason, counted.
+
+    A rollup for ``monitor stats``, kept up to date in the transaction of every outcome
+    insert (monitor.store.rollup) and rebuilt from ``outcomes`` by migration 0003. Never
+    part of the evidence: the hash chain and ``verify`` read ``outcomes`` only.
+    """
+
+    __tablename__ = "outcome_hours"
+    __table_args__ = (
+        Index("ix_outcome_hours_hour", "hour"),
+        # On SQLite the table is its primary key's B-tree: scans by target need no index.
+        {"sqlite_with_rowid": False},
+    )
+
+    target: Mapped[str] = mapped_column(String(TARGET_LENGTH), primary_key=True)
+    prefecture: Mapped[str] = mapped_column(String(TARGET_LENGTH), primary_key=True)
+    #: whole hours from 1970-01-01T00:00Z to the start of the UTC hour of ``started_at``
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    first_started_at: Mapped[datetime]
+    last_started_at: Mapped[datetime]
+
+
 class TargetStateRow(Base):
     """The alert policy's memory of one target (domain.TargetState) plus the chain head."""
 
