@@ -34,13 +34,19 @@ def history(url: str, target: str, *, days: int = 30) -> int:
     return len(rows)
 
 
-def stats(url: str, *, naive: bool) -> int:
-    """Every target's stats as JSON: SQL aggregation, or (``naive``) every row in Python."""
+def stats(url: str, *, naive: bool = False, scan: bool = False) -> int:
+    """Every target's stats as JSON: ``monitor stats``'s queries (on the ``outcome_hours``
+    rollup); ``scan``: the same queries as before the rollup, over every outcome row
+    (bench/stats_scan.py); ``naive``: every row loaded into Python."""
     engine = create_engine_for(url)
     now = datetime.now(UTC)
     if naive:
         rows = list(Repository(engine).history(newest_first=False))
         groups = stats_of_outcomes(rows, by="target", tz=TZ, now=now)
+    elif scan:
+        import stats_scan
+
+        groups = stats_scan.collect_stats(engine, by="target", tz=TZ, now=now)
     else:
         groups = collect_stats(engine, by="target", tz=TZ, now=now)
     with open(os.devnull, "w") as sink:

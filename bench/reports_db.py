@@ -14,8 +14,11 @@ warm-up round), medians:
 * history: one target's last 30 days streamed as NDJSON to /dev/null, as ``monitor
   history --target 92/remise-titre --since 30d --format ndjson`` does, beside its floor:
   the same rows fetched with one SQL statement through the DBAPI, nothing built from them;
-* stats: every target (``collect_stats``: SQL aggregation), beside the naive baseline,
-  every row loaded as an ``Outcome`` and aggregated in Python (two rounds only: it is slow).
+* stats: every target (``collect_stats``: SQL on the ``outcome_hours`` rollup, whole hours,
+  plus the edge hours from ``outcomes``), beside its baseline, the same queries before the
+  rollup over every outcome row (bench/stats_scan.py, the code of revision 0002), and the
+  naive way, every row loaded as an ``Outcome`` and aggregated in Python (two rounds only:
+  it is slow; ``--no-baseline`` leaves it out).
 """
 
 from __future__ import annotations
@@ -69,8 +72,8 @@ def history_floor(url: str) -> int:
     return len(rows)
 
 
-def stats(url: str, naive: bool) -> int:
-    return report_work.stats(url, naive=naive)
+def stats(url: str, naive: bool = False, scan: bool = False) -> int:
+    return report_work.stats(url, naive=naive, scan=scan)
 
 
 def fill_postgres(url: str, rows: int, seed: int) -> None:
@@ -112,7 +115,13 @@ def main() -> None:
                     "floor: one SELECT, fetchall",
                     lambda u=url: history_floor(u),
                 ),
-                (name, "stats, every target", "SQL aggregation", lambda u=url: stats(u, False)),
+                (name, "stats, every target", "SQL on the hourly rollup", lambda u=url: stats(u)),
+                (
+                    name,
+                    "stats, every target",
+                    "baseline: SQL over every row (before the rollup)",
+                    lambda u=url: stats(u, scan=True),
+                ),
             ]
             if not args.no_baseline:
                 cases.append((name, "stats, every target", "baseline: every row into Python",
@@ -122,7 +131,7 @@ def main() -> None:
         loads: list[float] = []
         for number in range(args.repeat + 1):
             for i, (_, _, approach, work) in enumerate(cases):
-                if approach.startswith("baseline") and number > 2:
+                if approach.startswith("baseline: every row") and number > 2:
                     continue
                 began = time.perf_counter()
                 counts[i] = work()
@@ -145,7 +154,7 @@ def main() -> None:
             (
                 index[c[:3]]
                 for c in cases
-                if c[:2] == (name, what) and c[2].startswith(("floor", "baseline"))
+                if c[:2] == (name, what) and c[2].startswith(("floor", "baseline: SQL"))
             ),
             None,
         )
