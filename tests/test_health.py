@@ -167,6 +167,21 @@ async def test_every_host_failing_at_the_network_level_is_the_monitors_without_a
     assert await guard.judge("b", observation(None)) is None  # b answers again
 
 
+async def test_a_connectivity_check_that_answers_overrules_every_host_failing() -> None:
+    guard = OwnFaultGuard(check=Check(online=True), window=60, clock=Clock())
+    assert await guard.judge("a", observation(REFUSED)) is None
+    assert await guard.judge("b", observation(TIMED_OUT)) is None  # two sites down, not us
+
+
+async def test_a_host_fails_only_when_every_recent_target_on_it_failed() -> None:
+    guard = OwnFaultGuard(check=None, window=60, clock=Clock())
+    await guard.judge("a", observation(None), "92/one")
+    await guard.judge("a", observation(REFUSED), "92/two")  # one page of a shared host
+    assert await guard.judge("b", observation(TIMED_OUT), "75/one") is None  # 92/one answered
+    verdict = await guard.judge("a", observation(REFUSED), "92/one")
+    assert verdict is not None and "every site" in record_line(verdict)
+
+
 async def test_only_hosts_probed_within_the_window_count() -> None:
     clock = Clock()
     guard = OwnFaultGuard(check=None, window=60, clock=clock)

@@ -9,10 +9,14 @@ judged the monitor's (``monitor_error``/``network_down``) when
    network works). The check runs only when a probe fails at the network level, and its
    result is reused for ``CHECK_TTL`` seconds, so a healthy monitor never calls those
    sites and a broken one calls them at most twice a minute; or
-2. the latest probe of every host probed within the window (the longest interval of the
-   config, and a half) failed at the network level, with at least two distinct hosts:
-   with a single host, "the site is down" and "we are offline" cannot be told apart.
-   This rule stays when ``connectivity_check: []``.
+2. there is no connectivity check (``connectivity_check: []``; when the check answers,
+   the network works and the failure is the site's), and the latest probe of every target
+   probed within the window (the longest interval of the config, and a half) failed at
+   the network level, on at least two distinct hosts: with a single host, "the site is
+   down" and "we are offline" cannot be told apart. Per target, not per host: many
+   targets share a host (every rdv-service-public page), and one of them timing out while
+   its neighbours answer is that page's fault; the first soak, judging each host by its
+   latest probe, called the monitor offline four times an hour while it was not.
 
 The first failures of an outage may be recorded as site anomalies before the pattern is
 clear (rows are never rewritten); one alert needs ``anomaly_after`` of them in a row, so a
@@ -143,8 +147,8 @@ class OwnFaultGuard:
         self._ttl = ttl
         self._last_check: tuple[float, Connectivity] | None = None
         self._check_lock = asyncio.Lock()
-        #: host -> (monotonic time, failed at the network level)
-        self._latest: dict[str, tuple[float, bool]] = {}
+        #: (host, target) -> (monotonic time, failed at the network level)
+        self._latest: dict[tuple[str, str], tuple[float, bool]] = {}
 
     def reconfigure(
         self, *, check: Callable[[], Awaitable[Connectivity]] | None, window: float
@@ -154,16 +158,22 @@ class OwnFaultGuard:
         self.window = window
         self._last_check = None
 
-    async def judge(self, host: str, observation: Observation) -> Detail | None:
-        """Note a probe's result; a detail line if its failure is the monitor's own fault."""
+    async def judge(
+        self, host: str, observation: Observation, target: str | None = None
+    ) -> Detail | None:
+        """Note a probe's result; a detail line if its failure is the monitor's own fault.
+
+        ``target`` names the probed target (one result kept per target; without it, per host).
+        """
         failed = is_network_failure(observation)
-        self._latest[host] = (self._clock(), failed)
+        self._latest[(host, target or host)] = (self._clock(), failed)
         if not failed:
             return None
         if self._check is not None:
             connectivity = await self.connectivity()
-            if not connectivity.online:
-                return Detail("own_network_down", {"check": connectivity.detail})
+            if connectivity.online:
+                return None
+            return Detail("own_network_down", {"check": connectivity.detail})
         if self.all_hosts_failing():
             return Detail("every_host_failing")
         return None
@@ -180,10 +190,12 @@ class OwnFaultGuard:
             return self._last_check[1]
 
     def all_hosts_failing(self) -> bool:
-        """Whether the latest probe of every recent host failed at the network level."""
+        """Whether the latest probe of every recent target failed, on two hosts or more."""
         horizon = self._clock() - self.window
-        recent = [failed for at, failed in self._latest.values() if at >= horizon]
-        return len(recent) >= 2 and all(recent)
+        recent = [
+            (host, failed) for (host, _), (at, failed) in self._latest.items() if at >= horizon
+        ]
+        return len({host for host, _ in recent}) >= 2 and all(failed for _, failed in recent)
 
 
 class HealthReporter:

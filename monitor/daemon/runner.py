@@ -164,7 +164,7 @@ class ProbeRunner:
             refused = _refusal(observation)
             if refused is not None:
                 self._pause_host(target, refused)
-        verdict = await self._guard.judge(target.host, observation)
+        verdict = await self._guard.judge(target.host, observation, target.id)
         if verdict is not None:
             observation = _network_down(observation, verdict)
         try:
