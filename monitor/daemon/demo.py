@@ -63,7 +63,8 @@ class DemoStep:
 
 
 def script() -> tuple[DemoStep, ...]:
-    """The story. Times are in intervals; with back-off, three 502s take about 6 intervals."""
+    """The story. Times are in intervals; with back-off, three 502s take about 6 intervals
+    (10 are given: a slow machine runs late)."""
     slots = (("count", 3), ("first_date", "2030-05-06T09:00"))
     # The legacy calendar shows the weeks from today on: its slots start the next weekday.
     soon = (("count", 3),)
@@ -74,7 +75,7 @@ def script() -> tuple[DemoStep, ...]:
         DemoStep(5, "4402", "http_502", (), "93/naturalisation now answers 502 Bad Gateway"),
         DemoStep(7, "4401", "no_slot", (), "75/titre-sejour has no slot any more"),
         DemoStep(9, "imitation-pre-demande", "closed", (), "92/pre-demande closes its form"),
-        DemoStep(13, "4402", "no_slot", (), "93/naturalisation works again"),
+        DemoStep(15, "4402", "no_slot", (), "93/naturalisation works again"),
         DemoStep(16, "2401", "slots", slots, "94/recepisse now offers 3 slots"),
     )
 

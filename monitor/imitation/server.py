@@ -426,9 +426,11 @@ def serve(
 ) -> None:
     """Run an imitation site in the foreground until Ctrl-C; prints its base URL."""
     site = ImitationSite(host, port, scenarios=scenarios)
-    site.start()
-    print(site.base_url, flush=True)
     try:
+        # Inside the try: a Ctrl-C that comes as soon as the address is printed must still
+        # stop the server thread, or the process waits for it for ever.
+        site.start()
+        print(site.base_url, flush=True)
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
