@@ -50,16 +50,18 @@ def cpu_seconds(root: int) -> float:
     return total / CLOCK_TICKS
 
 
+def pss_of(pid: int) -> int:
+    """Proportional set size of the one process ``pid`` in bytes (0 once it is gone)."""
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:
+        return 0
+    for line in lines:
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
 def pss_bytes(root: int) -> int:
     """Proportional set size of ``root`` and its live descendants."""
-    total = 0
-    for pid in tree(root):
-        try:
-            lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
-        except OSError:
-            continue
-        for line in lines:
-            if line.startswith("Pss:"):
-                total += int(line.split()[1]) * 1024
-                break
-    return total
+    return sum(pss_of(pid) for pid in tree(root))

@@ -1,6 +1,6 @@
 """Soak: the real daemon on many targets at short intervals while the sites fail at random.
 
-    .venv/bin/python bench/soak.py [--targets 200] [--minutes 60] [--interval 20s] [--seed 7]
+    .venv/bin/python bench/soak.py [--targets 200] [--minutes 60] [--interval 20] [--seed 7]
 
 Not a test (it runs for an hour) and not in CI. Everything stays on 127.0.0.1:
 
@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import random
-import re
 import signal
 import socket
 import sqlite3
@@ -46,6 +45,10 @@ from typing import Any
 
 import httpx
 from aiosmtpd.controller import Controller
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import proctree
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "bench" / ".cache"
@@ -169,34 +172,6 @@ def write_config(
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def process_tree(root: int) -> list[int]:
-    """``root`` and every process below it, from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    tree, stack = [], [root]
-    while stack:
-        pid = stack.pop()
-        tree.append(pid)
-        stack.extend(children.get(pid, []))
-    return tree
-
-
-def pss_kib(pid: int) -> int:
-    try:
-        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-    except OSError:
-        return 0
-    match = re.search(r"^Pss:\s+(\d+) kB", text, re.M)
-    return int(match.group(1)) if match else 0
-
-
 def outcome_count(database: Path) -> int:
     try:
         with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as connection:
@@ -272,12 +247,12 @@ def main() -> None:
     deadline = began + args.minutes * 60
     try:
         while time.monotonic() < deadline and daemon.poll() is None:
-            tree = process_tree(daemon.pid)
+            tree = proctree.tree(daemon.pid)
             report.samples.append(
                 {
                     "minute": round((time.monotonic() - began) / 60, 2),
-                    "pss_mib": round(sum(pss_kib(pid) for pid in tree) / 1024, 1),
-                    "daemon_pss_mib": round(pss_kib(daemon.pid) / 1024, 1),
+                    "pss_mib": round(sum(proctree.pss_of(pid) for pid in tree) / 2**20, 1),
+                    "daemon_pss_mib": round(proctree.pss_of(daemon.pid) / 2**20, 1),
                     "processes": len(tree),
                     "outcomes": outcome_count(work / "soak.db"),
                     "load": round(os.getloadavg()[0], 2),
