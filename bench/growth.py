@@ -128,7 +128,6 @@ async def main_async(args: argparse.Namespace) -> None:
         runs = [await grow(base_url, "http", args.http_targets, args.rounds, workdir)]
         runs.append(await grow(base_url, "browser", args.browser_targets, args.rounds, workdir))
     report: dict[str, Any] = {"runs": runs}
-    report["prune"] = prune(Path(runs[0]["directory"]))
     for run in runs:
         later = run["rounds"][1:]
         first = run["rounds"][0]
@@ -142,13 +141,15 @@ async def main_async(args: argparse.Namespace) -> None:
             "evidence_bytes_later_rounds_median": round(steady["evidence_per_attempt"]),
             "database_bytes_per_row_median": round(steady["database_per_row"]),
             "year_database_gb": round(steady["database_per_row"] * YEAR_ATTEMPTS / 1e9, 2),
-            "evidence_bytes_unshared": round(unshared_evidence(Path(run["directory"]))),
+            "evidence_bytes_unshared": round(unshared := unshared_evidence(Path(run["directory"]))),
             "year_evidence_gb_every_page_new": round(
-                unshared_evidence(Path(run["directory"])) * YEAR_ATTEMPTS / 1e9, 1
+                unshared * YEAR_ATTEMPTS / 1e9, 1
             ),
             "year_cpu_hours": round(steady["cpu_per_probe"] * YEAR_ATTEMPTS / 3600, 1),
         }
         print(run["engine"], json.dumps(run["summary"]))
+    # Last: prune deletes the evidence files the summary above reads.
+    report["prune"] = prune(Path(runs[0]["directory"]))
     print("prune", json.dumps(report["prune"]))
 
 
