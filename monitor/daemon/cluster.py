@@ -83,9 +83,12 @@ def tick_period(config: Config) -> int:
 
 
 class ProbeHost(Protocol):
-    """What the daemon gives the fleet engine: its current config and one run of a slot."""
+    """What the daemon gives the fleet engine: its current config, its enabled targets by id
+    and one run of a slot."""
 
     config: Config
+
+    def target(self, target_id: str) -> Target | None: ...
 
     async def run_slot(self, target_id: str, slot: datetime) -> None: ...
 
@@ -216,7 +219,7 @@ class FleetSchedule:
         return True
 
     async def _probe(self, target_id: str, slot: datetime) -> None:
-        target = next((t for t in self._host.config.targets() if t.id == target_id), None)
+        target = self._host.target(target_id)
         if target is None:
             log.info("%s: no longer in the config, job for %s dropped", target_id, slot)
             return

@@ -250,6 +250,12 @@ class Daemon:
             log.warning("%s has no enabled target: the daemon only beats", self.config.source)
         warn_about_host_budgets(self.config)
 
+    def target(self, target_id: str) -> Target | None:
+        """The enabled target with this id in the current config, or None (a dict lookup:
+        resolving every target per probe made one fleet node's CPU per probe grow with the
+        number of targets)."""
+        return self._targets.get(target_id)
+
     async def run_slot(self, target_id: str, slot: datetime) -> None:
         """One run of one target for a slot given by the fleet (cluster mode's probe job)."""
         await self._job(target_id, slot)
