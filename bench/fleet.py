@@ -9,8 +9,10 @@ politeness), ``--targets`` rdv-service-public targets (one request per probe, ht
 engine) spread over them. For each node count, on a fresh database: ``monitor db
 upgrade``, N ``monitor run --cluster`` processes, ``--warmup`` seconds, then over
 ``--seconds`` seconds the outcomes recorded (probes per second) and the CPU time of the
-node processes (utime + stime from /proc) divided by those probes; the offered load
-(targets / interval) is printed beside them, with the duplicate slots (none expected).
+node processes (utime + stime from /proc) divided by those probes, and how busy the
+whole machine was (/proc/stat: PostgreSQL and the imitation share its cores); the offered
+load (targets / interval) is printed beside them, with the duplicate slots (none
+expected).
 Prints a Markdown table (for BENCHMARKS.md).
 """
 
@@ -91,6 +93,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
+def machine_busy() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs since boot, from /proc/stat (idle + iowait idle)."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(fields) - fields[3] - fields[4], sum(fields)
+
+
 def count(database: str, query: object) -> int:
     engine = create_engine_for(database)
     try:
@@ -125,8 +133,10 @@ def measure(
     try:
         time.sleep(args.warmup)
         began, cpu_before = datetime.now(UTC), sum(cpu_seconds(d.pid) for d in daemons)
+        busy_before = machine_busy()
         time.sleep(args.seconds)
         ended, cpu_after = datetime.now(UTC), sum(cpu_seconds(d.pid) for d in daemons)
+        busy_after = machine_busy()
     finally:
         for daemon in daemons:
             daemon.send_signal(signal.SIGTERM)
@@ -149,6 +159,8 @@ def measure(
         "probes_per_s": probes / seconds,
         "cpu_ms_per_probe": 1000 * (cpu_after - cpu_before) / max(probes, 1),
         "duplicates": claims - distinct,
+        "node_cores": (cpu_after - cpu_before) / seconds,
+        "machine_busy": (busy_after[0] - busy_before[0]) / (busy_after[1] - busy_before[1]),
     }
 
 
@@ -182,13 +194,17 @@ def main() -> None:
         f"(offered {offered:.0f} probes/s), {os.cpu_count()} CPUs, measured over "
         f"{args.seconds:.0f} s after {args.warmup:.0f} s of warm-up:\n"
     )
-    print("| nodes | probes/s | × one node | CPU ms per probe | duplicate slots |")
-    print("| --- | --- | --- | --- | --- |")
+    print(
+        "| nodes | probes/s | × one node | CPU ms per probe | duplicate slots "
+        "| cores used by the nodes | machine busy |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for row in rows:
         ratio = row["probes_per_s"] / one if one else 0.0
         print(
             f"| {row['nodes']:.0f} | {row['probes_per_s']:.1f} | {ratio:.2f} | "
-            f"{row['cpu_ms_per_probe']:.1f} | {row['duplicates']:.0f} |"
+            f"{row['cpu_ms_per_probe']:.1f} | {row['duplicates']:.0f} | "
+            f"{row['node_cores']:.2f} | {100 * row['machine_busy']:.0f} % |"
         )
 
 
