@@ -8,6 +8,8 @@ the dispatcher and ``monitor check`` call them unconditionally:
     notification_failed(channel_id)   monitor_notifications_failed_total{channel}
     set_outbox_depth(n)               monitor_outbox_depth
     set_degraded(flag)                monitor_degraded (1 while the own-fault guard is on)
+    run_skipped()                     monitor_runs_skipped_total (a turn skipped: the
+                                      target's previous run still going)
 
 Labels carry only vocabulary words and channel ids, never URLs (they can hold secrets).
 Metrics live in their own registry, so tests can create and read them freely.
@@ -28,6 +30,7 @@ __all__ = [
     "notification_failed",
     "notification_sent",
     "probe_recorded",
+    "run_skipped",
     "serve",
     "set_degraded",
     "set_outbox_depth",
@@ -65,6 +68,11 @@ NOTIFICATIONS_FAILED = Counter(
 OUTBOX_DEPTH = Gauge(
     "monitor_outbox_depth",
     "Deliveries waiting to be sent (pending or being sent).",
+    registry=REGISTRY,
+)
+RUNS_SKIPPED = Counter(
+    "monitor_runs_skipped",
+    "Scheduled turns skipped because the target's previous run was still going.",
     registry=REGISTRY,
 )
 DEGRADED = Gauge(
@@ -108,6 +116,10 @@ def notification_sent(channel_id: str) -> None:
 def notification_failed(channel_id: str) -> None:
     """For the dispatcher: an attempt failed (it may be retried)."""
     NOTIFICATIONS_FAILED.labels(channel=channel_id).inc()
+
+
+def run_skipped() -> None:
+    RUNS_SKIPPED.inc()
 
 
 def set_outbox_depth(depth: int) -> None:

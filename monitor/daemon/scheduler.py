@@ -2,7 +2,8 @@
 
 Made of small steps, as healthchecks' ``sendalerts``: a main loop that beats, reloads when
 asked and sleeps; one APScheduler job per target whose run is :meth:`ProbeRunner.run`; a
-dispatch loop that sends due notifications; signal handlers that only set flags.
+dispatch loop that sends due notifications (:mod:`monitor.daemon.notifying`); signal
+handlers that only set flags.
 
 Scheduling (times computed by :mod:`monitor.daemon.cadence`): each target gets a job with a
 :class:`CadenceTrigger` (its own grid, offset and jitter; ``active_hours``; a ``not_before``
@@ -23,7 +24,6 @@ A second signal skips the grace.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import os
 from collections.abc import Callable
@@ -59,9 +59,11 @@ from monitor.daemon.lifecycle import (
     wait_for_event,
     wait_or_hurry,
 )
+from monitor.daemon.notifying import NotificationLoop
+from monitor.daemon.overruns import Overruns, apscheduler_logger
 from monitor.daemon.politeness import Politeness
 from monitor.daemon.runner import ProbeRunner
-from monitor.errors import ConfigError, DatabaseError
+from monitor.errors import ConfigError
 from monitor.store import Repository
 
 __all__ = ["SHUTDOWN_GRACE", "CadenceTrigger", "Daemon"]  # CadenceTrigger: from monitor.daemon.jobs
@@ -75,8 +77,6 @@ _CANCEL_WAIT = 3.0
 _RECORDING_WAIT = 5.0
 _FLUSH_WAIT = 4.0
 _CLOSE_WAIT = 4.0
-#: Due notifications are looked for at least this often (and at once after each probe).
-DISPATCH_PERIOD = 5.0
 
 
 class AfterProbes(Protocol):
@@ -110,8 +110,9 @@ class Daemon:
         self._once = once
         parts = components or Components.default(config, repository, node)
         self._engines = parts.engines
-        self._dispatcher = parts.dispatcher
-        self._own_dispatcher = components is None
+        # Given components keep their dispatcher; our own is rebuilt for new channels.
+        remake = None if components is not None else lambda c: make_dispatcher(repository, c, node)
+        self._notifying = NotificationLoop(parts.dispatcher, remake)
         self._publisher = publisher
         settings = config.settings
         self.politeness = Politeness(
@@ -133,7 +134,9 @@ class Daemon:
             observe=parts.observe,
             record=parts.record,
         )
-        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._scheduler = AsyncIOScheduler(timezone=UTC, logger=apscheduler_logger())
+        self._overruns = Overruns()
+        self._overruns.watch(self._scheduler)
         self._targets: dict[str, Target] = {}
         self._triggers: dict[str, CadenceTrigger] = {}
         self._running: set[asyncio.Task[Any]] = set()
@@ -141,7 +144,6 @@ class Daemon:
         self._hurry = False
         self._reload_requested = False
         self._wake = asyncio.Event()
-        self._dispatch_wake = asyncio.Event()
         self._housekeeping = Housekeeping(repository, node, started_at=datetime.now(UTC))
         self._fleet: FleetSchedule | None = None
         if cluster_url is not None and not once:
@@ -156,7 +158,7 @@ class Daemon:
             self._hurry = True
         self._stopping = True
         self._wake.set()
-        self._dispatch_wake.set()
+        self._notifying.stop()
 
     def request_reload(self) -> None:
         """SIGHUP: reload the config at the next turn of the main loop."""
@@ -169,7 +171,7 @@ class Daemon:
         """Run until stopped (or one round with ``once``); returns the exit code."""
         loop = asyncio.get_running_loop()
         install_signals(loop, stop=self.request_stop, reload=self.request_reload)
-        dispatching = asyncio.create_task(self._dispatch_loop(), name="dispatch")
+        dispatching = asyncio.create_task(self._notifying.run(), name="dispatch")
         try:
             self._log_start()
             await self._housekeeping.beat()
@@ -215,7 +217,7 @@ class Daemon:
             self._triggers[target.id] = trigger
             jobs.append(self._job(target.id))
         await asyncio.gather(*jobs)
-        await self._dispatch_once()
+        await self._notifying.once()
 
     # -- jobs ------------------------------------------------------------------------------
 
@@ -277,7 +279,7 @@ class Daemon:
                 self._set_not_before(target_id, now + timedelta(seconds=paused))
                 return
             result = await self.runner.run(target, slot or trigger.cadence.slot_of(now))
-            self._dispatch_wake.set()
+            self._notifying.poke()
             if self._publisher is not None and result.outcome is not None:
                 self._publisher.poke()
             if result.not_before != trigger.not_before:
@@ -290,6 +292,7 @@ class Daemon:
             log.debug("%s: run cancelled by the stop", target_id)
         finally:
             self._running.discard(task)
+            self._overruns.ended(target_id)
 
     def _set_not_before(self, target_id: str, not_before: datetime | None) -> None:
         trigger = self._triggers.get(target_id)
@@ -302,33 +305,6 @@ class Daemon:
             job = self._scheduler.get_job(target_id)
             if job is not None:
                 job.reschedule(trigger=trigger)
-
-    # -- notifications ---------------------------------------------------------------------
-
-    async def _dispatch_loop(self) -> None:
-        while not self._stopping:
-            await wait_for_event(self._dispatch_wake, DISPATCH_PERIOD)
-            if self._stopping:
-                return
-            try:
-                await self._dispatch_once()
-            except DatabaseError as error:  # they wait in the outbox for the database
-                log.warning("notifications not sent for now: %s", error)
-            except Exception:
-                log.error("sending notifications failed", exc_info=True)
-
-    async def _dispatch_once(self) -> int:
-        """The notification hook: sends due deliveries through ``monitor.alerts.dispatcher``'s
-        ``Dispatcher.run_once(now)`` when that module is installed; returns how many."""
-        dispatcher = self._dispatcher
-        if dispatcher is None:
-            return 0
-        now = datetime.now(UTC)
-        if inspect.iscoroutinefunction(dispatcher.run_once):
-            sent = await dispatcher.run_once(now)
-        else:
-            sent = await asyncio.to_thread(dispatcher.run_once, now)
-        return int(sent or 0)
 
     async def _reload(self) -> None:
         """SIGHUP: validate the new config first; on error keep the running one."""
@@ -356,24 +332,16 @@ class Daemon:
             check=connectivity_check_for(config.settings), window=guard_window(config)
         )
         self._health.configure(config)
-        if self._own_dispatcher and config.channels != old_channels:
-            await self._replace_dispatcher(config)
+        if config.channels != old_channels:
+            await self._notifying.reconfigure(config, _CLOSE_WAIT)
         self._build_jobs()
         log.info("config reloaded from %s: %d targets", config.source, len(self._targets))
-
-    async def _replace_dispatcher(self, config: Config) -> None:
-        """New channels: a new dispatcher; the old one finishes its sends, if it can."""
-        old, self._dispatcher = (
-            self._dispatcher,
-            make_dispatcher(self._repository, config, self._node),
-        )
-        await close_within(old, _CLOSE_WAIT)
 
     # -- stop ------------------------------------------------------------------------------
 
     async def _shutdown(self, dispatching: asyncio.Task[None]) -> None:
         self._stopping = True
-        self._dispatch_wake.set()
+        self._notifying.stop()
         if self._scheduler.running:
             self._scheduler.pause()  # no new runs; shutdown() would cancel the running ones
         if self._fleet is not None:
@@ -400,10 +368,10 @@ class Daemon:
             await asyncio.wait(set(self.runner.recordings), timeout=_RECORDING_WAIT)
         await finish(dispatching)
         try:
-            await asyncio.wait_for(self._dispatch_once(), timeout=_FLUSH_WAIT)
+            await asyncio.wait_for(self._notifying.once(), timeout=_FLUSH_WAIT)
         except Exception as error:  # TimeoutError included: best effort at exit
             log.warning("pending notifications not all flushed at exit: %r", error)
-        for part in (self._dispatcher, self._engines, self._publisher):
+        for part in (self._notifying, self._engines, self._publisher):
             await close_within(part, _CLOSE_WAIT)
         await self._housekeeping.anchor(self.config.settings.evidence_dir, datetime.now(UTC))
         if self._fleet is not None:
