@@ -8,7 +8,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from monitor.reports.output import OUTCOME_FIELDS, emit, outcome_row
+from monitor.reports.output import OUTCOME_FIELDS, emit, outcome_rows
 from monitor.reports.stats import stats_fields, stats_of_outcomes, stats_row
 from monitor.reports.stats_query import collect_stats
 from monitor.store import Repository, create_engine_for
@@ -23,7 +23,7 @@ def history(url: str, target: str, *, days: int = 30) -> int:
     rows = list(Repository(engine).history(targets=[target], since=since))
     with open(os.devnull, "w") as sink:
         emit(
-            (outcome_row(o) for o in rows),
+            outcome_rows(rows, fmt="ndjson", language="en", tz=TZ),
             fmt="ndjson",
             fields=OUTCOME_FIELDS,
             columns=(),

@@ -118,3 +118,13 @@ def test_json_lines_are_the_machine_values_of_every_kind_of_cell() -> None:
         line = out.getvalue().strip().strip("[]").strip()
         assert line == expected
     assert '"at": "2027-01-12T08:30:00+00:00"' in expected and '"status": "available"' in expected
+
+
+def test_json_lines_follow_the_fields_order_and_fill_missing_fields_with_null() -> None:
+    # A row with other keys or another order is not written as it is (the fast path).
+    out = io.StringIO()
+    emit(
+        iter(ROWS), fmt="ndjson", fields=("n", "missing", "target"), columns=(), tz=UTC, stream=out
+    )
+    first = out.getvalue().splitlines()[0]
+    assert first == '{"n": 1, "missing": null, "target": "92/remise-titre"}'

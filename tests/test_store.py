@@ -461,6 +461,17 @@ def test_it_reads_one_outcome_by_id(repo: Repository) -> None:
     assert repo.outcome(max(first.id, second.id) + 1) is None
 
 
+def test_it_refuses_a_row_whose_status_no_version_knows(repo: Repository) -> None:
+    first = record(repo, an_outcome())
+    assert first.id is not None
+    with repo.engine.begin() as connection:
+        connection.execute(
+            outcomes.update().where(outcomes.c.id == first.id).values(status="maybe")
+        )
+    with pytest.raises(ValueError, match="'maybe' is not a valid Status"):
+        repo.outcome(first.id)
+
+
 def test_it_lists_targets_and_their_outcomes_in_chain_order(history_repo: Repository) -> None:
     assert history_repo.targets_with_outcomes() == [
         "75/titres",

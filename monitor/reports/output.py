@@ -79,7 +79,10 @@ def outcome_rows(
     """Rows for :func:`emit`: machine formats carry the detail as recorded (English, with its
     ``detail_code`` and ``detail_args``); a table shows it in the reader's ``language``."""
     for outcome in outcomes:
-        yield {**outcome_row(outcome), **detail_fields(outcome, fmt=fmt, language=language, tz=tz)}
+        row = outcome_row(outcome)  # the detail as recorded, with its code and values
+        if fmt == "table":
+            row["detail"] = render_outcome(outcome, language, tz)
+        yield row
 
 
 def detail_fields(
@@ -112,14 +115,20 @@ def _json_default(value: object) -> object:
     """What ``json`` cannot write itself: datetimes, as :func:`machine_value` does (enums
     are ``str`` and tuples lists to ``json`` already)."""
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
+        return (value if value.tzinfo is UTC else value.astimezone(UTC)).isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def _json_line(row: Row, fields: Sequence[str]) -> str:
+#: ``json.dumps(..., ensure_ascii=False, default=_json_default)`` without a new encoder per row.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_json_default)
+
+
+def _json_line(row: Row, fields: tuple[str, ...]) -> str:
     """One row as JSON: the same text as ``json.dumps`` of its :func:`machine_value` s,
-    without walking every value in Python first (history streams thousands of rows)."""
-    return json.dumps({f: row.get(f) for f in fields}, ensure_ascii=False, default=_json_default)
+    without walking every value in Python first (history streams thousands of rows). A row
+    that already has exactly ``fields``, in order (outcome_row's), is written as it is."""
+    values = row if tuple(row) == fields else {f: row.get(f) for f in fields}
+    return _ENCODER.encode(values)
 
 
 def table_value(value: object, tz: ZoneInfo) -> str:
@@ -177,6 +186,7 @@ def emit(
 ) -> int:
     """Write rows in ``fmt``; returns how many rows were written."""
     count = 0
+    fields = tuple(fields)
     if fmt == "ndjson":
         for row in rows:
             stream.write(_json_line(row, fields))
