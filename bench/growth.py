@@ -142,9 +142,7 @@ async def main_async(args: argparse.Namespace) -> None:
             "database_bytes_per_row_median": round(steady["database_per_row"]),
             "year_database_gb": round(steady["database_per_row"] * YEAR_ATTEMPTS / 1e9, 2),
             "evidence_bytes_unshared": round(unshared := unshared_evidence(Path(run["directory"]))),
-            "year_evidence_gb_every_page_new": round(
-                unshared * YEAR_ATTEMPTS / 1e9, 1
-            ),
+            "year_evidence_gb_every_page_new": round(unshared * YEAR_ATTEMPTS / 1e9, 1),
             "year_cpu_hours": round(steady["cpu_per_probe"] * YEAR_ATTEMPTS / 3600, 1),
         }
         print(run["engine"], json.dumps(run["summary"]))
