@@ -135,13 +135,14 @@ async def main_async(args: argparse.Namespace) -> None:
             key: sorted(r[key] for r in later)[len(later) // 2]
             for key in ("cpu_per_probe", "evidence_per_attempt", "database_per_row")
         }
+        unshared = unshared_evidence(Path(run["directory"]))
         run["summary"] = {
             "cpu_s_per_probe_median": round(steady["cpu_per_probe"], 3),
             "evidence_bytes_first_round": round(first["evidence_per_attempt"]),
             "evidence_bytes_later_rounds_median": round(steady["evidence_per_attempt"]),
             "database_bytes_per_row_median": round(steady["database_per_row"]),
             "year_database_gb": round(steady["database_per_row"] * YEAR_ATTEMPTS / 1e9, 2),
-            "evidence_bytes_unshared": round(unshared := unshared_evidence(Path(run["directory"]))),
+            "evidence_bytes_unshared": round(unshared),
             "year_evidence_gb_every_page_new": round(unshared * YEAR_ATTEMPTS / 1e9, 1),
             "year_cpu_hours": round(steady["cpu_per_probe"] * YEAR_ATTEMPTS / 3600, 1),
         }
