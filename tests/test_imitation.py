@@ -82,6 +82,15 @@ def wait_for_arrivals(site: ImitationSite, count: int, timeout: float = 10.0) ->
         time.sleep(0.01)
 
 
+def wait_for_finished(site: ImitationSite, count: int, timeout: float = 10.0) -> None:
+    """Wait until ``count`` logged requests have finished: the server records a request's
+    duration just after sending its answer, so a client may read the log before that."""
+    deadline = time.monotonic() + timeout
+    while sum(entry.duration is not None for entry in site.requests) < count:
+        assert time.monotonic() < deadline, f"{count} requests did not finish"
+        time.sleep(0.01)
+
+
 def start_legacy(client: httpx.Client, form_id: str, prefix: str = "") -> httpx.Response:
     """GET the conditions page, then accept them: the desk choice (or the result)."""
     client.get(f"{prefix}/booking/create/{form_id}")
@@ -658,6 +667,7 @@ def test_slow_does_not_block_a_concurrent_request_and_counts_in_flight(
     assert fast.status_code == 200
     worker.join(timeout=10)
     assert "input" in results["slow"].text  # after the delay, the platform's page
+    wait_for_finished(site, 2)
     assert site.max_in_flight() == 2
     by_key = {entry.key: entry for entry in site.requests}
     assert by_key["4402"].in_flight == 2 and by_key["4401"].in_flight == 1

@@ -47,6 +47,22 @@ fetch('/api/slots').then(r => r.json()).then(slots => {
 });
 </script></body></html>"""
 
+#: Content that arrives after load: by a fetch still in flight, by a fetch a timer starts.
+LATE_PAGES = {
+    "in_flight": "fetch('/api/late').then(r => r.text()).then(t => { show(t); });",
+    "timer": "setTimeout(() => fetch('/api/slots').then(r => r.text()).then(show), 300);",
+    "polling": "setInterval(() => fetch('/api/slots').then(r => r.text()).then(show), 100);",
+}
+
+
+def late_page(script: str) -> str:
+    return (
+        "<!doctype html><html><body><p id=late>aucun créneau</p><script>"
+        "function show(t) { document.getElementById('late').textContent = t; }"
+        f"window.addEventListener('load', () => {{ {script} }});</script></body></html>"
+    )
+
+
 FORM_PAGE = """<!doctype html><html><body>
 <form id="search" action="/search"><input name="name" value="wrong form"></form>
 <form id="FormBookingCreate" method="post" action="/posted">
@@ -68,6 +84,8 @@ def pages() -> dict[str, Route]:
     return {
         "/js": Reply(JS_PAGE),
         "/api/slots": Reply('["12/05 09:00", "12/05 09:30"]', content_type="application/json"),
+        "/api/late": Reply("créneau du 12/05 (lent)", delay=0.8),
+        **{f"/late/{name}": Reply(late_page(script)) for name, script in LATE_PAGES.items()},
         "/form": Reply(FORM_PAGE),
         "/posted": echo_form,
         "/a": redirect("/b"),
@@ -186,6 +204,33 @@ async def test_it_shows_javascript_built_content_in_the_snapshot(
     assert 'class="rendered"' in page.html
     assert page.html.count("<a>12/05") == 2  # slots filled in after an XHR
     assert (page.url, page.final_url, page.http_status) == (site.url("/js"), site.url("/js"), 200)
+
+
+async def test_a_step_waits_for_the_fetch_its_page_started_at_load(
+    site: Site, engine: BrowserEngine
+) -> None:
+    async with engine.session() as session:
+        page = await session.open(site.url("/late/in_flight"))
+    assert "créneau du 12/05 (lent)" in page.html  # 0.8 s in flight, over the step's window
+
+
+async def test_the_evidence_waits_for_a_fetch_a_timer_starts_after_load(
+    site: Site, engine: BrowserEngine
+) -> None:
+    async with engine.session() as session:
+        await session.open(site.url("/late/timer"))
+        final = await session.final_snapshot()
+    assert "12/05 09:00" in final.html and "aucun créneau" not in final.html
+
+
+async def test_a_page_that_never_stops_polling_is_read_as_it_is(
+    site: Site, engine: BrowserEngine
+) -> None:
+    async with engine.session() as session:
+        await session.open(site.url("/late/polling"))
+        final = await session.final_snapshot()
+    assert "12/05 09:00" in final.html
+    assert len(site.requests_to("/api/slots")) >= 3  # it kept polling while we waited
 
 
 async def test_it_fills_and_posts_a_form_on_submit(site: Site, engine: BrowserEngine) -> None:

@@ -27,6 +27,9 @@ class Case:
     path: str  #: path (and query) of the target URL, to append to ``site.base_url``
     key: str = ""  #: the key to give ``set_scenario``
     client_rendered: bool = False  #: the page only exists once a browser ran its script
+    #: What the http engine reports where it cannot: a page a script changes after load
+    #: reads over HTTP as its HTML says.
+    over_http: tuple[str, str] | None = None
     expected_slot_count: int | None = None
     expected_earliest_slot: str | None = None  #: ISO 8601 with offset
     note: str = field(default="", compare=False)
@@ -43,6 +46,8 @@ def expectation(case: Case, engine: str) -> tuple[str, str]:
         return case.expected_status, case.expected_reason
     if engine == "http" and case.client_rendered:
         return "anomaly", "empty_page"
+    if engine == "http" and case.over_http is not None:
+        return case.over_http
     raise ValueError(f"{case.id}: no expectation for engine {engine!r}")
 
 

@@ -148,6 +148,18 @@ def _others() -> list[Case]:
             **found,
         ),
         make_case(
+            "rdv-service-public",
+            "2403",
+            f"/prendre_rdv?{RDVSP_QUERY}2403",
+            "slots",
+            ("available", "slots"),
+            BROWSER,
+            over_http=("unavailable", "no_slot"),
+            params={"count": 3, "first_date": FIRST_DATE, "late_ms": 300},
+            note="says no slot until a fetch its script starts 0.3 s after load",
+            **found,
+        ),
+        make_case(
             "demarches-simplifiees",
             "imitation-ouverte",
             "/commencer/imitation-ouverte",

@@ -22,6 +22,12 @@ as the real rack-attack rule, 429 with ``Retry-After`` and ``RateLimit-*`` heade
 
 Scenarios: ``no_slot`` (default), ``slots`` (``count`` = 3, ``first_date``).
 
+``slots`` with ``late_ms`` > 0 is harder than the real, server-rendered page: the HTML says
+there is no slot, and a script, ``late_ms`` after the ``load`` event, fetches the page again
+(``&partiel=creneaux``: the answer with the slots) and puts its ``#main`` in place of the
+first one. Only a browser that waits for that call sees the slots; a plain HTTP client reads
+"no slot", as it would on any page a script fills.
+
 ``no_slot`` parameters, off by default: ``wording="invitation"`` (the invitation variant of
 the same template: "…correspondant à votre invitation n'a été trouvé." + "Toutes nos excuses
 pour cela."), ``variant`` "nbsp" (no-break spaces and a line break inside the sentence) or
@@ -96,10 +102,12 @@ class RdvServicePublic:
         if "starts_at" in request.query:
             return html_response(_chosen(request.query["starts_at"]))
         slots = []
-        if scenario.name == "slots":
+        late_ms = int(scenario.params.get("late_ms", 0))
+        if scenario.name == "slots" and (late_ms <= 0 or "partiel" in request.query):
             first = parse_first_date(scenario.params.get("first_date"))
             slots = slot_times(first, int(scenario.params.get("count", 3)))
-        return html_response(_search_page(route, request, slots, scenario))
+        later = late_ms if scenario.name == "slots" and not slots else 0
+        return html_response(_search_page(route, request, slots, scenario, later))
 
     def _api(self, request: Request, scenario: Scenario) -> Response:
         limit = int(scenario.params.get("per_minute", DEFAULT_PER_MINUTE))
@@ -140,7 +148,27 @@ class RdvServicePublic:
 NO_SLOT_NBSP = ((" à ", "\u00a0à "), (" correspondant", "\n  correspondant"))
 
 
-def _search_page(route: Route, request: Request, slots: list[datetime], scenario: Scenario) -> str:
+#: Fetches the page's slots ``late_ms`` after load and puts them in place (see the docstring).
+_LATE_SLOTS = """<script>
+window.addEventListener("load", function () {
+  setTimeout(function () {
+    var url = new URL(location.href);
+    url.searchParams.set("partiel", "creneaux");
+    fetch(url, { credentials: "same-origin" }).then(function (response) {
+      return response.text();
+    }).then(function (text) {
+      var fetched = new DOMParser().parseFromString(text, "text/html");
+      var main = fetched.querySelector("#main");
+      if (main) { document.querySelector("#main").replaceWith(document.importNode(main, true)); }
+    });
+  }, %d);
+});
+</script>"""
+
+
+def _search_page(
+    route: Route, request: Request, slots: list[datetime], scenario: Scenario, late_ms: int = 0
+) -> str:
     if not slots:
         invitation = scenario.params.get("wording") == "invitation"
         variant = str(scenario.params.get("variant", ""))
@@ -151,6 +179,7 @@ def _search_page(route: Route, request: Request, slots: list[datetime], scenario
             f"<p>{h(text)}</p>\n{extra}<p>Veuillez réessayer ultérieurement.</p>\n</div>"
         )
     else:
+        query = {name: value for name, value in request.query.items() if name != "partiel"}
         days: dict[str, list[datetime]] = {}
         for moment in slots:
             days.setdefault(moment.date().isoformat(), []).append(moment)
@@ -158,10 +187,7 @@ def _search_page(route: Route, request: Request, slots: list[datetime], scenario
         for day, moments in days.items():
             links = "".join(
                 '<li><a class="fr-btn fr-btn--secondary creneau" href="'
-                + h(
-                    f"{route.prefix}/prendre_rdv?"
-                    + urlencode({**request.query, "starts_at": iso(moment)})
-                )
+                + h(f"{route.prefix}/prendre_rdv?" + urlencode({**query, "starts_at": iso(moment)}))
                 + f'"><time datetime="{h(iso(moment))}">{moment:%Hh%M}</time></a></li>'
                 for moment in moments
             )
@@ -181,6 +207,8 @@ def _search_page(route: Route, request: Request, slots: list[datetime], scenario
         "l’Imaginaire — Renouvellement de récépissé (lieu fictif)</p>\n"
         f"{result}\n</main>"
     )
+    if late_ms > 0:
+        body += "\n" + _LATE_SLOTS % late_ms
     return page("Prendre rendez-vous - RDV Service Public", body)
 
 

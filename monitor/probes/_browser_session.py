@@ -25,6 +25,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from monitor.domain import Detail, Engine, PageSnapshot
 from monitor.errors import MonitorFault, ProbeError
+from monitor.probes._activity import NetworkActivity
 from monitor.probes._decoding import decode_body
 from monitor.probes._form_fields import choose_option, set_field
 from monitor.probes._navigation import Navigation
@@ -33,7 +34,13 @@ from monitor.probes._playwright_errors import net_error, probe_error
 from monitor.probes.base import RequestGate
 from monitor.probes.limits import MAX_RESPONSE_BYTES, too_large
 
-#: After load, how long to wait for the network to go quiet (XHR-built content).
+#: After a step's page has loaded: how long no request of its may be in flight or move
+#: before the flow reads it (a fetch its load handlers start is waited for).
+QUIET_AFTER_STEP = 0.1
+#: Before a page is kept as evidence and classified: the same, over Playwright's
+#: ``networkidle`` window, so that a fetch a timer starts soon after load is in the page.
+QUIET_BEFORE_EVIDENCE = 0.5
+#: The longest either wait lasts: pages that poll never go quiet.
 SETTLE_SECONDS = 1.5
 #: After a click, how long a navigation may take to start before we call it an in-page update.
 NAVIGATION_GRACE_SECONDS = 0.5
@@ -57,6 +64,7 @@ class BrowserSession:
         *,
         navigation: Navigation,
         gate: PageGate,
+        activity: NetworkActivity,
         timeout: float,
     ) -> None:
         """Use ``start``, which also wires the page's events and the gate."""
@@ -64,6 +72,7 @@ class BrowserSession:
         self._page = page
         self._navigation = navigation
         self._gate = gate
+        self._activity = activity
         self._timeout = timeout
         self._snapshot: PageSnapshot | None = None
 
@@ -82,13 +91,22 @@ class BrowserSession:
         page_gate = PageGate(
             cdp, gate, main_frame_id=main_frame_id, on_main_document=navigation.started.set
         )
-        session = cls(context, page, navigation=navigation, gate=page_gate, timeout=timeout)
+        activity = NetworkActivity(cdp)
+        session = cls(
+            context,
+            page,
+            navigation=navigation,
+            gate=page_gate,
+            activity=activity,
+            timeout=timeout,
+        )
         navigation.watch()
+        activity.watch()
         await page_gate.enable()
         return session
 
     async def open(self, url: str) -> PageSnapshot:
-        """Navigate to ``url`` and wait for load, then briefly for the network to go quiet."""
+        """Navigate to ``url`` and wait for load, then for its requests to settle."""
         self._navigation.failure = None
         if self._gate.target is None:
             self._gate.target = url
@@ -195,7 +213,8 @@ class BrowserSession:
         return self._snapshot
 
     async def final_snapshot(self, label: str = "") -> PageSnapshot:
-        """The rendered page now, with a full-page PNG screenshot."""
+        """The rendered page once its network is quiet, with a full-page PNG screenshot."""
+        await self._activity.quiet(QUIET_BEFORE_EVIDENCE, limit=SETTLE_SECONDS)
         with self._errors(_doing("screenshot", url=self._page.url)):
             snapshot = await self._capture()
             png = await self._page.screenshot(full_page=True, type="png", animations="disabled")
@@ -261,9 +280,7 @@ class BrowserSession:
         await self._navigation.done.wait()
 
     async def _settled(self) -> PageSnapshot:
-        # Pages that poll never go idle; what has loaded by then is what a person sees.
-        with contextlib.suppress(PlaywrightTimeoutError):
-            await self._page.wait_for_load_state("networkidle", timeout=SETTLE_SECONDS * 1000)
+        await self._activity.quiet(QUIET_AFTER_STEP, limit=SETTLE_SECONDS)
         return await self._capture()
 
     async def _capture(self) -> PageSnapshot:
