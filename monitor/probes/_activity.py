@@ -37,6 +37,7 @@ class NetworkActivity:
         self._cdp = cdp
         self._in_flight: set[str] = set()
         self._last_change = 0.0
+        self.moves = 0  #: counted requests started or ended so far
         self._changed = asyncio.Event()
 
     def watch(self) -> None:
@@ -83,5 +84,6 @@ class NetworkActivity:
             self._moved()
 
     def _moved(self) -> None:
+        self.moves += 1
         self._last_change = asyncio.get_running_loop().time()
         self._changed.set()

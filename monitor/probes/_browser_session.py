@@ -42,6 +42,8 @@ QUIET_AFTER_STEP = 0.1
 QUIET_BEFORE_EVIDENCE = 0.5
 #: The longest either wait lasts: pages that poll never go quiet.
 SETTLE_SECONDS = 1.5
+#: The most times the final page is read while its network keeps moving.
+MAX_EVIDENCE_READS = 3
 #: After a click, how long a navigation may take to start before we call it an in-page update.
 NAVIGATION_GRACE_SECONDS = 0.5
 MAX_REDIRECTS = 20
@@ -213,12 +215,28 @@ class BrowserSession:
         return self._snapshot
 
     async def final_snapshot(self, label: str = "") -> PageSnapshot:
-        """The rendered page once its network is quiet, with a full-page PNG screenshot."""
-        await self._activity.quiet(QUIET_BEFORE_EVIDENCE, limit=SETTLE_SECONDS)
-        with self._errors(_doing("screenshot", url=self._page.url)):
-            snapshot = await self._capture()
-            png = await self._page.screenshot(full_page=True, type="png", animations="disabled")
-        return dataclasses.replace(snapshot, label=label, screenshot=png)
+        """The rendered page once its network is quiet, with a full-page PNG screenshot.
+
+        The page is read first and the quiet window checked after: when no counted request
+        started or ended meanwhile, what was read is the quiet page, and the time the
+        screenshot took counts towards the window. Otherwise it is read again.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SETTLE_SECONDS
+        for _read in range(MAX_EVIDENCE_READS):
+            moves = self._activity.moves
+            snapshot = await self._evidence()
+            left = max(deadline - loop.time(), 0.0)
+            went_quiet = await self._activity.quiet(QUIET_BEFORE_EVIDENCE, limit=left)
+            if self._activity.moves == moves:
+                break
+            if not went_quiet:
+                # Still busy at the deadline (a page that polls): read it as it is now.
+                snapshot = await self._evidence()
+                break
+        else:
+            snapshot = await self._evidence()  # it kept moving: the page as it is now
+        return dataclasses.replace(snapshot, label=label)
 
     async def close(self) -> None:
         """Stop gate waits still pending; the engine closes the context itself."""
@@ -282,6 +300,13 @@ class BrowserSession:
     async def _settled(self) -> PageSnapshot:
         await self._activity.quiet(QUIET_AFTER_STEP, limit=SETTLE_SECONDS)
         return await self._capture()
+
+    async def _evidence(self) -> PageSnapshot:
+        """The page as it is now, with its full-page screenshot."""
+        with self._errors(_doing("screenshot", url=self._page.url)):
+            snapshot = await self._capture()
+            png = await self._page.screenshot(full_page=True, type="png", animations="disabled")
+        return dataclasses.replace(snapshot, screenshot=png)
 
     async def _capture(self) -> PageSnapshot:
         for attempt in range(3):
