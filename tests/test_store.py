@@ -202,6 +202,27 @@ def test_it_returns_timestamps_as_aware_utc(repo: Repository) -> None:
     assert raw == "2025-06-01 08:00:00.123456"  # UTC, sortable text
 
 
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("2025-06-01 08:00:00", datetime(2025, 6, 1, 8, 0, tzinfo=UTC)),
+        ("2025-06-01T08:00:00.5", datetime(2025, 6, 1, 8, 0, 0, 500000, tzinfo=UTC)),
+        ("2025-06-01", datetime(2025, 6, 1, tzinfo=UTC)),
+        ("2025-06-01 10:00:00+02:00", datetime(2025, 6, 1, 8, 0, tzinfo=UTC)),
+        ("2025-06-01 08:00:00Z", datetime(2025, 6, 1, 8, 0, tzinfo=UTC)),
+    ],
+)
+def test_it_reads_sqlite_timestamp_text_not_written_by_it_as_utc(
+    repo: Repository, text: str, read: datetime
+) -> None:
+    record(repo, an_outcome())
+    with repo.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE outcomes SET earliest_slot = ?", (text,))
+
+    (stored,) = repo.history()
+    assert stored.earliest_slot == read and stored.earliest_slot.tzinfo is UTC
+
+
 def test_it_refuses_naive_datetimes(repo: Repository) -> None:
     with pytest.raises(StatementError, match="naive datetime"), repo.engine.begin() as connection:
         connection.execute(
