@@ -17,6 +17,7 @@ from sqlalchemy.pool import QueuePool
 
 from monitor.domain import (
     MONITOR_TARGET,
+    Detail,
     Event,
     EventKind,
     Outcome,
@@ -26,6 +27,7 @@ from monitor.domain import (
 )
 from monitor.domain import Engine as ProbeEngine
 from monitor.errors import DatabaseError
+from monitor.reports.output import OUTCOME_FIELDS, outcome_row
 from monitor.store import (
     Repository,
     create_engine_for,
@@ -491,6 +493,25 @@ def test_it_refuses_a_row_whose_status_no_version_knows(repo: Repository) -> Non
         )
     with pytest.raises(ValueError, match="'maybe' is not a valid Status"):
         repo.outcome(first.id)
+
+
+def test_history_records_hold_what_the_outcomes_hold(repo: Repository) -> None:
+    nested = Detail("by_desk", {"desks": (Detail("desk", {"label": "1", "finding": None}),)})
+    record(repo, an_outcome(evidence=("aa/x.html", "aa/x.png"), sha256="ab" * 32))
+    record(repo, an_outcome(minute=1, structured=nested, final_url=None, http_status=None))
+    record(repo, an_outcome(minute=2, structured=Detail("no_page"), slot_count=2))
+
+    records = list(repo.history_records(newest_first=False))
+    assert records == [outcome_row(o) for o in repo.history(newest_first=False)]
+    assert all(tuple(r) == OUTCOME_FIELDS == tuple(outcomes.columns.keys()) for r in records)
+
+
+def test_history_records_refuse_a_status_no_version_knows(repo: Repository) -> None:
+    record(repo, an_outcome())
+    with repo.engine.begin() as connection:
+        connection.execute(outcomes.update().values(status="maybe"))
+    with pytest.raises(ValueError, match="'maybe' is not a valid Status"):
+        list(repo.history_records())
 
 
 def test_it_lists_targets_and_their_outcomes_in_chain_order(history_repo: Repository) -> None:

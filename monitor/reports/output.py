@@ -13,15 +13,16 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TextIO
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from monitor.details import detail_columns, render_outcome
+from monitor.details import detail_columns, render_outcome, render_stored, structured_detail
 from monitor.domain import Outcome
 
 FORMATS = ("table", "json", "ndjson", "csv")
 
-#: Every outcome field, in SPEC's order and with SPEC's names.
+#: Every outcome field, in SPEC's order and with SPEC's names: the ``outcomes`` columns, in
+#: the table's order, so that history writes the records it reads as they are.
 OUTCOME_FIELDS = (
     "id",
     "target",
@@ -83,6 +84,20 @@ def outcome_rows(
         if fmt == "table":
             row["detail"] = render_outcome(outcome, language, tz)
         yield row
+
+
+def record_rows(
+    records: Iterable[dict[str, Any]], *, fmt: str, language: str, tz: ZoneInfo
+) -> Iterator[dict[str, Any]]:
+    """:func:`outcome_rows` of records read straight from the store (``history_records``):
+    the same rows, a table's detail in ``language`` from the stored code and values."""
+    if fmt != "table":
+        yield from records
+        return
+    for record in records:
+        structured = structured_detail(record["detail_code"], record["detail_args"])
+        record["detail"] = render_stored(record["detail"], structured, language, tz)
+        yield record
 
 
 def detail_fields(
