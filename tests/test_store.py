@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from pg import create_database, shared_pg_url
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, create_engine, func, insert, select
 from sqlalchemy.exc import StatementError
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import NullPool, QueuePool
 
 from monitor.domain import (
     MONITOR_TARGET,
@@ -740,6 +740,25 @@ def test_it_round_trips_outcomes_through_postgresql(pg_repo: Repository) -> None
     assert pg_repo.get_state(TARGET) == state_after(outcome)
     assert pg_repo.outbox_depth() == 1
     assert minutes(pg_repo.history(targets=["9?/r*"], limit=5)) == [0]
+
+
+@pytest.mark.postgres
+def test_it_reads_utc_from_a_postgresql_database_in_another_time_zone(pg_server_url: str) -> None:
+    name = f"store_{next(_databases)}"
+    url = create_database(pg_server_url, name)
+    plain = create_engine(url, poolclass=NullPool)  # not ours: the database's own zone
+    with plain.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f"ALTER DATABASE {name} SET timezone = 'Europe/Paris'")
+    with plain.connect() as connection:
+        assert connection.exec_driver_sql("SHOW TIME ZONE").scalar() == "Europe/Paris"
+    plain.dispose()
+
+    for repository in open_repository(url):
+        stored = record(repository, an_outcome(earliest_slot=T0 + timedelta(days=3)))
+        (read_back,) = repository.history()
+        assert read_back == stored and read_back.started_at.tzinfo is UTC
+        with repository.engine.connect() as connection:
+            assert connection.exec_driver_sql("SHOW TIME ZONE").scalar() == "UTC"
 
 
 @pytest.mark.postgres

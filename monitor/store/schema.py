@@ -111,6 +111,8 @@ def _utc_from_sqlite_text(value: str | None) -> datetime | None:
 
 def _as_utc(value: datetime) -> datetime:
     """A naive time as UTC (SQLite's, by contract); an aware one converted to UTC."""
+    if value.tzinfo is UTC:  # PostgreSQL's, in a session in UTC (engine.py)
+        return value
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
