@@ -134,8 +134,9 @@ def _json_default(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-#: ``json.dumps(..., ensure_ascii=False, default=_json_default)`` without a new encoder per row.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_json_default)
+#: ``json.dumps(..., ensure_ascii=False, default=_json_default)`` without a new encoder per row,
+#: nor the check for cycles: a row is a fresh flat mapping, which cannot hold itself.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_json_default, check_circular=False)
 
 
 def _json_line(row: Row, fields: tuple[str, ...]) -> str:
