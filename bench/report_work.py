@@ -8,7 +8,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from monitor.reports.output import OUTCOME_FIELDS, emit, outcome_rows
+from monitor.reports.output import OUTCOME_FIELDS, emit, record_rows
 from monitor.reports.stats import stats_fields, stats_of_outcomes, stats_row
 from monitor.reports.stats_query import collect_stats
 from monitor.store import Repository, create_engine_for
@@ -20,10 +20,10 @@ def history(url: str, target: str, *, days: int = 30) -> int:
     """One target's last ``days`` days as NDJSON (``history --target … --since 30d``)."""
     engine = create_engine_for(url)
     since = datetime.now(UTC) - timedelta(days=days)
-    rows = list(Repository(engine).history(targets=[target], since=since))
+    rows = list(Repository(engine).history_records(targets=[target], since=since))
     with open(os.devnull, "w") as sink:
         emit(
-            outcome_rows(rows, fmt="ndjson", language="en", tz=TZ),
+            record_rows(rows, fmt="ndjson", language="en", tz=TZ),
             fmt="ndjson",
             fields=OUTCOME_FIELDS,
             columns=(),

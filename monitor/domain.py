@@ -185,7 +185,13 @@ class Outcome:
 
     @property
     def duration_ms(self) -> int:
-        return int((self.finished_at - self.started_at).total_seconds() * 1000)
+        return milliseconds_between(self.started_at, self.finished_at)
+
+
+def milliseconds_between(start: datetime, end: datetime) -> int:
+    """An outcome's ``duration_ms``, derived from its two timestamps (the ``outcomes``
+    column keeps a copy for SQL; the hash chain leaves it out)."""
+    return int((end - start).total_seconds() * 1000)
 
 
 @dataclass(frozen=True)

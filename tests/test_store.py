@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 from pg import create_database, shared_pg_url
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, create_engine, func, insert, select
 from sqlalchemy.exc import StatementError
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import NullPool, QueuePool
 
 from monitor.domain import (
     MONITOR_TARGET,
+    Detail,
     Event,
     EventKind,
     Outcome,
@@ -26,6 +27,7 @@ from monitor.domain import (
 )
 from monitor.domain import Engine as ProbeEngine
 from monitor.errors import DatabaseError
+from monitor.reports.output import OUTCOME_FIELDS, outcome_row
 from monitor.store import (
     Repository,
     create_engine_for,
@@ -200,6 +202,27 @@ def test_it_returns_timestamps_as_aware_utc(repo: Repository) -> None:
     with repo.engine.connect() as connection:
         raw = connection.exec_driver_sql("SELECT started_at FROM outcomes").scalar()
     assert raw == "2025-06-01 08:00:00.123456"  # UTC, sortable text
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("2025-06-01 08:00:00", datetime(2025, 6, 1, 8, 0, tzinfo=UTC)),
+        ("2025-06-01T08:00:00.5", datetime(2025, 6, 1, 8, 0, 0, 500000, tzinfo=UTC)),
+        ("2025-06-01", datetime(2025, 6, 1, tzinfo=UTC)),
+        ("2025-06-01 10:00:00+02:00", datetime(2025, 6, 1, 8, 0, tzinfo=UTC)),
+        ("2025-06-01 08:00:00Z", datetime(2025, 6, 1, 8, 0, tzinfo=UTC)),
+    ],
+)
+def test_it_reads_sqlite_timestamp_text_not_written_by_it_as_utc(
+    repo: Repository, text: str, read: datetime
+) -> None:
+    record(repo, an_outcome())
+    with repo.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE outcomes SET earliest_slot = ?", (text,))
+
+    (stored,) = repo.history()
+    assert stored.earliest_slot == read and stored.earliest_slot.tzinfo is UTC
 
 
 def test_it_refuses_naive_datetimes(repo: Repository) -> None:
@@ -472,6 +495,25 @@ def test_it_refuses_a_row_whose_status_no_version_knows(repo: Repository) -> Non
         repo.outcome(first.id)
 
 
+def test_history_records_hold_what_the_outcomes_hold(repo: Repository) -> None:
+    nested = Detail("by_desk", {"desks": (Detail("desk", {"label": "1", "finding": None}),)})
+    record(repo, an_outcome(evidence=("aa/x.html", "aa/x.png"), sha256="ab" * 32))
+    record(repo, an_outcome(minute=1, structured=nested, final_url=None, http_status=None))
+    record(repo, an_outcome(minute=2, structured=Detail("no_page"), slot_count=2))
+
+    records = list(repo.history_records(newest_first=False))
+    assert records == [outcome_row(o) for o in repo.history(newest_first=False)]
+    assert all(tuple(r) == OUTCOME_FIELDS == tuple(outcomes.columns.keys()) for r in records)
+
+
+def test_history_records_refuse_a_status_no_version_knows(repo: Repository) -> None:
+    record(repo, an_outcome())
+    with repo.engine.begin() as connection:
+        connection.execute(outcomes.update().values(status="maybe"))
+    with pytest.raises(ValueError, match="'maybe' is not a valid Status"):
+        list(repo.history_records())
+
+
 def test_it_lists_targets_and_their_outcomes_in_chain_order(history_repo: Repository) -> None:
     assert history_repo.targets_with_outcomes() == [
         "75/titres",
@@ -698,6 +740,25 @@ def test_it_round_trips_outcomes_through_postgresql(pg_repo: Repository) -> None
     assert pg_repo.get_state(TARGET) == state_after(outcome)
     assert pg_repo.outbox_depth() == 1
     assert minutes(pg_repo.history(targets=["9?/r*"], limit=5)) == [0]
+
+
+@pytest.mark.postgres
+def test_it_reads_utc_from_a_postgresql_database_in_another_time_zone(pg_server_url: str) -> None:
+    name = f"store_{next(_databases)}"
+    url = create_database(pg_server_url, name)
+    plain = create_engine(url, poolclass=NullPool)  # not ours: the database's own zone
+    with plain.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f"ALTER DATABASE {name} SET timezone = 'Europe/Paris'")
+    with plain.connect() as connection:
+        assert connection.exec_driver_sql("SHOW TIME ZONE").scalar() == "Europe/Paris"
+    plain.dispose()
+
+    for repository in open_repository(url):
+        stored = record(repository, an_outcome(earliest_slot=T0 + timedelta(days=3)))
+        (read_back,) = repository.history()
+        assert read_back == stored and read_back.started_at.tzinfo is UTC
+        with repository.engine.connect() as connection:
+            assert connection.exec_driver_sql("SHOW TIME ZONE").scalar() == "UTC"
 
 
 @pytest.mark.postgres

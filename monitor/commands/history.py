@@ -17,7 +17,7 @@ import click
 from monitor.commands.common import App, lang_option, output_options, pass_app
 from monitor.domain import REASONS, Reason, Status, status_of
 from monitor.errors import NothingMatched, UsageError
-from monitor.reports.output import OUTCOME_FIELDS, Column, emit, outcome_rows
+from monitor.reports.output import OUTCOME_FIELDS, Column, emit, record_rows
 
 if TYPE_CHECKING:
     from monitor.config import Config
@@ -175,7 +175,7 @@ def history_cmd(
     until_at = parse_bound("--until", until, settings, now)
     check_period(since_at, until_at)
     repository = app.repository()
-    outcomes = repository.history(
+    records = repository.history_records(
         targets=list(targets) or None,
         prefecture=prefecture,
         status=status,
@@ -184,7 +184,7 @@ def history_cmd(
         until=until_at,
         limit=limit,
     )
-    rows = outcome_rows(outcomes, fmt=fmt, language=lang or settings.language, tz=settings.tz)
+    rows = record_rows(records, fmt=fmt, language=lang or settings.language, tz=settings.tz)
     written = emit(
         rows,
         fmt=fmt,

@@ -13,15 +13,16 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TextIO
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from monitor.details import detail_columns, render_outcome
+from monitor.details import detail_columns, render_outcome, render_stored, structured_detail
 from monitor.domain import Outcome
 
 FORMATS = ("table", "json", "ndjson", "csv")
 
-#: Every outcome field, in SPEC's order and with SPEC's names.
+#: Every outcome field, in SPEC's order and with SPEC's names: the ``outcomes`` columns, in
+#: the table's order, so that history writes the records it reads as they are.
 OUTCOME_FIELDS = (
     "id",
     "target",
@@ -85,6 +86,20 @@ def outcome_rows(
         yield row
 
 
+def record_rows(
+    records: Iterable[dict[str, Any]], *, fmt: str, language: str, tz: ZoneInfo
+) -> Iterator[dict[str, Any]]:
+    """:func:`outcome_rows` of records read straight from the store (``history_records``):
+    the same rows, a table's detail in ``language`` from the stored code and values."""
+    if fmt != "table":
+        yield from records
+        return
+    for record in records:
+        structured = structured_detail(record["detail_code"], record["detail_args"])
+        record["detail"] = render_stored(record["detail"], structured, language, tz)
+        yield record
+
+
 def detail_fields(
     outcome: Outcome | None, *, fmt: str, language: str, tz: ZoneInfo
 ) -> dict[str, object]:
@@ -119,8 +134,9 @@ def _json_default(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-#: ``json.dumps(..., ensure_ascii=False, default=_json_default)`` without a new encoder per row.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_json_default)
+#: ``json.dumps(..., ensure_ascii=False, default=_json_default)`` without a new encoder per row,
+#: nor the check for cycles: a row is a fresh flat mapping, which cannot hold itself.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_json_default, check_circular=False)
 
 
 def _json_line(row: Row, fields: tuple[str, ...]) -> str:

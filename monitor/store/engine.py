@@ -65,13 +65,14 @@ def create_engine_for(url: str) -> Engine:
     (durable across process crashes, which is what WAL mode needs), foreign keys on, a
     5 s busy timeout, SQLAlchemy in charge of ``BEGIN`` (see :data:`SQLITE_IMMEDIATE`), and
     the parent directory of the file created. PostgreSQL: psycopg 3, with ``pool_pre_ping``
-    so connections dropped by a server restart are replaced instead of failing a probe.
+    so connections dropped by a server restart are replaced instead of failing a probe, and
+    the session's time zone UTC.
     """
     parsed = normalize_database_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(parsed, pool_pre_ping=True)
+        return _postgresql_engine(parsed)
     raise DatabaseError(
         f"unsupported database {mask_database_url(parsed)}: use sqlite:///PATH or "
         "postgresql+psycopg://USER:PASSWORD@HOST/DB"
@@ -110,6 +111,20 @@ def _sqlite_engine(url: URL) -> Engine:
     def _begin(connection: Connection) -> None:
         immediate = connection.get_execution_options().get(SQLITE_IMMEDIATE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _postgresql_engine(url: URL) -> Engine:
+    engine = create_engine(url, pool_pre_ping=True)
+
+    @event.listens_for(engine, "connect")
+    def _utc(dbapi_connection: Any, _record: Any) -> None:
+        # Timestamps then arrive in UTC already (psycopg gives timezone.utc for "UTC"), not
+        # in the server's zone for UTCDateTime to convert one by one. Our SQL names its
+        # zone wherever one matters (timezone('UTC', …)), so nothing else changes.
+        dbapi_connection.execute("SET TIME ZONE 'UTC'")
+        dbapi_connection.commit()
 
     return engine
 

@@ -10,10 +10,12 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any, TypedDict, TypeVar, Unpack
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Row,
     Select,
     func,
     insert,
@@ -29,7 +31,9 @@ from monitor.store.evidence import chain_hash
 from monitor.store.outbox import ChannelsFor, OutboxStore, insert_events
 from monitor.store.rollup import count_outcome
 from monitor.store.rows import (
+    OutcomeRecord,
     outcome_from_row,
+    outcome_record,
     outcome_values,
     outcomes,
     state_from_row,
@@ -40,6 +44,27 @@ from monitor.store.transactions import dialect_insert
 
 #: Rows fetched per round trip while streaming history (server-side cursor on PostgreSQL).
 STREAM_BATCH = 500
+
+T = TypeVar("T")
+
+
+class HistoryFilters(TypedDict, total=False):
+    """What :meth:`Repository.history` selects; every filter given must match.
+
+    ``targets`` are fnmatch globs (``92/*``), case-sensitive, matched in SQL where possible
+    (``[...]`` classes are matched in Python); an empty list matches nothing. ``since`` is
+    inclusive, ``until`` exclusive, both on ``started_at``. ``newest_first`` (the default)
+    or oldest first; ``limit``: at most that many outcomes.
+    """
+
+    targets: Sequence[str] | None
+    prefecture: str | None
+    status: Status | str | None
+    reason: Reason | str | None
+    since: datetime | None
+    until: datetime | None
+    limit: int | None
+    newest_first: bool
 
 
 class Repository(OutboxStore, CoordinationStore):
@@ -189,26 +214,21 @@ class Repository(OutboxStore, CoordinationStore):
 
     # -- reading outcomes ------------------------------------------------------------------
 
-    def history(
-        self,
-        *,
-        targets: Sequence[str] | None = None,
-        prefecture: str | None = None,
-        status: Status | str | None = None,
-        reason: Reason | str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int | None = None,
-        newest_first: bool = True,
-    ) -> Iterator[Outcome]:
-        """Stream outcomes matching every given filter, newest first by default.
-
-        ``targets`` are fnmatch globs (``92/*``), case-sensitive, matched in SQL where
-        possible (``[...]`` classes are matched in Python); an empty list matches nothing.
-        ``since`` is inclusive, ``until`` exclusive, both on ``started_at``. Rows are
-        fetched in batches as the iterator advances (a server-side cursor on PostgreSQL);
-        the connection is held until the iterator is exhausted or closed.
+    def history(self, **filters: Unpack[HistoryFilters]) -> Iterator[Outcome]:
+        """Stream outcomes matching every given filter (:class:`HistoryFilters`), newest
+        first by default. Rows are fetched in batches as the iterator advances (a server-side
+        cursor on PostgreSQL); the connection is held until the iterator is exhausted or
+        closed.
         """
+        return self._history(outcome_from_row, filters)
+
+    def history_records(self, **filters: Unpack[HistoryFilters]) -> Iterator[OutcomeRecord]:
+        """:meth:`history` as flat records (:func:`~monitor.store.rows.outcome_record`), the
+        fields the output formats print, without an Outcome per row."""
+        return self._history(outcome_record, filters)
+
+    def _history(self, convert: Callable[[Row[Any]], T], filters: HistoryFilters) -> Iterator[T]:
+        targets = filters.get("targets")
         if targets is not None and not targets:
             return
         query = select(outcomes)
@@ -216,30 +236,32 @@ class Repository(OutboxStore, CoordinationStore):
         if targets is not None:
             clause, python_match = _glob_filter(self._engine.dialect.name, targets)
             query = query.where(clause)
-        if prefecture is not None:
+        if (prefecture := filters.get("prefecture")) is not None:
             query = query.where(outcomes.c.prefecture == prefecture)
-        if status is not None:
+        if (status := filters.get("status")) is not None:
             query = query.where(outcomes.c.status == str(status))
-        if reason is not None:
+        if (reason := filters.get("reason")) is not None:
             query = query.where(outcomes.c.reason == str(reason))
-        if since is not None:
+        if (since := filters.get("since")) is not None:
             query = query.where(outcomes.c.started_at >= since)
-        if until is not None:
+        if (until := filters.get("until")) is not None:
             query = query.where(outcomes.c.started_at < until)
-        if newest_first:
+        if filters.get("newest_first", True):
             query = query.order_by(outcomes.c.started_at.desc(), outcomes.c.id.desc())
         else:
             query = query.order_by(outcomes.c.started_at, outcomes.c.id)
+        limit = filters.get("limit")
         if limit is not None and python_match is None:
             query = query.limit(limit)
-        yield from self._stream(query, python_match, limit)
+        yield from self._stream(query, convert, python_match, limit)
 
     def _stream(
         self,
         query: Select[tuple[object, ...]],
+        convert: Callable[[Row[Any]], T],
         match: Callable[[str], bool] | None,
         limit: int | None,
-    ) -> Iterator[Outcome]:
+    ) -> Iterator[T]:
         if limit is not None and limit <= 0:
             return
         count = 0
@@ -248,7 +270,7 @@ class Repository(OutboxStore, CoordinationStore):
             for row in result:
                 if match is not None and not match(row.target):
                     continue
-                yield outcome_from_row(row)
+                yield convert(row)
                 count += 1
                 if limit is not None and count >= limit:
                     return
@@ -290,7 +312,7 @@ class Repository(OutboxStore, CoordinationStore):
         """Stream one target's outcomes in chain (insertion) order, for ``verify``."""
         order = outcomes.c.id if oldest_first else outcomes.c.id.desc()
         query = select(outcomes).where(outcomes.c.target == target).order_by(order)
-        yield from self._stream(query, None, None)
+        yield from self._stream(query, outcome_from_row, None, None)
 
     def targets_with_outcomes(self) -> list[str]:
         """Every target id that has at least one outcome, sorted."""

@@ -17,6 +17,7 @@ from monitor.domain import (
     Reason,
     Status,
     TargetState,
+    milliseconds_between,
 )
 from monitor.store.schema import (
     DeliveryAttemptRow,
@@ -120,6 +121,28 @@ def outcome_from_row(row: Row[Any]) -> Outcome:
         sha256=r["sha256"],
         chain=r["chain"],
     )
+
+
+#: An outcome as a flat record: SPEC's fields, which are the ``outcomes`` columns, in order.
+OutcomeRecord = dict[str, Any]
+_RECORD_FIELDS = tuple(outcomes.columns.keys())
+
+
+def outcome_record(row: Row[Any]) -> OutcomeRecord:
+    """An ``outcomes`` row (every column, in the table's order) as a flat record, field for
+    field what the Outcome of :func:`outcome_from_row` holds: enums checked and as members,
+    ``duration_ms`` from the timestamps, ``detail_code`` and ``detail_args`` as
+    ``detail_columns`` of its structured detail, ``evidence`` a list. No Outcome is built:
+    history prints thousands of rows a call, and a machine format needs only the row."""
+    record = dict(zip(_RECORD_FIELDS, row, strict=True))
+    record["duration_ms"] = milliseconds_between(record["started_at"], record["finished_at"])
+    record["engine"] = _engine(record["engine"])
+    record["status"] = _status(record["status"])
+    record["reason"] = _reason(record["reason"])
+    # Through the Detail: its nested details come back with their keys in its order.
+    record.update(detail_columns(structured_detail(record["detail_code"], record["detail_args"])))
+    record["evidence"] = record["evidence"] or []
+    return record
 
 
 def state_values(state: TargetState) -> dict[str, Any]:
