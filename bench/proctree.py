@@ -62,6 +62,20 @@ def pss_of(pid: int) -> int:
     return 0
 
 
+def rollup(pid: int) -> dict[str, int]:
+    """The byte counts of ``/proc/PID/smaps_rollup`` (Pss, Pss_Anon, Pss_File, …); {} once gone."""
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:
+        return {}
+    found = {}
+    for line in lines[1:]:  # the first line is the address range
+        name, _, value = line.partition(":")
+        if value.strip().endswith("kB"):
+            found[name] = int(value.split()[0]) * 1024
+    return found
+
+
 def pss_bytes(root: int) -> int:
     """Proportional set size of ``root`` and its live descendants."""
     return sum(pss_of(pid) for pid in tree(root))

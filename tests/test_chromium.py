@@ -1,4 +1,7 @@
-"""Finding the browser: explicit choices win, then system paths, then Playwright's cache."""
+"""Finding the browser: explicit choices win, then system paths, then Playwright's cache.
+
+And the switches it is launched with.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,11 @@ import pytest
 
 from monitor.errors import BrowserNotFound
 from monitor.probes import chromium
+from monitor.probes.browser import (
+    CHROMIUM_FLAGS,
+    ENGINE_DISABLED_FEATURES,
+    PLAYWRIGHT_DISABLED_FEATURES,
+)
 from monitor.probes.chromium import find_chromium
 
 
@@ -58,3 +66,14 @@ def test_it_says_how_to_install_one_when_none_is_found(
 @pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"), reason="Debian chromium not installed")
 def test_it_finds_debian_chromium_on_this_machine() -> None:
     assert find_chromium(None, env={}) == "/usr/bin/chromium"
+
+
+def test_it_switches_features_off_in_one_disable_features_switch() -> None:
+    # Chromium keeps only the last --disable-features: a second one would drop the first,
+    # and the engine's replaces Playwright's, so it repeats Playwright's list.
+    switches = [flag for flag in CHROMIUM_FLAGS if flag.startswith("--disable-features=")]
+    assert len(switches) == 1
+    features = set(switches[0].removeprefix("--disable-features=").split(","))
+    assert features == {*PLAYWRIGHT_DISABLED_FEATURES, *ENGINE_DISABLED_FEATURES}
+    # The address bar's popup preloaded per window: 40 MiB a probe (see browser.py).
+    assert {"WebUIOmniboxPopup", "WebUIOmniboxAimPopup"} <= features

@@ -6,19 +6,22 @@ Skipped, with the reason shown, only when no Chromium can be found on the machin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import re
 import signal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from playwright.async_api import async_playwright
 from sitefixture import Received, Reply, Route, Site, redirect, serve, unused_port
 
 from monitor.details import record_line
 from monitor.errors import BrowserNotFound, MonitorFault, ProbeError
 from monitor.probes.base import ProbeEngine
-from monitor.probes.browser import BrowserEngine
+from monitor.probes.browser import ENGINE_DISABLED_FEATURES, BrowserEngine
 from monitor.probes.chromium import find_chromium
 
 
@@ -182,6 +185,50 @@ def chromium_processes() -> set[int]:
     }
 
 
+def helper_command_lines(browser_pid: int) -> list[str]:
+    """The command lines of the live processes under one main Chromium process."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found = []
+    for pid in parents:
+        ancestor = parents[pid]
+        while ancestor > 1 and ancestor != browser_pid:
+            ancestor = parents.get(ancestor, 0)
+        if ancestor == browser_pid:
+            with contextlib.suppress(OSError):
+                cmdline = (Path("/proc") / str(pid) / "cmdline").read_bytes()
+                found.append(cmdline.replace(b"\0", b" ").decode(errors="replace"))
+    return found
+
+
+def disabled_features(browser_pid: int) -> set[str]:
+    """The features a Chromium runs with switched off, as it passes them to its helpers."""
+    for line in helper_command_lines(browser_pid):
+        switch = re.search(r"--disable-features=(\S+)", line)
+        if "--type=" in line and switch:
+            return set(switch.group(1).split(","))
+    raise AssertionError(f"no helper of Chromium {browser_pid} says which features are off")
+
+
+async def the_new_chromium(before: set[int]) -> int:
+    """The main Chromium process started since ``before``.
+
+    A helper just forked still has the main process's command line for a moment.
+    """
+    for _ in range(50):
+        new = chromium_processes() - before
+        if len(new) == 1:
+            return new.pop()
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"not one new Chromium but {sorted(new)}")
+
+
 async def launch_and_find_pid(engine: BrowserEngine, site: Site) -> int:
     """Make ``engine`` launch its Chromium and return that process's id."""
     before = chromium_processes()
@@ -304,6 +351,51 @@ async def test_it_takes_a_full_page_png_screenshot(site: Site, engine: BrowserEn
     assert final.screenshot.startswith(b"\x89PNG\r\n\x1a\n")
     assert final.label == "desk-4411"
     assert "Choisissez un créneau" in final.html
+
+
+async def test_no_probe_window_preloads_the_address_bar_popup(
+    site: Site, own_engine: BrowserEngine
+) -> None:
+    # Since Chromium 151 every window (Playwright opens one per context, so per probe)
+    # preloads chrome://omnibox-popup.top-chrome in a renderer of about 40 MiB; the engine's
+    # --disable-features switches that off (bench/results/chromium-memory.md).
+    browser_pid = await launch_and_find_pid(own_engine, site)
+    async with own_engine.session() as one, own_engine.session() as two:
+        await one.open(site.url("/c"))
+        await two.open(site.url("/js"))
+        assert own_engine._current is not None
+        cdp = await own_engine._current.browser.new_browser_cdp_session()
+        targets = (await cdp.send("Target.getTargets"))["targetInfos"]
+        helpers = helper_command_lines(browser_pid)
+    pages = sorted(t["url"] for t in targets if t["type"] == "page")
+    assert pages == [site.url("/c"), site.url("/js")]
+    assert not [t["url"] for t in targets if "omnibox-popup" in t["url"]]
+    assert not [line for line in helpers if "--top-chrome-webui" in line]
+
+
+async def test_its_disabled_features_still_cover_those_playwright_disables(
+    site: Site, own_engine: BrowserEngine
+) -> None:
+    # Chromium keeps only the last --disable-features switch: the engine's replaces
+    # Playwright's, so it must repeat every feature Playwright switches off (some keep
+    # Playwright's request interception and plain-HTTP navigations working).
+    before = chromium_processes()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM)
+        try:
+            bare_pid = await the_new_chromium(before)
+            page = await browser.new_page()
+            await page.goto(site.url("/c"))
+            by_playwright = disabled_features(bare_pid)
+        finally:
+            await browser.close()
+    browser_pid = await launch_and_find_pid(own_engine, site)
+    async with own_engine.session() as session:
+        await session.open(site.url("/c"))
+        by_the_engine = disabled_features(browser_pid)
+    missing = by_playwright - by_the_engine
+    assert not missing, f"add {sorted(missing)} to PLAYWRIGHT_DISABLED_FEATURES"
+    assert set(ENGINE_DISABLED_FEATURES) <= by_the_engine
 
 
 async def test_it_launches_chromium_once_for_five_sequential_sessions(

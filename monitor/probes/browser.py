@@ -39,12 +39,48 @@ from monitor.probes._browser_session import BrowserSession
 from monitor.probes._playwright_errors import first_line, probe_error
 from monitor.probes.base import RequestGate, no_gate
 
-__all__ = ["CHROMIUM_FLAGS", "BrowserEngine", "BrowserSession"]
+__all__ = [
+    "CHROMIUM_FLAGS",
+    "ENGINE_DISABLED_FEATURES",
+    "PLAYWRIGHT_DISABLED_FEATURES",
+    "BrowserEngine",
+    "BrowserSession",
+]
 
 logger = logging.getLogger(__name__)
 
-#: Headless-server flags: no GPU, and none of Chromium's own background connections
-#: (updates, sync, QUIC probes), which a closed network refuses and a site never needs.
+#: The features Playwright (1.65) switches off with its own ``--disable-features``. Chromium
+#: keeps only the last of repeated switches, so the engine's ``--disable-features`` repeats
+#: them; tests/test_probe_browser.py checks that it still covers what Playwright disables.
+PLAYWRIGHT_DISABLED_FEATURES = (
+    "AimEnabled",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsFirstBalancedModeAutoEnable",
+    "HttpsUpgrades",
+    "LensOverlay",
+    "MediaRouter",
+    "NetworkTimeServiceQuerying",
+    "OptimizationHints",
+    "PaintHolding",
+    "PreconnectToSearch",
+    "TcpPortRandomizationWin",
+    "ThirdPartyStoragePartitioning",
+    "msEdgeUpdateLaunchServicesPreferredVersion",
+    "msForceBrowserSignIn",
+)
+#: Since Chromium 151 every browser window (Playwright opens one per context, so one per
+#: probe) preloads the address bar's drop-down, chrome://omnibox-popup.top-chrome, in a
+#: renderer of its own of about 40 MiB that a headless probe never shows. Without it, four
+#: probes open cost the driver and Chromium 612 MiB of PSS instead of 786 (16 processes
+#: → 12; Debian's Chromium 156, bench/results/chromium-memory.md), and the HTML and
+#: screenshots are byte for byte the same. Puppeteer switches these two off by default too.
+ENGINE_DISABLED_FEATURES = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup")
+
+#: Headless-server flags: no GPU, none of Chromium's own background connections (updates,
+#: sync, QUIC probes), which a closed network refuses and a site never needs, and no
+#: browser-window UI preloaded per context (see ENGINE_DISABLED_FEATURES).
 CHROMIUM_FLAGS = (
     "--no-sandbox",
     "--disable-gpu",
@@ -53,6 +89,7 @@ CHROMIUM_FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--disable-features=" + ",".join((*PLAYWRIGHT_DISABLED_FEATURES, *ENGINE_DISABLED_FEATURES)),
 )
 VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
 
