@@ -8,13 +8,17 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import cache
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Row,
     Select,
+    bindparam,
     func,
     insert,
     or_,
@@ -22,6 +26,7 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.sql.expression import Executable
 
 from monitor.domain import Event, Outcome, Reason, Status, TargetState
 from monitor.store.coordination import CoordinationStore
@@ -36,10 +41,41 @@ from monitor.store.rows import (
     state_values,
     target_states,
 )
-from monitor.store.transactions import dialect_insert
+from monitor.store.transactions import dialect_insert, insert_for
 
 #: Rows fetched per round trip while streaming history (server-side cursor on PostgreSQL).
 STREAM_BATCH = 500
+
+#: The new state of a target and the events to send, from its state before an outcome.
+Advance = Callable[[TargetState], tuple[TargetState, Sequence[Event]]]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One stored outcome, its target's state before and after it, and its stored events."""
+
+    outcome: Outcome  #: with ``id`` and ``chain`` set
+    before: TargetState
+    after: TargetState
+    events: list[Event]  #: with ids
+
+
+# Every probe's statements, built once: executed with their values as parameters, SQLAlchemy
+# neither rebuilds them nor recomputes their cache keys (most of a record's CPU otherwise).
+_INSERT_OUTCOME = insert(outcomes).returning(outcomes.c.id)
+_LOCK_STATE = (
+    select(target_states).where(target_states.c.target == bindparam("target")).with_for_update()
+)
+_UPDATE_STATE = update(target_states).where(target_states.c.target == bindparam("state_of"))
+_STATE_OF = select(target_states).where(target_states.c.target == bindparam("target"))
+
+
+@cache
+def _create_state(dialect: str) -> Executable:
+    """The INSERT of a target's first state row, a no-op when another writer made it."""
+    return insert_for(dialect, target_states).on_conflict_do_nothing(
+        index_elements=[target_states.c.target]
+    )
 
 
 class Repository(OutboxStore, CoordinationStore):
@@ -57,36 +93,57 @@ class Repository(OutboxStore, CoordinationStore):
         *,
         now: datetime | None = None,
     ) -> tuple[Outcome, list[Event]]:
-        """Store an outcome, its target's new state and its events, all or nothing.
+        """Store an outcome, its target's new ``state`` and its ``events``, all or nothing.
 
-        The outcome is also counted in the ``outcome_hours`` rollup (monitor.store.rollup)
-        in the same transaction.
-
-        The outcome's ``chain`` is computed here from the target's chain head, under a lock
-        on the target's state row (``SELECT ... FOR UPDATE`` on PostgreSQL, the database
-        write lock taken by ``BEGIN IMMEDIATE`` on SQLite), so concurrent writers for one
-        target cannot fork the chain. Each event gets the outcome's id and one pending
-        delivery (due at ``now``, default the current time) per channel in
-        ``channels_for(event)``. Returns the outcome with ``id`` and ``chain`` set and the
-        events with ids. NUL characters, which PostgreSQL cannot store, become U+FFFD.
+        :meth:`record_probe` with the state and events given rather than worked out from the
+        stored state. Returns the outcome with ``id`` and ``chain`` set and the events with ids.
         """
         if state.target != outcome.target:
             raise ValueError(f"state of {state.target!r} given for outcome of {outcome.target!r}")
+        recorded = self.record_probe(outcome, lambda _: (state, events), channels_for, now=now)
+        return recorded.outcome, recorded.events
+
+    def record_probe(
+        self,
+        outcome: Outcome,
+        advance: Advance,
+        channels_for: ChannelsFor,
+        *,
+        now: datetime | None = None,
+    ) -> Recorded:
+        """Store an outcome, its target's new state and its events, all or nothing.
+
+        The target's state row is read under a lock (``SELECT ... FOR UPDATE`` on PostgreSQL,
+        the database write lock taken by ``BEGIN IMMEDIATE`` on SQLite), so concurrent
+        writers for one target can neither fork the chain nor lose a state update:
+        ``advance(state)`` gives the new state and the events from the state as read there
+        (the alert policy), and the outcome's ``chain`` is computed from the row's chain
+        head. The outcome is also counted in the ``outcome_hours`` rollup (monitor.store.rollup)
+        in the same transaction. Each event gets the outcome's id and one pending delivery
+        (due at ``now``, default the current time) per channel in ``channels_for(event)``.
+        NUL characters, which PostgreSQL cannot store, become U+FFFD.
+        """
         outcome = _storable(outcome)
         now = now or datetime.now(UTC)
         with self._write() as connection:
-            previous = self._lock_chain_head(connection, outcome.target)
-            chain = chain_hash(previous, outcome)
+            row = self._lock_state(connection, outcome.target)
+            before = state_from_row(row)
+            after, events = advance(before)
+            if after.target != outcome.target:
+                raise ValueError(f"state of {after.target!r} for outcome of {outcome.target!r}")
+            chain = chain_hash(row.chain_head, outcome)
             outcome_id: int = connection.execute(
-                insert(outcomes)
-                .values(outcome_values(outcome, chain=chain))
-                .returning(outcomes.c.id)
+                _INSERT_OUTCOME, outcome_values(outcome, chain=chain)
             ).scalar_one()
             count_outcome(connection, outcome)
             connection.execute(
-                update(target_states)
-                .where(target_states.c.target == outcome.target)
-                .values(**state_values(state), chain_head=chain, last_outcome_id=outcome_id)
+                _UPDATE_STATE,
+                {
+                    **state_values(after),
+                    "chain_head": chain,
+                    "last_outcome_id": outcome_id,
+                    "state_of": outcome.target,
+                },
             )
             stored_events = insert_events(
                 connection,
@@ -94,21 +151,19 @@ class Repository(OutboxStore, CoordinationStore):
                 channels_for,
                 now,
             )
-        return replace(outcome, id=outcome_id, chain=chain), stored_events
+        stored = replace(outcome, id=outcome_id, chain=chain)
+        return Recorded(stored, before, after, stored_events)
 
-    def _lock_chain_head(self, connection: Connection, target: str) -> str | None:
-        # The row must exist to be locked: a target's first outcome creates it.
-        connection.execute(
-            dialect_insert(connection, target_states)
-            .values(target=target, **state_values(TargetState(target)))
-            .on_conflict_do_nothing(index_elements=[target_states.c.target])
-        )
-        head: str | None = connection.execute(
-            select(target_states.c.chain_head)
-            .where(target_states.c.target == target)
-            .with_for_update()
-        ).scalar_one()
-        return head
+    def _lock_state(self, connection: Connection, target: str) -> Row[Any]:
+        """The target's state row, locked; a target's first outcome creates it."""
+        row = connection.execute(_LOCK_STATE, {"target": target}).first()
+        if row is None:  # the row must exist to be locked
+            connection.execute(
+                _create_state(connection.dialect.name),
+                {"target": target, **state_values(TargetState(target))},
+            )
+            row = connection.execute(_LOCK_STATE, {"target": target}).one()
+        return row
 
     def record_events(
         self,
@@ -147,9 +202,7 @@ class Repository(OutboxStore, CoordinationStore):
     def get_state(self, target: str) -> TargetState:
         """The target's state; an empty TargetState for a target never recorded."""
         with self._read() as connection:
-            row = connection.execute(
-                select(target_states).where(target_states.c.target == target)
-            ).first()
+            row = connection.execute(_STATE_OF, {"target": target}).first()
         return TargetState(target) if row is None else state_from_row(row)
 
     def states(self) -> list[TargetState]:
