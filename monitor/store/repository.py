@@ -8,74 +8,36 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from functools import cache
-from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Row,
     Select,
     bindparam,
     func,
-    insert,
     or_,
     select,
     true,
-    update,
 )
-from sqlalchemy.sql.expression import Executable
 
 from monitor.domain import Event, Outcome, Reason, Status, TargetState
 from monitor.store.coordination import CoordinationStore
-from monitor.store.evidence import chain_hash
 from monitor.store.outbox import ChannelsFor, OutboxStore, insert_events
-from monitor.store.rollup import count_outcome
+from monitor.store.recording import Advance, Recorded, record_in, storable
 from monitor.store.rows import (
     outcome_from_row,
-    outcome_values,
     outcomes,
     state_from_row,
     state_values,
     target_states,
 )
-from monitor.store.transactions import dialect_insert, insert_for
+from monitor.store.transactions import dialect_insert
 
 #: Rows fetched per round trip while streaming history (server-side cursor on PostgreSQL).
 STREAM_BATCH = 500
 
-#: The new state of a target and the events to send, from its state before an outcome.
-Advance = Callable[[TargetState], tuple[TargetState, Sequence[Event]]]
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """One stored outcome, its target's state before and after it, and its stored events."""
-
-    outcome: Outcome  #: with ``id`` and ``chain`` set
-    before: TargetState
-    after: TargetState
-    events: list[Event]  #: with ids
-
-
-# Every probe's statements, built once: executed with their values as parameters, SQLAlchemy
-# neither rebuilds them nor recomputes their cache keys (most of a record's CPU otherwise).
-_INSERT_OUTCOME = insert(outcomes).returning(outcomes.c.id)
-_LOCK_STATE = (
-    select(target_states).where(target_states.c.target == bindparam("target")).with_for_update()
-)
-_UPDATE_STATE = update(target_states).where(target_states.c.target == bindparam("state_of"))
 _STATE_OF = select(target_states).where(target_states.c.target == bindparam("target"))
-
-
-@cache
-def _create_state(dialect: str) -> Executable:
-    """The INSERT of a target's first state row, a no-op when another writer made it."""
-    return insert_for(dialect, target_states).on_conflict_do_nothing(
-        index_elements=[target_states.c.target]
-    )
 
 
 class Repository(OutboxStore, CoordinationStore):
@@ -123,47 +85,10 @@ class Repository(OutboxStore, CoordinationStore):
         (due at ``now``, default the current time) per channel in ``channels_for(event)``.
         NUL characters, which PostgreSQL cannot store, become U+FFFD.
         """
-        outcome = _storable(outcome)
+        outcome = storable(outcome)
         now = now or datetime.now(UTC)
         with self._write() as connection:
-            row = self._lock_state(connection, outcome.target)
-            before = state_from_row(row)
-            after, events = advance(before)
-            if after.target != outcome.target:
-                raise ValueError(f"state of {after.target!r} for outcome of {outcome.target!r}")
-            chain = chain_hash(row.chain_head, outcome)
-            outcome_id: int = connection.execute(
-                _INSERT_OUTCOME, outcome_values(outcome, chain=chain)
-            ).scalar_one()
-            count_outcome(connection, outcome)
-            connection.execute(
-                _UPDATE_STATE,
-                {
-                    **state_values(after),
-                    "chain_head": chain,
-                    "last_outcome_id": outcome_id,
-                    "state_of": outcome.target,
-                },
-            )
-            stored_events = insert_events(
-                connection,
-                [replace(event, outcome_id=outcome_id) for event in events],
-                channels_for,
-                now,
-            )
-        stored = replace(outcome, id=outcome_id, chain=chain)
-        return Recorded(stored, before, after, stored_events)
-
-    def _lock_state(self, connection: Connection, target: str) -> Row[Any]:
-        """The target's state row, locked; a target's first outcome creates it."""
-        row = connection.execute(_LOCK_STATE, {"target": target}).first()
-        if row is None:  # the row must exist to be locked
-            connection.execute(
-                _create_state(connection.dialect.name),
-                {"target": target, **state_values(TargetState(target))},
-            )
-            row = connection.execute(_LOCK_STATE, {"target": target}).one()
-        return row
+            return record_in(connection, outcome, advance, channels_for, now)
 
     def record_events(
         self,
@@ -368,27 +293,6 @@ class Repository(OutboxStore, CoordinationStore):
             for evidence in connection.execution_options(yield_per=STREAM_BATCH).scalars(query):
                 paths.update(evidence or ())
         return paths
-
-
-def _storable(outcome: Outcome) -> Outcome:
-    """The outcome as it will read back: NULs replaced, timestamps in UTC."""
-
-    def text(value: str) -> str:
-        return value.replace("\x00", "\ufffd")
-
-    def utc(value: datetime) -> datetime:
-        # Naive values are left for chain_hash to refuse with a clear message.
-        return value if value.tzinfo is None else value.astimezone(UTC)
-
-    return replace(
-        outcome,
-        detail=text(outcome.detail),
-        url=text(outcome.url),
-        final_url=None if outcome.final_url is None else text(outcome.final_url),
-        started_at=utc(outcome.started_at),
-        finished_at=utc(outcome.finished_at),
-        earliest_slot=None if outcome.earliest_slot is None else utc(outcome.earliest_slot),
-    )
 
 
 _LIKE_SPECIAL = re.compile(r"([\\%_])")
