@@ -39,6 +39,16 @@ def test_it_normalises_apostrophes_spaces_and_case(written: str) -> None:
     assert normalise(written) == "il n'existe plus de plage horaire libre"
 
 
+@pytest.mark.parametrize("apostrophe", ["\u2019", "\u2018", "\u02bc", "\u00b4", "\u2032"])
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"])
+def test_it_straightens_every_apostrophe_and_drops_every_invisible_character(
+    apostrophe: str, invisible: str
+) -> None:
+    written = f"Il n{apostrophe}ex{invisible}iste plus{invisible} de plage"
+    assert normalise(written) == "il n'existe plus de plage"
+    assert one_line(written) == f"Il n{apostrophe}existe plus de plage"  # apostrophe as shown
+
+
 def test_it_keeps_accents_when_normalising() -> None:
     assert normalise("Vérification de DISPONIBILITÉ") == "vérification de disponibilité"
     assert normalise("Ce lien a été désactivé") != normalise("Ce lien a ete desactive")

@@ -36,7 +36,15 @@ from monitor.store import (
     upgrade,
 )
 from monitor.store.evidence import chain_hash
-from monitor.store.rows import deliveries, delivery_attempts, events, heartbeats, outcomes
+from monitor.store.rows import (
+    deliveries,
+    delivery_attempts,
+    events,
+    heartbeats,
+    outcome_hours,
+    outcomes,
+    target_states,
+)
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 TARGET = "92/remise-titre"
@@ -322,6 +330,80 @@ def run_concurrent_writers(repo: Repository, writers: int = 4, each: int = 15) -
         thread.join()
     assert errors == []
     assert assert_chain_intact(repo, TARGET) == writers * each
+
+
+def one_more_probe(state: TargetState) -> tuple[TargetState, list[Event]]:
+    """An ``advance`` that counts the probes in ``streak``, from the state as stored."""
+    return replace(state, streak=state.streak + 1), []
+
+
+def test_it_advances_the_state_as_stored_and_returns_it_before_and_after(
+    repo: Repository,
+) -> None:
+    seen: list[TargetState] = []
+
+    def advance(state: TargetState) -> tuple[TargetState, list[Event]]:
+        seen.append(state)
+        return one_more_probe(state)
+
+    first = repo.record_probe(an_outcome(minute=0), advance, no_channels, now=T0)
+    second = repo.record_probe(an_outcome(minute=5), advance, no_channels, now=T0)
+
+    assert seen == [TargetState(TARGET), first.after]
+    assert (first.before, first.after) == (
+        TargetState(TARGET),
+        replace(TargetState(TARGET), streak=1),
+    )
+    assert second.before == first.after and second.after.streak == 2
+    assert repo.get_state(TARGET) == second.after
+    assert second.outcome.chain == chain_hash(first.outcome.chain, second.outcome)
+    assert [o.id for o in repo.outcomes_for_target(TARGET)] == [first.outcome.id, second.outcome.id]
+
+
+def test_one_record_writes_its_outcome_its_rollup_count_and_its_state(repo: Repository) -> None:
+    first = record(repo, an_outcome(minute=0))
+    second = record(repo, an_outcome(minute=30))
+
+    with repo.engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(outcomes)) == 2
+        hour = connection.execute(select(outcome_hours)).one()
+        state = connection.execute(select(target_states)).one()
+    assert (hour.target, hour.status, hour.reason) == (TARGET, "unavailable", "no_slot")
+    assert (hour.attempts, hour.first_started_at, hour.last_started_at) == (
+        2,
+        first.started_at,
+        second.started_at,
+    )
+    assert (state.chain_head, state.last_outcome_id) == (second.chain, second.id)
+    assert repo.get_state(TARGET) == state_after(second)
+
+
+def run_concurrent_advances(repo: Repository, writers: int = 4, each: int = 15) -> None:
+    """Writers of one target each fold outcomes into its state: no update may be lost."""
+    barrier = threading.Barrier(writers)
+    errors: list[BaseException] = []
+
+    def write(worker: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(each):
+                outcome = an_outcome(minute=worker * 100 + i)
+                repo.record_probe(outcome, one_more_probe, no_channels, now=T0)
+        except BaseException as exc:  # surfaced below: threads swallow exceptions
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert repo.get_state(TARGET).streak == writers * each
+    assert assert_chain_intact(repo, TARGET) == writers * each
+
+
+def test_concurrent_writers_of_one_target_lose_no_state_update(repo: Repository) -> None:
+    run_concurrent_advances(repo)
 
 
 def test_it_keeps_text_postgresql_cannot_store_in_a_chainable_form(repo: Repository) -> None:
@@ -784,6 +866,13 @@ def test_it_does_not_fork_the_chain_under_concurrent_postgresql_writers(
     pg_repo: Repository,
 ) -> None:
     run_concurrent_writers(pg_repo)
+
+
+@pytest.mark.postgres
+def test_concurrent_postgresql_writers_of_one_target_lose_no_state_update(
+    pg_repo: Repository,
+) -> None:
+    run_concurrent_advances(pg_repo)
 
 
 @pytest.mark.postgres

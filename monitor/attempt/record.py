@@ -8,9 +8,10 @@ daemon, so that both record exactly the same way:
                                              the directory cannot be written, the outcome
                                              is recorded all the same, its detail saying
                                              the evidence was not kept
-    alerts.apply_outcome(state, outcome)     the target's new state and its events
-    repo.record_outcome(...)                 outcome + chain + state + events + outbox,
-                                             in one transaction
+    repo.record_probe(...)                   outcome + chain + state + events + outbox,
+                                             in one transaction, the target's new state
+                                             and its events from alerts.apply_outcome on
+                                             its state as stored
 """
 
 from __future__ import annotations
@@ -24,8 +25,16 @@ from monitor.alerts.policy import AlertPolicy, apply_outcome
 from monitor.attempt.classify import classify
 from monitor.config import Channel, Settings, Target
 from monitor.details import record_line
-from monitor.domain import Detail, Event, Observation, Outcome, PageSnapshot, Platform
-from monitor.store import ChannelsFor, Repository
+from monitor.domain import (
+    Detail,
+    Event,
+    Observation,
+    Outcome,
+    PageSnapshot,
+    Platform,
+    TargetState,
+)
+from monitor.store import ChannelsFor, Recorded, Repository
 from monitor.store.evidence import EvidenceRecord, evidence_digest, write_evidence
 
 logger = logging.getLogger(__name__)
@@ -88,6 +97,21 @@ def record(
     now: datetime,
 ) -> Outcome:
     """Classify, keep the evidence, alert and store one probe; returns the stored outcome."""
+    return record_attempt(
+        repo, target, observation, settings=settings, channels=channels, now=now
+    ).outcome
+
+
+def record_attempt(
+    repo: Repository,
+    target: Target,
+    observation: Observation,
+    *,
+    settings: Settings,
+    channels: Sequence[Channel],
+    now: datetime,
+) -> Recorded:
+    """:func:`record`, also returning the target's state before and after the outcome."""
     outcome = classify(target, observation)
     try:
         evidence = keep_evidence(settings, observation.pages)
@@ -98,16 +122,17 @@ def record(
         outcome = evidence_not_kept(outcome, exc)
         evidence = EvidenceRecord(paths=(), sha256=evidence_digest(()))
     outcome = replace(outcome, evidence=evidence.paths, sha256=evidence.sha256)
-    state, events = apply_outcome(
-        repo.get_state(target.id),
-        outcome,
-        policy=alert_policy(settings),
-        now=now,
-        captcha_is_normal=target.platform in CAPTCHA_ENTRY,
-    )
-    stored, stored_events = repo.record_outcome(
-        outcome, state, events, channels_for(channels), now=now
-    )
+    policy = alert_policy(settings)
+    captcha_is_normal = target.platform in CAPTCHA_ENTRY
+
+    def advance(state: TargetState) -> tuple[TargetState, list[Event]]:
+        # In the recording's transaction, on the state as stored (read under its lock).
+        return apply_outcome(
+            state, outcome, policy=policy, now=now, captcha_is_normal=captcha_is_normal
+        )
+
+    recorded = repo.record_probe(outcome, advance, channels_for(channels), now=now)
+    stored = recorded.outcome
     logger.debug(
         "%s: %s/%s (%s)",
         target.id,
@@ -116,8 +141,8 @@ def record(
         stored.detail,
         extra={"target": target.id, "status": str(stored.status), "reason": str(stored.reason)},
     )
-    for event in stored_events:
+    for event in recorded.events:
         logger.info(
             "%s: %s", target.id, event.kind, extra={"target": target.id, "event": str(event.kind)}
         )
-    return stored
+    return recorded

@@ -2,7 +2,8 @@
 
 engines      monitor.probes.engines.Engines: HTTP and browser engines, made on first use
 observe      monitor.attempt.probe.observe: one probe, never raises for the site's doing
-record       monitor.attempt.record.record: classify, evidence, alerts, one transaction
+record       monitor.attempt.record.record_attempt: classify, evidence, alerts, one
+             transaction; the target's state before and after come back with the outcome
 dispatcher   monitor.alerts.dispatcher.Dispatcher: sends the outbox (None: nothing is sent)
 """
 
@@ -16,9 +17,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from monitor.config import Channel, Config, Settings, Target
 from monitor.daemon import metrics
-from monitor.domain import Engine, Observation, Outcome
+from monitor.domain import Engine, Observation
 from monitor.probes.base import ProbeEngine, RequestGate
-from monitor.store import Repository
+from monitor.store import Recorded, Repository
 
 if TYPE_CHECKING:
     from monitor.alerts.dispatcher import Dispatcher
@@ -51,7 +52,7 @@ class Record(Protocol):
         settings: Settings,
         channels: Sequence[Channel],
         now: datetime,
-    ) -> Outcome: ...
+    ) -> Recorded: ...
 
 
 @dataclass
@@ -64,13 +65,13 @@ class Components:
     @classmethod
     def default(cls, config: Config, repository: Repository, node: str) -> Components:
         from monitor.attempt.probe import observe
-        from monitor.attempt.record import record
+        from monitor.attempt.record import record_attempt
         from monitor.probes.engines import Engines
 
         return cls(
             engines=Engines(config.settings),
             observe=observe,
-            record=record,
+            record=record_attempt,
             dispatcher=make_dispatcher(repository, config, node),
         )
 

@@ -47,7 +47,7 @@ from monitor.domain import (
 )
 from monitor.errors import DatabaseError, MonitorError
 from monitor.platforms.common import RETRY_AFTER_STATUSES
-from monitor.store import Repository
+from monitor.store import Recorded, Repository
 
 __all__ = ["DEFAULT_RETRY_AFTER", "ProbeRunner", "RunResult"]
 
@@ -114,8 +114,7 @@ class ProbeRunner:
             if not claimed:
                 log.debug("%s: slot %s claimed by another node", target.id, slot.isoformat())
                 return RunResult(None, self._not_before.get(target.id))
-            before = await asyncio.to_thread(self._repository.get_state, target.id)
-            outcome, observation, verdict = await self._probe(target)
+            recorded, observation, verdict = await self._probe(target)
         except asyncio.CancelledError:
             raise
         except _NotRecorded as lost:
@@ -138,17 +137,17 @@ class ProbeRunner:
             log.error("%s: probe crashed: %s", target.id, error, exc_info=True)
             return await self._record_crash(target, error)
         try:
-            return await self._after(target, before, outcome, observation, verdict)
+            return await self._after(target, recorded, observation, verdict)
         except asyncio.CancelledError:
             raise
         except DatabaseError as error:
-            log.warning("%s: recorded, but state not read back: %s", target.id, error)
-            return RunResult(outcome, self._not_before.get(target.id))
+            log.warning("%s: recorded, but its back-off not saved: %s", target.id, error)
+            return RunResult(recorded.outcome, self._not_before.get(target.id))
         except Exception as error:
             log.error("%s: after recording: %s", target.id, error, exc_info=True)
-            return RunResult(outcome, self._not_before.get(target.id))
+            return RunResult(recorded.outcome, self._not_before.get(target.id))
 
-    async def _probe(self, target: Target) -> tuple[Outcome, Observation, Detail | None]:
+    async def _probe(self, target: Target) -> tuple[Recorded, Observation, Detail | None]:
         """Observe within the politeness limits, judge whose fault a failure is, record."""
         began = time.monotonic()
         task = asyncio.current_task()
@@ -168,9 +167,10 @@ class ProbeRunner:
         if verdict is not None:
             observation = _network_down(observation, verdict)
         try:
-            outcome = await self._store(target, observation)
+            recorded = await self._store(target, observation)
         except DatabaseError as error:
             raise _NotRecorded(observation.started_at, error) from error
+        outcome = recorded.outcome
         metrics.probe_recorded(outcome)
         log.debug(
             "%s: %s/%s in %.1fs (%d requests, %.1fs held by the gate)",
@@ -182,19 +182,18 @@ class ProbeRunner:
             ticket.waited,
             extra={"target": target.id, "status": str(outcome.status)},
         )
-        return outcome, observation, verdict
+        return recorded, observation, verdict
 
     async def _after(
         self,
         target: Target,
-        before: TargetState,
-        outcome: Outcome,
+        recorded: Recorded,
         observation: Observation,
         verdict: Detail | None,
     ) -> RunResult:
         """Log the transition, report the monitor's health, set the back-off."""
-        after = await asyncio.to_thread(self._repository.get_state, target.id)
-        _log_transition(target.id, before, after)
+        outcome, after = recorded.outcome, recorded.after
+        _log_transition(target.id, recorded.before, after)
         if verdict is not None:
             await self._health.report(True, verdict)
         elif _site_answered(observation):
@@ -217,9 +216,13 @@ class ProbeRunner:
         timeout = self.config.settings.probe_timeout.total_seconds()
         return await self._observe(target, engine, timeout=timeout, gate=ticket.gate)
 
-    async def _store(self, target: Target, observation: Observation) -> Outcome:
-        """Record in a worker thread, shielded: once started, the transaction completes."""
-        future: asyncio.Future[Outcome] = asyncio.ensure_future(
+    async def _store(self, target: Target, observation: Observation) -> Recorded:
+        """Record in a worker thread, shielded: once started, the transaction completes.
+
+        The target's state before and after the outcome come back with it, as read and
+        written in the recording's transaction: no other read of the state is needed.
+        """
+        future: asyncio.Future[Recorded] = asyncio.ensure_future(
             asyncio.to_thread(
                 self._record,
                 self._repository,
@@ -283,7 +286,7 @@ class ProbeRunner:
             ),
         )
         try:
-            outcome = await self._store(target, observation)
+            outcome = (await self._store(target, observation)).outcome
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from monitor.domain import Detail
@@ -31,8 +32,13 @@ ALLOWED_SCHEMES = frozenset({"http", "https"})
 URL_LIMIT = 300
 
 
+@lru_cache(maxsize=1024)
 def is_internal_host(host: str | None) -> bool:
-    """Whether ``host`` is a loopback, private, link-local or otherwise non-public address."""
+    """Whether ``host`` is a loopback, private, link-local or otherwise non-public address.
+
+    Pure, and asked twice for every request (its host and the target's): remembered for
+    the last 1024 hosts rather than parsed again each time.
+    """
     if not host:
         return False
     name = host.strip("[]").rstrip(".").lower()

@@ -19,6 +19,7 @@ import socket
 import ssl
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
+from functools import lru_cache
 
 import httpx
 
@@ -286,8 +287,12 @@ async def _read_capped(response: httpx.Response) -> bytes:
     return b"".join(chunks)
 
 
+@lru_cache(maxsize=256)
 def _origin(url: str) -> str:
-    """The ``Origin`` header a browser sends with a POST to ``url``."""
+    """The ``Origin`` header a browser sends with a POST to ``url``.
+
+    Pure, and a probe posts to the same few URLs each time: remembered, not parsed again.
+    """
     parsed = httpx.URL(url)
     return f"{parsed.scheme}://{parsed.netloc.decode('ascii')}"
 

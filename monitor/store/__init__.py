@@ -4,6 +4,8 @@ create_engine_for(url)   an engine configured for SQLite (WAL) or PostgreSQL (ps
 upgrade(url)             Alembic upgrade to head; current_revision / head_revision
 ensure_current(engine)   DatabaseError unless the database is at the code's revision
 Repository(engine)       outcomes, states, events + outbox, claims, heartbeats
+Recorded                 what recording one probe stored (Repository.record_probe;
+                         the transaction itself in monitor.store.recording)
 """
 
 from monitor.store.engine import (
@@ -15,11 +17,13 @@ from monitor.store.engine import (
     upgrade,
 )
 from monitor.store.outbox import ChannelsFor, PendingDelivery
+from monitor.store.recording import Recorded
 from monitor.store.repository import Repository
 
 __all__ = [
     "ChannelsFor",
     "PendingDelivery",
+    "Recorded",
     "Repository",
     "create_engine_for",
     "current_revision",

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.sql.expression import Executable
 
 from monitor.store.rows import heartbeats, probe_claims
-from monitor.store.transactions import TransactionalStore, dialect_insert
+from monitor.store.transactions import TransactionalStore, dialect_insert, insert_for
 
 
 @dataclass(frozen=True)
@@ -27,19 +29,25 @@ class NodeBeat:
     started_at: datetime
 
 
+@cache
+def _claim_statement(dialect: str) -> Executable:
+    """claim_probe's INSERT, built once per database (every probe runs it)."""
+    return (
+        insert_for(dialect, probe_claims)
+        .on_conflict_do_nothing(index_elements=[probe_claims.c.target, probe_claims.c.slot])
+        # RETURNING, not rowcount: drivers do not all report rowcount for an INSERT.
+        .returning(probe_claims.c.node)
+    )
+
+
 class CoordinationStore(TransactionalStore):
     """Probe claims and heartbeats; every public method is one transaction."""
 
     def claim_probe(self, target: str, slot: datetime, node: str) -> bool:
         """Claim the probe of ``target`` for its scheduled ``slot``; False if already taken."""
+        claim = {"target": target, "slot": slot, "node": node, "claimed_at": datetime.now(UTC)}
         with self._write() as connection:
-            # RETURNING, not rowcount: drivers do not all report rowcount for an INSERT.
-            inserted = connection.execute(
-                dialect_insert(connection, probe_claims)
-                .values(target=target, slot=slot, node=node, claimed_at=datetime.now(UTC))
-                .on_conflict_do_nothing(index_elements=[probe_claims.c.target, probe_claims.c.slot])
-                .returning(probe_claims.c.node)
-            ).first()
+            inserted = connection.execute(_claim_statement(connection.dialect.name), claim).first()
         return inserted is not None
 
     def claimed_since(self, since: datetime) -> set[tuple[str, datetime]]:

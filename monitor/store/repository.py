@@ -8,7 +8,6 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypedDict, TypeVar, Unpack
 
@@ -17,24 +16,21 @@ from sqlalchemy import (
     Connection,
     Row,
     Select,
+    bindparam,
     func,
-    insert,
     or_,
     select,
     true,
-    update,
 )
 
 from monitor.domain import Event, Outcome, Reason, Status, TargetState
 from monitor.store.coordination import CoordinationStore
-from monitor.store.evidence import chain_hash
 from monitor.store.outbox import ChannelsFor, OutboxStore, insert_events
-from monitor.store.rollup import count_outcome
+from monitor.store.recording import Advance, Recorded, record_in, storable
 from monitor.store.rows import (
     OutcomeRecord,
     outcome_from_row,
     outcome_record,
-    outcome_values,
     outcomes,
     state_from_row,
     state_values,
@@ -45,6 +41,7 @@ from monitor.store.transactions import dialect_insert
 #: Rows fetched per round trip while streaming history (server-side cursor on PostgreSQL).
 STREAM_BATCH = 500
 
+_STATE_OF = select(target_states).where(target_states.c.target == bindparam("target"))
 T = TypeVar("T")
 
 
@@ -82,58 +79,40 @@ class Repository(OutboxStore, CoordinationStore):
         *,
         now: datetime | None = None,
     ) -> tuple[Outcome, list[Event]]:
-        """Store an outcome, its target's new state and its events, all or nothing.
+        """Store an outcome, its target's new ``state`` and its ``events``, all or nothing.
 
-        The outcome is also counted in the ``outcome_hours`` rollup (monitor.store.rollup)
-        in the same transaction.
-
-        The outcome's ``chain`` is computed here from the target's chain head, under a lock
-        on the target's state row (``SELECT ... FOR UPDATE`` on PostgreSQL, the database
-        write lock taken by ``BEGIN IMMEDIATE`` on SQLite), so concurrent writers for one
-        target cannot fork the chain. Each event gets the outcome's id and one pending
-        delivery (due at ``now``, default the current time) per channel in
-        ``channels_for(event)``. Returns the outcome with ``id`` and ``chain`` set and the
-        events with ids. NUL characters, which PostgreSQL cannot store, become U+FFFD.
+        :meth:`record_probe` with the state and events given rather than worked out from the
+        stored state. Returns the outcome with ``id`` and ``chain`` set and the events with ids.
         """
         if state.target != outcome.target:
             raise ValueError(f"state of {state.target!r} given for outcome of {outcome.target!r}")
-        outcome = _storable(outcome)
+        recorded = self.record_probe(outcome, lambda _: (state, events), channels_for, now=now)
+        return recorded.outcome, recorded.events
+
+    def record_probe(
+        self,
+        outcome: Outcome,
+        advance: Advance,
+        channels_for: ChannelsFor,
+        *,
+        now: datetime | None = None,
+    ) -> Recorded:
+        """Store an outcome, its target's new state and its events, all or nothing.
+
+        The target's state row is read under a lock (``SELECT ... FOR UPDATE`` on PostgreSQL,
+        the database write lock taken by ``BEGIN IMMEDIATE`` on SQLite), so concurrent
+        writers for one target can neither fork the chain nor lose a state update:
+        ``advance(state)`` gives the new state and the events from the state as read there
+        (the alert policy), and the outcome's ``chain`` is computed from the row's chain
+        head. The outcome is also counted in the ``outcome_hours`` rollup (monitor.store.rollup)
+        in the same transaction. Each event gets the outcome's id and one pending delivery
+        (due at ``now``, default the current time) per channel in ``channels_for(event)``.
+        NUL characters, which PostgreSQL cannot store, become U+FFFD.
+        """
+        outcome = storable(outcome)
         now = now or datetime.now(UTC)
         with self._write() as connection:
-            previous = self._lock_chain_head(connection, outcome.target)
-            chain = chain_hash(previous, outcome)
-            outcome_id: int = connection.execute(
-                insert(outcomes)
-                .values(outcome_values(outcome, chain=chain))
-                .returning(outcomes.c.id)
-            ).scalar_one()
-            count_outcome(connection, outcome)
-            connection.execute(
-                update(target_states)
-                .where(target_states.c.target == outcome.target)
-                .values(**state_values(state), chain_head=chain, last_outcome_id=outcome_id)
-            )
-            stored_events = insert_events(
-                connection,
-                [replace(event, outcome_id=outcome_id) for event in events],
-                channels_for,
-                now,
-            )
-        return replace(outcome, id=outcome_id, chain=chain), stored_events
-
-    def _lock_chain_head(self, connection: Connection, target: str) -> str | None:
-        # The row must exist to be locked: a target's first outcome creates it.
-        connection.execute(
-            dialect_insert(connection, target_states)
-            .values(target=target, **state_values(TargetState(target)))
-            .on_conflict_do_nothing(index_elements=[target_states.c.target])
-        )
-        head: str | None = connection.execute(
-            select(target_states.c.chain_head)
-            .where(target_states.c.target == target)
-            .with_for_update()
-        ).scalar_one()
-        return head
+            return record_in(connection, outcome, advance, channels_for, now)
 
     def record_events(
         self,
@@ -172,9 +151,7 @@ class Repository(OutboxStore, CoordinationStore):
     def get_state(self, target: str) -> TargetState:
         """The target's state; an empty TargetState for a target never recorded."""
         with self._read() as connection:
-            row = connection.execute(
-                select(target_states).where(target_states.c.target == target)
-            ).first()
+            row = connection.execute(_STATE_OF, {"target": target}).first()
         return TargetState(target) if row is None else state_from_row(row)
 
     def states(self) -> list[TargetState]:
@@ -337,27 +314,6 @@ class Repository(OutboxStore, CoordinationStore):
             for evidence in connection.execution_options(yield_per=STREAM_BATCH).scalars(query):
                 paths.update(evidence or ())
         return paths
-
-
-def _storable(outcome: Outcome) -> Outcome:
-    """The outcome as it will read back: NULs replaced, timestamps in UTC."""
-
-    def text(value: str) -> str:
-        return value.replace("\x00", "\ufffd")
-
-    def utc(value: datetime) -> datetime:
-        # Naive values are left for chain_hash to refuse with a clear message.
-        return value if value.tzinfo is None else value.astimezone(UTC)
-
-    return replace(
-        outcome,
-        detail=text(outcome.detail),
-        url=text(outcome.url),
-        final_url=None if outcome.final_url is None else text(outcome.final_url),
-        started_at=utc(outcome.started_at),
-        finished_at=utc(outcome.finished_at),
-        earliest_slot=None if outcome.earliest_slot is None else utc(outcome.earliest_slot),
-    )
 
 
 _LIKE_SPECIAL = re.compile(r"([\\%_])")

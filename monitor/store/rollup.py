@@ -18,6 +18,7 @@ day is arithmetic on both databases (monitor.reports.stats_query).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -37,7 +38,7 @@ from sqlalchemy.sql.expression import Executable
 
 from monitor.domain import Outcome
 from monitor.store.rows import outcome_hours, outcomes
-from monitor.store.transactions import dialect_insert
+from monitor.store.transactions import insert_for
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -72,27 +73,35 @@ def hour_number(dialect: str, started_at: ColumnElement[Any]) -> ColumnElement[i
 def count_outcome(connection: Connection, outcome: Outcome) -> None:
     """Count one stored outcome in its rollup row (in the caller's transaction)."""
     started = outcome.started_at
-    insert_ = dialect_insert(connection, outcome_hours).values(
-        target=outcome.target,
-        prefecture=outcome.prefecture,
-        hour=hour_of(started),
-        status=str(outcome.status),
-        reason=str(outcome.reason),
-        attempts=1,
-        first_started_at=started,
-        last_started_at=started,
+    connection.execute(
+        _count_statement(connection.dialect.name),
+        {
+            "target": outcome.target,
+            "prefecture": outcome.prefecture,
+            "hour": hour_of(started),
+            "status": str(outcome.status),
+            "reason": str(outcome.reason),
+            "attempts": 1,
+            "first_started_at": started,
+            "last_started_at": started,
+        },
     )
+
+
+@cache
+def _count_statement(dialect: str) -> Executable:
+    """count_outcome's upsert, built once per database: its values come as parameters, so
+    SQLAlchemy neither rebuilds it nor recomputes its cache key for every outcome."""
+    insert_ = insert_for(dialect, outcome_hours)
     first, last = outcome_hours.c.first_started_at, outcome_hours.c.last_started_at
     new_first, new_last = insert_.excluded.first_started_at, insert_.excluded.last_started_at
-    connection.execute(
-        insert_.on_conflict_do_update(
-            index_elements=[outcome_hours.c[name] for name in KEY],
-            set_={
-                "attempts": outcome_hours.c.attempts + 1,
-                "first_started_at": case((new_first < first, new_first), else_=first),
-                "last_started_at": case((new_last > last, new_last), else_=last),
-            },
-        )
+    return insert_.on_conflict_do_update(
+        index_elements=[outcome_hours.c[name] for name in KEY],
+        set_={
+            "attempts": outcome_hours.c.attempts + 1,
+            "first_started_at": case((new_first < first, new_first), else_=first),
+            "last_started_at": case((new_last > last, new_last), else_=last),
+        },
     )
 
 

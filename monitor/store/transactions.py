@@ -38,6 +38,11 @@ class TransactionalStore:
 
 def dialect_insert(connection: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
     """An INSERT with ``ON CONFLICT`` support for the connection's database."""
-    if connection.dialect.name == "postgresql":
+    return insert_for(connection.dialect.name, table)
+
+
+def insert_for(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT with ``ON CONFLICT`` support for the database named ``dialect``."""
+    if dialect == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
