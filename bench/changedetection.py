@@ -45,6 +45,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CD_PYTHON = HERE / ".venv-cd" / "bin" / "python"
+#: Both sides on the same Chromium: set $MONITOR_BROWSER to the one the daemon picks
+#: (``monitor.probes.chromium``; this file also runs in changedetection.io's environment).
 CHROMIUM = os.environ.get("MONITOR_BROWSER", "/usr/bin/chromium")
 RDVSP_QUERY = (
     "departement=&motif_name_with_location_type="

@@ -64,7 +64,10 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import proctree
 
-CHROMIUM = os.environ.get("MONITOR_BROWSER", "/usr/bin/chromium")
+from monitor.probes.chromium import find_chromium
+
+#: The Chromium the daemon would pick ($MONITOR_BROWSER first): every approach runs on it.
+CHROMIUM = find_chromium(None)
 DESKS = (4411, 4412)
 RDVSP_QUERY = (
     "departement=&motif_name_with_location_type="

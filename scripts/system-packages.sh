@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install the Debian packages prefecture-monitor needs, if they are missing.
-#   scripts/system-packages.sh            chromium + fonts (to run the daemon)
+#   scripts/system-packages.sh            Chromium + fonts (to run the daemon): the headless
+#                                         shell the engine prefers, and chromium, its fall-back
 #   scripts/system-packages.sh --test     also postgresql (the test suite starts a real server)
 # Used by the Makefile, .ci/run and the Dockerfile, so all three install the same things.
 set -euo pipefail
 
-packages=(chromium fonts-liberation)
+packages=(chromium chromium-headless-shell fonts-liberation)
 if [[ "${1:-}" == "--test" ]]; then
     packages+=(postgresql)
 fi

@@ -63,8 +63,20 @@ def test_it_says_how_to_install_one_when_none_is_found(
     assert "\n" not in message
 
 
+@pytest.mark.skipif(
+    not os.path.exists("/usr/bin/chromium-headless-shell"),
+    reason="Debian chromium-headless-shell not installed",
+)
+def test_it_prefers_debian_s_headless_shell_on_this_machine() -> None:
+    assert find_chromium(None, env={}) == "/usr/bin/chromium-headless-shell"
+
+
 @pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"), reason="Debian chromium not installed")
-def test_it_finds_debian_chromium_on_this_machine() -> None:
+def test_it_falls_back_to_debian_chromium_without_the_shell(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    candidates = [c for c in chromium.SYSTEM_CANDIDATES if "headless-shell" not in c]
+    monkeypatch.setattr(chromium, "SYSTEM_CANDIDATES", tuple(candidates))
     assert find_chromium(None, env={}) == "/usr/bin/chromium"
 
 
