@@ -13,6 +13,10 @@ Browser (issue 13 item 1):
           politeness gate, Playwright with Debian's Chromium (one browser, a context per
           probe), classification, evidence (HTML + full-page screenshot under their
           SHA-256), the outcome row with its chain in SQLite
+  engine, quiet windows at 0
+          the same, with the session's two quiet windows (0.1 s after a step, 0.5 s before
+          the evidence) set to 0 for its rounds: what those waits cost (not a setting: a
+          fetch a timer starts after load would be missed)
   floor   a bare Playwright loop: one browser, a fresh context per probe, the same page
           loads (goto, check, click), nothing read or kept
   floor + content, screenshot, networkidle wait
@@ -159,14 +163,27 @@ UNEXPECTED: dict[str, int] = {}
 
 @contextlib.asynccontextmanager
 async def daemon_engine(
-    base_url: str, count: int, engine: str, concurrency: int, workdir: Path
+    base_url: str,
+    count: int,
+    engine: str,
+    concurrency: int,
+    workdir: Path,
+    *,
+    without_quiet_windows: bool = False,
 ) -> AsyncIterator[Round]:
-    """The daemon's runner on ``count`` targets (real engines, recorder, SQLite)."""
+    """The daemon's runner on ``count`` targets (real engines, recorder, SQLite).
+
+    ``without_quiet_windows``: the browser session's two quiet windows set to 0 during this
+    approach's rounds (only in-flight requests are waited for): what the windows cost. Not
+    a setting of the daemon: without them a fetch a timer starts after load is missed.
+    """
     from monitor.config import load_config
     from monitor.daemon.scheduler import Daemon
+    from monitor.probes import _browser_session as session
     from monitor.store import Repository, create_engine_for, upgrade
 
-    directory = Path(tempfile.mkdtemp(prefix=f"engine-{engine}-", dir=workdir))
+    kind = f"{engine}-unwaited" if without_quiet_windows else engine
+    directory = Path(tempfile.mkdtemp(prefix=f"engine-{kind}-", dir=workdir))
     path = write_config(directory, targets(base_url, count, engine), concurrency=concurrency)
     config = load_config(path, env={})
     database = config.settings.database
@@ -177,7 +194,13 @@ async def daemon_engine(
 
     async def one_round() -> None:
         slot = datetime.now(UTC)
-        results = await asyncio.gather(*(daemon.runner.run(t, slot) for t in every))
+        windows = session.QUIET_AFTER_STEP, session.QUIET_BEFORE_EVIDENCE
+        if without_quiet_windows:
+            session.QUIET_AFTER_STEP = session.QUIET_BEFORE_EVIDENCE = 0.0
+        try:
+            results = await asyncio.gather(*(daemon.runner.run(t, slot) for t in every))
+        finally:
+            session.QUIET_AFTER_STEP, session.QUIET_BEFORE_EVIDENCE = windows
         for result in results:
             outcome = result.outcome
             if outcome is None or outcome.status != "unavailable":
@@ -402,6 +425,9 @@ async def main_async(args: argparse.Namespace) -> None:
             results["browser"] = await measure(
                 {
                     "engine (daemon path)": lambda: daemon_engine(base, n, "browser", c, workdir),
+                    "engine, quiet windows at 0 (what they cost; unsafe)": lambda: daemon_engine(
+                        base, n, "browser", c, workdir, without_quiet_windows=True
+                    ),
                     "floor: bare Playwright": lambda: playwright_floor(base, n, c, False),
                     "floor + content, screenshot, networkidle wait": lambda: playwright_floor(
                         base, n, c, False, keep=True, settle=True
@@ -421,7 +447,10 @@ async def main_async(args: argparse.Namespace) -> None:
                 rounds=args.rounds,
             )
     evidence = {
-        kind: directory_bytes(next(workdir.glob(f"engine-{kind}-*")) / "evidence")
+        kind: directory_bytes(
+            next(d for d in workdir.glob(f"engine-{kind}-*") if "unwaited" not in d.name)
+            / "evidence"
+        )
         for kind in results
     }
     print(f"\n{n} targets, concurrency {c}, {args.rounds} rounds + 1 warm-up\n")
