@@ -17,7 +17,7 @@ VOLUME ["/data"]
 
 ENV MONITOR_CONFIG=/app/prefectures.yaml \
     MONITOR_DATABASE_URL=sqlite:////data/monitor.db \
-    MONITOR_BROWSER=/usr/bin/chromium-headless-shell \
+    MONITOR_BROWSER=/usr/lib/chromium/chromium-headless-shell \
     PATH=/app/.venv/bin:$PATH
 # Evidence goes beside the database; override settings.evidence_dir in your own config.
 WORKDIR /data

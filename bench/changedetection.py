@@ -35,6 +35,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -109,6 +110,7 @@ async def changedetection(pages: list[str]) -> float:
         [CHROMIUM, "--headless", f"--remote-debugging-port={port}", f"--user-data-dir={profile}",
          "--no-first-run", "--no-sandbox", "about:blank"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: a wrapper script's child goes too
     )  # fmt: skip
     try:
         endpoint = f"http://127.0.0.1:{port}"
@@ -134,7 +136,7 @@ async def changedetection(pages: list[str]) -> float:
             elapsed = time.perf_counter() - began
         return elapsed
     finally:
-        chromium.terminate()
+        os.killpg(chromium.pid, signal.SIGTERM)
         chromium.wait()
 
 

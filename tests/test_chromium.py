@@ -64,11 +64,11 @@ def test_it_says_how_to_install_one_when_none_is_found(
 
 
 @pytest.mark.skipif(
-    not os.path.exists("/usr/bin/chromium-headless-shell"),
+    not os.path.exists("/usr/lib/chromium/chromium-headless-shell"),
     reason="Debian chromium-headless-shell not installed",
 )
 def test_it_prefers_debian_s_headless_shell_on_this_machine() -> None:
-    assert find_chromium(None, env={}) == "/usr/bin/chromium-headless-shell"
+    assert find_chromium(None, env={}) == "/usr/lib/chromium/chromium-headless-shell"
 
 
 @pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"), reason="Debian chromium not installed")

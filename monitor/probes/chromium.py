@@ -20,6 +20,9 @@ from pathlib import Path
 from monitor.errors import BrowserNotFound
 
 SYSTEM_CANDIDATES = (
+    # The binary itself: /usr/bin's wrapper script runs it as a child, not by exec, so a
+    # killed wrapper would leave it running.
+    "/usr/lib/chromium/chromium-headless-shell",
     "/usr/bin/chromium-headless-shell",
     "chromium-headless-shell",
     "/usr/bin/chromium",
