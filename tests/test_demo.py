@@ -11,7 +11,7 @@ def test_the_demo_shows_slots_opening_and_an_anomaly_starting_then_stops_by_itse
     environment = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
     done = subprocess.run(
         # The story's last step is at 16 intervals; the site's recovery then needs two
-        # healthy probes of a legacy target whose four neighbours share its host, one probe
+        # healthy probes of a legacy target whose three neighbours share its host, one probe
         # at a time: about 23 s here when quiet, later on a loaded CI machine.
         [sys.executable, "-m", "monitor", "demo", "--interval", "1", "--duration", "32"],
         capture_output=True,
