@@ -34,29 +34,27 @@ def normalise(text: str) -> str:
     narrow NBSP (U+202F) included, so line breaks and non-breaking spaces all become one
     plain space. NFC first, so that a decomposed ``é`` equals the composed one.
     """
-    text = _visible(unicodedata.normalize("NFC", text))
-    for mark in _APOSTROPHES:
-        if mark in text:
-            text = text.replace(mark, "'")
+    text = _replace_each(_INVISIBLE, "", unicodedata.normalize("NFC", text))
+    text = _replace_each(_APOSTROPHES, "'", text)
     return " ".join(text.split()).casefold()
 
 
 def one_line(text: str, limit: int = DETAIL_LIMIT) -> str:
     """``text`` on one line (whitespace collapsed, case kept), cut to ``limit`` characters."""
-    line = " ".join(_visible(unicodedata.normalize("NFC", text)).split())
+    line = " ".join(_replace_each(_INVISIBLE, "", unicodedata.normalize("NFC", text)).split())
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
-def _visible(text: str) -> str:
-    """``text`` without its invisible characters.
+def _replace_each(marks: tuple[str, ...], by: str, text: str) -> str:
+    """``text`` with each of ``marks`` replaced by ``by``.
 
-    One ``str.replace`` per character rather than ``str.translate`` with a mapping, which
+    One ``str.replace`` per mark present rather than ``str.translate`` with a mapping, which
     looks every character of the text up in a dict: recognition normalises the text of
-    every element of a page, and this was most of a classification's CPU.
+    every element of a page, and that was most of a classification's CPU.
     """
-    for mark in _INVISIBLE:
+    for mark in marks:
         if mark in text:
-            text = text.replace(mark, "")
+            text = text.replace(mark, by)
     return text
 
 

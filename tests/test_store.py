@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -311,24 +311,32 @@ def test_it_does_not_fork_the_chain_under_concurrent_writers(repo: Repository) -
     run_concurrent_writers(repo)
 
 
-def run_concurrent_writers(repo: Repository, writers: int = 4, each: int = 15) -> None:
+def in_threads(writers: int, write: Callable[[int], None]) -> None:
+    """``write(worker)`` in ``writers`` threads released together; their errors raised here."""
     barrier = threading.Barrier(writers)
     errors: list[BaseException] = []
 
-    def write(worker: int) -> None:
+    def run(worker: int) -> None:
         try:
             barrier.wait()
-            for i in range(each):
-                record(repo, an_outcome(minute=worker * 100 + i, detail=f"w{worker} #{i}"))
+            write(worker)
         except BaseException as exc:  # surfaced below: threads swallow exceptions
             errors.append(exc)
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(writers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def run_concurrent_writers(repo: Repository, writers: int = 4, each: int = 15) -> None:
+    def write(worker: int) -> None:
+        for i in range(each):
+            record(repo, an_outcome(minute=worker * 100 + i, detail=f"w{worker} #{i}"))
+
+    in_threads(writers, write)
     assert assert_chain_intact(repo, TARGET) == writers * each
 
 
@@ -380,24 +388,13 @@ def test_one_record_writes_its_outcome_its_rollup_count_and_its_state(repo: Repo
 
 def run_concurrent_advances(repo: Repository, writers: int = 4, each: int = 15) -> None:
     """Writers of one target each fold outcomes into its state: no update may be lost."""
-    barrier = threading.Barrier(writers)
-    errors: list[BaseException] = []
 
     def write(worker: int) -> None:
-        try:
-            barrier.wait()
-            for i in range(each):
-                outcome = an_outcome(minute=worker * 100 + i)
-                repo.record_probe(outcome, one_more_probe, no_channels, now=T0)
-        except BaseException as exc:  # surfaced below: threads swallow exceptions
-            errors.append(exc)
+        for i in range(each):
+            outcome = an_outcome(minute=worker * 100 + i)
+            repo.record_probe(outcome, one_more_probe, no_channels, now=T0)
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    in_threads(writers, write)
     assert repo.get_state(TARGET).streak == writers * each
     assert assert_chain_intact(repo, TARGET) == writers * each
 

@@ -46,10 +46,6 @@ class NetworkActivity:
         self._cdp.on("Network.loadingFinished", self._on_ended)
         self._cdp.on("Network.loadingFailed", self._on_ended)
 
-    @property
-    def in_flight(self) -> int:
-        return len(self._in_flight)
-
     async def quiet(self, window: float, *, limit: float) -> bool:
         """Wait until no counted request is in flight and none moved for ``window`` seconds.
 

@@ -38,10 +38,10 @@ class Recorded:
     events: list[Event]  #: with ids
 
 
+#: A target's state row, by the ``target`` parameter (Repository.get_state reads it too).
+STATE_OF = select(target_states).where(target_states.c.target == bindparam("target"))
 _INSERT_OUTCOME = insert(outcomes).returning(outcomes.c.id)
-_LOCK_STATE = (
-    select(target_states).where(target_states.c.target == bindparam("target")).with_for_update()
-)
+_LOCK_STATE = STATE_OF.with_for_update()
 _UPDATE_STATE = update(target_states).where(target_states.c.target == bindparam("state_of"))
 
 

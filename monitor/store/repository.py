@@ -16,7 +16,6 @@ from sqlalchemy import (
     Connection,
     Row,
     Select,
-    bindparam,
     func,
     or_,
     select,
@@ -26,7 +25,7 @@ from sqlalchemy import (
 from monitor.domain import Event, Outcome, Reason, Status, TargetState
 from monitor.store.coordination import CoordinationStore
 from monitor.store.outbox import ChannelsFor, OutboxStore, insert_events
-from monitor.store.recording import Advance, Recorded, record_in, storable
+from monitor.store.recording import STATE_OF, Advance, Recorded, record_in, storable
 from monitor.store.rows import (
     OutcomeRecord,
     outcome_from_row,
@@ -41,7 +40,6 @@ from monitor.store.transactions import dialect_insert
 #: Rows fetched per round trip while streaming history (server-side cursor on PostgreSQL).
 STREAM_BATCH = 500
 
-_STATE_OF = select(target_states).where(target_states.c.target == bindparam("target"))
 T = TypeVar("T")
 
 
@@ -151,7 +149,7 @@ class Repository(OutboxStore, CoordinationStore):
     def get_state(self, target: str) -> TargetState:
         """The target's state; an empty TargetState for a target never recorded."""
         with self._read() as connection:
-            row = connection.execute(_STATE_OF, {"target": target}).first()
+            row = connection.execute(STATE_OF, {"target": target}).first()
         return TargetState(target) if row is None else state_from_row(row)
 
     def states(self) -> list[TargetState]:
