@@ -73,7 +73,14 @@ class Database:
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
     """A database named by $MONITOR_DATABASE_URL, run from a directory without a config."""
     path = tmp_path / "monitor.db"
-    url = f"sqlite:///{path}"
+    yield from database_at(f"sqlite:///{path}", path, tmp_path, monkeypatch)
+
+
+def database_at(
+    url: str, path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Database]:
+    """The body of a database fixture: ``url`` migrated and named by $MONITOR_DATABASE_URL,
+    commands run from ``tmp_path`` without a config; the engine disposed of afterwards."""
     upgrade(url)
     engine = create_engine_for(url)
     monkeypatch.chdir(tmp_path)

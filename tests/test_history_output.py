@@ -22,12 +22,11 @@ from pathlib import Path
 
 import pytest
 from pg import create_database, shared_pg_url
-from test_history import T0, Database, Run, an_outcome, run
+from test_history import T0, Database, Run, an_outcome, database_at, run
 from test_history import database as database  # a fixture
 
 from monitor.details import record_line
 from monitor.domain import Detail, Engine, Outcome, Reason
-from monitor.store import Repository, create_engine_for, upgrade
 
 EXPECTED = Path(__file__).parent / "history_output"
 FORMATS = ("ndjson", "json", "csv", "table")
@@ -120,15 +119,7 @@ def pg_database(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Database]:
     url = create_database(shared_pg_url(request.config), f"history_output_{next(_databases)}")
-    upgrade(url)
-    engine = create_engine_for(url)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MONITOR_DATABASE_URL", url)
-    monkeypatch.delenv("MONITOR_CONFIG", raising=False)
-    try:
-        yield Database(url, tmp_path, Repository(engine), tmp_path / "var" / "evidence")
-    finally:
-        engine.dispose()
+    yield from database_at(url, tmp_path, tmp_path, monkeypatch)
 
 
 @pytest.mark.postgres
