@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,14 +52,14 @@ def evidence_cmd(
     DIR/index.html is the printable report: a summary with the statistics, a per-day chart,
     then every attempt with its local and UTC time, URL, result, the message shown, the
     screenshot and the SHA-256 digests; DIR/evidence holds the files, DIR/manifest.json the
-    digest of every file. Exit 3 when the target has no attempt in the period.
+    digest of every file. Exit 3 when the target has no attempt in the period; exit 2 when
+    DIR is not new or empty, or is a symbolic link, or with --zip when DIR.zip exists.
     """
-    from monitor.evidence.dossier.build import build_dossier, collect
+    from monitor.evidence.dossier.build import archive_path, build_dossier, collect
 
     if set(target) & set("*?["):
         raise UsageError(f"TARGET must be one target id, not a pattern: {target!r}")
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise UsageError(f"--out {out} already exists and is not empty: choose a new directory")
+    _check_destination(out, zip_it, archive_path(out))
     settings = reading_settings(app)
     now = datetime.now(UTC)
     since_at = parse_bound("--since", since, settings, now)
@@ -88,6 +89,20 @@ def evidence_cmd(
     click.echo(f"manifest.json SHA-256: {digest}")
     if archive is not None:
         click.echo(f"archive: {archive}")
+
+
+def _check_destination(out: Path, zip_it: bool, archive: Path) -> None:
+    """A new or empty real directory, and with ``--zip`` no ``DIR.zip`` yet (not even a link)."""
+    if out.is_symlink():
+        raise UsageError(f"--out {out} is a symbolic link: give the directory it points to")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"--out {out} already exists and is not empty: choose a new directory")
+    if zip_it and os.path.lexists(archive):
+        kind = "a symbolic link" if archive.is_symlink() else "there"
+        raise UsageError(
+            f"--zip: {archive} already exists ({kind}); it is never replaced: "
+            "move it away or choose another --out"
+        )
 
 
 def _names(app: App, target: str) -> tuple[str | None, str | None]:

@@ -4,12 +4,18 @@
 
     index.html          the printable report (monitor.evidence.dossier.html), French by default
     outcomes.json       every attempt with every outcome field (UTC), for machines
-    verify_dossier.py   a standard-library script that re-checks files, digests and chain
+    verify_dossier.py   a standard-library script that re-checks the folder against the manifest
     evidence/ab/ab….png the screenshots and HTML snapshots, under their SHA-256 names
-    manifest.json       every other file with its SHA-256 and size, the outcome ids, the
-                        chain value before the first attempt and the target's chain head
+    pages/ab….html      each HTML snapshot as inert source text (monitor.evidence.dossier.pages)
+    manifest.json       every other file with its SHA-256 and size, the files that must be
+                        there, the attempt count and ids, the chain value before the first
+                        attempt, the last attempt's and the target's chain head, the evidence
+                        not included and why
 
-and, with ``zip_it``, ``<DIR>.zip`` beside it. Evidence files are copied only when their
+and, with ``zip_it``, ``<DIR>.zip`` beside it, written to a temporary file and linked into
+place only if no ``<DIR>.zip`` exists (never through a symbolic link, never over a file).
+The SHA-256 of ``manifest.json`` is the dossier's anchor: ``monitor evidence`` prints it and
+``verify_dossier.py`` prints it first. Evidence files are copied only when their
 content still has the digest in their name; pruned, missing or altered files are listed as
 such in the report and the manifest, never silently skipped.
 """
@@ -18,7 +24,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import tempfile
 import zipfile
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -28,8 +36,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from monitor import __version__
+from monitor.errors import UsageError
 from monitor.evidence.dossier.html import render
 from monitor.evidence.dossier.model import Attempt, Dossier, EvidenceFile
+from monitor.evidence.dossier.pages import write_source_views
 from monitor.evidence.dossier.script import VERIFY_SCRIPT
 from monitor.evidence.prune_log import read_prune_log
 from monitor.reports.output import OUTCOME_FIELDS, machine_value, outcome_row
@@ -38,6 +48,9 @@ from monitor.store.engine import database_errors
 from monitor.store.evidence import chain_hash, file_digest, verify_file
 from monitor.store.repository import Repository
 from monitor.store.rows import outcomes
+
+#: The files every dossier has; verify_dossier.py fails when the manifest does not list them.
+ESSENTIALS = ("index.html", "outcomes.json", "verify_dossier.py")
 
 
 def collect(
@@ -129,7 +142,7 @@ def outcomes_document(dossier: Dossier) -> str:
 def write_manifest(out: Path, dossier: Dossier) -> str:
     """Write ``manifest.json`` listing every other file with its digest; returns its SHA-256."""
     files = []
-    for file in sorted(p for p in out.rglob("*") if p.is_file()):
+    for file in _files_of(out):
         relative = file.relative_to(out).as_posix()
         if relative == "manifest.json":
             continue
@@ -141,6 +154,7 @@ def write_manifest(out: Path, dossier: Dossier) -> str:
         "tool": f"prefecture-monitor {__version__}",
         "generated_at": machine_value(dossier.generated_at),
         "target": dossier.target,
+        "essentials": list(ESSENTIALS),
         "since": machine_value(dossier.since),
         "until": machine_value(dossier.until),
         "attempts": len(dossier.attempts),
@@ -151,18 +165,59 @@ def write_manifest(out: Path, dossier: Dossier) -> str:
         "files": files,
         "evidence_not_included": [{"path": path, "state": state} for path, state in absent],
     }
-    text = json.dumps(manifest, ensure_ascii=False, indent=1) + "\n"
-    (out / "manifest.json").write_text(text, encoding="utf-8")
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    content = (json.dumps(manifest, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    (out / "manifest.json").write_bytes(content)
+    return hashlib.sha256(content).hexdigest()  # the very bytes written: verify_dossier's too
+
+
+def _files_of(out: Path) -> list[Path]:
+    """The dossier's regular files, sorted; links (which the dossier never makes) left out."""
+    found = []
+    for top, _folders, names in os.walk(out):  # does not follow links to folders
+        found += [Path(top, n) for n in names if not Path(top, n).is_symlink()]
+    return sorted(found)
+
+
+def archive_path(out: Path) -> Path:
+    """Where ``--zip`` writes: ``<DIR>.zip`` beside the dossier."""
+    return out.with_name(out.name + ".zip")
 
 
 def zip_dossier(out: Path) -> Path:
-    """``<out>.zip`` with the dossier under a top folder of the same name."""
-    archive = out.with_name(out.name + ".zip")
-    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
-        for file in sorted(p for p in out.rglob("*") if p.is_file()):
-            bundle.write(file, (PurePosixPath(out.name) / file.relative_to(out).as_posix()))
+    """``<out>.zip`` with the dossier under a top folder of the same name.
+
+    Written to a temporary file in the same folder, then hard-linked to its name, which
+    fails if anything (a file, a symbolic link) is already there: nothing outside is written
+    through a link and no existing file is replaced.
+    """
+    archive = archive_path(out)
+    fd, temporary = tempfile.mkstemp(dir=archive.parent, prefix=f".{archive.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+                for file in _files_of(out):
+                    name = PurePosixPath(out.name) / file.relative_to(out).as_posix()
+                    bundle.write(file, str(name))
+            stream.flush()
+            os.fsync(stream.fileno())
+        _link_new(Path(temporary), archive)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
     return archive
+
+
+def _link_new(temporary: Path, archive: Path) -> None:
+    """Give ``temporary`` the name ``archive`` only if that name is free."""
+    try:
+        os.link(temporary, archive, follow_symlinks=False)
+    except FileExistsError:
+        raise UsageError(
+            f"{archive} appeared while the dossier was written: not replaced"
+        ) from None
+    except OSError:  # a file system without hard links: check, then rename (not atomic)
+        if os.path.lexists(archive):
+            raise UsageError(f"{archive} already exists: not replaced") from None
+        os.rename(temporary, archive)
 
 
 def build_dossier(dossier: Dossier, out: Path, *, zip_it: bool = False) -> tuple[str, Path | None]:
@@ -171,6 +226,7 @@ def build_dossier(dossier: Dossier, out: Path, *, zip_it: bool = False) -> tuple
     Returns the manifest's SHA-256 and the zip file, if any.
     """
     out.mkdir(parents=True, exist_ok=True)
+    write_source_views(out, dossier)
     (out / "index.html").write_text(render(dossier), encoding="utf-8")
     (out / "outcomes.json").write_text(outcomes_document(dossier), encoding="utf-8")
     (out / "verify_dossier.py").write_text(VERIFY_SCRIPT, encoding="utf-8")

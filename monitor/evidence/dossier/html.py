@@ -213,7 +213,9 @@ def _attempt(dossier: Dossier, index: int, attempt: Attempt) -> str:
                 f"alt='{escape(w['screenshot'])} {index}'></a>"
             )
         else:
-            others.append(f"<a class='small' href='{escape(file.href)}'>{escape(w['html'])}</a>")
+            others.append(
+                f"<a class='small' href='{escape(file.source_href)}'>{escape(w['html'])}</a>"
+            )
     hashes = "".join(
         f"<div><span class='small'>{escape(w['file'])}</span> <code>{escape(f.sha256)}</code></div>"
         for f in attempt.files

@@ -34,6 +34,11 @@ class EvidenceFile:
         return f"evidence/{self.path}"
 
     @property
+    def source_href(self) -> str:
+        """The inert view of an HTML page (monitor.evidence.dossier.pages), never the page."""
+        return f"pages/{self.sha256}.html"
+
+    @property
     def is_screenshot(self) -> bool:
         return self.path.endswith(".png")
 

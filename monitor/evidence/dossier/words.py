@@ -89,7 +89,15 @@ WORDS: dict[str, dict[str, Any]] = {
         "col_message": "Message affiché", "col_url": "Adresse", "col_shot": "Capture",
         "col_hash": "Empreintes SHA-256",
         "slots": "créneaux :", "earliest": "premier :", "screenshot": "Capture de la tentative",
-        "html": "page HTML", "file": "fichier", "digest": "preuves", "chain_value": "chaînage",
+        "html": "page HTML (code source)", "file": "fichier", "digest": "preuves",
+        "chain_value": "chaînage",
+        "source_title": "Page HTML enregistrée, montrée comme texte",
+        "source_note": "Le code source de la page telle que le moniteur l'a reçue, affiché "
+                       "sans être exécuté : aucun script de la page ne tourne ici. La capture "
+                       "d'écran montre la page telle qu'elle s'affichait. Ouvrir le fichier "
+                       "d'origine (ci-dessous) dans un navigateur exécuterait les scripts de "
+                       "la page : le lire comme texte.",
+        "source_cut": "%d caractères de plus, non affichés : voir le fichier lui-même",
         "verify_title": "Comment vérifier ce dossier", "verify_steps": _VERIFY_FR,
         "previous_chain": "Chaînage précédant la première tentative :",
         "last_chain": "Chaînage de la dernière tentative :",
@@ -130,7 +138,14 @@ WORDS: dict[str, dict[str, Any]] = {
         "col_message": "Message shown", "col_url": "Address", "col_shot": "Screenshot",
         "col_hash": "SHA-256 digests",
         "slots": "slots:", "earliest": "earliest:", "screenshot": "Screenshot of attempt",
-        "html": "HTML page", "file": "file", "digest": "evidence", "chain_value": "chain",
+        "html": "HTML page (source)", "file": "file", "digest": "evidence",
+        "chain_value": "chain",
+        "source_title": "Saved HTML page, shown as text",
+        "source_note": "The page's source as the monitor received it, shown without running "
+                       "it: none of the page's scripts runs here. The screenshot shows the "
+                       "page as it looked. Opening the original file (below) in a browser "
+                       "would run the page's scripts: read it as text.",
+        "source_cut": "%d more characters not shown: see the file itself",
         "verify_title": "How to verify this dossier", "verify_steps": _VERIFY_EN,
         "previous_chain": "Chain value before the first attempt:",
         "last_chain": "Chain value of the last attempt:",
