@@ -61,9 +61,11 @@ def sealed(database: Database, capsys: pytest.CaptureFixture[str], tmp_path: Pat
 
 
 def verify(out: Path, *args: str) -> Verdict:
-    """``python3 verify_dossier.py`` in the dossier's folder, as its recipe says."""
+    """``python3 verify_dossier.py`` in the dossier's folder, as its recipe says: the
+    system's Python when there is one, isolated (-I: no PYTHONPATH, no user packages)."""
+    python = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
     done = subprocess.run(
-        [sys.executable, "verify_dossier.py", *args],
+        [python, "-I", "verify_dossier.py", *args],
         cwd=out,
         capture_output=True,
         text=True,

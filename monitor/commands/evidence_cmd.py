@@ -87,6 +87,10 @@ def evidence_cmd(
     digest, archive = build_dossier(dossier, out, zip_it=zip_it)
     click.echo(f"{len(dossier.attempts)} attempt(s) of {target} in {out / 'index.html'}")
     click.echo(f"manifest.json SHA-256: {digest}")
+    click.echo(
+        "  keep this value apart from the dossier (quote it in the covering letter); "
+        f"python3 verify_dossier.py {digest} checks the dossier against it"
+    )
     if archive is not None:
         click.echo(f"archive: {archive}")
 

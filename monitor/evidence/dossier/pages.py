@@ -37,10 +37,20 @@ def shown_text(content: bytes) -> tuple[str, int]:
     text = content.decode("utf-8", errors="replace")
     cut = max(0, len(text) - SHOWN_CHARS)
     text = text[:SHOWN_CHARS]
-    safe = "".join(
-        "\ufffd" if (ord(c) < 32 and c not in "\n\t") or 127 <= ord(c) < 160 else c for c in text
-    )
+    safe = "".join("\ufffd" if _hidden(c) else c for c in text)
     return safe, cut
+
+
+def _hidden(c: str) -> bool:
+    """A control character (terminal escapes, C1) or a bidirectional override, which would
+    make the text shown differ from the text held; line breaks and tabs stay."""
+    code = ord(c)
+    return (
+        (code < 32 and c not in "\n\r\t")
+        or 127 <= code < 160
+        or 0x202A <= code <= 0x202E
+        or 0x2066 <= code <= 0x2069
+    )
 
 
 def source_view(file: EvidenceFile, content: bytes, language: str) -> str:

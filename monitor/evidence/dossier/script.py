@@ -50,8 +50,13 @@ FIELDS = ("target", "prefecture", "started_at", "finished_at", "engine", "status
 TIMES = ("started_at", "finished_at", "earliest_slot")
 
 
+DIGESTS = {}
+
+
 def sha256_file(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    if str(path) not in DIGESTS:
+        DIGESTS[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return DIGESTS[str(path)]
 
 
 def canonical(row):

@@ -25,10 +25,26 @@ _VERIFY_FR = [
     "detail_code y ajoute detail_code et detail_args (le motif et ses valeurs, dont le message "
     "affiché est tiré). Modifier, retirer ou insérer une tentative rompt le chaînage de la "
     "suivante.",
-    "Les données de chaque tentative sont dans <code>outcomes.json</code> ; "
-    "<code>manifest.json</code> donne l'empreinte SHA-256 de chaque fichier de ce dossier. "
-    "<code>python3 verify_dossier.py</code> refait tous ces calculs (Python seul suffit) ; "
-    "<code>monitor verify</code> les refait sur la base de données d'origine.",
+    "Les données de chaque tentative sont dans <code>outcomes.json</code>. "
+    "<code>manifest.json</code> est la référence du dossier : il donne l'empreinte SHA-256 "
+    "de chaque autre fichier, les fichiers qui doivent y être (<code>index.html</code>, "
+    "<code>outcomes.json</code>, <code>verify_dossier.py</code>), le nombre de tentatives et "
+    "leurs numéros, le chaînage précédant la première et celui de la dernière, et chaque "
+    "fichier de preuve non joint avec sa raison (purgé, manquant, altéré). Son empreinte "
+    "(<code>sha256sum manifest.json</code>) est celle que <code>monitor evidence</code> a "
+    "affichée en établissant le dossier, que cite le courrier qui l'accompagne : un manifeste "
+    "d'une autre empreinte n'est pas celui du dossier remis.",
+    "<code>python3 verify_dossier.py</code> (Python seul suffit) affiche d'abord cette "
+    "empreinte, puis refait tous ces calculs et signale, une ligne par problème : un fichier "
+    "modifié ou manquant, un fichier présent que le manifeste ne cite pas, un chemin absolu, "
+    "qui sort du dossier ou qui est un lien symbolique, des tentatives retirées ou ajoutées "
+    "(nombre, numéros, dernier chaînage), une preuve ni jointe ni déclarée non jointe. "
+    "<code>python3 verify_dossier.py EMPREINTE</code> la compare en plus à celle du courrier ; "
+    "<code>monitor verify</code> refait ces calculs sur la base de données d'origine.",
+    "Les pages HTML enregistrées sont montrées comme texte (dossier <code>pages</code>), "
+    "sans que leurs scripts s'exécutent ; la capture d'écran montre la page telle qu'elle "
+    "s'affichait. Ouvert dans un navigateur, le fichier d'origine sous <code>evidence</code> "
+    "exécuterait les scripts de la page : le lire avec un éditeur de texte.",
 ]
 _VERIFY_EN = [
     "Every evidence file (PNG screenshot, saved HTML page) is named after its SHA-256: "
@@ -45,10 +61,25 @@ _VERIFY_EN = [
     "<code>2025-03-01T08:00:00.000000+00:00</code>; an attempt with a detail_code adds "
     "detail_code and detail_args (the reason code and values its message is written from). "
     "Editing, removing or inserting an attempt breaks the next one's link.",
-    "Each attempt's data is in <code>outcomes.json</code>; <code>manifest.json</code> gives "
-    "every file of this dossier with its SHA-256. <code>python3 verify_dossier.py</code> "
-    "redoes all of this (plain Python is enough); <code>monitor verify</code> redoes it on "
-    "the original database.",
+    "Each attempt's data is in <code>outcomes.json</code>. <code>manifest.json</code> is "
+    "the dossier's reference: it gives every other file with its SHA-256, the files that "
+    "must be there (<code>index.html</code>, <code>outcomes.json</code>, "
+    "<code>verify_dossier.py</code>), the number of attempts and their ids, the chain value "
+    "before the first and that of the last, and each evidence file not included with why "
+    "(pruned, missing, altered). Its own SHA-256 (<code>sha256sum manifest.json</code>) is "
+    "the one <code>monitor evidence</code> printed when it made the dossier, which the "
+    "covering letter quotes: a manifest with another SHA-256 is not the dossier handed over.",
+    "<code>python3 verify_dossier.py</code> (plain Python is enough) prints that SHA-256 "
+    "first, then redoes all of this and names, one line per problem: a changed or missing "
+    "file, a file the manifest does not list, a path that is absolute, climbs out of the "
+    "folder or is a symbolic link, attempts removed or added (count, ids, last chain value), "
+    "evidence neither included nor listed as not included. <code>python3 verify_dossier.py "
+    "SHA256</code> also compares it with the letter's; <code>monitor verify</code> redoes "
+    "it on the original database.",
+    "Saved HTML pages are shown as text (the <code>pages</code> folder), without running "
+    "their scripts; the screenshot shows the page as it looked. Opened in a browser, the "
+    "original file under <code>evidence</code> would run the page's scripts: read it in a "
+    "text editor.",
 ]
 
 # fmt: off
