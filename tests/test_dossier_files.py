@@ -116,6 +116,7 @@ def test_the_index_never_links_a_captured_page_itself(
         h.startswith("pages/") or (h.startswith("evidence/") and h.endswith(".png"))
         for h in into_dossier
     ), into_dossier
+    assert "default-src 'none'" in (out / "index.html").read_text()  # the report runs nothing
     views = sorted((out / "pages").iterdir())
     assert len(views) == 3
     for view in views:
@@ -182,6 +183,7 @@ def test_zip_holds_the_dossier_and_leaves_no_temporary_file(
     out = tmp_path / "work" / "dossier"
     assert make_dossier(database, capsys, out, "--zip") == (0, "")
     assert sorted(p.name for p in (tmp_path / "work").iterdir()) == ["dossier", "dossier.zip"]
+    assert out.with_name("dossier.zip").stat().st_mode & 0o777 == 0o644
     with zipfile.ZipFile(out.with_name("dossier.zip")) as bundle:
         names = bundle.namelist()
     on_disk = sorted(

@@ -200,6 +200,7 @@ def zip_dossier(out: Path) -> Path:
                     bundle.write(file, str(name))
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temporary, 0o644)  # as the dossier's own files, not mkstemp's 0600
         _link_new(Path(temporary), archive)
     finally:
         Path(temporary).unlink(missing_ok=True)

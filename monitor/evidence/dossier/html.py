@@ -20,6 +20,9 @@ from monitor.evidence.dossier.words import STYLE, WORDS
 from monitor.reports.stats import BUCKETS, SITE_STATUSES, humanize_duration, percent
 from monitor.store.evidence import GENESIS
 
+#: The report runs no script and loads nothing but its own screenshots, whatever a page said.
+CSP = "default-src 'none'; img-src 'self' file: data:; style-src 'unsafe-inline'; base-uri 'none'"
+
 
 def render(dossier: Dossier) -> str:
     """The whole report as one HTML document."""
@@ -30,6 +33,7 @@ def render(dossier: Dossier) -> str:
         "<!DOCTYPE html>",
         f'<html lang="{lang}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         f"<title>{escape(heading)}</title><style>{STYLE}</style></head><body>",
         f"<header><h1>{escape(heading)}</h1>",
         f'<p class="sub">{_identity(dossier)}</p></header>',

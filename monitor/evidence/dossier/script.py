@@ -54,8 +54,12 @@ DIGESTS = {}
 
 
 def sha256_file(path):
+    """The file's SHA-256, or None when it cannot be read."""
     if str(path) not in DIGESTS:
-        DIGESTS[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+        try:
+            DIGESTS[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            DIGESTS[str(path)] = None
     return DIGESTS[str(path)]
 
 
@@ -130,6 +134,8 @@ def check_files(here, manifest, problems):
         full = Path(here, *path.split("/"))
         if not full.is_file():
             problems.append("file listed in manifest.json is missing: " + path)
+        elif sha256_file(full) is None:
+            problems.append("file listed in manifest.json cannot be read: " + path)
         elif sha256_file(full) != entry.get("sha256"):
             problems.append("file changed since the dossier was made: " + path)
     essentials = manifest.get("essentials") or []
@@ -144,7 +150,8 @@ def check_files(here, manifest, problems):
         elif path not in listed:
             problems.append("file not listed in manifest.json: " + path)
         if path.startswith("evidence/") and not os.path.islink(os.path.join(here, path)):
-            if sha256_file(Path(here, path)) != path.rsplit("/", 1)[-1].split(".")[0]:
+            digest = sha256_file(Path(here, path))
+            if digest is not None and digest != path.rsplit("/", 1)[-1].split(".")[0]:
                 problems.append("evidence file does not match its name: " + path)
     return listed
 
