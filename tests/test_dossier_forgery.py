@@ -57,6 +57,12 @@ def sealed(database: Database, capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert result.code == 0, result.err
     anchor = re.search(r"^manifest\.json SHA-256: ([0-9a-f]{64})$", result.out, re.M)
     assert anchor, result.out
+    assert f"python3 verify_dossier.py {anchor.group(1)}" in result.out
+    # what the command says is what the manifest records
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert f"{manifest['attempts']} attempt(s) of {TARGET}" in result.out
+    assert manifest["outcome_ids"] == [o.id for o in outcomes]
+    assert manifest["essentials"] == ["index.html", "outcomes.json", "verify_dossier.py"]
     return Sealed(out, outcomes, anchor.group(1))
 
 
