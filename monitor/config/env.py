@@ -8,8 +8,13 @@ Rules (same as a POSIX shell's ``${NAME:-default}``):
 - ``$${`` writes a literal ``${``; a ``$`` not followed by ``{`` is kept as is.
 
 Only string values are interpolated, never mapping keys, so a variable cannot add or
-rename settings. Every value taken from a variable whose name looks secret (see
-``is_secret_name``) is remembered so that it can be masked wherever it is printed.
+rename settings. Every value taken from the environment is remembered so that it can be
+masked wherever it is printed: whatever its variable is called (``${ALICE}`` may hold a
+phone number as surely as ``${SIGNAL_TO}``). A value shorter than MIN_MASKED characters is
+masked only when its variable's name looks secret (see ``is_secret_name``): masking ``fr``
+or ``10`` would mask those letters in every word. Defaults written in the file are no
+secrets. ``as_written`` gives a string as the file writes it, each ``${…}`` left unexpanded,
+for what is shown to the public (a target's booking URL).
 """
 
 from __future__ import annotations
@@ -20,6 +25,10 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
 MASK = "****"
+#: The shortest value of a variable with an ordinary name that is masked.
+MIN_MASKED = 4
+#: How a ``${…}`` reference is shown where its value must not be.
+HIDDEN_REFERENCE = "${…}"
 #: A login's local part shorter than this is not masked on its own (it would mask words).
 _MIN_LOCAL_PART = 3
 
@@ -72,11 +81,22 @@ class Interpolator:
                 return default
             if value is None:
                 raise MissingVariable(name)
-            if value and is_secret_name(name):
+            if value and (is_secret_name(name) or len(value) >= MIN_MASKED):
                 self.secrets.add(value)
             return value
 
         return _REFERENCE.sub(replace, text)
+
+
+def as_written(text: str) -> str:
+    """``text`` as the config file writes it, each ``${NAME}`` or ``${NAME:-default}``
+    shown as ``${…}`` (its value may be a secret; its name is nobody's business) and
+    ``$${`` as the ``${`` it stands for."""
+
+    def replace(match: re.Match[str]) -> str:
+        return "${" if match.group(0) == "$${" else HIDDEN_REFERENCE
+
+    return _REFERENCE.sub(replace, text)
 
 
 def mask_secrets(text: str, secrets: Iterable[str]) -> str:
