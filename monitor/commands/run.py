@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from monitor.commands.common import App, pass_app
+from monitor.commands.common import App, hide_secrets_of, pass_app
 from monitor.errors import UsageError
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ def run_cmd(
         metrics.serve(metrics_port, metrics_host)
 
     def reload_config() -> Any:
-        return load_config(app.config_path, env=app.env)
+        return hide_secrets_of(load_config(app.config_path, env=app.env))
 
     site = publish_dir or config.settings.publish.dir
     refresher = None

@@ -121,6 +121,12 @@ class Config(FrozenModel):
         """The file this config was loaded from."""
         return self._source
 
+    @property
+    def secrets(self) -> frozenset[str]:
+        """Every value the loader took from the environment (see monitor.config.env), to
+        be masked wherever it could be printed."""
+        return self._secrets
+
     def targets(self, *, include_disabled: bool = False) -> tuple[Target, ...]:
         """Every target, flattened in file order and resolved against the settings.
 
