@@ -11,7 +11,7 @@ their shape and their key, on a URL already in its privacy form. Pure functions.
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from monitor.config.env import MASK
 
@@ -96,9 +96,9 @@ def _hidden(field: str) -> bool:
     return bool(value) and (secret_key(key) or secret_shaped(value))
 
 
-def mask_database_password(url: str) -> str:
-    """A database URL with its password masked, wherever it is written: ``user:pass@`` and
-    a ``?password=`` (or ``passwd``, ``sslpassword``…) query parameter."""
+def mask_database_password(url: str, mask: str = MASK) -> str:
+    """A database URL with its password replaced by ``mask`` wherever it is written:
+    ``user:pass@`` and a ``?password=`` (or ``passwd``, ``sslpassword``…) parameter."""
     try:
         parts = urlsplit(url)
         has_password = parts.password is not None
@@ -106,23 +106,15 @@ def mask_database_password(url: str) -> str:
         return _scheme_only(url)
     netloc = parts.netloc
     if has_password:
-        netloc = f"{parts.username or ''}:{MASK}@{netloc.rsplit('@', 1)[1]}"
+        netloc = f"{parts.username or ''}:{mask}@{netloc.rsplit('@', 1)[1]}"
     fields = []
     for field in parts.query.split("&"):
         key = field.split("=", 1)[0]
         if "=" in field and unquote(key).lower() in _PASSWORD_KEYS:
-            field = f"{key}={MASK}"
+            field = f"{key}={mask}"
         if field:
             fields.append(field)
     return urlunsplit(parts._replace(netloc=netloc, query="&".join(fields)))
-
-
-def query_values(url: str) -> list[str]:
-    """Every value of ``url``'s query (for a masker that must hide each of them)."""
-    try:
-        return [value for _, value in parse_qsl(urlsplit(url).query) if value]
-    except ValueError:
-        return []
 
 
 def _scheme_only(url: str) -> str:

@@ -40,14 +40,14 @@ _UPGRADE_HINT = "run `monitor db upgrade` (or start with --migrate)"
 
 
 def mask_database_url(url: str | URL) -> str:
-    """The URL with its password replaced by ``***`` (``user:pass@``) or ``****`` (a
-    ``?password=`` query parameter, which libpq reads too), for messages and logs."""
+    """The URL with its password replaced by ``***``, as ``user:pass@`` or as a
+    ``?password=`` query parameter (which libpq reads too), for messages and logs."""
     try:
         shown = make_url(url).render_as_string(hide_password=True)
     except (sa_exc.ArgumentError, ValueError):
         # Not parseable as a URL: still never show what looks like ``user:password@``.
         shown = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", str(url))
-    return mask_database_password(shown)
+    return mask_database_password(shown, "***")
 
 
 def normalize_database_url(url: str) -> URL:
