@@ -75,6 +75,19 @@ def test_a_database_url_is_shown_without_its_password(url: str) -> None:
         assert "db.example.org" in shown and "***" in shown
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///var/monitor.db",
+        "sqlite:////srv/monitor/monitor.db",
+        "postgresql+psycopg://monitor@db.example.org/monitor?sslmode=require",
+    ],
+)
+def test_a_database_url_without_password_is_shown_as_written(url: str) -> None:
+    assert mask_in_config(url) == url
+    assert mask_in_store(url) == url
+
+
 def test_a_reference_is_shown_as_written_and_masked() -> None:
     assert as_written("https://x.gouv.fr/rdv?key=${BOOKING_KEY}") == (
         "https://x.gouv.fr/rdv?key=${…}"

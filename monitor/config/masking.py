@@ -11,7 +11,7 @@ their shape and their key, on a URL already in its privacy form. Pure functions.
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from monitor.config.env import MASK
 
@@ -82,7 +82,7 @@ def mask_url_parts(url: str) -> str:
         for field in parts.query.split("&")
         if field
     )
-    return urlunsplit((parts.scheme, netloc, path, query, parts.fragment))
+    return _join(parts, netloc, path, query)
 
 
 def _raw_key(field: str) -> str:
@@ -114,7 +114,21 @@ def mask_database_password(url: str, mask: str = MASK) -> str:
             field = f"{key}={mask}"
         if field:
             fields.append(field)
-    return urlunsplit(parts._replace(netloc=netloc, query="&".join(fields)))
+    query = "&".join(fields)
+    if (netloc, query) == (parts.netloc, parts.query):
+        return url
+    return _join(parts, netloc, parts.path, query)
+
+
+def _join(parts: SplitResult, netloc: str, path: str, query: str) -> str:
+    """The URL put back together as written: ``sqlite:////abs.db`` keeps its four slashes
+    (``urlunsplit`` drops two of them for a scheme it does not know)."""
+    url = f"{parts.scheme}://{netloc}{path}" if parts.scheme else f"{netloc}{path}"
+    if query:
+        url += f"?{query}"
+    if parts.fragment:
+        url += f"#{parts.fragment}"
+    return url
 
 
 def _scheme_only(url: str) -> str:
