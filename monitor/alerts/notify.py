@@ -256,7 +256,7 @@ class Masker:
 
 
 def _secrets_of(channel: Channel) -> Iterator[str]:
-    # Values the loader took from secret-looking variables ($SMTP_PASSWORD, $SIGNAL_TO …).
+    # Values the loader took from the environment ($SMTP_PASSWORD, $SIGNAL_TO, $ALICE …).
     yield from channel.secrets
     # What Apprise's privacy form leaves out of the URL is, by its judgement, a secret,
     # even when written literally in the file.

@@ -299,8 +299,10 @@ def resolve_database_url(
 def dump_masked(config: Config) -> dict[str, Any]:
     """The config as plain data (durations as ``10m``), safe to print.
 
-    Channel URLs appear in Apprise's privacy form, the database password is masked, and
-    every value that came from a secret-looking environment variable is replaced by ****.
+    Channel URLs appear in Apprise's privacy form with what it leaves showing masked by
+    shape (``monitor.config.masking``), the database password is masked, a target's URL is
+    shown as written with each ``${…}`` masked, and every value that came from the
+    environment (see ``monitor.config.env``) is replaced by ****.
     """
     data: dict[str, Any] = config.model_dump(mode="json", exclude={"prefectures"})
     data["settings"]["database"] = mask_database_url(config.settings.database)

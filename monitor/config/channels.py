@@ -70,10 +70,10 @@ class Channel(FrozenModel):
 
     @property
     def secrets(self) -> frozenset[str]:
-        """The values the config took from secret-looking environment variables
-        (``${SMTP_PASSWORD}``, ``${SIGNAL_TO}`` …), to be masked in any text about this
-        channel: Apprise's privacy form hides passwords and tokens but shows e.g. Signal
-        phone numbers. Set by the loader (empty for a channel built by hand); it holds
+        """The values the config took from the environment (``${SMTP_PASSWORD}``,
+        ``${SIGNAL_TO}``, ``${ALICE}`` …: see monitor.config.env), to be masked in any text
+        about this channel: Apprise's privacy form hides passwords and tokens but shows
+        e.g. Signal phone numbers. Set by the loader (empty for a channel built by hand); it holds
         those interpolated into this channel's URL, and those of the rest of the file too.
         """
         return self._secrets
