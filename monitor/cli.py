@@ -15,7 +15,7 @@ import click
 from monitor import __version__
 from monitor.commands.common import App
 from monitor.errors import MonitorError
-from monitor.logs import configure
+from monitor.logs import configure, scrub
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="monitor", standalone_mode=False)
     except MonitorError as error:
-        click.echo(f"monitor: error: {error}", err=True)
+        click.echo(f"monitor: error: {scrub(str(error))}", err=True)
         sys.exit(error.exit_code)
     except click.exceptions.Abort:
         click.echo("monitor: aborted", err=True)
@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as error:  # a bug: one line for the user, the traceback in -v logs
         log.debug("unexpected error", exc_info=True)
         click.echo(
-            f"monitor: internal error: {type(error).__name__}: {error} (run with -v for details)",
+            f"monitor: internal error: {type(error).__name__}: {scrub(str(error))} "
+            "(run with -v for details)",
             err=True,
         )
         sys.exit(1)

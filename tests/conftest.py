@@ -15,6 +15,7 @@ from notifyrig import SMTP_PASSWORD, SMTP_USER
 from signal_stub import SignalStub
 from smtp_server import SMTPServer
 
+import monitor.logs
 from monitor.errors import BrowserNotFound
 from monitor.imitation import ImitationSite, install
 from monitor.probes.chromium import find_chromium
@@ -31,6 +32,7 @@ def _restore_monitor_logging() -> Iterator[None]:
     saved = (list(logger.handlers), logger.level, logger.propagate)
     yield
     logger.handlers[:], logger.level, logger.propagate = saved
+    monitor.logs.hide(str)  # and the secrets a loaded config asked it to mask
 
 
 @pytest.fixture(scope="session")

@@ -35,6 +35,7 @@ LAYERS: tuple[tuple[tuple[str, ...], ...], ...] = (
             "monitor.details",
             "monitor.text",
             "monitor.logs",
+            "monitor.printable",
         ),
         # The imitation of the booking sites models the sites, never our code.
         ("monitor.imitation",),

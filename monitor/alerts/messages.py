@@ -22,6 +22,7 @@ from monitor.alerts.moments import format_day, format_moment
 from monitor.alerts.phrasebook import REASON_LABELS, SENTENCES, checked_language
 from monitor.details import from_json, render_stored
 from monitor.domain import Event, EventKind, Reason, Status
+from monitor.printable import printable
 
 __all__ = ["Message", "render", "render_test"]
 
@@ -193,19 +194,25 @@ def render(
         frame = [facts.line("prefecture", prefecture_name), facts.line("procedure", target_name)]
     full, brief = _BUILDERS[event.kind](facts)
     if short:
-        return Message(title=title, body="\n".join(brief))
+        return _message(title, brief)
     lead_key = f"lead.{kind_key}"
     if event.reminder and f"{lead_key}.reminder" in words:
         lead_key += ".reminder"
     lead = f"{prefix}{_decapitalise(words[lead_key])}" if prefix else words[lead_key]
     lines = [lead, "", *frame, *full, "", words["footer"].format(tz=tz.key)]
-    return Message(title=title, body="\n".join(lines))
+    return _message(title, lines)
 
 
 def render_test(language: str) -> Message:
     """The message ``monitor notify test`` sends to check that a channel works."""
     words = SENTENCES[checked_language(language)]
-    return Message(title=words["test.title"], body=words["test.body"])
+    return _message(words["test.title"], [words["test.body"]])
+
+
+def _message(title: str, lines: list[str]) -> Message:
+    """The message as sent: a page's words quoted in it (a detail, a name the config took
+    from a page) carry no terminal escape, control or bidirectional override."""
+    return Message(title=printable(title, one_line=True), body=printable("\n".join(lines)))
 
 
 def _read(event: Event, *, words: dict[str, str], lang: str, tz: ZoneInfo) -> _Facts:

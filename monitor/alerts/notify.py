@@ -59,6 +59,7 @@ from monitor.config import Channel, Config
 from monitor.config.env import MASK, mask_secrets
 from monitor.domain import Event, is_monitor_key
 from monitor.errors import NotificationError
+from monitor.printable import printable
 
 __all__ = [
     "EMAIL_SCHEMES",
@@ -249,11 +250,13 @@ class Masker:
     secrets: frozenset[str]
 
     def __call__(self, text: str) -> str:
-        return _PHONE.sub(MASK, mask_secrets(text, self.secrets))
+        # What a service answers is quoted in errors and -v logs: no escapes, no controls.
+        masked = _PHONE.sub(MASK, mask_secrets(text, self.secrets))
+        return printable(masked.replace("\r\n", "\n"))
 
 
 def _secrets_of(channel: Channel) -> Iterator[str]:
-    # Values the loader took from secret-looking variables ($SMTP_PASSWORD, $SIGNAL_TO …).
+    # Values the loader took from the environment ($SMTP_PASSWORD, $SIGNAL_TO, $ALICE …).
     yield from channel.secrets
     # What Apprise's privacy form leaves out of the URL is, by its judgement, a secret,
     # even when written literally in the file.

@@ -39,7 +39,7 @@ class App:
     def config(self) -> Config:
         from monitor.config import load_config
 
-        return load_config(self.config_path, env=self.env)
+        return hide_secrets_of(load_config(self.config_path, env=self.env))
 
     @cached_property
     def database_url(self) -> str:
@@ -65,6 +65,15 @@ class App:
             upgrade(self.database_url)
         ensure_current(self.engine)
         return Repository(self.engine)
+
+
+def hide_secrets_of(config: Config) -> Config:
+    """Mask ``config``'s secrets in every log line and error from now on; returns it."""
+    from monitor.config.env import secret_masker
+    from monitor.logs import hide
+
+    hide(secret_masker(config.secrets))
+    return config
 
 
 pass_app = click.make_pass_decorator(App)

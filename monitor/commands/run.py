@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from monitor.commands.common import App, pass_app
+from monitor.commands.common import App, hide_secrets_of, pass_app
 from monitor.errors import UsageError
 
 if TYPE_CHECKING:
@@ -49,7 +49,14 @@ THREAD_EXIT_WAIT = 3.0
     "--metrics-port",
     type=click.IntRange(1, 65535),
     metavar="N",
-    help="Serve Prometheus metrics on http://0.0.0.0:N/metrics (off by default).",
+    help="Serve Prometheus metrics on http://127.0.0.1:N/metrics (off by default).",
+)
+@click.option(
+    "--metrics-host",
+    metavar="ADDR",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address --metrics-port listens on; 0.0.0.0 (or ::) for every interface.",
 )
 @click.option(
     "--once",
@@ -71,6 +78,7 @@ def run_cmd(
     migrate: bool,
     cluster: bool,
     metrics_port: int | None,
+    metrics_host: str,
     once: bool,
     publish_dir: Path | None,
 ) -> None:
@@ -108,10 +116,10 @@ def run_cmd(
     if not clustered and not once:
         _refuse_beside_live_daemons(repository, config, node)
     if metrics_port is not None:
-        metrics.serve(metrics_port)
+        metrics.serve(metrics_port, metrics_host)
 
     def reload_config() -> Any:
-        return load_config(app.config_path, env=app.env)
+        return hide_secrets_of(load_config(app.config_path, env=app.env))
 
     site = publish_dir or config.settings.publish.dir
     refresher = None

@@ -34,7 +34,7 @@ from pydantic import (
 )
 
 from monitor.config.channels import Channel, unusable_channel
-from monitor.config.env import Interpolator, mask_secrets
+from monitor.config.env import Interpolator, as_written, mask_secrets
 from monitor.config.errors import Invalid, from_validation_error
 from monitor.config.settings import (
     DEFAULT_DATABASE,
@@ -121,6 +121,12 @@ class Config(FrozenModel):
         """The file this config was loaded from."""
         return self._source
 
+    @property
+    def secrets(self) -> frozenset[str]:
+        """Every value the loader took from the environment (see monitor.config.env), to
+        be masked wherever it could be printed."""
+        return self._secrets
+
     def targets(self, *, include_disabled: bool = False) -> tuple[Target, ...]:
         """Every target, flattened in file order and resolved against the settings.
 
@@ -158,6 +164,7 @@ def _resolve(prefecture: Prefecture, target: TargetConfig, settings: Settings) -
         enabled=target.enabled,
         calendar_weeks=settings.legacy.calendar_weeks,
         timezone=settings.timezone,
+        written_url=target._written_url,
     )
 
 
@@ -214,12 +221,23 @@ def load_config(path: Path | str | None = None, *, env: Mapping[str, str] | None
         raise from_validation_error(exc, source, Config, secrets) from None
     config._source = Path(path)
     config._secrets = secrets
+    _keep_written_urls(config, raw)
     for channel in config.channels:
         channel._secrets = secrets
         channel._masked = None
     check_channel_urls(config, source)
     _warn_short_intervals(config)
     return config
+
+
+def _keep_written_urls(config: Config, raw: dict[str, Any]) -> None:
+    """Give each target its URL as the file writes it (before interpolation), for display."""
+    for prefecture, written in zip(config.prefectures, raw.get("prefectures") or (), strict=False):
+        targets = written.get("targets") if isinstance(written, dict) else None
+        for target, entry in zip(prefecture.targets, targets or (), strict=False):
+            url = entry.get("url") if isinstance(entry, dict) else None
+            if isinstance(url, str) and url != target.url:
+                target._written_url = url
 
 
 def check_channel_urls(config: Config, source: str) -> None:
@@ -281,8 +299,10 @@ def resolve_database_url(
 def dump_masked(config: Config) -> dict[str, Any]:
     """The config as plain data (durations as ``10m``), safe to print.
 
-    Channel URLs appear in Apprise's privacy form, the database password is masked, and
-    every value that came from a secret-looking environment variable is replaced by ****.
+    Channel URLs appear in Apprise's privacy form with what it leaves showing masked by
+    shape (``monitor.config.masking``), the database password is masked, a target's URL is
+    shown as written with each ``${…}`` masked, and every value that came from the
+    environment (see ``monitor.config.env``) is replaced by ****.
     """
     data: dict[str, Any] = config.model_dump(mode="json", exclude={"prefectures"})
     data["settings"]["database"] = mask_database_url(config.settings.database)
@@ -305,6 +325,8 @@ def dump_masked(config: Config) -> dict[str, Any]:
 
 def _target_as_written(target: TargetConfig) -> dict[str, Any]:
     dumped: dict[str, Any] = target.model_dump(mode="json", exclude_unset=True)
+    if target._written_url is not None:
+        dumped["url"] = as_written(target._written_url)
     if "steps" in dumped:
         dumped["steps"] = [_step_as_written(step) for step in target.steps]
     return dumped

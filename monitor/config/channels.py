@@ -18,6 +18,7 @@ from pydantic import PrivateAttr, field_validator
 
 from monitor.config.env import MASK, mask_secrets
 from monitor.config.errors import Invalid
+from monitor.config.masking import mask_url_parts
 from monitor.config.types import ChannelId, FrozenModel, Glob, Language
 from monitor.domain import EventKind, is_monitor_key
 
@@ -69,18 +70,19 @@ class Channel(FrozenModel):
 
     @property
     def secrets(self) -> frozenset[str]:
-        """The values the config took from secret-looking environment variables
-        (``${SMTP_PASSWORD}``, ``${SIGNAL_TO}`` …), to be masked in any text about this
-        channel: Apprise's privacy form hides passwords and tokens but shows e.g. Signal
-        phone numbers. Set by the loader (empty for a channel built by hand); it holds
+        """The values the config took from the environment (``${SMTP_PASSWORD}``,
+        ``${SIGNAL_TO}``, ``${ALICE}`` …: see monitor.config.env), to be masked in any text
+        about this channel: Apprise's privacy form hides passwords and tokens but shows
+        e.g. Signal phone numbers. Set by the loader (empty for a channel built by hand); it holds
         those interpolated into this channel's URL, and those of the rest of the file too.
         """
         return self._secrets
 
     @property
     def masked_url(self) -> str:
-        """The URL as Apprise prints it with ``privacy=True``, secrets from the environment
-        masked too; ``scheme://****`` when Apprise cannot read the URL."""
+        """The URL as Apprise prints it with ``privacy=True``, with the values the config
+        interpolated, headers, payload fields, keys and phone numbers masked too;
+        ``scheme://****`` when Apprise cannot read the URL."""
         if self._masked is None:
             self._masked = mask_apprise_url(self.url, self._secrets)
         return self._masked
@@ -102,7 +104,9 @@ def mask_apprise_url(url: str, secrets: frozenset[str] = frozenset()) -> str:
     if not isinstance(shown, str):
         scheme = url.split("://", 1)[0] if "://" in url else ""
         return f"{scheme}://{MASK}" if scheme else MASK
-    return mask_secrets(shown, secrets)
+    # Apprise shows a webhook's headers and payload fields, phone numbers, keys in a path:
+    # those are masked by their key and their shape (monitor.config.masking).
+    return mask_secrets(mask_url_parts(shown), secrets)
 
 
 class _DropAll(logging.Filter):

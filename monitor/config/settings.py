@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationInfo, field_validator
 
 from monitor.config.durations import ActiveHours, Jitter
-from monitor.config.env import MASK
 from monitor.config.errors import Invalid
+from monitor.config.masking import mask_database_password
 from monitor.config.types import (
     ActiveHoursSpec,
     Duration,
@@ -101,16 +100,8 @@ def check_database_url(value: str) -> str:
 
 
 def mask_database_url(url: str) -> str:
-    """The URL with its password (if any) replaced by ****."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url.split("://", 1)[0] + "://" + MASK
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{user}:{MASK}@{host}"))
+    """The URL with its password (``user:pass@`` or ``?password=``) replaced by ****."""
+    return mask_database_password(url)
 
 
 class Settings(FrozenModel):

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal, get_args
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from monitor.config.durations import ActiveHours, Jitter
+from monitor.config.env import as_written
 from monitor.config.errors import Invalid
 from monitor.config.types import (
     ActiveHoursSpec,
@@ -159,6 +160,9 @@ class TargetConfig(FrozenModel):
     rules: Rules | None = None
     enabled: bool = True
 
+    #: ``url`` as the file writes it, before interpolation; set by the loader.
+    _written_url: str | None = PrivateAttr(default=None)
+
     @field_validator("desks", mode="before")
     @classmethod
     def _desks_list(cls, value: Any) -> Any:
@@ -253,3 +257,11 @@ class Target:
     #: the sites' time zone (settings.timezone): a time a page shows without a date or
     #: offset of its own, such as a calendar cell's, is read in it
     timezone: str = "Europe/Paris"
+    #: ``url`` as the config file writes it, before ``${…}`` interpolation (None: as url)
+    written_url: str | None = None
+
+    @property
+    def public_url(self) -> str:
+        """The booking URL as it may be shown to anyone: as the config writes it, with
+        each ``${…}`` part masked (its value may be a key: the site's, or the user's)."""
+        return self.url if self.written_url is None else as_written(self.written_url)

@@ -120,6 +120,9 @@ ActiveHoursSpec = Annotated[
 HttpUrl = Annotated[str, PlainValidator(check_http_url)]
 
 _FORBIDDEN_IN_IDS = {"/": "'/'", "*": "'*'", "?": "'?'", "[": "'['", " ": "spaces"}
+#: The longest ids: they make file names of the status page and the open data (a full id
+#: ``<prefecture>/<target>`` plus a suffix must stay well under 255 bytes), and table columns.
+MAX_ID_LENGTH = {"prefecture": 40, "target": 80, "channel": 80}
 _PREFECTURE_ID = re.compile(r"2[AB]|[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 _TARGET_ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
 
@@ -129,9 +132,18 @@ def _id_text(value: Any, what: str) -> str:
         value = str(value)  # YAML reads `id: 92` as a number
     if not isinstance(value, str) or not value:
         raise Invalid(f"is not a valid {what} id; write a non-empty string", value=value)
+    limit = MAX_ID_LENGTH[what]
+    if len(value) > limit:
+        raise Invalid(
+            f"is {len(value)} characters long; a {what} id is at most {limit} (it names files "
+            "of the status page and the open data)",
+            value=value,
+        )
     for char, name in _FORBIDDEN_IN_IDS.items():
         if char in value or (char == " " and any(c.isspace() for c in value)):
             raise Invalid(f"may not contain {name} in a {what} id", value=value)
+    if not value.isprintable():
+        raise Invalid(f"may not contain control characters in a {what} id", value=value)
     return value
 
 

@@ -12,6 +12,9 @@ the dispatcher and ``monitor check`` call them unconditionally:
                                       target's previous run still going)
 
 Labels carry only vocabulary words and channel ids, never URLs (they can hold secrets).
+The endpoint listens on the loopback interface unless told otherwise (``--metrics-host``):
+a scraper on the same machine (or through an SSH tunnel, a reverse proxy) reaches it, the
+rest of the network does not.
 Metrics live in their own registry, so tests can create and read them freely.
 """
 
@@ -23,6 +26,7 @@ import threading
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 from monitor.domain import Outcome
+from monitor.errors import UsageError
 
 __all__ = [
     "REGISTRY",
@@ -90,15 +94,26 @@ def enabled() -> bool:
     return _served_on is not None
 
 
-def serve(port: int, address: str = "0.0.0.0") -> None:
+#: Where ``--metrics-port`` listens by default: this machine only.
+DEFAULT_ADDRESS = "127.0.0.1"
+
+
+def serve(port: int, address: str = DEFAULT_ADDRESS) -> None:
     """Start the /metrics endpoint in a background thread (once per process)."""
     global _served_on
     with _lock:
         if _served_on is not None:
             return
-        start_http_server(port, addr=address, registry=REGISTRY)
+        try:
+            start_http_server(port, addr=address, registry=REGISTRY)
+        except OSError as exc:  # a port in use, an address this machine does not have
+            raise UsageError(
+                f"--metrics-port {port} --metrics-host {address}: cannot listen there: "
+                f"{exc.strerror or exc}"
+            ) from None
         _served_on = port
-    log.info("metrics on http://%s:%d/metrics", address, port)
+    shown = f"[{address}]" if ":" in address else address
+    log.info("metrics on http://%s:%d/metrics", shown, port)
 
 
 def probe_recorded(outcome: Outcome) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 
+from monitor.config.masking import mask_database_password
 from monitor.errors import DatabaseError
 from monitor.store.task_queue import apply_queue_schema
 
@@ -39,12 +40,14 @@ _UPGRADE_HINT = "run `monitor db upgrade` (or start with --migrate)"
 
 
 def mask_database_url(url: str | URL) -> str:
-    """The URL with its password replaced by ``***``, for messages and logs."""
+    """The URL with its password replaced by ``***``, as ``user:pass@`` or as a
+    ``?password=`` query parameter (which libpq reads too), for messages and logs."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        shown = make_url(url).render_as_string(hide_password=True)
     except (sa_exc.ArgumentError, ValueError):
         # Not parseable as a URL: still never show what looks like ``user:password@``.
-        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", str(url))
+        shown = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", str(url))
+    return mask_database_password(shown, "***")
 
 
 def normalize_database_url(url: str) -> URL:

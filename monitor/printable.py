@@ -1,0 +1,43 @@
+"""Text a person reads, without the characters that act instead of being read.
+
+A page's words reach notifications, emails and logs. Among them a site (or whoever wrote
+into it) may put raw terminal escapes (``ESC[2J`` clears the operator's screen, ``ESC]8;;``
+makes a link, C1's ``CSI`` does the same in one byte), other control characters (``BEL``,
+``CR`` that rewrites the line it is on) or Unicode's bidirectional overrides, which show
+``exe.txt`` for ``txt.exe``. :func:`printable` replaces each with a visible stand-in: a C0
+control with its symbol from the Control Pictures block (``ESC`` as ``␛``, so that a
+reader sees one was there), any other with U+FFFD. Line feeds and tabs are kept unless a
+single line is asked for. Pure and linear: one pass of a character class.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["REPLACEMENT", "printable"]
+
+#: What a C1 control or a bidirectional control becomes.
+REPLACEMENT = "\ufffd"
+
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROLS = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
+_CONTROLS_AND_LINES = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}\u2028\u2029]")
+
+
+def _stand_in(match: re.Match[str]) -> str:
+    char = match.group(0)
+    code = ord(char)
+    if code < 0x20:
+        return chr(0x2400 + code)  # ␀ … ␟: ESC is ␛, CR is ␍
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    return REPLACEMENT
+
+
+def printable(text: str, *, one_line: bool = False) -> str:
+    """``text`` with every control character but line feed and tab replaced (those too,
+    and the Unicode line separators, when ``one_line``)."""
+    pattern = _CONTROLS_AND_LINES if one_line else _CONTROLS
+    if pattern.search(text) is None:
+        return text
+    return pattern.sub(_stand_in, text)
