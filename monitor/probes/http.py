@@ -310,7 +310,7 @@ async def _read_capped(response: httpx.Response) -> bytes:
     """The body, stopping (``too_large``) past the cap rather than holding it all."""
     url = str(response.url)
     declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
         raise too_large(url)  # announced: no need to read any of it
     chunks: list[bytes] = []
     size = 0
