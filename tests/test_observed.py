@@ -10,6 +10,7 @@ outcomes are recorded through the real repository with the real alert policy's s
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -222,3 +223,26 @@ def test_the_public_page_renders_not_observed_in_chromium(
             tab.screenshot(path=str(tmp_path / "not-observed-index.png"), full_page=True)
         finally:
             browser.close()
+
+
+def test_the_open_data_says_not_observed_since_never_the_last_status(published: Path) -> None:
+    document = json.loads((published / "data" / "current.json").read_text(encoding="utf-8"))
+    rows = {row["target"]: row for row in document["rows"]}
+    last_site = (NOW - timedelta(minutes=60)).isoformat(timespec="seconds")
+    assert rows[STALE]["status"] == "not_observed" and rows[STALE]["reason"] is None
+    assert rows[STALE]["observed"] is False
+    assert rows[STALE]["not_observed_since"] == rows[STALE]["since"] == last_site
+    assert rows[STALE]["last_slot_seen"] == last_site  # a fact of the past, dated
+    assert (rows[FRESH]["status"], rows[FRESH]["reason"], rows[FRESH]["observed"]) == (
+        "available",
+        "slots",
+        True,
+    )
+    assert rows[BROKEN]["status"] == "not_observed" and rows[BROKEN]["since"] is None
+    assert [f["name"] for f in document["fields"]] == list(rows[STALE])
+    with (published / "data" / "current.csv").open(encoding="utf-8", newline="") as file:
+        table = {row["target"]: row for row in csv.DictReader(file)}
+    assert table[STALE]["status"] == "not_observed" and table[STALE]["reason"] == ""
+    assert table[STALE]["observed"] == "false"
+    assert table[STALE]["not_observed_since"] == last_site
+    assert table[FRESH]["status"] == "available"

@@ -118,8 +118,13 @@ def daily_rows(identity: TargetIdentity, days: Iterable[DayFigures]) -> list[dic
 
 def csv_text(rows: Sequence[Mapping[str, Any]]) -> str:
     """The rows as CSV (comma, header line, ``true``/``false`` for booleans)."""
+    return csv_rows(rows, FIELD_NAMES)
+
+
+def csv_rows(rows: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> str:
+    """``rows`` as CSV with the columns ``fields`` (``true``/``false``, empty for null)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=FIELD_NAMES, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: _csv_value(v) for k, v in row.items()})

@@ -15,6 +15,7 @@ written in it when it is created, and named as it names them. Anything else besi
     data/departements/<prefecture>.csv|json  … of a département's targets
     data/targets/<prefecture>/<target>.csv|json
     data/schema.json                         the fields (Frictionless Table Schema), licence
+    data/current.csv, current.json           each target's current status (not_observed…)
     shots/<sha256>.png                       the latest screenshot of each target
 
 Every page is rendered by Jinja2 with autoescape on: what a page said is text, never markup;
@@ -46,6 +47,7 @@ from monitor.details import render_outcome
 from monitor.errors import UsageError
 from monitor.publish import opendata
 from monitor.publish.chart import COLOURS, timeline
+from monitor.publish.current import CURRENT_FIELDS, current_csv, current_json, current_rows
 from monitor.publish.pages import TargetPage, Window, collect, window_of
 from monitor.publish.words import words
 from monitor.reports.output import without_controls
@@ -218,6 +220,7 @@ def write_site(
     ))  # fmt: skip
     _write(directory / "data.html", env.get_template("data.html.j2").render(
         common, root="", departements=_departements(pages), fields=opendata.FIELDS,
+        current_fields=CURRENT_FIELDS,
     ))  # fmt: skip
     day_format = "%d/%m" if options.language == "fr" else "%m-%d"
     labels = {key[len("status_") :]: value for key, value in w.items() if key.startswith("status_")}
@@ -284,6 +287,12 @@ def _write_data(
     _write(
         directory / "schema.json",
         opendata.schema_text(licence=options.licence, timezone=str(options.tz)),
+    )
+    now_rows = current_rows(pages)
+    _write(directory / "current.csv", current_csv(now_rows))
+    _write(
+        directory / "current.json",
+        current_json(now_rows, licence=options.licence, generated_at=generated),
     )
 
 

@@ -61,6 +61,9 @@ _OWN: dict[str, dict[str, str]] = {
         "field": "Champ", "type": "Type", "meaning": "Signification",
         "status_none": "aucune tentative",
         "status_not_observed": "non observée",
+        "data_current": "État actuel de chaque démarche (« not_observed » quand le site n'a "
+                        "plus été observé depuis deux intervalles) :",
+        "schema_current": "Champs de l'état actuel (current.csv, current.json)",
         "not_observed_since": "Non observée depuis le",
         "never_observed": "le site n'a jamais été observé (erreurs du moniteur seulement)",
         "not_observed_note": "Aucune réponse du site n'a été obtenue depuis plus de deux "
@@ -113,6 +116,9 @@ _OWN: dict[str, dict[str, str]] = {
         "field": "Field", "type": "Type", "meaning": "Meaning",
         "status_none": "no attempt",
         "status_not_observed": "not observed",
+        "data_current": "Each procedure's current status (\"not_observed\" when its site has "
+                        "not been observed for two intervals):",
+        "schema_current": "Fields of the current status (current.csv, current.json)",
         "not_observed_since": "Not observed since",
         "never_observed": "the site was never observed (monitor errors only)",
         "not_observed_note": "No answer from the site for more than two probing intervals: "
