@@ -9,10 +9,12 @@ port over 65535) and the charsets a ``LookupError``, each recorded as ``monitor_
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sitefixture import Reply, Site, redirect, serve
 
+from monitor.daemon.politeness import RETRY_AFTER_LIMIT, parse_retry_after
 from monitor.errors import ProbeError
 from monitor.probes._decoding import decode_body, text_encoding
 from monitor.probes.http import HttpEngine
@@ -156,3 +158,26 @@ def test_decoding_never_fails_on_any_declared_charset() -> None:
     body = "<p>créneau €</p>".encode("cp1252")
     for label in ("zlib_codec", "base64", "hex", "rot13", "idna", "utf-16", "iso2022_jp"):
         assert isinstance(decode_body(body, f"text/html; charset={label}"), str)
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("120", 120.0),
+        (" 30 ", 30.0),
+        ("\xb2", None),  # "²": a digit to str.isdigit, not to int (was a ValueError)
+        ("9" * 30, float(RETRY_AFTER_LIMIT)),  # was an OverflowError in the daemon's timedelta
+        ("9" * 400, float(RETRY_AFTER_LIMIT)),  # was an OverflowError converting to float
+        ("Fri, 31 Dec 9999 23:59:59 GMT", float(RETRY_AFTER_LIMIT)),
+        ("Thu, 01 Jan 1970 00:00:00 GMT", 0.0),
+        ("-5", None),
+        ("soon", None),
+    ],
+)
+def test_any_retry_after_a_site_sends_gives_a_pause_a_timedelta_can_hold(
+    header: str, seconds: float | None
+) -> None:
+    parsed = parse_retry_after(header, datetime(2026, 12, 6, tzinfo=UTC))
+    assert parsed == seconds
+    if parsed is not None:
+        assert timedelta(seconds=parsed) <= timedelta(days=366)
