@@ -59,6 +59,14 @@ def test_a_status_is_current_for_two_intervals_after_the_last_site_outcome(
     assert seen.not_observed_since == (None if current else last_site)
 
 
+def test_the_outcome_due_may_take_a_probe_timeout_to_arrive() -> None:
+    last = NOW - 2 * INTERVAL - timedelta(seconds=30)  # the second probe is still running
+    grace = timedelta(seconds=45)
+    assert observation(last, interval=INTERVAL, now=NOW, grace=grace).current
+    late = NOW - 2 * INTERVAL - timedelta(seconds=46)
+    assert not observation(late, interval=INTERVAL, now=NOW, grace=grace).current
+
+
 def monitor_error(target: str, at: datetime) -> Outcome:
     return an_outcome(
         target, at, Reason.INTERNAL, detail="unexpected LookupError while reading the page"
@@ -129,6 +137,7 @@ def test_status_json_says_since_when_the_site_is_not_observed(
     assert stale["since"] == stale["not_observed_since"]
     assert (stale["last_status"], stale["last_reason"]) == ("available", "slots")
     assert stale["last_probe"] == (NOW - timedelta(minutes=10)).isoformat()
+    assert stale["streak"] == 0  # no current status, no streak of it
     fresh = rows[FRESH]
     assert (fresh["status"], fresh["observed"], fresh["not_observed_since"]) == (
         "available",

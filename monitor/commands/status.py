@@ -128,7 +128,11 @@ def status_cmd(
                 alerts.append("backing off")
             outcome = latest.get(target.id)
             seen = observation(
-                last_site.get(target.id), interval=target.interval, now=now, next_probe=next_probe
+                last_site.get(target.id),
+                interval=target.interval,
+                now=now,
+                next_probe=next_probe,
+                grace=config.settings.probe_timeout,
             )
             current = probed and seen.current
             yield {
@@ -139,7 +143,7 @@ def status_cmd(
                 "reason": state.reason if current and state is not None else None,
                 "since": (state.since if current else seen.last_site_at) if state else None,
                 "last_probe": state.last_probe_at if state is not None else None,
-                "streak": state.streak if probed and state is not None else 0,
+                "streak": state.streak if current and state is not None else 0,
                 "anomaly_open": bool(state and state.anomaly_open),
                 "slots_open": bool(state and state.slots_open),
                 "next_probe": next_probe,

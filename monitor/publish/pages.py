@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from monitor.config import Target
@@ -124,7 +124,12 @@ def window_of(now: datetime, tz: ZoneInfo) -> Window:
 
 
 def collect(
-    targets: Sequence[Target], repository: Repository, *, tz: ZoneInfo, window: Window
+    targets: Sequence[Target],
+    repository: Repository,
+    *,
+    tz: ZoneInfo,
+    window: Window,
+    grace: timedelta = timedelta(0),
 ) -> list[TargetPage]:
     """Every configured target's page, in config order."""
     engine = repository.engine
@@ -162,6 +167,7 @@ def collect(
                     interval=target.interval,
                     now=window.now,
                     next_probe=backoffs.get(target.id),
+                    grace=grace,
                 ),
             )
         )

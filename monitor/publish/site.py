@@ -68,6 +68,8 @@ class SiteOptions:
     licence: str | None
     tz: ZoneInfo
     evidence_dir: Path
+    #: settings.probe_timeout: how late a due outcome may be before "not observed"
+    grace: timedelta = timedelta(seconds=45)
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ def publish(
     started = time.monotonic()
     now = now or datetime.now(UTC)
     window = window_of(now, options.tz)
-    pages = collect(targets, repository, tz=options.tz, window=window)
+    pages = collect(targets, repository, tz=options.tz, window=window, grace=options.grace)
     check_destination(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     stamp = now.strftime("%Y%m%dT%H%M%S")

@@ -7,8 +7,11 @@ show "slots available" forever. So a status is current only while it is observed
 "Outcome rows"): once a target has had no site outcome for two of its intervals, ``status``,
 the status page and the open data say since when it has not been observed instead.
 
-Two intervals, counted from the last site outcome; when the target is backing off after
-anomalies (its next probe put off to ``next_probe``), until one interval after that probe.
+Two intervals, counted from the last site outcome's start, plus a grace of one probe's
+longest run (``probe_timeout``: the outcome due then may still be on its way); when the target
+is backing off after anomalies (its next probe put off to ``next_probe``), until one interval
+after that probe. Outside a target's ``active_hours`` nothing is probed, so a night without
+probes is a night not observed, and says so.
 """
 
 from __future__ import annotations
@@ -50,16 +53,18 @@ def observation(
     interval: timedelta,
     now: datetime,
     next_probe: datetime | None = None,
+    grace: timedelta = timedelta(0),
 ) -> Observation:
     """Whether the status a site outcome at ``last_site_at`` left is still current at ``now``.
 
-    Pure. ``interval`` is the target's; ``next_probe`` its back-off time, if any.
+    Pure. ``interval`` is the target's; ``next_probe`` its back-off time, if any;
+    ``grace`` how long a probe may take before its outcome is recorded.
     """
     if last_site_at is None:
         return NEVER_OBSERVED
-    deadline = last_site_at + INTERVALS_OBSERVED * interval
+    deadline = last_site_at + INTERVALS_OBSERVED * interval + grace
     if next_probe is not None:
-        deadline = max(deadline, next_probe + interval)
+        deadline = max(deadline, next_probe + interval + grace)
     return Observation(current=now <= deadline, last_site_at=last_site_at)
 
 
