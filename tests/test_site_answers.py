@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from checkrun import monitor, write_config
+from conftest import migrate_sqlite
 from sitefixture import Reply, Site, redirect, serve
 
 from monitor.daemon.politeness import RETRY_AFTER_LIMIT, parse_retry_after
-from monitor.errors import ProbeError
+from monitor.errors import BrowserNotFound, ProbeError
 from monitor.probes._decoding import decode_body, text_encoding
+from monitor.probes.chromium import find_chromium
 from monitor.probes.http import HttpEngine
 
 NO_SLOT = "Il n'existe plus de plage horaire libre pour votre demande de rendez-vous"
@@ -181,3 +185,60 @@ def test_any_retry_after_a_site_sends_gives_a_pause_a_timedelta_can_hold(
     assert parsed == seconds
     if parsed is not None:
         assert timedelta(seconds=parsed) <= timedelta(days=366)
+
+
+# --- the whole probe, both engines: an anomaly, never monitor_error ------------------------
+
+SITE_FAULTS = {
+    "javascript": (redirect("javascript:alert(1)"), "blocked"),
+    "mailto": (redirect("mailto:rdv@prefecture.gouv.fr"), "blocked"),
+    "about": (redirect("about:blank"), "blocked"),
+    "port": (redirect("http://127.0.0.1:70000/booking"), None),
+    "zlib": (Reply(b"<p>x</p>", content_type="text/html; charset=zlib_codec"), None),
+    "base64": (Reply(b"<meta charset=base64><p>x</p>", content_type="text/html"), None),
+}
+
+
+def _chromium() -> str | None:
+    try:
+        return find_chromium(None)
+    except BrowserNotFound:
+        return None
+
+
+@pytest.mark.timeout(300)
+def test_monitor_check_records_what_a_site_sends_as_the_sites_anomaly(tmp_path: Path) -> None:
+    chromium = _chromium()
+    engines = ("http", "browser") if chromium else ("http",)
+    routes = {f"/{name}/booking/create/1": reply for name, (reply, _) in SITE_FAULTS.items()}
+    with serve(routes) as running:
+        config = write_config(
+            tmp_path / "prefectures.yaml",
+            targets=[
+                {
+                    "id": f"{name}-{engine}",
+                    "name": name,
+                    "platform": "legacy-booking",
+                    "url": running.url(f"/{name}/booking/create/1"),
+                    "engine": engine,
+                }
+                for name in SITE_FAULTS
+                for engine in engines
+            ],
+            database=migrate_sqlite(tmp_path / "monitor.db"),
+            evidence_dir=tmp_path / "evidence",
+            probe_timeout="20s",
+            chromium=chromium,
+        )
+        done = monitor("--config", str(config), "check", "--format", "json")
+    assert done.code == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    rows = {row["target"].split("/", 1)[1]: row for row in done.rows()}
+    for name, (_reply, reason) in SITE_FAULTS.items():
+        for engine in engines:
+            row = rows[f"{name}-{engine}"]
+            assert row["status"] == "anomaly", (name, engine, row["reason"], row["detail"])
+            if reason is not None:
+                assert row["reason"] == reason, (name, engine, row["detail"])
+    for name in ("javascript", "port"):
+        assert rows[f"{name}-http"]["detail_code"] == "destination_refused"
