@@ -119,6 +119,11 @@ def test_names_other_than_localhost_are_judged_public(host: str | None, internal
         ("http://db/", "internal"),
         ("http://redis:6379/", "internal"),
         ("http://db./", "internal"),
+        # Written with the full stops and digits IDNA and browsers map to ASCII ones.
+        ("http://metadata.google.internal\u3002/", "internal"),
+        ("http://printer\uff0elocal./", "internal"),
+        ("http://\uff11\uff12\uff17.\uff10.\uff10.\uff11/", "internal"),
+        ("http://\u2460\u2461\u2466.0.0.1/", "internal"),
         # IPv4 carried inside IPv6: NAT64, 6to4, mapped and compatible forms.
         ("http://[64:ff9b::a00:1]/", "internal"),  # NAT64 of 10.0.0.1
         ("http://[64:ff9b::7f00:1]/", "internal"),  # NAT64 of 127.0.0.1

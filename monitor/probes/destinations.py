@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import unicodedata
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
@@ -56,7 +57,10 @@ def is_internal_host(host: str | None) -> bool:
     """
     if not host:
         return False
-    name = host.strip("[]").rstrip(".").lower()
+    # As a browser (UTS #46) or httpx (IDNA) reads it: "ｌｏｃａｌｈｏｓｔ", "１２７.０.０.１" and
+    # "x.internal。" are localhost, 127.0.0.1 and x.internal.
+    name = unicodedata.normalize("NFKC", host.strip("[]")).replace("\u3002", ".")
+    name = name.rstrip(".").lower()
     address = _as_address(name)
     if address is None:
         return _is_internal_name(name)
