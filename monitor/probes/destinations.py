@@ -110,7 +110,7 @@ def refusal(target_url: str, url: str) -> Detail | None:
     address or name while the target's own host is public) or ``malformed`` (no readable
     host, or a port outside 0-65535).
     """
-    shown = url if len(url) <= URL_LIMIT else url[:URL_LIMIT] + "…"
+    shown = _shown(url)
     try:
         parts = urlsplit(url)
         if parts.scheme.lower() not in ALLOWED_SCHEMES:
@@ -134,6 +134,15 @@ def redirect_refusal(url: str, location: str) -> Detail | None:
     try:
         destination = urljoin(url, location.strip())
     except ValueError:  # e.g. "http://[::1/": not an address at all
-        shown = location if len(location) <= URL_LIMIT else location[:URL_LIMIT] + "…"
-        return Detail("destination_refused", {"url": shown, "why": "malformed"})
+        return malformed(location)
     return refusal(url, destination)
+
+
+def malformed(url: str) -> Detail:
+    """The refusal of an address a site gave that is no address at all."""
+    return Detail("destination_refused", {"url": _shown(url), "why": "malformed"})
+
+
+def _shown(url: str) -> str:
+    """``url`` as a detail quotes it: a hostile page chooses its length."""
+    return url if len(url) <= URL_LIMIT else url[:URL_LIMIT] + "…"

@@ -24,12 +24,11 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from monitor.domain import Detail
 from monitor.errors import MonitorFault, ProbeError
+from monitor.probes.destinations import malformed
 
 #: Input types that are buttons: never submitted unless they are the one pressed.
 _BUTTON_TYPES = frozenset({"submit", "image", "reset", "button"})
 _SUBMITTER_TYPES = frozenset({"submit", "image"})
-#: Longest address of the page's quoted in a detail: the page chooses it.
-_SHOWN = 300
 
 
 @dataclass(frozen=True)
@@ -243,10 +242,7 @@ class ParsedPage:
         # An empty action means the document's own URL, not the <base> URL.
         joined = _join(self.base_url, action) if action else self.url
         if joined is None:
-            shown = action if len(action) <= _SHOWN else action[:_SHOWN] + "…"
-            raise ProbeError(
-                "blocked", Detail("destination_refused", {"url": shown, "why": "malformed"})
-            )
+            raise ProbeError("blocked", malformed(action))
         url = urldefrag(joined).url
         if (pick("method") or "get").strip().lower() == "post":
             multipart = (pick("enctype") or "").strip().lower() == "multipart/form-data"

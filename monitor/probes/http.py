@@ -34,7 +34,7 @@ from monitor.domain import Detail, Engine, PageSnapshot
 from monitor.errors import MonitorError, MonitorFault, ProbeError
 from monitor.probes._decoding import decode_body
 from monitor.probes.base import RequestGate, no_gate
-from monitor.probes.destinations import URL_LIMIT, redirect_refusal, refusal
+from monitor.probes.destinations import malformed, redirect_refusal, refusal
 from monitor.probes.forms import FormSubmission, Inert, Link, ParsedPage, PendingValue
 from monitor.probes.limits import MAX_RESPONSE_BYTES, too_large
 
@@ -302,8 +302,7 @@ async def _check_redirect(response: httpx.Response) -> None:
 
 def _malformed(url: str) -> ProbeError:
     """The anomaly of a URL a page gave that is no address at all."""
-    shown = url if len(url) <= URL_LIMIT else url[:URL_LIMIT] + "…"
-    return ProbeError("blocked", Detail("destination_refused", {"url": shown, "why": "malformed"}))
+    return ProbeError("blocked", malformed(url))
 
 
 async def _read_capped(response: httpx.Response) -> bytes:
