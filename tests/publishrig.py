@@ -142,6 +142,8 @@ def record_known(database: Database, tmp_path: Path) -> KnownSite:
             "database": database.url,
             "evidence_dir": str(database.evidence_dir),
             "connectivity_check": [],
+            # Long enough that each target's latest status (hours old) is still observed.
+            "schedule": {"interval": "6h"},
             "publish": {"licence": "Licence Ouverte 2.0 (test)"},
         },
         "prefectures": [],

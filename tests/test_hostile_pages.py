@@ -105,6 +105,56 @@ def test_names_other_than_localhost_are_judged_public(host: str | None, internal
     assert is_internal_host(host) is internal
 
 
+@pytest.mark.parametrize(
+    ("destination", "why"),
+    [
+        # Names that only exist inside a network (issue 25).
+        ("http://metadata.google.internal/computeMetadata/v1/", "internal"),
+        ("http://METADATA.GOOGLE.INTERNAL./", "internal"),
+        ("http://vault.internal:8200/", "internal"),
+        ("http://printer.local/", "internal"),
+        ("http://api.dev.localhost/", "internal"),
+        ("http://router.home.arpa/", "internal"),
+        ("http://nas.lan/", "internal"),
+        ("http://db/", "internal"),
+        ("http://redis:6379/", "internal"),
+        ("http://db./", "internal"),
+        # Written with the full stops and digits IDNA and browsers map to ASCII ones.
+        ("http://metadata.google.internal\u3002/", "internal"),
+        ("http://printer\uff0elocal./", "internal"),
+        ("http://\uff11\uff12\uff17.\uff10.\uff10.\uff11/", "internal"),
+        ("http://\u2460\u2461\u2466.0.0.1/", "internal"),
+        # IPv4 carried inside IPv6: NAT64, 6to4, mapped and compatible forms.
+        ("http://[64:ff9b::a00:1]/", "internal"),  # NAT64 of 10.0.0.1
+        ("http://[64:ff9b::7f00:1]/", "internal"),  # NAT64 of 127.0.0.1
+        ("http://[64:ff9b::a9fe:a9fe]/", "internal"),  # NAT64 of 169.254.169.254
+        ("http://[64:ff9b:1::1]/", "internal"),  # the local-use NAT64 prefix
+        ("http://[2002:a00:1::1]/", "internal"),  # 6to4 of 10.0.0.1
+        ("http://[2002:c0a8:101::]/", "internal"),  # 6to4 of 192.168.1.1
+        ("http://[::ffff:127.0.0.1]/", "internal"),
+        ("http://[::ffff:a9fe:a9fe]/", "internal"),
+        ("http://[::10.0.0.1]/", "internal"),
+        # ... while the same forms of public addresses, and public names, stay allowed.
+        ("http://[64:ff9b::808:808]/", None),
+        ("http://[2002:808:808::1]/", None),
+        ("http://[::ffff:8.8.8.8]/", None),
+        ("https://rdv.local-prefecture.gouv.fr/", None),
+        ("https://internal.gouv.fr/", None),
+        ("https://www.lan.fr/", None),
+        # A port that is none.
+        ("http://www.example.org:70000/", "malformed"),
+        ("http://www.example.org:http/", "malformed"),
+    ],
+)
+def test_internal_names_and_ipv4_inside_ipv6_are_refused_from_a_public_target(
+    destination: str, why: str | None
+) -> None:
+    refused = refusal(PUBLIC, destination)
+    assert (None if refused is None else refused.args["why"]) == why
+    if why == "internal":
+        assert refusal(LOCAL, destination) is None  # an internal target may go there
+
+
 @pytest.mark.parametrize("why", ["scheme", "internal", "malformed"])
 def test_the_refusal_has_words_in_both_languages(why: str) -> None:
     detail = Detail("destination_refused", {"url": "http://10.0.0.1/", "why": why})

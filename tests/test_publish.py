@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import io
 import json
 import os
 import threading
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 from publishrig import (
     HOSTILE,
+    NOW,
     PARIS,
     KnownSite,
     expected_anomaly_share,
@@ -29,12 +31,14 @@ from publishrig import (
     record_known,
 )
 from selectolax.parser import HTMLParser
-from test_history import Database, run
+from test_history import Database, an_outcome, run
 from test_history import database as database  # a fixture
 
 from monitor.domain import Reason, Status
+from monitor.publish import opendata
 from monitor.publish.figures import Change, anomaly_periods, hour_status
 from monitor.publish.refresh import SiteRefresher
+from monitor.reports.output import formula_safe
 
 
 @pytest.fixture
@@ -395,3 +399,63 @@ def test_it_publishes_the_same_figures_from_postgresql(
     }
     periods = [r.attributes["data-attempts"] for r in page.css("#period-table tbody tr")]
     assert periods == ["3", "4", "1"]
+
+
+def test_it_removes_only_the_generations_it_made_never_a_users_folder_beside_outdir(
+    known: KnownSite, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Before issue 25, every directory named .public.* was an old generation to remove.
+    out = tmp_path / "public"
+    backup = tmp_path / ".public.backup"
+    backup.mkdir()
+    (backup / "index.html").write_text("my own copy")
+    look_alike = tmp_path / ".public.20260101T000000-abcdef"  # named like one, unmarked
+    look_alike.mkdir()
+    (look_alike / "notes.txt").write_text("mine too")
+    for _ in range(4):
+        assert run(capsys, "--config", str(known.config_path), "publish", str(out)).code == 0
+    assert (backup / "index.html").read_text() == "my own copy"
+    assert (look_alike / "notes.txt").read_text() == "mine too"
+    own = [p for p in tmp_path.glob(".public.*") if (p / ".monitor-publish").is_file()]
+    assert len(own) == 2 and out.resolve() in own  # the current one and the one before
+
+
+ESCAPES = "\x1b[31mcréneaux disponibles\x1b[0m \x9b2J\x07 \u202eelbinopsid\u202c \u2066x\u2069"
+
+
+def test_a_pages_control_characters_never_reach_the_published_html(
+    known: KnownSite, database: Database, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Before issue 25, the page's raw ESC[31m and U+202E reached the published HTML.
+    database.record(an_outcome("75/jamais", NOW, Reason.UNRECOGNIZED, detail=ESCAPES))
+    out = tmp_path / "public"
+    assert run(capsys, "--config", str(known.config_path), "publish", str(out)).code == 0
+    for page in (out / "index.html", out / "targets/75/jamais.html"):
+        source = page.read_text(encoding="utf-8")
+        for control in ("\x1b", "\x9b", "\x07", "\u202e", "\u202c", "\u2066", "\u2069"):
+            assert control not in source, (page.name, repr(control))
+    message = html(out / "targets/75/jamais.html").css_first("#last-message").text()
+    assert "\ufffd[31mcréneaux disponibles\ufffd[0m" in message
+    assert "90\u00a0j" in (out / "index.html").read_text(encoding="utf-8")  # spaces are kept
+
+
+@pytest.mark.parametrize(
+    ("text", "cell", "open_data_cell"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+33 1 02", "'+33 1 02", "'+33 1 02"),
+        ("-2+3", "'-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1+1", "'\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1", "\ufffd=1+1"),  # the open data shows no control character
+        ("Préfecture de police", "Préfecture de police", "Préfecture de police"),
+        (" =1", " =1", " =1"),
+        ("", "", ""),
+    ],
+)
+def test_no_csv_cell_starts_a_formula(text: str, cell: str, open_data_cell: str) -> None:
+    # Before issue 25 the open data's guard missed a leading TAB or CR (OWASP).
+    assert formula_safe(text) == cell
+    row = {name: 0 for name in opendata.FIELD_NAMES} | {"procedure": text, "target": "t/x"}
+    written = next(csv.DictReader(io.StringIO(opendata.csv_text([row]))))
+    assert written["procedure"] == open_data_cell

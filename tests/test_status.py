@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner, Result
@@ -14,7 +15,9 @@ from monitor.cli import cli
 from monitor.domain import Engine, Outcome, Reason, Status, TargetState
 from monitor.store import Repository, create_engine_for
 
-T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+#: A recent probe (the targets' interval is 10 minutes): its status is current.
+T0 = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
+PARIS = ZoneInfo("Europe/Paris")
 
 
 @pytest.fixture
@@ -79,7 +82,7 @@ def test_it_lists_every_configured_target_including_those_never_probed(
     ]
     probed = next(line for line in lines if line.startswith("t/probed"))
     assert "unavailable" in probed and "no_slot" in probed and " 7" in probed
-    assert "2026-03-02 11:00:00" in probed  # last probe, in Europe/Paris
+    assert T0.astimezone(PARIS).strftime("%Y-%m-%d %H:%M:%S") in probed  # last probe
     fresh = next(line for line in lines if line.startswith("t/fresh"))
     assert "never probed" in fresh
 
@@ -97,8 +100,8 @@ def test_it_gives_machines_utc_json_with_nulls_for_targets_never_probed(
         "name": "probed",
         "status": "unavailable",
         "reason": "no_slot",
-        "since": "2026-03-02T09:00:00+00:00",
-        "last_probe": "2026-03-02T10:00:00+00:00",
+        "since": (T0 - timedelta(hours=1)).isoformat(),
+        "last_probe": T0.isoformat(),
         "streak": 7,
         "anomaly_open": False,
         "slots_open": False,
@@ -106,6 +109,10 @@ def test_it_gives_machines_utc_json_with_nulls_for_targets_never_probed(
         "detail": "aucun créneau",  # a row of an older version: its recorded line
         "detail_code": None,
         "detail_args": None,
+        "observed": True,
+        "not_observed_since": None,
+        "last_status": "unavailable",
+        "last_reason": "no_slot",
     }
     assert rows["t/fresh"]["status"] is None and rows["t/fresh"]["last_probe"] is None
 

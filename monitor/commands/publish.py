@@ -46,6 +46,7 @@ def publish_cmd(app: App, outdir: Path | None, language: str | None, licence: st
         licence=(settings.licence if licence is None else licence) or None,
         tz=config.settings.tz,
         evidence_dir=config.settings.evidence_dir,
+        grace=config.settings.probe_timeout,
     )
     publication = publish(config.targets(), app.repository(), out, options)
     click.echo(

@@ -8,6 +8,11 @@ latest heartbeat, then the same per node (with ``--format json|ndjson|csv``, one
 node instead), and exits 1 when the latest is missing or older than 3× the smallest interval
 (for the Dockerfile HEALTHCHECK and systemd).
 
+No status outlives its evidence (monitor.reports.observed): a target without a site outcome
+for two of its intervals (only ``monitor_error``, or nothing) shows ``not observed`` since its
+last site outcome, not its last status; machines get ``status`` null, ``observed`` false,
+``not_observed_since``, and the stale ``last_status`` / ``last_reason`` under those names.
+
 A fleet node's health is its own row (:func:`monitor.domain.monitor_key`); the one daemon of
 embedded mode keeps the single ``MONITOR_TARGET`` row, shown as its node's health when that
 node wrote it since it started.
@@ -45,6 +50,10 @@ STATUS_FIELDS = (
     "detail",
     "detail_code",
     "detail_args",
+    "observed",
+    "not_observed_since",
+    "last_status",
+    "last_reason",
 )
 COLUMNS = (
     Column("target", "TARGET", 40),
@@ -57,6 +66,8 @@ COLUMNS = (
     Column("detail", "DETAIL", 70),
 )
 NEVER = "never probed"
+NOT_OBSERVED = "not observed"
+NEVER_OBSERVED = "never observed"  #: probed, but only monitor_error so far
 #: Field names of ``--heartbeat``'s machine formats: one row per daemon node.
 NODE_FIELDS = (
     "node",
@@ -90,6 +101,7 @@ def status_cmd(
     if heartbeat:
         sys.exit(_heartbeat(app, fmt))
     from monitor.config import select_targets
+    from monitor.reports.observed import last_site_outcomes, observation
 
     config = app.config
     targets = select_targets(config, patterns)
@@ -97,6 +109,7 @@ def status_cmd(
     states = {state.target: state for state in repository.states()}
     backoffs = repository.next_probes()
     latest = repository.latest_outcomes([target.id for target in targets])
+    last_site = last_site_outcomes(repository.engine, [target.id for target in targets])
     tz = config.settings.tz
     language = lang or config.settings.language
     now = datetime.now(UTC)
@@ -114,27 +127,42 @@ def status_cmd(
             if next_probe is not None and next_probe > now:
                 alerts.append("backing off")
             outcome = latest.get(target.id)
+            seen = observation(
+                last_site.get(target.id),
+                interval=target.interval,
+                now=now,
+                next_probe=next_probe,
+                grace=config.settings.probe_timeout,
+            )
+            current = probed and seen.current
             yield {
                 "target": target.id,
                 "prefecture": target.prefecture,
                 "name": target.name,
-                "status": state.status if probed and state is not None else None,
-                "reason": state.reason if probed and state is not None else None,
-                "since": state.since if state is not None else None,
+                "status": state.status if current and state is not None else None,
+                "reason": state.reason if current and state is not None else None,
+                "since": (state.since if current else seen.last_site_at) if state else None,
                 "last_probe": state.last_probe_at if state is not None else None,
-                "streak": state.streak if probed and state is not None else 0,
+                "streak": state.streak if current and state is not None else 0,
                 "anomaly_open": bool(state and state.anomaly_open),
                 "slots_open": bool(state and state.slots_open),
                 "next_probe": next_probe,
                 "alerts": ", ".join(alerts),
                 **detail_fields(outcome, fmt=fmt, language=language, tz=tz),
+                "observed": current,
+                "not_observed_since": seen.not_observed_since if probed else None,
+                "last_status": state.status if state is not None else None,
+                "last_reason": state.reason if state is not None else None,
             }
 
     table_rows: Sequence[dict[str, object]] = list(rows())
     if fmt == "table":
         for row in table_rows:
-            if row["status"] is None:
+            if row["last_probe"] is None:
                 row["status"] = NEVER
+            elif not row["observed"]:
+                # Since when: the SINCE column (the last site outcome), empty if none.
+                row["status"] = NOT_OBSERVED if row["since"] else NEVER_OBSERVED
     emit(table_rows, fmt=fmt, fields=STATUS_FIELDS, columns=COLUMNS, tz=tz, stream=sys.stdout)
     if fmt == "table":
         limit = stale_limit(app)

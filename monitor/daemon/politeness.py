@@ -64,21 +64,27 @@ def host_of(url: str) -> str:
     return urlsplit(url).netloc.rsplit("@", 1)[-1].lower()
 
 
+#: The longest Retry-After read, in seconds (a year; ``backoff_max`` caps the pause anyway).
+RETRY_AFTER_LIMIT = 366 * 24 * 3600
+
+
 def parse_retry_after(value: str, now: datetime) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date).
 
-    None when the value is neither; 0 for a date in the past.
+    None when the value is neither; 0 for a date in the past. The site chooses the value:
+    only ASCII digits count (``²`` is a digit to ``str.isdigit``, not to ``int``), and it is
+    capped at :data:`RETRY_AFTER_LIMIT`, so that no value overflows a ``timedelta``.
     """
     text = value.strip()
-    if text.isdigit():
-        return float(int(text))
+    if text.isascii() and text.isdigit():
+        return float(min(int(text[:20]), RETRY_AFTER_LIMIT))
     try:
         when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)  # RFC 9110 dates are GMT
-    return max(0.0, (when - now).total_seconds())
+    return min(max(0.0, (when - now).total_seconds()), float(RETRY_AFTER_LIMIT))
 
 
 class _Slots:

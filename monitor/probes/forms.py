@@ -8,7 +8,9 @@ the button's ``formaction`` or the form's ``action`` resolved against the page.
 
 Missing elements raise ``ProbeError(reason="unrecognized")``: on a monitored site a form that
 lost its button or field means the layout changed. An invalid CSS selector is our own bug
-(``MonitorFault(reason="internal")``).
+(``MonitorFault(reason="internal")``). Addresses are the page's: a ``<base href>`` that is no
+address is ignored and a link to one does nothing, as in a browser; a form whose action is no
+address is ``ProbeError(reason="blocked")``, detail ``destination_refused``, naming it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from monitor.domain import Detail
 from monitor.errors import MonitorFault, ProbeError
+from monitor.probes.destinations import malformed
 
 #: Input types that are buttons: never submitted unless they are the one pressed.
 _BUTTON_TYPES = frozenset({"submit", "image", "reset", "button"})
@@ -118,7 +121,8 @@ class ParsedPage:
         self._tree = LexborHTMLParser(html)
         base = self._tree.css_first("base[href]")
         base_href = _attr(base, "href") if base is not None else None
-        self.base_url = urljoin(url, base_href.strip()) if base_href else url
+        # A <base href> that is no address is ignored, as browsers do.
+        self.base_url = (_join(url, base_href) if base_href else None) or url
 
     def first(self, selector: str) -> LexborNode | None:
         """The first element matching ``selector``, or None."""
@@ -158,7 +162,10 @@ class ParsedPage:
                 href = (_attr(node, "href") or "").strip()
                 if not href or href.startswith("#") or href.lower().startswith("javascript:"):
                     return Inert(f"link {href!r} only runs JavaScript or scrolls")
-                url = urldefrag(urljoin(self.base_url, href)).url
+                joined = _join(self.base_url, href)
+                if joined is None:
+                    return Inert(f"link {href!r} is not an address")
+                url = urldefrag(joined).url
                 if urlsplit(url).scheme not in {"http", "https"}:
                     return Inert(f"link {url!r} is not a web page")
                 return Link(url)
@@ -233,8 +240,10 @@ class ParsedPage:
 
         action = (pick("action") or "").strip()
         # An empty action means the document's own URL, not the <base> URL.
-        url = urljoin(self.base_url, action) if action else self.url
-        url = urldefrag(url).url
+        joined = _join(self.base_url, action) if action else self.url
+        if joined is None:
+            raise ProbeError("blocked", malformed(action))
+        url = urldefrag(joined).url
         if (pick("method") or "get").strip().lower() == "post":
             multipart = (pick("enctype") or "").strip().lower() == "multipart/form-data"
             return FormSubmission("POST", url, entries, multipart=multipart)
@@ -242,6 +251,16 @@ class ParsedPage:
         parts = urlsplit(url)
         url = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(entries), ""))
         return FormSubmission("GET", url, entries)
+
+
+def _join(base: str, href: str) -> str | None:
+    """``href`` resolved against ``base``; None when it is no address (``http://[::1``)."""
+    try:
+        joined = urljoin(base, href.strip())
+        urlsplit(joined).port  # noqa: B018 - raises on a port that is not one
+    except ValueError:
+        return None
+    return joined
 
 
 def _ancestor_form(node: LexborNode) -> LexborNode | None:

@@ -7,6 +7,13 @@ request to the site like any other.
 
 ``_probe_error`` is the one place where httpx exceptions become ``ProbeError`` /
 ``MonitorFault``. HTTP error statuses are not exceptions: a 502 page comes back as a snapshot.
+
+What a site sends is the site's: a ``Location`` to ``javascript:``, ``data:``, ``mailto:`` or
+``about:``, a port over 65535, an address httpx cannot parse (in a redirect, a link, a form's
+action or ``<base href>``) is ``anomaly/blocked`` with the detail ``destination_refused``
+naming what the site sent, as on the browser engine; a redirect's ``Location`` is checked by
+a response hook before httpx builds the next request from it. A charset that is no text
+encoding is ignored (``_decoding``). ``monitor_error/internal`` is left for our own faults.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from monitor.domain import Detail, Engine, PageSnapshot
 from monitor.errors import MonitorError, MonitorFault, ProbeError
 from monitor.probes._decoding import decode_body
 from monitor.probes.base import RequestGate, no_gate
-from monitor.probes.destinations import refusal
+from monitor.probes.destinations import malformed, redirect_refusal, refusal
 from monitor.probes.forms import FormSubmission, Inert, Link, ParsedPage, PendingValue
 from monitor.probes.limits import MAX_RESPONSE_BYTES, too_large
 
@@ -92,6 +99,7 @@ class HttpEngine:
             },
             timeout=httpx.Timeout(self.timeout),
             follow_redirects=False,
+            event_hooks={"response": [_check_redirect]},
         )
         self.sessions_opened += 1
         try:
@@ -197,7 +205,12 @@ class HttpSession:
         return self._parsed
 
     def _absolute(self, url: str) -> str:
-        return str(httpx.URL(self._page.final_url).join(url)) if self._page else url
+        if self._page is None:
+            return url
+        try:
+            return str(httpx.URL(self._page.final_url).join(url))
+        except httpx.InvalidURL as exc:
+            raise _malformed(url) from exc
 
     def _referer(self) -> dict[str, str]:
         return {"Referer": self._page.final_url} if self._page else {}
@@ -226,12 +239,16 @@ class HttpSession:
         files: list[tuple[str, tuple[None, bytes]]] | None = None,
     ) -> PageSnapshot:
         """One request and its redirects, each hop through the gate first."""
+        # A URL from a page (a link, a form's action): checked before httpx parses it.
+        refused = refusal(self._target or url, url)
+        if refused is not None:
+            raise ProbeError("blocked", refused)
         try:
             request = self._client.build_request(
                 method, url, headers=headers, content=content, files=files
             )
         except httpx.InvalidURL as exc:
-            raise MonitorFault("internal", f"invalid URL {url!r}: {exc}") from exc
+            raise _malformed(url) from exc
         requested = str(request.url)
         if self._target is None:
             self._target = requested
@@ -270,11 +287,29 @@ class HttpSession:
             raise _probe_error(exc, request.url, self._timeout) from exc
 
 
+async def _check_redirect(response: httpx.Response) -> None:
+    """Refuse a redirect the site sent to where a probe may not go (a response hook).
+
+    Runs before httpx builds the next request from the ``Location`` header, which would
+    fail on a ``javascript:`` or ``mailto:`` one (an ``InvalidURL`` that is not the
+    monitor's fault) and would follow a port httpx cannot connect to.
+    """
+    if response.has_redirect_location:
+        refused = redirect_refusal(str(response.url), response.headers["location"])
+        if refused is not None:
+            raise ProbeError("blocked", refused)
+
+
+def _malformed(url: str) -> ProbeError:
+    """The anomaly of a URL a page gave that is no address at all."""
+    return ProbeError("blocked", malformed(url))
+
+
 async def _read_capped(response: httpx.Response) -> bytes:
     """The body, stopping (``too_large``) past the cap rather than holding it all."""
     url = str(response.url)
     declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
         raise too_large(url)  # announced: no need to read any of it
     chunks: list[bytes] = []
     size = 0
@@ -293,7 +328,10 @@ def _origin(url: str) -> str:
 
     Pure, and a probe posts to the same few URLs each time: remembered, not parsed again.
     """
-    parsed = httpx.URL(url)
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise _malformed(url) from exc
     return f"{parsed.scheme}://{parsed.netloc.decode('ascii')}"
 
 
@@ -344,6 +382,9 @@ def _probe_error(exc: Exception, url: httpx.URL, timeout: float) -> ProbeError:
         return ProbeError(
             "connection", Detail(code, {"where": where, "kind": kind, "message": message})
         )
+    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+        # An address the site gave that httpx cannot use, past what the hook checks.
+        return _malformed(str(url))
     if isinstance(exc, httpx.TooManyRedirects):
         return ProbeError("http_error", Detail("too_many_redirects", {"url": str(url)}))
     return MonitorFault("internal", f"unexpected {kind} while requesting {url}: {exc}")

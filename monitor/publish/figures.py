@@ -33,6 +33,8 @@ from monitor.reports.stats import bucket_of
 WINDOW_DAYS = 90
 #: The chart's word for an hour without any attempt.
 NOT_PROBED = "none"
+#: A target's status on the page when its site has not been observed for two intervals.
+NOT_OBSERVED = "not_observed"
 
 
 @dataclass(frozen=True)

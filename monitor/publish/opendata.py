@@ -18,6 +18,7 @@ from typing import Any
 from monitor.alerts.phrasebook import REASON_LABELS, STATUS_LABELS
 from monitor.domain import Reason, Status
 from monitor.publish.figures import DayFigures
+from monitor.reports.output import formula_safe, without_controls
 from monitor.reports.stats import BUCKETS
 
 
@@ -103,8 +104,8 @@ def daily_rows(identity: TargetIdentity, days: Iterable[DayFigures]) -> list[dic
             "date": figures.day.isoformat(),
             "target": identity.target,
             "prefecture": identity.prefecture,
-            "prefecture_name": identity.prefecture_name,
-            "procedure": identity.procedure,
+            "prefecture_name": without_controls(identity.prefecture_name),
+            "procedure": without_controls(identity.procedure),
             "attempts": figures.attempts,
         }
         row.update({str(status): figures.statuses[status] for status in Status})
@@ -117,8 +118,13 @@ def daily_rows(identity: TargetIdentity, days: Iterable[DayFigures]) -> list[dic
 
 def csv_text(rows: Sequence[Mapping[str, Any]]) -> str:
     """The rows as CSV (comma, header line, ``true``/``false`` for booleans)."""
+    return csv_rows(rows, FIELD_NAMES)
+
+
+def csv_rows(rows: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> str:
+    """``rows`` as CSV with the columns ``fields`` (``true``/``false``, empty for null)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=FIELD_NAMES, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: _csv_value(v) for k, v in row.items()})
@@ -128,8 +134,9 @@ def csv_text(rows: Sequence[Mapping[str, Any]]) -> str:
 def _csv_value(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value  # a name that a spreadsheet would read as a formula
+    if isinstance(value, str):
+        # No control character (a bare CR would even end the line), no formula start.
+        return formula_safe(without_controls(value))
     return value
 
 

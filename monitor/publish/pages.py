@@ -4,6 +4,10 @@
 with their stored state, the window's totals (monitor.reports.stats_query), the daily and hourly
 figures and anomaly periods (monitor.publish.figures over monitor.publish.query), the
 latest outcome and the latest screenshot.
+
+No status outlives its evidence (monitor.reports.observed): a target without a site outcome
+for two of its intervals shows ``not_observed``, since its last site outcome, never its last
+status as if current.
 """
 
 from __future__ import annotations
@@ -11,13 +15,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from monitor.config import Target
 from monitor.domain import Outcome, Status, TargetState
 from monitor.publish import query
 from monitor.publish.figures import (
+    NOT_OBSERVED,
     NOT_PROBED,
     AnomalyPeriod,
     DayFigures,
@@ -29,6 +34,12 @@ from monitor.publish.figures import (
     window_start,
 )
 from monitor.publish.opendata import TargetIdentity
+from monitor.reports.observed import (
+    NEVER_OBSERVED,
+    Observation,
+    last_site_outcomes,
+    observation,
+)
 from monitor.reports.stats import GroupStats
 from monitor.reports.stats_query import collect_stats
 from monitor.store.repository import Repository
@@ -46,13 +57,25 @@ class TargetPage:
     periods: list[AnomalyPeriod]  #: oldest first
     latest: Outcome | None
     screenshot: Outcome | None
+    observed: Observation = NEVER_OBSERVED
 
     @property
     def status(self) -> str:
-        """The current status, or ``none`` for a target never probed."""
-        if self.state is None or self.state.status is None or self.state.last_probe_at is None:
+        """The current status; ``none`` for a target never probed, ``not_observed`` for one
+        whose site has not been observed for two intervals (or only gave monitor errors)."""
+        if self.state is None or self.state.last_probe_at is None:
             return NOT_PROBED
+        if self.state.status is None or not self.observed.current:
+            return NOT_OBSERVED
         return str(self.state.status)
+
+    @property
+    def since(self) -> datetime | None:
+        """Since when the status shown holds: the status's start, or for ``not_observed``
+        the last site outcome (None: the site was never observed)."""
+        if self.status == NOT_OBSERVED:
+            return self.observed.last_site_at
+        return None if self.state is None or self.status == NOT_PROBED else self.state.since
 
     @property
     def days_without_slot(self) -> int:
@@ -101,7 +124,12 @@ def window_of(now: datetime, tz: ZoneInfo) -> Window:
 
 
 def collect(
-    targets: Sequence[Target], repository: Repository, *, tz: ZoneInfo, window: Window
+    targets: Sequence[Target],
+    repository: Repository,
+    *,
+    tz: ZoneInfo,
+    window: Window,
+    grace: timedelta = timedelta(0),
 ) -> list[TargetPage]:
     """Every configured target's page, in config order."""
     engine = repository.engine
@@ -118,6 +146,8 @@ def collect(
     ids = [target.id for target in targets]
     latest = repository.latest_outcomes(ids)
     screenshots = query.latest_with_screenshot(engine, ids)
+    last_site = last_site_outcomes(engine, ids)
+    backoffs = repository.next_probes()
     pages = []
     for target in targets:
         stats = totals.get(target.id)
@@ -132,6 +162,13 @@ def collect(
                 periods=anomaly_periods(changes.get(target.id, []), site_attempts),
                 latest=latest.get(target.id),
                 screenshot=screenshots.get(target.id),
+                observed=observation(
+                    last_site.get(target.id),
+                    interval=target.interval,
+                    now=window.now,
+                    next_probe=backoffs.get(target.id),
+                    grace=grace,
+                ),
             )
         )
     return pages

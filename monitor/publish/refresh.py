@@ -89,6 +89,7 @@ def refresher_for(
             licence=settings.licence or None,
             tz=current.settings.tz,
             evidence_dir=current.settings.evidence_dir,
+            grace=current.settings.probe_timeout,
         )
         publication = publish(current.targets(), repository, out, options)
         log.log(

@@ -4,7 +4,9 @@ The site is built in a new sibling directory ``.<name>.<time>-<random>``; then `
 a symbolic link, is switched to it with one ``rename`` (atomic on POSIX): a reader or a
 web server following ``OUTDIR`` sees the old site or the new one, never half of one. The
 previous generation is kept (a download in progress may still read it), older ones are
-removed. Layout::
+removed: only generations this command made, each marked by a ``.monitor-publish`` file
+written in it when it is created, and named as it names them. Anything else beside
+``OUTDIR`` (a user's ``.public.backup``) is never touched. Layout::
 
     index.html                               every target, sortable and filterable
     targets/<prefecture>/<target>.html       one page per target
@@ -13,15 +15,19 @@ removed. Layout::
     data/departements/<prefecture>.csv|json  … of a département's targets
     data/targets/<prefecture>/<target>.csv|json
     data/schema.json                         the fields (Frictionless Table Schema), licence
+    data/current.csv, current.json           each target's current status (not_observed…)
     shots/<sha256>.png                       the latest screenshot of each target
 
-Every page is rendered by Jinja2 with autoescape on: what a page said is text, never markup.
+Every page is rendered by Jinja2 with autoescape on: what a page said is text, never markup;
+and every printed value goes through ``without_controls`` first: a page's terminal escapes
+or bidi overrides are shown as U+FFFD, never passed on.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import shutil
 import time
@@ -33,6 +39,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from monitor import __version__
 from monitor.config import Target
@@ -40,13 +47,19 @@ from monitor.details import render_outcome
 from monitor.errors import UsageError
 from monitor.publish import opendata
 from monitor.publish.chart import COLOURS, timeline
+from monitor.publish.current import CURRENT_FIELDS, current_csv, current_json, current_rows
 from monitor.publish.pages import TargetPage, Window, collect, window_of
 from monitor.publish.words import words
+from monitor.reports.output import without_controls
 from monitor.reports.stats import humanize_duration, percent
 from monitor.store.evidence import verify_file
 from monitor.store.repository import Repository
 
 log = logging.getLogger(__name__)
+
+#: The file that marks a directory as a generation ``publish`` made (and may remove).
+MARKER = ".monitor-publish"
+_MARKER_TEXT = "A generation of the site written by `monitor publish`; it removes it when old.\n"
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,8 @@ class SiteOptions:
     licence: str | None
     tz: ZoneInfo
     evidence_dir: Path
+    #: settings.probe_timeout: how late a due outcome may be before "not observed"
+    grace: timedelta = timedelta(seconds=45)
 
 
 @dataclass(frozen=True)
@@ -79,13 +94,14 @@ def publish(
     started = time.monotonic()
     now = now or datetime.now(UTC)
     window = window_of(now, options.tz)
-    pages = collect(targets, repository, tz=options.tz, window=window)
+    pages = collect(targets, repository, tz=options.tz, window=window, grace=options.grace)
     check_destination(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     stamp = now.strftime("%Y%m%dT%H%M%S")
     generation = out.parent / f".{out.name}.{stamp}-{secrets.token_hex(3)}"
     generation.mkdir()
     try:
+        (generation / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
         write_site(generation, pages, options, window)
         switch(out, generation)
     except BaseException:
@@ -119,13 +135,25 @@ def switch(out: Path, generation: Path) -> None:
         raise
 
 
+def own_generations(out: Path) -> list[Path]:
+    """The generations of ``out`` this command made: named as it names them, not a link,
+    with its marker file; newest first."""
+    named = re.compile(rf"\.{re.escape(out.name)}\.\d{{8}}T\d{{6}}-[0-9a-f]{{6}}")
+    found = [
+        p
+        for p in out.parent.iterdir()
+        if named.fullmatch(p.name)
+        and p.is_dir()
+        and not p.is_symlink()
+        and (p / MARKER).is_file()
+        and not (p / MARKER).is_symlink()
+    ]
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
 def remove_old_generations(out: Path, *, keep: set[str]) -> None:
-    """Remove generations other than the current one and the one before it."""
-    generations = sorted(
-        (p for p in out.parent.glob(f".{out.name}.*") if p.is_dir() and not p.is_symlink()),
-        key=lambda p: p.stat().st_mtime,
-        reverse=True,
-    )
+    """Remove own generations other than the current one and the one before it."""
+    generations = own_generations(out)
     previous = [p for p in generations if p.name not in keep][:1]
     for old in generations:
         if old.name in keep or old in previous:
@@ -144,6 +172,7 @@ def environment(options: SiteOptions) -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_shown,
     )
     lang, tz = options.language, options.tz
     pattern = "%d/%m/%Y %H:%M" if lang == "fr" else "%Y-%m-%d %H:%M"
@@ -163,6 +192,14 @@ def environment(options: SiteOptions) -> Environment:
 
     env.filters.update(moment=moment, iso=iso, share=share, duration=duration)
     return env
+
+
+def _shown(value: Any) -> Any:
+    """Every value a template prints: text with its control characters replaced (a page's
+    terminal escapes, bidi overrides), before autoescape; markup stays markup."""
+    if isinstance(value, Markup):
+        return Markup(without_controls(value))
+    return without_controls(value) if isinstance(value, str) else value
 
 
 def write_site(
@@ -185,6 +222,7 @@ def write_site(
     ))  # fmt: skip
     _write(directory / "data.html", env.get_template("data.html.j2").render(
         common, root="", departements=_departements(pages), fields=opendata.FIELDS,
+        current_fields=CURRENT_FIELDS,
     ))  # fmt: skip
     day_format = "%d/%m" if options.language == "fr" else "%m-%d"
     labels = {key[len("status_") :]: value for key, value in w.items() if key.startswith("status_")}
@@ -251,6 +289,12 @@ def _write_data(
     _write(
         directory / "schema.json",
         opendata.schema_text(licence=options.licence, timezone=str(options.tz)),
+    )
+    now_rows = current_rows(pages)
+    _write(directory / "current.csv", current_csv(now_rows))
+    _write(
+        directory / "current.json",
+        current_json(now_rows, licence=options.licence, generated_at=generated),
     )
 
 

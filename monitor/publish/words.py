@@ -9,7 +9,7 @@ from __future__ import annotations
 from monitor.alerts.phrasebook import REASON_LABELS, STATUS_LABELS
 from monitor.domain import Reason, Status
 from monitor.evidence.dossier.words import WORDS as DOSSIER_WORDS
-from monitor.publish.figures import NOT_PROBED
+from monitor.publish.figures import NOT_OBSERVED, NOT_PROBED
 from monitor.reports.stats import BUCKETS
 
 # fmt: off
@@ -60,6 +60,15 @@ _OWN: dict[str, dict[str, str]] = {
         "schema": "Description des champs",
         "field": "Champ", "type": "Type", "meaning": "Signification",
         "status_none": "aucune tentative",
+        "status_not_observed": "non observée",
+        "data_current": "État actuel de chaque démarche (« not_observed » quand le site n'a "
+                        "plus été observé depuis deux intervalles) :",
+        "schema_current": "Champs de l'état actuel (current.csv, current.json)",
+        "not_observed_since": "Non observée depuis le",
+        "never_observed": "le site n'a jamais été observé (erreurs du moniteur seulement)",
+        "not_observed_note": "Aucune réponse du site n'a été obtenue depuis plus de deux "
+                             "intervalles de sondage : son dernier état n'est plus affiché "
+                             "comme actuel.",
     },
     "en": {
         "site_title": "Prefecture appointments: the state of online booking",
@@ -106,6 +115,14 @@ _OWN: dict[str, dict[str, str]] = {
         "schema": "Fields",
         "field": "Field", "type": "Type", "meaning": "Meaning",
         "status_none": "no attempt",
+        "status_not_observed": "not observed",
+        "data_current": "Each procedure's current status (\"not_observed\" when its site has "
+                        "not been observed for two intervals):",
+        "schema_current": "Fields of the current status (current.csv, current.json)",
+        "not_observed_since": "Not observed since",
+        "never_observed": "the site was never observed (monitor errors only)",
+        "not_observed_note": "No answer from the site for more than two probing intervals: "
+                             "its last status is no longer shown as current.",
     },
 }
 # fmt: on
@@ -118,6 +135,7 @@ def words(language: str) -> dict[str, str]:
     for status in Status:
         table[f"status_{status}"] = statuses[status]
     table[f"status_{NOT_PROBED}"] = table["status_none"]
+    table[f"status_{NOT_OBSERVED}"] = table["status_not_observed"]
     for reason in Reason:
         table[f"reason_{reason}"] = REASON_LABELS[language][reason]
     for bucket in BUCKETS:

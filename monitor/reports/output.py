@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -172,7 +173,26 @@ class Column:
 
 
 #: What a spreadsheet runs as a formula when a cell starts with it (OWASP: CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Characters no reader should get from a page as they are: C0 controls but tab and line
+#: feed (ESC starts terminal escapes), DEL, C1 controls, and the bidirectional embeddings,
+#: overrides and isolates that reorder what a reader sees (U+202A-U+202E, U+2066-U+2069).
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def formula_safe(text: str) -> str:
+    """``text`` as a CSV cell a spreadsheet keeps as text: a ``'`` before a formula start.
+
+    Pure; the one guard of every CSV the monitor writes (``history``, ``stats``, the open
+    data).
+    """
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def without_controls(text: str) -> str:
+    """``text`` with control and bidi-override characters shown as U+FFFD (tab and line
+    feed kept, spaces of every kind kept). Pure; for HTML and text a person reads."""
+    return _CONTROLS.sub("\ufffd", text)
 
 
 def _csv_cell(value: object) -> object:
@@ -180,8 +200,8 @@ def _csv_cell(value: object) -> object:
     value = machine_value(value)
     if isinstance(value, list | dict):
         value = json.dumps(value, ensure_ascii=False)
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
+    if isinstance(value, str):
+        return formula_safe(value)
     return value
 
 
