@@ -62,6 +62,10 @@ const img=c.createImageData(1280,16384);crypto.getRandomValues(img.data.subarray
 for(let i=0;i<img.data.length;i+=65536)img.data.set(img.data.subarray(0,65536).map(
 (v,j)=>(v*31+i+j)&255),i);for(let i=3;i<img.data.length;i+=4)img.data[i]=255;
 c.putImageData(img,0,0);</script></body></html>"""
+SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="200">'
+    '<text x="10" y="50">créneaux</text></svg>'
+)
 #: A page that redefines what page.content() would call, to forge its own evidence.
 FORGER = (
     "<!doctype html><html><body><p>vraie page</p><script>"
@@ -88,6 +92,7 @@ def site() -> Iterator[Site]:
         "/noise": Reply(NOISE),
         "/forger": Reply(FORGER),
         "/small": Reply("<p>petite page</p>"),
+        "/svg": Reply(SVG, content_type="image/svg+xml"),
     }
     with serve(pages) as running:
         yield running
@@ -176,3 +181,24 @@ async def test_a_normal_page_has_its_full_screenshot_and_no_cut(
     assert final.screenshot is not None
     assert png_size(final.screenshot) == (1280, 900)
     assert final.screenshot_cut is None
+
+
+async def test_a_document_without_a_body_still_has_its_screenshot(
+    site: Site, engine: BrowserEngine
+) -> None:
+    async with engine.session() as session:
+        await session.open(site.url("/svg"))
+        final = await session.final_snapshot()
+    assert "créneaux" in final.html
+    assert final.screenshot is not None
+    assert final.screenshot_cut is None
+
+
+async def test_the_html_read_is_the_same_as_playwrights_page_content(
+    site: Site, engine: BrowserEngine
+) -> None:
+    """The evidence of an ordinary page is byte for byte what the engine kept before."""
+    async with engine.session() as session:
+        page = await session.open(site.url("/small"))
+        same = await session._page.content()
+    assert page.html == same

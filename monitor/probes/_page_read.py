@@ -79,25 +79,30 @@ class PageReader:
         """A PNG of the page, cut to the caps; the cut, if any."""
         size = await self._call(_SIZE)
         width, height = (int(n) for n in size) if isinstance(size, list) else (0, 0)
-        kept_width = min(width, MAX_SCREENSHOT_WIDTH)
-        kept_height = min(height, MAX_SCREENSHOT_HEIGHT)
+        # Always clipped (Playwright trims the clip to the page): a page that grows between
+        # the measure and the shot stays within the caps too.
+        clip = {
+            "x": 0,
+            "y": 0,
+            "width": min(width or MAX_SCREENSHOT_WIDTH, MAX_SCREENSHOT_WIDTH),
+            "height": min(height or MAX_SCREENSHOT_HEIGHT, MAX_SCREENSHOT_HEIGHT),
+        }
+        # A document without a body (an SVG, XML) has no full-page size: Playwright would
+        # wait for one until the timeout. Its first screen is what a person sees of it.
+        png = await self._shot(full_page=True, clip=clip) if width else await self._shot()
         cut: ScreenshotCut | None = None
-        if (kept_width, kept_height) == (width, height):
-            png = await self._shot(full_page=True)
-        else:
-            clip = {"x": 0, "y": 0, "width": kept_width, "height": kept_height}
-            png = await self._shot(full_page=True, clip=clip)
-            cut = ScreenshotCut(kept_width, kept_height, width, height)
+        if width > MAX_SCREENSHOT_WIDTH or height > MAX_SCREENSHOT_HEIGHT:
+            cut = ScreenshotCut(clip["width"], clip["height"], width, height)
         if len(png) > MAX_RESPONSE_BYTES:
             # Several MiB of PNG is a page of noise: its first screen says as much.
-            png = await self._shot(full_page=False)
+            png = await self._shot()
             viewport = self._page.viewport_size or {"width": 0, "height": 0}
             cut = ScreenshotCut(
                 min(viewport["width"], width), min(viewport["height"], height), width, height
             )
         return png, cut
 
-    async def _shot(self, *, full_page: bool, clip: Any = None) -> bytes:
+    async def _shot(self, *, full_page: bool = False, clip: Any = None) -> bytes:
         return await self._page.screenshot(
             full_page=full_page, clip=clip, type="png", animations="disabled"
         )
