@@ -277,6 +277,10 @@ async def main():
             chromium = {p: l for p, l in processes.items() if "chrom" in l.split(" ")[0]}
             renderers = [p for p, l in chromium.items() if "--type=renderer" in l]
             seccomp = [seccomp_of(p) for p in renderers]
+            leaked = [
+                l for p, l in processes.items()
+                if sys.argv[4].encode() in open(f"/proc/{p}/environ", "rb").read()
+            ]
     finally:
         await engine.aclose()
     print(json.dumps({
@@ -286,6 +290,7 @@ async def main():
         "why": engine.sandbox.why,
         "no_sandbox_flag": any("--no-sandbox" in l for l in chromium.values()),
         "renderer_seccomp": seccomp,
+        "leaked": leaked,
     }))
 
 asyncio.run(main())
@@ -306,7 +311,7 @@ def unprivileged_command() -> list[str] | None:
 
 
 @real_browser
-def test_as_an_unprivileged_user_chromium_runs_in_its_sandbox(
+def test_as_an_unprivileged_user_chromium_runs_in_its_sandbox_without_our_secrets(
     site: Site, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     command = unprivileged_command()
@@ -326,7 +331,15 @@ def test_as_an_unprivileged_user_chromium_runs_in_its_sandbox(
     }
     try:
         done = subprocess.run(
-            [*command, "-c", UNPRIVILEGED_PROBE, CHROMIUM, site.url("/p"), str(worktree / "tests")],
+            [
+                *command,
+                "-c",
+                UNPRIVILEGED_PROBE,
+                CHROMIUM,
+                site.url("/p"),
+                str(worktree / "tests"),
+                PLANTED_VALUE,
+            ],
             env=env,
             cwd=home,
             capture_output=True,
@@ -343,3 +356,5 @@ def test_as_an_unprivileged_user_chromium_runs_in_its_sandbox(
     assert report["no_sandbox_flag"] is False
     # Every renderer runs under Chromium's seccomp-bpf filter (2: filter mode).
     assert report["renderer_seccomp"] and set(report["renderer_seccomp"]) == {2}
+    # The planted secret is in this monitor's environment, in none of its browser's.
+    assert report["leaked"] == []
