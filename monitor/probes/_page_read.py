@@ -28,9 +28,10 @@ from monitor.probes.limits import MAX_RESPONSE_BYTES, too_large
 
 __all__ = ["MAX_SCREENSHOT_HEIGHT", "MAX_SCREENSHOT_WIDTH", "PageReader"]
 
-#: The tallest screenshot kept, in CSS px (16,384 = Chromium's usual texture limit). The
-#: tallest page of the imitation (the catalogue's pages as real sites print them) is under
-#: 3,000 px at 1280 px wide; a page taller than 16,384 px is a list nobody scrolls, or a trap.
+#: The tallest screenshot kept, in CSS px: 16,384, Chromium's usual texture limit, or 18
+#: screens of 900 px. Every page of the imitation's catalogue fits its first screen at
+#: 1280 px wide; a booking page (a form, six weeks of calendar, the site's footer) is a few
+#: screens; a page taller than 18 is a list nobody scrolls, or a trap.
 MAX_SCREENSHOT_HEIGHT = 16_384
 #: The widest screenshot kept: twice the 1280 px viewport (a page wider is a layout bug).
 MAX_SCREENSHOT_WIDTH = 2_560
