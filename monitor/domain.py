@@ -94,6 +94,16 @@ class EventKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class ScreenshotCut:
+    """A screenshot that shows only the top left of its page: what it kept, of how much (px)."""
+
+    width: int
+    height: int
+    page_width: int
+    page_height: int
+
+
+@dataclass(frozen=True)
 class PageSnapshot:
     """One page as the probe saw it at the end of a flow (or of one branch of it)."""
 
@@ -103,6 +113,8 @@ class PageSnapshot:
     html: str
     label: str = ""  #: which branch this page ends, e.g. a desk id on legacy-booking
     screenshot: bytes | None = None  #: PNG, browser engine only
+    #: set when the screenshot shows only the top of a page past the browser engine's caps
+    screenshot_cut: ScreenshotCut | None = None
     #: the answer's ``Retry-After`` header as sent (seconds or an HTTP date), if any
     retry_after: str | None = None
     #: what the page's script loads into it, fetched by the flow and read with the page

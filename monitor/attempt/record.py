@@ -3,7 +3,8 @@
 The one path from a finished probe to the database, shared by ``monitor check`` and the
 daemon, so that both record exactly the same way:
 
-    classify(target, observation)            the outcome (pure)
+    classify(target, observation)            the outcome (pure); its detail also says
+                                             when a screenshot shows only a page's top
     write_evidence(...) per final page       HTML and screenshot, content-addressed; when
                                              the directory cannot be written, the outcome
                                              is recorded all the same, its detail saying
@@ -78,6 +79,25 @@ def evidence_not_kept(outcome: Outcome, error: OSError) -> Outcome:
     return replace(outcome, detail=record_line(flagged), structured=flagged)
 
 
+def screenshot_cut(outcome: Outcome, pages: Sequence[PageSnapshot]) -> Outcome:
+    """``outcome`` whose detail also says that a page's screenshot shows only its top."""
+    cut = next((page.screenshot_cut for page in pages if page.screenshot_cut), None)
+    if cut is None:
+        return outcome
+    inner = outcome.structured or Detail("fault", {"message": outcome.detail})
+    flagged = Detail(
+        "screenshot_cut",
+        {
+            "detail": inner,
+            "width": cut.width,
+            "height": cut.height,
+            "page_width": cut.page_width,
+            "page_height": cut.page_height,
+        },
+    )
+    return replace(outcome, detail=record_line(flagged), structured=flagged)
+
+
 def channels_for(channels: Sequence[Channel]) -> ChannelsFor:
     """The channel ids an event goes to: those that want its kind and follow its target."""
 
@@ -112,7 +132,7 @@ def record_attempt(
     now: datetime,
 ) -> Recorded:
     """:func:`record`, also returning the target's state before and after the outcome."""
-    outcome = classify(target, observation)
+    outcome = screenshot_cut(classify(target, observation), observation.pages)
     try:
         evidence = keep_evidence(settings, observation.pages)
     except OSError as exc:

@@ -226,5 +226,11 @@ FAULT_CODES: dict[str, tuple[Words, Words]] = {
         lambda v: f"answer from {v['url']} cut off past {v['limit']} bytes "
                   "(the page size limit)",
     ),
+    "screenshot_cut": (
+        lambda v: f"{v['detail']} ; capture d'écran réduite au haut de la page : "
+                  f"{v['width']} × {v['height']} px sur {v['page_width']} × {v['page_height']}",
+        lambda v: f"{v['detail']}; screenshot cut to the top of the page: "
+                  f"{v['width']} × {v['height']} px of {v['page_width']} × {v['page_height']}",
+    ),
 }
 # fmt: on

@@ -30,6 +30,7 @@ from monitor.probes._decoding import decode_body
 from monitor.probes._form_fields import choose_option, set_field
 from monitor.probes._navigation import Navigation
 from monitor.probes._page_gate import PageGate
+from monitor.probes._page_read import PageReader
 from monitor.probes._playwright_errors import net_error, probe_error
 from monitor.probes.base import RequestGate
 from monitor.probes.limits import MAX_RESPONSE_BYTES, too_large
@@ -67,11 +68,13 @@ class BrowserSession:
         navigation: Navigation,
         gate: PageGate,
         activity: NetworkActivity,
+        reader: PageReader,
         timeout: float,
     ) -> None:
         """Use ``start``, which also wires the page's events and the gate."""
         self._context = context
         self._page = page
+        self._reader = reader
         self._navigation = navigation
         self._gate = gate
         self._activity = activity
@@ -100,6 +103,7 @@ class BrowserSession:
             navigation=navigation,
             gate=page_gate,
             activity=activity,
+            reader=PageReader(page, cdp, main_frame_id=main_frame_id),
             timeout=timeout,
         )
         navigation.watch()
@@ -302,20 +306,22 @@ class BrowserSession:
         return await self._capture()
 
     async def _evidence(self) -> PageSnapshot:
-        """The page as it is now, with its full-page screenshot."""
+        """The page as it is now, with its full-page screenshot (cut to the caps)."""
         with self._errors(_doing("screenshot", url=self._page.url)):
             snapshot = await self._capture()
-            png = await self._page.screenshot(full_page=True, type="png", animations="disabled")
-        return dataclasses.replace(snapshot, screenshot=png)
+            png, cut = await self._reader.screenshot()
+        return dataclasses.replace(snapshot, screenshot=png, screenshot_cut=cut)
 
     async def _capture(self) -> PageSnapshot:
+        """The page as it is now; ``too_large`` when its HTML is past the size cap."""
         for attempt in range(3):
             try:
-                html = await self._page.content()
+                html = await self._reader.html()
                 break
-            except PlaywrightError as exc:
-                # content() refuses while a navigation commits; wait for it and try again.
-                if "navigating" not in exc.message or attempt == 2:
+            except PlaywrightError:
+                # A navigation that commits meanwhile destroys the world the page was read
+                # in: wait for the new page to load and read it again.
+                if attempt == 2:
                     raise
                 await self._page.wait_for_load_state("load")
         snapshot = PageSnapshot(

@@ -13,14 +13,19 @@ Modelled on scrapy-playwright's download handler:
 - Every context is closed on every path; ``aclose`` closes contexts, browsers, Playwright.
 
 Chromium runs with the flags this machine needs without internet (no background
-networking, no component updates) and a throw-away profile made by Playwright.
+networking, no component updates) and a throw-away profile made by Playwright; with its
+sandbox wherever the platform allows it (``chromium.sandbox_choice``: not as root, not
+without user namespaces, and not where a first launch with it fails, each said once in a
+WARNING line); and, like the Playwright driver (``monitor.probes._driver``), with only the
+environment a browser needs (``chromium.browser_environment``), none of the monitor's secrets.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -29,15 +34,21 @@ from playwright.async_api import (
     BrowserContext,
     Playwright,
     ViewportSize,
-    async_playwright,
 )
 from playwright.async_api import Error as PlaywrightError
 
 from monitor.domain import Detail, Engine
 from monitor.errors import MonitorFault
 from monitor.probes._browser_session import BrowserSession
+from monitor.probes._driver import start_playwright
 from monitor.probes._playwright_errors import first_line, probe_error
 from monitor.probes.base import RequestGate, no_gate
+from monitor.probes.chromium import (
+    SandboxChoice,
+    browser_environment,
+    driver_environment,
+    platform_sandbox_choice,
+)
 
 __all__ = [
     "CHROMIUM_FLAGS",
@@ -82,7 +93,6 @@ ENGINE_DISABLED_FEATURES = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup")
 #: sync, QUIC probes), which a closed network refuses and a site never needs, and no
 #: browser-window UI preloaded per context (see ENGINE_DISABLED_FEATURES).
 CHROMIUM_FLAGS = (
-    "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",
     "--no-first-run",
@@ -92,6 +102,16 @@ CHROMIUM_FLAGS = (
     "--disable-features=" + ",".join((*PLAYWRIGHT_DISABLED_FEATURES, *ENGINE_DISABLED_FEATURES)),
 )
 VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
+
+
+_warned: set[str] = set()
+
+
+def _sandbox_off(why: str) -> None:
+    """Say once per process, in one WARNING line, that Chromium runs without its sandbox."""
+    if why not in _warned:
+        _warned.add(why)
+        logger.warning("Chromium runs without its sandbox: %s", why)
 
 
 @dataclass(eq=False)
@@ -118,13 +138,18 @@ class BrowserEngine:
         max_contexts: int = 4,
         recycle_after: int = 200,
         headless: bool = True,
+        sandbox: SandboxChoice | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
+        """``sandbox``: None decides from this machine; ``env``: os.environ, filtered."""
         self.executable_path = executable_path
         self.user_agent = user_agent
         self.timeout = timeout
         self.max_contexts = max_contexts
         self.recycle_after = recycle_after
         self.headless = headless
+        self.sandbox = sandbox  #: decided at the first launch when None
+        self._env = os.environ if env is None else env
         self.launch_count = 0  #: Chromium launches (1 for the whole process, unless crashes)
         self.sessions_opened = 0  #: sessions started
         self.contexts_open = 0  #: browser contexts open right now
@@ -211,7 +236,7 @@ class BrowserEngine:
                 raise MonitorFault("internal", "the browser engine is already closed")
             if self._playwright is None:
                 try:
-                    self._playwright = await async_playwright().start()
+                    self._playwright = await start_playwright(driver_environment(self._env))
                 except Exception as exc:
                     raise MonitorFault(
                         "browser_crash", f"could not start Playwright: {first_line(exc)}"
@@ -232,23 +257,53 @@ class BrowserEngine:
             return launched
 
     async def _launch(self, playwright: Playwright) -> _Launched:
+        if self.sandbox is None:
+            self.sandbox = platform_sandbox_choice(self.executable_path)
+            if not self.sandbox.on:
+                _sandbox_off(self.sandbox.why)
         try:
-            browser = await playwright.chromium.launch(
-                executable_path=self.executable_path,
-                args=list(CHROMIUM_FLAGS),
-                headless=self.headless,
-                timeout=max(self.timeout, 30) * 1000,
-            )
+            browser = await self._start_chromium(playwright)
         except Exception as exc:
-            raise MonitorFault(
-                "browser_crash",
-                f"could not launch Chromium at {self.executable_path}: {first_line(exc)}",
-            ) from exc
+            if not self.sandbox.on:
+                raise self._launch_fault(exc) from exc
+            # A container or a security module that forbids user namespaces (Docker's
+            # default seccomp profile, AppArmor): Chromium cannot start with its sandbox.
+            self.sandbox = SandboxChoice(
+                False, f"Chromium could not start with it ({first_line(exc)})"
+            )
+            _sandbox_off(self.sandbox.why)
+            try:
+                browser = await self._start_chromium(playwright)
+            except Exception as again:
+                raise self._launch_fault(again) from again
         self.launch_count += 1
         launched = _Launched(browser)
         browser.on("disconnected", lambda _browser: self._on_disconnected(launched))
-        logger.info("launched Chromium %s (launch %d)", browser.version, self.launch_count)
+        logger.info(
+            "launched Chromium %s (launch %d, sandbox %s)",
+            browser.version,
+            self.launch_count,
+            "on" if self.sandbox.on else "off",
+        )
         return launched
+
+    async def _start_chromium(self, playwright: Playwright) -> Browser:
+        assert self.sandbox is not None
+        env: dict[str, str | float | bool] = {**browser_environment(self._env)}
+        return await playwright.chromium.launch(
+            executable_path=self.executable_path,
+            args=list(CHROMIUM_FLAGS),
+            headless=self.headless,
+            chromium_sandbox=self.sandbox.on,
+            env=env,
+            timeout=max(self.timeout, 30) * 1000,
+        )
+
+    def _launch_fault(self, exc: Exception) -> MonitorFault:
+        return MonitorFault(
+            "browser_crash",
+            f"could not launch Chromium at {self.executable_path}: {first_line(exc)}",
+        )
 
     def _on_disconnected(self, launched: _Launched) -> None:
         if self._current is launched:
