@@ -31,7 +31,7 @@ from playwright.async_api import Error as PlaywrightError
 from monitor.domain import Detail
 from monitor.errors import ProbeError
 from monitor.probes.base import RequestGate
-from monitor.probes.destinations import refusal
+from monitor.probes.destinations import malformed, refusal
 from monitor.probes.limits import MAX_RESPONSE_BYTES, too_large
 
 __all__ = ["PageGate"]
@@ -183,7 +183,11 @@ class PageGate:
         status = int(event.get("responseStatusCode") or 0)
         error: ProbeError | None = None
         if 300 <= status < 400 and "location" in headers:
-            refused = refusal(self.target or url, urljoin(url, headers["location"]))
+            location = headers["location"]
+            try:
+                refused = refusal(self.target or url, urljoin(url, location.strip()))
+            except ValueError:  # "http://[::1": the site sent no address at all
+                refused = malformed(location)
             if refused is not None:
                 error = ProbeError("blocked", refused)
         declared = headers.get("content-length", "")
