@@ -44,7 +44,8 @@ class Week:
 
 
 #: Where a legend is, whatever classes its samples reuse: an element whose class or id
-#: says so, a caption, a table's head or foot, a row that says "Légende" (§1.4, §6.2.6).
+#: says so, a caption, a table's head or foot, a row whose first cell says "Légende"
+#: (PLATFORMS.md §1.4, §6.2 mistake 6).
 _LEGEND_WORDS = ("legend", "légende", "legende")
 _LEGEND_TAGS = frozenset({"caption", "thead", "tfoot", "legend"})
 #: How far up from a cell its row, table and legend are looked for.
@@ -70,30 +71,48 @@ def _says_legend(node: LexborNode) -> bool:
     return node.tag in _LEGEND_TAGS or any(w in marks.casefold() for w in _LEGEND_WORDS)
 
 
-def _in_legend(cell: LexborNode, grids: set[int]) -> bool:
+@dataclass(frozen=True)
+class _Row:
+    """What a row says once, however many of its cells are looked at."""
+
+    legend: bool  #: its first cell says "Légende"
+    days: tuple[int, ...]  #: the cells under the seven day columns (a time cell left out)
+    clock: time | None  #: the time its own header cell gives (``<th>09:00</th>``)
+
+
+def _read_row(row: LexborNode) -> _Row:
+    cells = [c for c in row.iter() if c.tag in ("th", "td")]
+    first = normalise(cells[0].text(separator=" ")) if cells else ""
+    tds = [c.mem_id for c in cells if c.tag == "td"]
+    timed = bool(cells) and (cells[0].tag == "th" or len(tds) == DAYS_PER_WEEK + 1)
+    days = (tds[1:] if len(tds) == DAYS_PER_WEEK + 1 else tds)[:DAYS_PER_WEEK]
+    return _Row(
+        legend=any(word in first for word in _LEGEND_WORDS),
+        days=tuple(days),
+        clock=dates.parse_clock(first) if timed else None,
+    )
+
+
+class _Rows:
+    """Each row read once (a week of 10,000 free cells in one row is read in linear time)."""
+
+    def __init__(self) -> None:
+        self._read: dict[int, _Row] = {}
+
+    def __getitem__(self, row: LexborNode) -> _Row:
+        if row.mem_id not in self._read:
+            self._read[row.mem_id] = _read_row(row)
+        return self._read[row.mem_id]
+
+
+def _in_legend(cell: LexborNode, grids: set[int], rows: _Rows) -> bool:
     """Whether ``cell`` is part of a legend: itself, or up to the week table that holds it."""
     for node in [cell, *_ancestors(cell)]:
         if node.mem_id in grids:
             return False
-        if _says_legend(node):
-            return True
-        if node.tag == "tr" and any(w in normalise(node.text()) for w in _LEGEND_WORDS):
+        if _says_legend(node) or (node.tag == "tr" and rows[node].legend):
             return True
     return False
-
-
-def _day_cells(row: LexborNode) -> list[LexborNode]:
-    """A body row's cells under the seven day columns (a leading time cell left out)."""
-    cells = [c for c in row.iter() if c.tag == "td"]
-    return cells[1:] if len(cells) == DAYS_PER_WEEK + 1 else cells
-
-
-def _row_clock(row: LexborNode) -> time | None:
-    """The time a row's own header cell (``<th>09:00</th>``, or an eighth cell) gives."""
-    cells = [c for c in row.iter() if c.tag in ("th", "td")]
-    if cells and (cells[0].tag == "th" or len(cells) == DAYS_PER_WEEK + 1):
-        return dates.parse_clock(cells[0].text(separator=" "))
-    return None
 
 
 @dataclass(frozen=True)
@@ -105,7 +124,7 @@ class _Slot:
     clock: time | None
 
 
-def _slot(cell: LexborNode, grids: set[int]) -> _Slot | None:
+def _slot(cell: LexborNode, grids: set[int], rows: _Rows) -> _Slot | None:
     """What makes ``cell`` a slot, None if it is not one.
 
     A slot is never in a legend. Then either it links to step 5 with a plausible
@@ -113,7 +132,7 @@ def _slot(cell: LexborNode, grids: set[int]) -> _Slot | None:
     the seven day columns, with a time (its own or its row's): a legend sample reusing the
     free class has neither.
     """
-    if _in_legend(cell, grids):
+    if _in_legend(cell, grids, rows):
         return None
     for link in cell.css("a[href]"):
         match = SLOT_LINK.search(link.attributes.get("href") or "")
@@ -125,11 +144,11 @@ def _slot(cell: LexborNode, grids: set[int]) -> _Slot | None:
         return None
     if not cell.css_matches(FREE_CELL):
         return None
-    days = [c.mem_id for c in _day_cells(row)]
-    clock = dates.parse_clock(cell.text(separator=" ")) or _row_clock(row)
-    if cell.mem_id not in days or clock is None:
+    read = rows[row]
+    clock = dates.parse_clock(cell.text(separator=" ")) or read.clock
+    if cell.mem_id not in read.days or clock is None:
         return None
-    return _Slot(None, days.index(cell.mem_id), clock)
+    return _Slot(None, read.days.index(cell.mem_id), clock)
 
 
 def _grids(page: Page) -> set[int]:
@@ -177,7 +196,8 @@ def read_week(page: Page, zone: ZoneInfo = dates.PARIS, today: date | None = Non
             holder = _closest(link, "td") or link.parent
             if holder is not None:
                 cells.setdefault(holder.mem_id, holder)
-    slots = [slot for cell in cells.values() if (slot := _slot(cell, grids)) is not None]
+    rows = _Rows()
+    slots = [slot for cell in cells.values() if (slot := _slot(cell, grids, rows)) is not None]
     moments = tuple(m for m in (_moment(slot, first_day, zone) for slot in slots) if m)
     return Week(header, first_day, len(slots), moments)
 
