@@ -1,0 +1,91 @@
+"""Calendars as they come (issue 25): every calendar variant of the catalogue, walked.
+
+Each case of ``legacy_cases._calendar_variants`` (week header forms, legends reusing the free
+cells' classes, absolute offsets written by the page, a heavy honest page) goes through the
+real walk and classification with the http engine against the imitation, one key each;
+tests/test_probe_matrix.py runs the same cases through ``monitor check`` on both engines.
+The requests behind a written offset are checked too: the walk starts where the page says.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import date, datetime
+
+import pytest
+from pagecases import target
+
+from monitor.attempt.classify import classify
+from monitor.attempt.probe import observe
+from monitor.domain import Platform
+from monitor.imitation import CATALOGUE, ImitationSite
+from monitor.imitation.case import Case
+from monitor.imitation.frdates import PARIS
+from monitor.imitation.legacy_cases import HEADER_FORMS, LEGEND_FORMS, OFFSET_MARKUPS
+from monitor.probes.http import HttpEngine
+
+AJAX = re.compile(r"/ezjscore/call/bookingserver::planning::assign::(\d+)::(\d+)::(-?\d+)$")
+VARIANTS = [
+    case
+    for case in CATALOGUE
+    if case.platform == "legacy-booking"
+    and any(str(case.params.get(key, "")) for key in ("calendar_header", "calendar_legend"))
+    or case.params.get("calendar_offset")
+    or case.params.get("calendar_image_kib")
+]
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[HttpEngine]:
+    engine = HttpEngine(user_agent="prefecture-monitor/test", timeout=10)
+    yield engine
+    await engine.aclose()
+
+
+def test_the_catalogue_holds_each_variant_of_the_issue() -> None:
+    params = [case.params for case in VARIANTS]
+    assert {p.get("calendar_header") for p in params} >= set(HEADER_FORMS)
+    assert {p.get("calendar_legend") for p in params} >= set(LEGEND_FORMS)
+    assert {p.get("calendar_offset") for p in params} >= set(OFFSET_MARKUPS)
+    assert any(p.get("calendar_image_kib") for p in params)
+
+
+@pytest.mark.parametrize("case", VARIANTS, ids=[case.note for case in VARIANTS])
+async def test_each_calendar_variant_is_read_as_the_catalogue_says(
+    case: Case, http: HttpEngine, imitation: ImitationSite
+) -> None:
+    imitation.set_scenario(case.key, case.scenario, **case.params)
+    legacy = target(Platform.LEGACY_BOOKING, url=imitation.url(case.path))
+    outcome = classify(legacy, await observe(legacy, http, timeout=30, gate=_through))
+    assert (outcome.status, outcome.reason) == (case.expected_status, case.expected_reason), (
+        outcome.detail
+    )
+    assert outcome.slot_count == case.expected_slot_count
+    if case.expected_earliest_slot is not None:
+        assert outcome.earliest_slot == datetime.fromisoformat(case.expected_earliest_slot)
+
+
+async def _through(url: str) -> None:
+    """A politeness gate that lets every request through."""
+
+
+@pytest.mark.parametrize("markup", OFFSET_MARKUPS)
+async def test_the_walk_starts_at_the_offset_the_page_writes(
+    markup: str, http: HttpEngine, imitation: ImitationSite
+) -> None:
+    key = f"{1870 + OFFSET_MARKUPS.index(markup)}"
+    imitation.set_scenario(
+        key,
+        "slots",
+        desks=[4421],
+        calendar_origin="absolute",
+        calendar_epoch="1970-01-01",
+        calendar_offset=markup,
+        calendar_header="undated",
+    )
+    legacy = target(Platform.LEGACY_BOOKING, url=imitation.url(f"/booking/create/{key}"))
+    await observe(legacy, http, timeout=30, gate=_through)
+    today = (datetime.now(PARIS).date() - date(1970, 1, 1)).days
+    asked = [int(m[3]) for e in imitation.requests if (m := AJAX.search(e.path)) and m[1] == key]
+    assert asked == [today + 7 * week for week in range(6)]
