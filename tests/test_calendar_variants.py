@@ -26,13 +26,17 @@ from monitor.imitation.legacy_cases import HEADER_FORMS, LEGEND_FORMS, OFFSET_MA
 from monitor.probes.http import HttpEngine
 
 AJAX = re.compile(r"/ezjscore/call/bookingserver::planning::assign::(\d+)::(\d+)::(-?\d+)$")
+#: The catalogue's calendar variants: a key of the issue's part 3 in their params.
+VARIANT_KEYS = (
+    "calendar_header",
+    "calendar_legend",
+    "calendar_offset",
+    "calendar_image_kib",
+)
 VARIANTS = [
     case
     for case in CATALOGUE
-    if case.platform == "legacy-booking"
-    and any(str(case.params.get(key, "")) for key in ("calendar_header", "calendar_legend"))
-    or case.params.get("calendar_offset")
-    or case.params.get("calendar_image_kib")
+    if case.platform == "legacy-booking" and any(key in case.params for key in VARIANT_KEYS)
 ]
 
 

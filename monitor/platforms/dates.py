@@ -148,6 +148,8 @@ def _group(match: Any, name: str) -> str | None:
 
 
 def _mention(match: Any) -> _Mention | None:
+    if match is None:
+        return None
     iso = _group(match, "iso_year") is not None
     day, month, year = (
         _group(match, f"{'iso_' if iso else ''}{n}") for n in ("day", "month", "year")
@@ -161,21 +163,20 @@ def _mention(match: Any) -> _Mention | None:
     return _Mention(int(match.start()), int(match.end()), int(day), number, full)
 
 
-def _mentions(folded: str) -> list[_Mention]:
-    """The days a header names, in order: French order and numeric first, else English."""
-    found = [m for p in (_HEADER_DAY_MONTH, _HEADER_NUMERIC) for m in _each(p, folded)]
+def _next_mention(folded: str, pos: int = 0) -> _Mention | None:
+    """The first day named at or after ``pos``: French order or numeric, else English.
+
+    One search per pattern (never every match of a page-long run): linear in the text.
+    """
+    found = [
+        mention
+        for pattern in (_HEADER_DAY_MONTH, _HEADER_NUMERIC)
+        if (mention := _mention(pattern.search(folded, pos))) is not None
+    ]
     if not found:
-        found = _each(_HEADER_MONTH_DAY, folded)
-    found.sort(key=lambda mention: mention.start)
-    kept: list[_Mention] = []
-    for mention in found:
-        if not kept or mention.start >= kept[-1].end:
-            kept.append(mention)
-    return kept
-
-
-def _each(pattern: Any, folded: str) -> list[_Mention]:
-    return [m for match in pattern.finditer(folded) if (m := _mention(match)) is not None]
+        english = _mention(_HEADER_MONTH_DAY.search(folded, pos))
+        found = [english] if english is not None else []
+    return min(found, key=lambda mention: mention.start, default=None)
 
 
 def _dated(mention: _Mention, year: int) -> date | None:
@@ -202,13 +203,13 @@ def parse_week_header(text: str, today: date | None = None) -> date | None:
     year: ``28 déc. au 3 janv. 2027``); with no year at all, the one that puts the day
     nearest to ``today``, and None without ``today``.
     """
-    mentions = _mentions(normalise(text))
-    if not mentions:
+    folded = normalise(text)
+    first = _next_mention(folded)
+    if first is None:
         return None
-    first = mentions[0]
     if first.year is not None:
         return _dated(first, first.year)
-    last = next((m for m in mentions[1:] if m.year is not None), None)
+    last = _next_mention(folded, first.end)
     if last is not None and last.year is not None:
         return _dated(first, last.year - 1 if first.month > last.month else last.year)
     return _nearest(first, today) if today is not None else None

@@ -33,6 +33,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import islice
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -70,10 +71,12 @@ _PLANNING_VARIABLE = re2.compile(r"(?i)planning\w*[\"']?\s*[=:]\s*[\"']?(?P<id>\
 #: The first offset the page asks for, as an attribute or a script variable
 #: (``data-offset="2233"``, ``var offset = 20424;``, ``dayOffset: 175``).
 _WRITTEN_OFFSET = re2.compile(
-    r"(?i)\b(?:(?:data-|day|start|first|current|initial)[-_]?)?offset[\"']?\s*[=:]\s*[\"']?"
-    r"(?P<offset>-?\d{1,9})\b"
+    r"(?i)(?:^|[^\w-])(?:(?:data-|day|start|first|current|initial)[-_]?)?offset[\"']?\s*"
+    r"[=:]\s*[\"']?(?P<offset>-?\d{1,9})\b"
 )
 _FORM_URL = re2.compile(r"^(?P<prefix>.*?)/booking/create/(?P<form>\d+)")
+#: How many endpoints written in a page are looked at (a page has one per desk).
+MAX_WRITTEN = 64
 #: What a site answers when it wants the endpoint POSTed rather than fetched with GET.
 GET_REFUSED = frozenset({400, 404, 405, 501})
 
@@ -105,7 +108,7 @@ def is_calendar_step(page: Page) -> bool:
 def endpoint_of(page: Page, desk: str = "") -> Endpoint | None:
     """The AJAX address of ``desk``'s calendar on a step-4 page; None if none can be found."""
     html = page.snapshot.html
-    written = list(_ENDPOINT.finditer(html))
+    written = list(islice(_ENDPOINT.finditer(html), MAX_WRITTEN))
     chosen = next((m for m in written if m["planning"] == desk), written[0] if written else None)
     start = written_offset(html)
     if chosen is not None:
@@ -129,11 +132,8 @@ def written_offset(html: str) -> int | None:
     the origin the page's own script starts from, absolute on some sites (§1.1). A CSS
     property (``outline-offset: 0``) is not one.
     """
-    for match in _WRITTEN_OFFSET.finditer(html):
-        start = int(match.start())
-        if start == 0 or html[start - 1] != "-":
-            return int(match["offset"])
-    return None
+    match = _WRITTEN_OFFSET.search(html)
+    return int(match["offset"]) if match else None
 
 
 def calibrated(offset: int, shown: date | None, today: date) -> int:
