@@ -48,6 +48,25 @@ class Week:
 #: (PLATFORMS.md §1.4, §6.2 mistake 6).
 _LEGEND_WORDS = ("legend", "légende", "legende")
 _LEGEND_TAGS = frozenset({"caption", "thead", "tfoot", "legend"})
+#: How day column heads begin, French and English (``lun.``, ``Mon``).
+_DAY_PREFIXES = frozenset(
+    (
+        "lun",
+        "mar",
+        "mer",
+        "jeu",
+        "ven",
+        "sam",
+        "dim",
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+        "sat",
+        "sun",
+    )
+)
 #: How far up from a cell its row, table and legend are looked for.
 _UP = 64
 
@@ -161,16 +180,29 @@ def _grids(page: Page) -> set[int]:
     return grids
 
 
+def _names_a_day(text: str, today: date | None) -> bool:
+    """Whether a column head names a day (``lun.``, ``Monday``, ``30/11``), not the times."""
+    words = normalise(text).split()
+    return bool(words) and (
+        words[0][:3] in _DAY_PREFIXES or dates.parse_week_header(text, today) is not None
+    )
+
+
 def _first_day(page: Page, header: str, today: date | None) -> date | None:
-    """The week's Monday: from its header, else from the first dated day column."""
+    """The week's Monday: from its header, else from the first dated day column.
+
+    Leading heads that name no day ("Heure", the time column) are not day columns.
+    """
     shown = dates.parse_week_header(header, today)
     if shown is not None:
         return shown
     for row in page.select("table tr"):
-        heads = [c for c in row.iter() if c.tag == "th" and c.attributes.get("colspan") != "7"]
-        skip = 1 if len(heads) == DAYS_PER_WEEK + 1 else 0
-        for column, head in enumerate(heads[skip:]):
-            day = dates.parse_week_header(head.text(separator=" "), today)
+        heads = [c.text(separator=" ") for c in row.iter() if c.tag == "th"]
+        heads = [h for h in heads if h.strip()]
+        while heads and not _names_a_day(heads[0], today):
+            heads.pop(0)
+        for column, head in enumerate(heads[:DAYS_PER_WEEK]):
+            day = dates.parse_week_header(head, today)
             if day is not None:
                 return day - timedelta(days=column)
     return None
