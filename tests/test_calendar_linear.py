@@ -11,11 +11,15 @@ it is not a performance claim. The base64 image comes first.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
+
+import monitor
 
 #: Liveness bound for one subprocess (interpreter start, imports, a 1 MiB page parsed).
 BOUND_S = 60
@@ -88,12 +92,26 @@ CASES = {
 }
 
 
+def same_package() -> dict[str, str]:
+    """The environment for a subprocess that imports the ``monitor`` this test imported."""
+    root = str(Path(monitor.__file__).resolve().parent.parent)
+    inherited = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (root, inherited)))}
+
+
 @pytest.mark.parametrize("name", list(CASES))
-def test_each_pattern_reads_an_adversarial_mebibyte_within_the_bound(name: str) -> None:
+def test_each_pattern_reads_an_adversarial_mebibyte_within_the_bound(
+    name: str, tmp_path: Path
+) -> None:
     code = SETUP + textwrap.dedent(CASES[name])
     try:
         done = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, timeout=BOUND_S
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=BOUND_S,
+            cwd=tmp_path,  # not the checkout: ``-c`` would import from the current directory
+            env=same_package(),
         )
     except subprocess.TimeoutExpired:
         pytest.fail(f"{name}: still running after {BOUND_S} s on a 1 MiB input")
