@@ -30,7 +30,7 @@ import base64, os
 from monitor.domain import PageSnapshot
 from monitor.platforms import dates, legacy_calendar as calendar
 from monitor.platforms.page import Page
-from monitor.platforms.weeks import read_week
+from monitor.platforms.legacy_calendar import read_week
 MIB = {MIB}
 STEP4 = "https://www.example-pref.gouv.fr/booking/create/5001/4"
 def page(body, url=STEP4):

@@ -201,3 +201,49 @@ def test_weeks_without_a_free_cell_are_never_available(week: Drawn) -> None:
     else:
         assert (found.status, found.slot_count) == (Status.AVAILABLE, len(week.free))
         assert found.earliest_slot == min(week.free).astimezone(UTC)
+
+
+# -- examples Hypothesis found (on the calendar code before issue 25), kept as plain tests --
+
+NEW_YEAR = date(2001, 12, 31)
+FULL_ROW = '<td class="status-0 busy">08:00</td>' * 6
+COLUMNS = "<tr>" + "".join(f"<th>{day}</th>" for day in SHORT_DAYS) + "</tr>"
+
+
+def found_table(header: str, last_cell: str, caption: str = "", after: str = "") -> str:
+    return (
+        f'<table class="calendrier"><thead><tr><th colspan="7">{header}</th></tr>{COLUMNS}'
+        f"</thead>{caption}<tbody><tr>{FULL_ROW}{last_cell}</tr></tbody></table>{after}"
+    )
+
+
+BUSY_CELL = '<td class="status-0 busy">08:00</td>'
+ABBREVIATED = "Semaine du lun. 31 déc. au dim. 6 janv. 2002"
+FREE_LEGEND = (
+    '<table class="legende"><tr><td class="status-1 free">libre</td>'
+    '<td class="status-0 busy">réservé</td></tr></table>'
+)
+
+
+def test_found_a_caption_legend_linking_step_5_is_no_slot() -> None:
+    caption = '<caption>Légende : <a href="/booking/create/5/5/1900000000">libre</a></caption>'
+    html = found_table(
+        "Semaine du lundi 31 décembre 2001 au dimanche 06 janvier 2002", BUSY_CELL, caption
+    )
+    found = read_week(Page(answer(html)), PARIS, NEW_YEAR)
+    assert found is not None and (found.free, found.moments) == (0, ())
+
+
+def test_found_an_abbreviated_new_year_header_dates_an_unlinked_sunday_cell() -> None:
+    html = found_table(ABBREVIATED, '<td class="status-1 free">plage libre 08h00</td>')
+    found = read_week(Page(answer(html)), PARIS, NEW_YEAR)
+    assert found is not None and found.first_day == NEW_YEAR
+    assert found.moments == (datetime(2002, 1, 6, 7, 0, tzinfo=UTC),)
+
+
+def test_found_a_legend_table_with_the_free_classes_adds_no_slot() -> None:
+    linked = '<td class="status-1 free"><a href="/booking/create/5/5/1010300400">libre</a></td>'
+    one = weeks_finding([answer(found_table(ABBREVIATED, linked, after=FREE_LEGEND))])
+    assert (one.status, one.slot_count) == (Status.AVAILABLE, 1)
+    none = weeks_finding([answer(found_table(ABBREVIATED, BUSY_CELL, after=FREE_LEGEND))])
+    assert none.status is not Status.AVAILABLE
