@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from pagecases import target
@@ -78,7 +78,7 @@ async def _through(url: str) -> None:
 async def test_the_walk_starts_at_the_offset_the_page_writes(
     markup: str, http: HttpEngine, imitation: ImitationSite
 ) -> None:
-    key = f"{1870 + OFFSET_MARKUPS.index(markup)}"
+    key = f"{1951 + OFFSET_MARKUPS.index(markup)}"  # keys of this module: 1951-1969
     imitation.set_scenario(
         key,
         "slots",
@@ -93,3 +93,40 @@ async def test_the_walk_starts_at_the_offset_the_page_writes(
     today = (datetime.now(PARIS).date() - date(1970, 1, 1)).days
     asked = [int(m[3]) for e in imitation.requests if (m := AJAX.search(e.path)) and m[1] == key]
     assert asked == [today + 7 * week for week in range(6)]
+
+
+@pytest.mark.browser
+def test_a_browser_starts_its_calendar_at_the_offset_the_page_writes(
+    imitation: ImitationSite, chromium_path: str
+) -> None:
+    """The imitation's own script starts where the page says, in each markup it writes."""
+    from playwright.sync_api import sync_playwright
+
+    today = datetime.now(PARIS).date()
+    this_week = f"Semaine du {today - timedelta(days=today.weekday()):%d/%m/%Y}"
+    keys = {markup: str(1961 + index) for index, markup in enumerate(OFFSET_MARKUPS)}
+    for markup, key in keys.items():
+        imitation.set_scenario(
+            key,
+            "slots",
+            desks=[4421],
+            calendar_origin="absolute",
+            calendar_epoch="1970-01-01",
+            calendar_offset=markup,
+            calendar_header="numeric",
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path)
+        try:
+            page = browser.new_page()
+            for markup, key in keys.items():
+                page.goto(imitation.url(f"/booking/create/{key}"))
+                page.check("#condition")
+                page.click("input[name=nextButton]")
+                page.wait_for_selector("text=Description de la nature du rendez-vous")
+                page.click("input[name=nextButton]")
+                page.wait_for_selector("#planning_calendar table")
+                shown = page.inner_text("#planning_calendar th[colspan='7']")
+                assert shown.startswith(this_week), (markup, shown)
+        finally:
+            browser.close()
