@@ -6,7 +6,8 @@ the forms :func:`dates.parse_week_header` reads), day columns, body rows of cell
 inside it, a legend that also says "libre" and may reuse the free cells' classes.
 
 What makes a cell a slot (:func:`_slot`): never anything in a legend (an element whose class
-or id says legend, a caption, a table head or foot, a row that says "Légende"); then a link
+or id says legend, a caption, a table head or foot, a row whose first cell says "Légende");
+then a link
 to step 5 with a plausible timestamp, or a cell marked free in a body row of the week table,
 under one of the seven day columns, with a time of its own or of its row. Pure.
 """
@@ -38,7 +39,7 @@ class Week:
     """What one week table shows."""
 
     header: str  #: as the page wrote it
-    first_day: date | None  #: from the header, French or English
+    first_day: date | None  #: from the header, else the dated day columns
     free: int  #: free cells (a legend's "libre" is not one)
     moments: tuple[datetime, ...]  #: when the free cells are, those that could be dated
 
@@ -49,24 +50,8 @@ class Week:
 _LEGEND_WORDS = ("legend", "légende", "legende")
 _LEGEND_TAGS = frozenset({"caption", "thead", "tfoot", "legend"})
 #: How day column heads begin, French and English (``lun.``, ``Mon``).
-_DAY_PREFIXES = frozenset(
-    (
-        "lun",
-        "mar",
-        "mer",
-        "jeu",
-        "ven",
-        "sam",
-        "dim",
-        "mon",
-        "tue",
-        "wed",
-        "thu",
-        "fri",
-        "sat",
-        "sun",
-    )
-)
+_FRENCH_DAYS = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")
+_DAY_PREFIXES = frozenset((*_FRENCH_DAYS, "mon", "tue", "wed", "thu", "fri", "sat", "sun"))
 #: How far up from a cell its row, table and legend are looked for.
 _UP = 64
 
