@@ -77,12 +77,84 @@ def long_date(moment: datetime) -> str:
     )
 
 
-def week_header(monday: date, *, english: bool = False) -> str:
-    """The calendar's ``th[colspan=7]`` text, French or the English fallback (§1.4)."""
+#: How French week headers abbreviate (with a dot, as the sites print them).
+SHORT_DAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
+SHORT_MONTHS = (
+    "janv.",
+    "févr.",
+    "mars",
+    "avr.",
+    "mai",
+    "juin",
+    "juil.",
+    "août",
+    "sept.",
+    "oct.",
+    "nov.",
+    "déc.",
+)
+ENGLISH_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+ENGLISH_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+#: The forms the sites print a week header in (``calendar_header``), for Monday 30 Nov 2026:
+HEADER_STYLES = {
+    "long": "Semaine du lundi 30 novembre 2026 au dimanche 06 décembre 2026",
+    "english": "Week from lundi 30 novembre 2026 to dimanche 06 décembre 2026",
+    "english_of": "Week of Monday November 30, 2026",
+    "abbreviated": "Semaine du lun. 30 nov. au dim. 6 déc. 2026",
+    "short": "semaine du lun 30 nov au dim 6 déc",
+    "nbsp": "Semaine du lun.\u00a030\u202fnov. au dim.\u00a06\u202fdéc.",
+    "numeric": "Semaine du 30/11/2026 au 06/12/2026",
+    "numeric_short": "Du 30/11 au 06/12",
+    "day": "Lundi 30 novembre 2026",
+    "undated": "Planning de la semaine",
+}
+
+
+def _short(day: date, space: str = " ", dot: bool = True) -> str:
+    name, month = SHORT_DAYS[day.weekday()], SHORT_MONTHS[day.month - 1]
+    if not dot:
+        name, month = name.rstrip("."), month.rstrip(".")
+    return f"{name}{space}{day.day}{space}{month}"
+
+
+def week_header(monday: date, *, english: bool = False, style: str = "long") -> str:
+    """The calendar's ``th[colspan=7]`` text in one of :data:`HEADER_STYLES` (§1.4).
+
+    ``english``: the English fallback the module's server sometimes answers with.
+    """
     sunday = monday + timedelta(days=6)
-    if english:
+    if english or style == "english":
         return f"Week from {french_day(monday)} to {french_day(sunday)}"
-    return f"Semaine du {french_day(monday)} au {french_day(sunday)}"
+    forms = {
+        "english_of": (
+            f"Week of {ENGLISH_DAYS[0]} {ENGLISH_MONTHS[monday.month - 1]} {monday.day}, "
+            f"{monday.year}"
+        ),
+        "abbreviated": f"Semaine du {_short(monday)} au {_short(sunday)} {sunday.year}",
+        "short": f"semaine du {_short(monday, dot=False)} au {_short(sunday, dot=False)}",
+        "nbsp": (
+            f"Semaine du {_short(monday).replace(' ', chr(0xA0), 1).replace(' ', chr(0x202F))}"
+            f" au {_short(sunday).replace(' ', chr(0xA0), 1).replace(' ', chr(0x202F))}"
+        ),
+        "numeric": f"Semaine du {monday:%d/%m/%Y} au {sunday:%d/%m/%Y}",
+        "numeric_short": f"Du {monday:%d/%m} au {sunday:%d/%m}",
+        "day": french_day(monday).capitalize(),
+        "undated": HEADER_STYLES["undated"],
+    }
+    return forms.get(style, f"Semaine du {french_day(monday)} au {french_day(sunday)}")
 
 
 def monday_of(day: date) -> date:

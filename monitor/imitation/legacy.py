@@ -32,6 +32,13 @@ request, with or without a session (§1.6). Its params, for every scenario:
                        and the script computes its start from the browser's clock (Paris
                        day). Any integer is accepted, negative too.
     calendar_epoch     ISO date, default "2020-10-19" (a Monday: 175 is 12-18 April 2021)
+    calendar_offset    with "absolute": "clock" (default), the script computes its start;
+                       "script" / "data" / "url": the server writes today's day number as
+                       ``var offset = N;``, ``data-offset="N"`` or at the end of ``data-url``
+    calendar_header    the week header's form, a key of ``frdates.HEADER_STYLES`` ("long")
+    calendar_legend    ``legacy_week.LEGENDS`` or ``IN_TABLE_LEGENDS`` key ("list")
+    calendar_links     False: free cells show their time without a link to step 5
+    calendar_image_kib an inline base64 logo of that many KiB on the calendar step
     calendar_endpoint  "data" (default): ``#planning_calendar[data-url]`` holds the address
                        without its offset (plus ``data-offset="0"`` when relative);
                        "script": the script assembles it from ``prefix``, ``formId`` and
@@ -73,6 +80,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from monitor.imitation import legacy_pages as pages
+from monitor.imitation import legacy_week
 from monitor.imitation.faults import proxy_error
 from monitor.imitation.frdates import PARIS, monday_of, parse_first_date, slot_times
 from monitor.imitation.scenarios import Route, Scenario
@@ -120,6 +128,14 @@ def _absolute(params: Mapping[str, Any]) -> bool:
 
 def _epoch(params: Mapping[str, Any]) -> date:
     return date.fromisoformat(str(params.get("calendar_epoch", DEFAULT_EPOCH)))
+
+
+def _written(params: Mapping[str, Any]) -> tuple[str, int] | None:
+    """(markup, today's day number) when the server writes the absolute offset in the page."""
+    markup = str(params.get("calendar_offset", "clock"))
+    if not _absolute(params) or markup == "clock":
+        return None
+    return markup, (datetime.now(PARIS).date() - _epoch(params)).days
 
 
 def week_monday(params: Mapping[str, Any], offset: int, today: date | None = None) -> datetime:
@@ -311,6 +327,8 @@ class LegacyBooking:
             planning=flow.planning,
             endpoint=str(params.get("calendar_endpoint", "data")),
             epoch=_epoch(params) if _absolute(params) else None,
+            written=_written(params),
+            image_kib=int(params.get("calendar_image_kib", 0)),
         )
         return self._page(body, route, request, tab=2)
 
@@ -367,12 +385,15 @@ class LegacyBooking:
             self._answered[counted] = answered + 1
         gone = limit is not None and answered >= int(limit)
         slots = slots_for(scenario, route.parts["planning"], gone=gone)
-        body = pages.week_table(
+        body = legacy_week.week_table(
             prefix=route.prefix,
             form_id=route.key,
             monday=week_monday(params, int(route.parts["offset"])),
             slots=[] if scenario.name == "legend_only" else slots,
             english=scenario.name == "english_header",
+            header=str(params.get("calendar_header", "long")),
+            legend=str(params.get("calendar_legend", "list")),
+            links=bool(params.get("calendar_links", True)),
         )
         return html_response(body, status)
 

@@ -29,11 +29,103 @@ LEGACY_FIRST_DATE = LEGACY_FIRST.isoformat(timespec="minutes")
 LEGACY_EARLIEST = iso(LEGACY_FIRST)
 
 
+#: Week header forms read from the header alone: free cells without a step-5 link, day
+#: columns without dates (issue 25: abbreviated and numeric headers gave no earliest slot).
+HEADER_FORMS = ("abbreviated", "short", "nbsp", "numeric", "numeric_short", "day", "english_of")
+#: Legends whose samples reuse the free cells' classes (issue 25: one false slot a week).
+LEGEND_FORMS = ("free_classes", "linked", "row", "tfoot")
+#: Where the page writes the absolute offset its script starts from.
+OFFSET_MARKUPS = ("script", "data", "url")
+Row = tuple[str, tuple[str, str], dict[str, Any]]
+
+
+def _calendar_variants(one_desk: dict[str, Any]) -> list[Row]:
+    """Calendars as they come (issue 25): header forms, legends, written offsets, a heavy page."""
+    found = {"expected_slot_count": 3, "expected_earliest_slot": LEGACY_EARLIEST}
+    rows: list[Row] = [
+        (
+            "slots",
+            ("available", "slots"),
+            {
+                "params": {**one_desk, "calendar_header": form, "calendar_links": False},
+                **found,
+                "note": f"{form} week header, cells dated from it alone",
+            },
+        )
+        for form in HEADER_FORMS
+    ]
+    rows += [
+        (
+            "legend_only",
+            ("anomaly", "unrecognized"),
+            {
+                "params": {**one_desk, "calendar_legend": form},
+                "note": f"legend {form} reuses the free class: never a slot",
+            },
+        )
+        for form in LEGEND_FORMS
+    ]
+    rows.append(
+        (
+            "slots",
+            ("available", "slots"),
+            {
+                "params": {**one_desk, "calendar_legend": "row"},
+                **found,
+                "note": "a legend row in the week's body: the three slots only",
+            },
+        )
+    )
+    absolute = {**one_desk, "calendar_origin": "absolute", "calendar_epoch": "1970-01-01"}
+    rows += [
+        (
+            "slots",
+            ("available", "slots"),
+            {
+                "params": {**absolute, "calendar_offset": markup, "calendar_header": "undated"},
+                **found,
+                "note": f"absolute offset written ({markup}), weeks without a dated header",
+            },
+        )
+        for markup in OFFSET_MARKUPS
+    ]
+    rows += [
+        (
+            "slots",
+            ("available", "slots"),
+            {
+                "params": {**absolute, "calendar_endpoint": "script", "calendar_offset": "script"},
+                **found,
+                "note": "script-built endpoint, var offset = <days since 1970>",
+            },
+        ),
+        (
+            "slots",
+            ("available", "slots"),
+            {
+                "params": {**one_desk, "calendar_origin": "absolute", "calendar_header": "numeric"},
+                **found,
+                "note": "absolute origin calibrated from a numeric week header",
+            },
+        ),
+        (
+            "slots",
+            ("available", "slots"),
+            {
+                "params": {**one_desk, "calendar_image_kib": 40},
+                **found,
+                "note": "a 40 KiB inline base64 logo on the calendar step",
+            },
+        ),
+    ]
+    return rows
+
+
 def legacy_cases() -> list[Case]:
     slots = {"count": 3, "first_date": LEGACY_FIRST_DATE}
     found = {"expected_slot_count": 3, "expected_earliest_slot": LEGACY_EARLIEST}
     one_desk = {**slots, "desks": [4421]}
-    rows: list[tuple[str, tuple[str, str], dict[str, Any]]] = [
+    rows: list[Row] = [
         ("no_slot", ("unavailable", "no_slot"), {}),
         (
             "no_slot",
@@ -168,6 +260,7 @@ def legacy_cases() -> list[Case]:
                 "note": "the slots go after the first week's answer, before their week is read",
             },
         ),
+        *_calendar_variants(one_desk),
     ]
     cases = []
     for index, (scenario, outcome, extra) in enumerate(rows):

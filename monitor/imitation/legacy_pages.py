@@ -10,17 +10,12 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from monitor.imitation.frdates import (
-    DAYS,
-    FIRST_SLOT,
-    LAST_SLOT,
-    PARIS,
-    SLOT_STEP,
     long_date,
-    week_header,
 )
+from monitor.imitation.legacy_week import noise_png
 from monitor.imitation.wire import h, page, png
 
 #: Tab labels (sic "Cordonnées") with the step number of each tab's image.
@@ -150,42 +145,6 @@ def description(base: str, desk_label: str) -> str:
     return "<h2>Description de la nature du rendez-vous</h2>\n" + _form(f"{base}/3", inner)
 
 
-def week_table(
-    *, prefix: str, form_id: str, monday: datetime, slots: Sequence[datetime], english: bool
-) -> str:
-    """The AJAX calendar fragment: one week, rows of times, free cells linking step 5."""
-    free = {moment.astimezone(PARIS).replace(second=0, microsecond=0): moment for moment in slots}
-    days = [monday + timedelta(days=offset) for offset in range(7)]
-    head = "".join(f"<th>{DAYS[d.weekday()][:3]}. {d:%d/%m}</th>" for d in days)
-    rows = []
-    moment_of_day = datetime.combine(monday.date(), FIRST_SLOT)
-    while moment_of_day.time() <= LAST_SLOT:
-        cells = []
-        for day in days:
-            at = datetime.combine(day.date(), moment_of_day.time(), tzinfo=PARIS)
-            if at in free:
-                link = f"{prefix}/booking/create/{form_id}/5/{int(at.timestamp())}"
-                cells.append(
-                    f'<td class="status-1 free"><a href="{h(link)}" title="{h(long_date(at))}">'
-                    f"plage libre</a> {at:%H:%M}</td>"
-                )
-            elif day.weekday() >= 5:
-                cells.append('<td class="status-2 closed">fermé</td>')
-            else:
-                cells.append(f'<td class="status-0 busy">{at:%H:%M}</td>')
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-        moment_of_day += SLOT_STEP
-    header = week_header(monday.date(), english=english)
-    return (
-        '<table class="calendrier">\n<thead>\n'
-        f'<tr><th colspan="7">{h(header)}</th></tr>\n<tr>{head}</tr>\n</thead>\n<tbody>\n'
-        + "\n".join(rows)
-        + "\n</tbody>\n</table>\n"
-        '<div class="legende"><p>Légende</p><ul><li><span class="carre vert"></span>libre</li>'
-        '<li><span class="carre gris"></span>réservé</li><li>fermé</li></ul></div>'
-    )
-
-
 #: What ``#planning_calendar`` says when the endpoint's answer is not OK (status >= 400).
 CALENDAR_ERROR = "Le calendrier n'a pas pu être chargé."
 CALENDAR_LOADING = "Chargement du calendrier…"
@@ -205,7 +164,15 @@ def _js(value: str) -> str:
 
 
 def calendar_step(
-    base: str, *, prefix: str, form_id: str, planning: str, endpoint: str, epoch: date | None
+    base: str,
+    *,
+    prefix: str,
+    form_id: str,
+    planning: str,
+    endpoint: str,
+    epoch: date | None,
+    written: tuple[str, int] | None = None,
+    image_kib: int = 0,
 ) -> str:
     """Step 4: an empty calendar that the page's script fills with a week from the endpoint.
 
@@ -217,7 +184,11 @@ def calendar_step(
     ``data-url`` (and ``data-offset="0"`` when the origin is relative); ``"script"``
     assembles it from variables, so no complete address is in the page. ``epoch`` None: a
     relative origin, the script starts at offset 0; a date: an absolute origin, the script
-    computes today's (Paris) day number since ``epoch`` from the browser's clock.
+    computes today's (Paris) day number since ``epoch`` from the browser's clock, unless
+    ``written`` gives (markup, offset): the server writes today's day number into the page,
+    as ``var offset = N;`` in the script (``"script"``), ``data-offset="N"`` (``"data"``)
+    or at the end of ``data-url`` (``"url"``). ``image_kib``: an inline base64 logo of
+    that size above the calendar (the honest page a backtracking pattern froze on).
     """
     if endpoint == "script":
         box = '<div id="planning_calendar">'
@@ -229,14 +200,25 @@ def calendar_step(
             "}\n"
         )
     else:
-        relative = ' data-offset="0"' if epoch is None else ""
-        url = h(ajax_base(prefix, form_id, planning))
-        box = f'<div id="planning_calendar" data-url="{url}"{relative}>'
-        where = "function adresse(offset) { return box.getAttribute('data-url') + offset; }\n"
+        markup, number = written or ("", 0)
+        attribute = ' data-offset="0"' if epoch is None else ""
+        attribute = f' data-offset="{number}"' if markup == "data" else attribute
+        url = h(ajax_base(prefix, form_id, planning) + (str(number) if markup == "url" else ""))
+        box = f'<div id="planning_calendar" data-url="{url}"{attribute}>'
+        where = (
+            "var written = box.getAttribute('data-url');\n"
+            "var base = written.replace(/-?[0-9]+$/, '');\n"
+            "function adresse(offset) { return base + offset; }\n"
+        )
     if epoch is None:
         start = (
             "parseInt(box.getAttribute('data-offset') || '0', 10)" if endpoint != "script" else "0"
         )
+    elif written is not None:
+        start = {
+            "data": "parseInt(box.getAttribute('data-offset'), 10)",
+            "url": "parseInt(written.slice(base.length), 10)",
+        }.get(written[0] if endpoint != "script" else "script", str(written[1]))
     else:
         # Today's date in Paris from the browser's clock, as midnight UTC of that date, so
         # the day number matches the server's whatever the browser's own time zone.
@@ -270,8 +252,14 @@ def calendar_step(
         '<p class="semaines"><a class="semaine precedente" href="#">Semaine précédente</a> '
         '<a class="semaine suivante" href="#">Semaine suivante</a></p>'
     )
+    logo = (
+        f'<p class="logo"><img alt="Préfecture" src="data:image/png;base64,{noise_png(image_kib)}">'
+        "</p>\n"
+        if image_kib
+        else ""
+    )
     inner = (
-        f'{box}<p class="chargement">{h(CALENDAR_LOADING)}</p></div>\n{nav}\n'
+        f'{logo}{box}<p class="chargement">{h(CALENDAR_LOADING)}</p></div>\n{nav}\n'
         f"{_button('nextButton', FIRST_FREE)}"
     )
     return "<h2>Choix d'une plage</h2>\n" + _form(f"{base}/4", inner) + "\n" + script

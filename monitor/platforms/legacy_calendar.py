@@ -13,7 +13,8 @@ whose answer is one week's table (header "Semaine du lundi … au dimanche …",
                the desk chosen or the planning id the script names
     method     GET; where GET is refused (400, 404, 405, 501), POST with an empty body, as
                the page's own script does; the method that answered is kept for the rest
-    origin     the first request is at the offset the page names, else 0. The week its
+    origin     the first request is at the offset the page writes (the endpoint with its
+               offset, ``data-offset``, a script's ``var offset = 20424;``), else 0. The week its
                header names tells how far that offset is from the current week: the origin
                is relative on some sites and absolute on others, so when the first week is
                not the current one the walk starts again from the calibrated offset
@@ -22,26 +23,28 @@ whose answer is one week's table (header "Semaine du lundi … au dimanche …",
 
 The walk stops at the first answer that is not a week (an error page, say): asking an
 overloaded site for more weeks would only add to its load. The answers become the step-4
-snapshot's ``parts``, and :func:`weeks_finding` reads them (pure).
+snapshot's ``parts``, and :func:`weeks_finding` reads them (pure; one week's table is
+read by :mod:`monitor.platforms.weeks`). Every pattern here is RE2, linear in the page.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import islice
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
-from selectolax.lexbor import LexborNode
+import re2
 
 from monitor.domain import Detail, DetailValue, Finding, PageSnapshot, Reason
 from monitor.errors import ProbeError
 from monitor.platforms import dates
 from monitor.platforms.common import anomaly, available, infrastructure, unrecognized
 from monitor.platforms.page import Page
+from monitor.platforms.weeks import DAYS_PER_WEEK, WEEK_TABLE, Week, read_week
 from monitor.probes.base import PageSession
 
 logger = logging.getLogger(__name__)
@@ -52,28 +55,30 @@ logger = logging.getLogger(__name__)
 CALENDAR_BOX = "#planning_calendar"
 CALENDAR_HEADING = "Choix d'une plage"
 FIRST_FREE_BUTTON = "input[name=nextButton][value^='Premi']"
-#: The week table: its header row, or the table itself.
-WEEK_TABLE = "th[colspan='7'], table.calendrier"
-WEEK_HEADER = "th[colspan='7']"
 #: A rendered week in the browser's page (what the bounded wait looks for).
 RENDERED_WEEK = "#planning_calendar th[colspan='7'], #planning_calendar table"
-FREE_CELL = "td.status-1.free, td.free"
-#: A free cell's link to step 5: ``…/booking/create/<id>/5/<unix timestamp>``.
-SLOT_LINK = re.compile(r"/booking/create/\d+/5/(?P<ts>\d{9,11})\b")
 
 ENDPOINT_NAME = "bookingserver::planning::assign::"
+# Every pattern below meets the page's text, so each is RE2: linear whatever the page holds
+# (a lazy prefix in Python's re costs quadratic time on a long inline image, issue 25).
 #: The endpoint written out in full, in an attribute or a script string.
-_ENDPOINT = re.compile(
+_ENDPOINT = re2.compile(
     r"(?P<base>[^\s\"'<>()]*?/ezjscore/call/bookingserver::planning::assign::"
-    r"(?P<form>\d+)::(?P<planning>\d+)::)(?P<offset>-?\d+)?"
+    r"(?P<form>\d{1,12})::(?P<planning>\d{1,12})::)(?P<offset>-?\d{1,9})?"
 )
 #: A planning id the page's script names (``planningId = 4411``, ``"planning": 4411``).
-_PLANNING_VARIABLE = re.compile(r"planning\w*[\"']?\s*[=:]\s*[\"']?(?P<id>\d+)", re.IGNORECASE)
-_START_OFFSET = re.compile(r"data-offset=[\"'](?P<offset>-?\d+)[\"']")
-_FORM_URL = re.compile(r"^(?P<prefix>.*?)/booking/create/(?P<form>\d+)")
+_PLANNING_VARIABLE = re2.compile(r"(?i)planning\w*[\"']?\s*[=:]\s*[\"']?(?P<id>\d{1,12})")
+#: The first offset the page asks for, as an attribute or a script variable
+#: (``data-offset="2233"``, ``var offset = 20424;``, ``dayOffset: 175``).
+_WRITTEN_OFFSET = re2.compile(
+    r"(?i)(?:^|[^\w-])(?:(?:data-|day|start|first|current|initial)[-_]?)?offset[\"']?\s*"
+    r"[=:]\s*[\"']?(?P<offset>-?\d{1,9})\b"
+)
+_FORM_URL = re2.compile(r"^(?P<prefix>.*?)/booking/create/(?P<form>\d+)")
+#: How many endpoints written in a page are looked at (a page has one per desk).
+MAX_WRITTEN = 64
 #: What a site answers when it wants the endpoint POSTed rather than fetched with GET.
 GET_REFUSED = frozenset({400, 404, 405, 501})
-DAYS_PER_WEEK = 7
 
 
 # -- the endpoint (pure) ------------------------------------------------------------------
@@ -103,10 +108,9 @@ def is_calendar_step(page: Page) -> bool:
 def endpoint_of(page: Page, desk: str = "") -> Endpoint | None:
     """The AJAX address of ``desk``'s calendar on a step-4 page; None if none can be found."""
     html = page.snapshot.html
-    written = list(_ENDPOINT.finditer(html))
+    written = list(islice(_ENDPOINT.finditer(html), MAX_WRITTEN))
     chosen = next((m for m in written if m["planning"] == desk), written[0] if written else None)
-    start_match = _START_OFFSET.search(html)
-    start = int(start_match["offset"]) if start_match else None
+    start = written_offset(html)
     if chosen is not None:
         offset = int(chosen["offset"]) if chosen["offset"] is not None else start
         return Endpoint(urljoin(page.url, chosen["base"]), offset)
@@ -121,6 +125,17 @@ def endpoint_of(page: Page, desk: str = "") -> Endpoint | None:
     return Endpoint(urljoin(page.url, path), start)
 
 
+def written_offset(html: str) -> int | None:
+    """The day index the page writes for its first week, if it writes one.
+
+    An attribute (``data-offset="2233"``) or a script variable (``var offset = 20424;``):
+    the origin the page's own script starts from, absolute on some sites (§1.1). A CSS
+    property (``outline-offset: 0``) is not one.
+    """
+    match = _WRITTEN_OFFSET.search(html)
+    return int(match["offset"]) if match else None
+
+
 def calibrated(offset: int, shown: date | None, today: date) -> int:
     """The offset of the current week, from an ``offset`` whose week starts on ``shown``."""
     if shown is None:
@@ -131,75 +146,34 @@ def calibrated(offset: int, shown: date | None, today: date) -> int:
 # -- reading weeks (pure) -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Week:
-    """What one week table shows."""
-
-    header: str  #: as the page wrote it
-    first_day: date | None  #: from the header, French or English
-    free: int  #: free cells (a legend's "libre" is not one)
-    moments: tuple[datetime, ...]  #: when the free cells are, those that could be dated
-
-
-def _cell_moment(cell: LexborNode, first_day: date | None, zone: ZoneInfo) -> datetime | None:
-    """When a free cell is: its link's timestamp, else the week header + column + time."""
-    for link in cell.css("a[href]"):
-        match = SLOT_LINK.search(link.attributes.get("href") or "")
-        if match:
-            moment = dates.from_timestamp(match["ts"])
-            if moment is not None:
-                return moment
-    if first_day is None or cell.parent is None:
-        return None
-    clock = dates.parse_clock(cell.text(separator=" "))
-    if clock is None:
-        return None
-    column = [c for c in cell.parent.iter() if c.tag == "td"].index(cell)
-    return dates.day_in_week(first_day, column, clock, zone)
-
-
-def read_week(page: Page, zone: ZoneInfo = dates.PARIS) -> Week | None:
-    """The week table on ``page`` (an AJAX answer, or a page that inlines it); None if none.
-
-    Only cells marked free, or holding a link to step 5, count: the legend also says
-    "libre" (§1.4, §6.2 mistake 6). A cell without a timestamp link is dated from the
-    header, its column and its time, in ``zone`` (the site's time zone).
-    """
-    if not page.has(WEEK_TABLE):
-        return None
-    header = page.first_text(WEEK_HEADER) or ""
-    first_day = dates.parse_week_header(header)
-    # Keyed by the DOM node: a cell found both ways counts once.
-    cells = {node.mem_id: node for node in page.select(FREE_CELL)}
-    for link in page.select("a[href]"):
-        if SLOT_LINK.search(link.attributes.get("href") or "") and link.parent is not None:
-            cells.setdefault(link.parent.mem_id, link.parent)
-    moments = tuple(m for m in (_cell_moment(c, first_day, zone) for c in cells.values()) if m)
-    return Week(header, first_day, len(cells), moments)
-
-
-def read_answer(answer: PageSnapshot, zone: ZoneInfo = dates.PARIS) -> Week | Finding:
+def read_answer(
+    answer: PageSnapshot, zone: ZoneInfo = dates.PARIS, today: date | None = None
+) -> Week | Finding:
     """One endpoint answer: its week, or what the answer is instead (an error page, say)."""
     page = Page(answer)
     trouble = infrastructure(page)
     if trouble is not None:
         return trouble
-    week = read_week(page, zone)
+    week = read_week(page, zone, today)
     return week if week is not None else unrecognized(page, "unknown_week_answer")
 
 
-def weeks_finding(answers: Sequence[PageSnapshot], zone: ZoneInfo = dates.PARIS) -> Finding:
+def weeks_finding(
+    answers: Sequence[PageSnapshot], zone: ZoneInfo = dates.PARIS, today: date | None = None
+) -> Finding:
     """What the calendar's week answers say, together.
 
     ``available`` with the free cells of every week read and the earliest of them; with no
     free cell, the first answer that was not a week says what went wrong (an overloaded
     endpoint is ``overloaded``); a calendar whose weeks have no free cell at all is not
     understood (the module only shows its calendar when it has slots): ``unrecognized``.
+    ``today`` (default: the date in ``zone`` now) dates headers that leave the year out.
     """
+    today = today or datetime.now(zone).date()
     weeks: list[Week] = []
     problem: Finding | None = None
     for answer in answers:
-        read = read_answer(answer, zone)
+        read = read_answer(answer, zone, today)
         if isinstance(read, Week):
             weeks.append(read)
         else:
@@ -275,18 +249,18 @@ async def walk(
     answers: list[PageSnapshot] = []
     try:
         answer = await asker.week(offset)
-        shown = read_answer(answer)
+        shown = read_answer(answer, today=today)
         if isinstance(shown, Week):
             current = calibrated(offset, shown.first_day, today)
             if current != offset:
                 logger.debug("calendar %s: offset %d is the current week", endpoint.base, current)
                 offset, answer = current, await asker.week(current)
-                shown = read_answer(answer)
+                shown = read_answer(answer, today=today)
         answers.append(answer)
         # Each answer is read once here; the first that is not a week ends the walk.
         while isinstance(shown, Week) and len(answers) < weeks:
             answer = await asker.week(offset + DAYS_PER_WEEK * len(answers))
-            shown = read_answer(answer)
+            shown = read_answer(answer, today=today)
             answers.append(answer)
     except ProbeError as exc:
         if not answers:
@@ -298,6 +272,7 @@ async def walk(
 
 
 __all__ = [
+    "WEEK_TABLE",
     "Endpoint",
     "Week",
     "calibrated",
@@ -307,4 +282,5 @@ __all__ = [
     "read_week",
     "walk",
     "weeks_finding",
+    "written_offset",
 ]
