@@ -20,12 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from playwright.async_api import async_playwright  # noqa: E402
-from sitefixture import Reply, serve  # noqa: E402
-from test_browser_evidence_caps import CHROMIUM, GIANT, TALL, png_size  # noqa: E402
+from playwright.async_api import async_playwright
+from sitefixture import Reply, serve
+from test_browser_evidence_caps import CHROMIUM, GIANT, TALL, png_size
 
-from monitor.errors import ProbeError  # noqa: E402
-from monitor.probes._page_read import PageReader  # noqa: E402
+from monitor.errors import ProbeError
+from monitor.probes._page_read import PageReader
 
 
 async def main(which: str) -> None:
