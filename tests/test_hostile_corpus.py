@@ -117,11 +117,12 @@ def _run(
     pairs: Sequence[tuple[HostilePage, str]],
     chromium: str | None,
     evidence: Path,
+    database: str,
 ) -> CorpusRun:
     config = write_config(
         tmp / f"{name}.yaml",
         targets=[_target(site, page, engine) for page, engine in pairs],
-        database=migrate_sqlite(tmp / f"{name}.db"),
+        database=database,
         evidence_dir=evidence,
         probe_timeout=f"{PROBE_TIMEOUT}s",
         chromium=chromium,
@@ -156,10 +157,13 @@ def corpus(imitation: ImitationSite, tmp_path_factory: pytest.TempPathFactory) -
             group = f"{page.name}-{engine}" if page.heavy else f"light-{engine}"
             groups.setdefault(group, []).append((page, engine))
     evidence = tmp / "evidence"
+    # Alembic's migration context is not thread-safe: every database is made here first.
+    databases = {name: migrate_sqlite(tmp / f"{name}.db") for name in groups}
+    order = sorted(groups, key=lambda name: not name.startswith("light"))
     with ThreadPoolExecutor(3) as pool:
         futures = [
-            pool.submit(_run, tmp, name, imitation, pairs, chromium, evidence)
-            for name, pairs in sorted(groups.items(), key=lambda g: not g[0].startswith("light"))
+            pool.submit(_run, tmp, n, imitation, groups[n], chromium, evidence, databases[n])
+            for n in order
         ]
         runs = [future.result() for future in futures]
     return Corpus({t: run for run in runs for t in run.targets}, evidence, chromium)
