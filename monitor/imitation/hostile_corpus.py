@@ -63,7 +63,8 @@ class HostilePage:
     platform: str
     what: str  #: what is hostile about it, one line
     expected: Mapping[str, Expected]  #: engine -> (status, reason or None)
-    heavy: bool = False  #: costs minutes of CPU where the monitor is quadratic: probe alone
+    #: costs much CPU (where the monitor is quadratic) or browser time: probed on its own
+    heavy: bool = False
     honest: bool = False  #: a real page whose truth is slots
     slot_count: int | None = None  #: expected when ``honest``
     rules: Mapping[str, Any] | None = None  #: a generic target's rules
@@ -87,6 +88,9 @@ def _each(http: Expected, browser: Expected) -> Mapping[str, Expected]:
 
 
 UNRECOGNIZED = _both("anomaly", "unrecognized")
+NO_SLOT = _both("unavailable", "no_slot")
+BLOCKED = _both("anomaly", "blocked")
+ANY_ANOMALY = _both("anomaly", None)
 #: What the http engine reads in a bad charset is the fix's choice; the browser decodes
 #: as it always does and sees a page no rule knows.
 CHARSET = _each(("anomaly", None), ("anomaly", "unrecognized"))
@@ -300,8 +304,9 @@ _LEGACY: dict[str, tuple[Callable[[str], str], bool, Callable[[str], str]]] = {
 
 # -- the table -----------------------------------------------------------------------------
 
+P = HostilePage
 CORPUS: tuple[HostilePage, ...] = (
-    HostilePage(
+    P(
         "inline-image-calendar",
         LEGACY,
         "an honest calendar step carrying a 64 KiB inline base64 logo",
@@ -310,106 +315,52 @@ CORPUS: tuple[HostilePage, ...] = (
         honest=True,
         slot_count=3,
     ),
-    HostilePage(
+    P(
         "planning-word-calendar",
         LEGACY,
-        "a calendar step whose script names the desk after a 64 KiB 'planningplanning…' word",
+        "a calendar step naming its desk after a 64 KiB 'planningplanning…' word",
         UNRECOGNIZED,
         heavy=True,
     ),
-    HostilePage(
-        "legend-free-classes",
-        LEGACY,
-        "weeks without a free cell, under a legend marked up as free cells",
-        UNRECOGNIZED,
-    ),
-    HostilePage(
-        "escapes-week-header",
-        LEGACY,
-        "terminal escapes, bidi overrides and <script> text in the title and week headers",
-        UNRECOGNIZED,
-    ),
-    HostilePage(
-        "escapes-no-slot",
-        LEGACY,
-        "the no-slot page with escapes in its title, heading and sentence",
-        _both("unavailable", "no_slot"),
-    ),
-    HostilePage(
-        "deep-nesting",
-        RDVSP,
-        f"{NESTING:,} nested <div>",
-        UNRECOGNIZED,
-        heavy=True,
-    ),
-    HostilePage(
-        "giant-text-node",
-        RDVSP,
-        "the no-slot sentence, then a 6 MiB text node",
-        _both("unavailable", "no_slot"),
-    ),
-    HostilePage(
+    P("legend-free-classes", LEGACY, "no free cell; a legend marked up as free", UNRECOGNIZED),
+    P("escapes-week-header", LEGACY, "escapes in the title and week headers", UNRECOGNIZED),
+    P("escapes-no-slot", LEGACY, "escapes in the title, heading and sentence", NO_SLOT),
+    P("deep-nesting", RDVSP, f"{NESTING:,} nested <div>", UNRECOGNIZED, heavy=True),
+    P("giant-text-node", RDVSP, "a no-slot sentence, a 6 MiB text node", NO_SLOT, heavy=True),
+    P(
         "tall-page",
         RDVSP,
         f"the no-slot sentence on a {TALL_PX:,} px tall page",
-        _both("unavailable", "no_slot"),
+        NO_SLOT,
+        heavy=True,
         max_screenshot_height=TALL_PX,
     ),
-    HostilePage(
+    P(
         "scripted-giant-dom",
         RDVSP,
-        f"a 100-byte page whose script writes {SCRIPTED_DOM_MIB} MiB of text",
+        f"an 83-byte page whose script writes {SCRIPTED_DOM_MIB} MiB of text",
         _each(("anomaly", "empty_page"), ("anomaly", "unrecognized")),
         heavy=True,
     ),
-    HostilePage(
-        "slot-link-in-template",
-        RDVSP,
-        "slot links only in a <template> and a comment",
-        UNRECOGNIZED,
-    ),
-    HostilePage(
-        "slot-link-in-noscript",
-        RDVSP,
-        "a slot link only in <noscript>, which no visitor with JavaScript sees",
-        UNRECOGNIZED,
-    ),
-    HostilePage(
-        "utf7-smuggled-slot",
-        RDVSP,
-        "charset=utf-7: a slot link once decoded as UTF-7, text to a browser",
-        CHARSET,
-    ),
-    HostilePage("charset-zlib-codec", RDVSP, "charset=zlib_codec", CHARSET),
-    HostilePage("charset-rot13", RDVSP, "charset=rot13", CHARSET),
-    HostilePage("charset-unknown", RDVSP, "a charset nobody knows", CHARSET),
-    HostilePage("meta-charset-base64", RDVSP, "<meta charset=base64>", CHARSET),
-    HostilePage(
-        "redirect-javascript", RDVSP, "Location: javascript:…", _both("anomaly", "blocked")
-    ),
-    HostilePage("redirect-data", RDVSP, "Location: data:…", _both("anomaly", "blocked")),
-    HostilePage("redirect-mailto", RDVSP, "Location: mailto:…", _both("anomaly", "blocked")),
-    HostilePage("redirect-about", RDVSP, "Location: about:blank", _both("anomaly", "blocked")),
-    HostilePage("redirect-port-overflow", RDVSP, "Location: port 70000", _both("anomaly", None)),
-    HostilePage(
-        "redirect-malformed-host", RDVSP, "Location: http://[::1/…", _both("anomaly", None)
-    ),
-    HostilePage(
-        "retry-after-escapes",
-        RDVSP,
-        "503 with terminal escapes in Retry-After",
-        _both("anomaly", None),
-    ),
-    HostilePage(
-        "escapes-unrecognized",
-        RDVSP,
-        "an unknown page with escapes in its title, heading and text",
-        UNRECOGNIZED,
-    ),
-    HostilePage(
+    P("slot-link-in-template", RDVSP, "slot links in a <template>, a comment", UNRECOGNIZED),
+    P("slot-link-in-noscript", RDVSP, "a slot link only in <noscript>", UNRECOGNIZED),
+    P("utf7-smuggled-slot", RDVSP, "a slot link if read as UTF-7", CHARSET),
+    P("charset-zlib-codec", RDVSP, "charset=zlib_codec", CHARSET),
+    P("charset-rot13", RDVSP, "charset=rot13", CHARSET),
+    P("charset-unknown", RDVSP, "a charset nobody knows", CHARSET),
+    P("meta-charset-base64", RDVSP, "<meta charset=base64>", CHARSET),
+    P("redirect-javascript", RDVSP, "Location: javascript:…", BLOCKED),
+    P("redirect-data", RDVSP, "Location: data:…", BLOCKED),
+    P("redirect-mailto", RDVSP, "Location: mailto:…", BLOCKED),
+    P("redirect-about", RDVSP, "Location: about:blank", BLOCKED),
+    P("redirect-port-overflow", RDVSP, "Location: port 70000", ANY_ANOMALY),
+    P("redirect-malformed-host", RDVSP, "Location: http://[::1/…", ANY_ANOMALY),
+    P("retry-after-escapes", RDVSP, "503, escapes in Retry-After", ANY_ANOMALY),
+    P("escapes-unrecognized", RDVSP, "escapes in an unknown page's texts", UNRECOGNIZED),
+    P(
         "disponible-in-attributes",
         GENERIC,
-        "'créneaux disponibles' only in attributes, scripts, styles, comments, a template",
+        "'créneaux disponibles' only in attributes, scripts, comments, a template",
         UNRECOGNIZED,
         rules=GENERIC_RULES,
     ),
