@@ -15,6 +15,7 @@ read back with ``monitor history --format ndjson`` from each run's own database.
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import struct
@@ -33,7 +34,7 @@ from conftest import migrate_sqlite
 
 from monitor.errors import BrowserNotFound
 from monitor.imitation import ImitationSite
-from monitor.imitation.hostile_corpus import CORPUS, HostilePage
+from monitor.imitation.hostile_corpus import BY_NAME, CORPUS, HostilePage
 from monitor.probes.chromium import find_chromium
 from monitor.probes.limits import MAX_RESPONSE_BYTES
 
@@ -264,3 +265,22 @@ def test_no_corpus_page_but_the_honest_one_is_available(corpus: Corpus) -> None:
         == "available"
     ]
     assert offered == []
+
+
+def test_every_corpus_page_is_served_at_its_path(imitation: ImitationSite) -> None:
+    """The table is whole: unique names, an expectation per engine, a page at each path."""
+    assert len(BY_NAME) == len(CORPUS)
+    for page in CORPUS:
+        assert set(page.expected) == set(ENGINES), page.name
+        assert page.honest == (page.name == "inline-image-calendar"), page.name
+        connection = http.client.HTTPConnection("127.0.0.1", imitation.port, timeout=10)
+        try:
+            connection.request("GET", page.path)  # http.client follows no redirect
+            answer = connection.getresponse()
+            body = answer.read()
+        finally:
+            connection.close()
+        if page.name.startswith("redirect-"):
+            assert answer.status == 302 and answer.getheader("Location"), page.name
+        else:
+            assert answer.status in (200, 503) and body, (page.name, answer.status)
