@@ -37,7 +37,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from monitor.imitation import faults
+from monitor.imitation import faults, hostile_corpus
 from monitor.imitation.anef import Anef
 from monitor.imitation.ds import DemarchesSimplifiees
 from monitor.imitation.legacy import LegacyBooking
@@ -205,6 +205,8 @@ class ImitationSite:
     def _respond(
         self, request: Request, route: Route | None, scenario: Scenario | None
     ) -> Response:
+        if (corpus := hostile_corpus.respond(request)) is not None:  # issue 25's corpus
+            return corpus
         if route is None or scenario is None:
             if request.path.endswith("/favicon.ico"):
                 return Response(body=png(16, 16), content_type="image/png")
