@@ -16,10 +16,10 @@ a link, an ISO ``starts_at``, or a French date in their text).
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from urllib.parse import parse_qs, urljoin, urlsplit
 
+import re2
 from selectolax.lexbor import LexborNode
 
 from monitor.config import Rule, Target
@@ -31,6 +31,7 @@ from monitor.platforms.common import (
     available,
     infrastructure,
     says,
+    too_deep,
     unavailable,
     unrecognized,
 )
@@ -38,7 +39,7 @@ from monitor.platforms.page import Page
 from monitor.probes.base import PageSession
 from monitor.text import one_line
 
-_TIMESTAMP_IN_LINK = re.compile(r"/(?P<ts>\d{9,11})(?:[/?#]|$)")
+_TIMESTAMP_IN_LINK = re2.compile(r"/(?P<ts>\d{9,11})(?:[/?#]|$)")
 
 
 # -- recognition --------------------------------------------------------------------------
@@ -91,7 +92,7 @@ def _apply(rule: Rule, section: Status, page: Page) -> Finding | None:
 def recognise(snapshot: PageSnapshot, target: Target) -> Finding:
     """Shared rules, then the target's own, first match wins (see the module docstring)."""
     page = Page(snapshot)
-    found = infrastructure(page)
+    found = too_deep(page) or infrastructure(page)
     if found is not None:
         return found
     if target.rules is not None:

@@ -23,8 +23,9 @@ that such a page, if ever recorded, is read right.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
+
+import re2
 
 from monitor.config import Target
 from monitor.domain import Detail, Finding, PageSnapshot, Reason
@@ -39,7 +40,7 @@ from monitor.platforms.common import (
     settle,
     unavailable,
 )
-from monitor.platforms.page import Page
+from monitor.platforms.page import Page, read
 from monitor.probes.base import PageSession
 
 # -- anchors ------------------------------------------------------------------------------
@@ -56,8 +57,8 @@ CGU_RENDERED = (
 NO_SLOT_TEXT = "Aucun créneau disponible"
 SLOT_CARD = "input[id^=trhId_]"
 #: ``"critere": {"datePremiereDispo": "…"}`` embedded in the page's state (§2.3).
-FIRST_AVAILABLE = re.compile(r'"datePremiereDispo"\s*:\s*"(?P<date>[^"]*)"')
-_DEMARCHE_ROOT = re.compile(r"/demarche/\d+/?$")
+FIRST_AVAILABLE = re2.compile(r'"datePremiereDispo"\s*:\s*"(?P<date>[^"]*)"')
+_DEMARCHE_ROOT = re2.compile(r"/demarche/\d+/?$")
 
 
 # -- recognition --------------------------------------------------------------------------
@@ -123,7 +124,7 @@ async def flow(
 ) -> tuple[PageSnapshot, ...]:
     """Landing, then its start button, then stop at whatever ``/cgu/`` shows."""
     await session.open(target.url)
-    landing = Page(await settle(session, RENDERED, options))
+    landing = await read(await settle(session, RENDERED, options))
     if is_landing(landing) and landing.ok and barrier(landing) is None:
         await session.click(START_BUTTON)
         await settle(session, CGU_RENDERED, options)
