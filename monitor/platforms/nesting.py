@@ -81,36 +81,27 @@ _FOREIGN = frozenset({"svg", "math"})
 _RAW_TEXT = frozenset(
     ["script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "plaintext"]
 )
-#: What ends a tag's name after its ``<``.
-_NAME_ENDS = (" ", "\t", "\n", "\r", "\f", "/", ">")
 _ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 #: What may follow a ``<`` that starts a tag or a comment.
 _TAG_STARTS = _ASCII_LETTERS | {"/", "!"}
 
 
 def _name(piece: str) -> str:
-    """The tag name at the start of ``piece`` (what follows a ``<`` or ``</``), lower-cased."""
-    head = piece[:64]
-    for end in _NAME_ENDS:
-        cut = head.find(end)
-        if cut >= 0:
-            head = head[:cut]
-    return head.lower()
+    """The tag name at the start of ``piece`` (what follows a ``<`` or ``</``), lower-cased.
+
+    A name ends at a space, ``/`` or ``>``; only the first 64 characters are looked at.
+    """
+    head = piece[:64].partition(">")[0].partition("/")[0].split(None, 1)
+    return head[0].lower() if head else ""
 
 
 def nesting_depth(html: str, limit: int = NESTING_LIMIT) -> int:
     """The deepest nesting of ``html``'s elements, or ``limit + 1`` once it is above ``limit``.
 
-    A page with at most ``limit`` tags is not read: its number of ``<`` is returned (it
-    cannot nest deeper).
-
     Linear: the text is split once at every ``<``; each piece (what follows one ``<`` up to
     the next) is looked at once, and only its first 64 characters unless it is a tag in
     ``svg``/``math`` (whose own end is searched for ``/>``) or a comment.
     """
-    tags = html.count("<")
-    if tags <= limit:  # cannot nest deeper than it has tags
-        return tags
     stack: list[str] = []
     open_count: dict[str, int] = {}
     foreign = 0
@@ -132,7 +123,7 @@ def nesting_depth(html: str, limit: int = NESTING_LIMIT) -> int:
             skip_to = None if piece.find("-->", 3) >= 0 else "-->"
             continue
         closing = piece.startswith("/")
-        name = _name(piece[1:] if closing else piece)
+        name = _name(piece[1:65] if closing else piece)
         if not name or name[0] not in _ASCII_LETTERS:
             continue  # "<" as text, "<!DOCTYPE", "<?xml": nothing opens
         if closing:

@@ -193,26 +193,25 @@ class Page:
         typography, without the menus and banners around it. ``phrase`` itself when no
         element inside the body holds it whole.
         """
-        node = self._document.text_index.smallest_holding(normalise(phrase))
-        shown = one_line(node.text(separator=" ")) if node is not None else ""
-        return shown or phrase
+        return self._document.text_index.smallest_holding(normalise(phrase)) or phrase
 
 
 @dataclass
 class _TextIndex:
     """The visible text nodes of a body, in order, and the span of each element over them.
 
-    ``pieces[k]`` is the normalised text of the k-th non-empty visible text node; the text
-    they make joined by spaces is the page's ``text``. Element ``e`` (0 is the body) covers
-    pieces ``first[e]`` to ``end[e] - 1``; ``parent[e]`` is its parent's index (-1 for the
-    body). An element still open when the walk stopped (``limit`` reached) ends at infinity.
+    ``pieces[k]`` is the normalised text of the k-th non-empty visible text node (``shown[k]``
+    as written); the text they make joined by spaces is the page's ``text``. Element ``e``
+    (0 is the body) covers pieces ``first[e]`` to ``end[e] - 1``; ``parent[e]`` is its
+    parent's index (-1 for the body). An element still open when the walk stopped
+    (``limit`` reached) ends at infinity.
     """
 
-    elements: list[LexborNode] = field(default_factory=list)
     parent: list[int] = field(default_factory=list)
     first: list[int] = field(default_factory=list)
     end: list[int] = field(default_factory=list)
     pieces: list[str] = field(default_factory=list)
+    shown: list[str] = field(default_factory=list)
     starts: list[int] = field(default_factory=list)  #: offset of each piece in the text
     owner: list[int] = field(default_factory=list)  #: the element each piece is a child of
 
@@ -223,7 +222,7 @@ class _TextIndex:
         if body is None:
             return index
         never = 1 << 62
-        index._open(body, -1, never)
+        index._open(-1, never)
         offset = 0
         stack: list[tuple[LexborNode | None, int]] = [(body.child, 0)]
         while stack and offset <= limit:
@@ -234,22 +233,23 @@ class _TextIndex:
                 continue
             stack[-1] = (node.next, owner)
             if node.is_text_node:
-                piece = normalise(node.text_content or "")
+                written = node.text_content or ""
+                piece = normalise(written)
                 if piece:
                     index.pieces.append(piece)
+                    index.shown.append(written)
                     index.starts.append(offset)
                     index.owner.append(owner)
                     offset += len(piece) + 1
             elif node.is_element_node and node.tag not in _INVISIBLE:
-                stack.append((node.child, index._open(node, owner, never)))
+                stack.append((node.child, index._open(owner, never)))
         return index
 
-    def _open(self, node: LexborNode, parent: int, end: int) -> int:
-        self.elements.append(node)
+    def _open(self, parent: int, end: int) -> int:
         self.parent.append(parent)
         self.first.append(len(self.pieces))
         self.end.append(end)
-        return len(self.elements) - 1
+        return len(self.parent) - 1
 
     def _length(self, element: int) -> int:
         first, end = self.first[element], self.end[element]
@@ -257,8 +257,9 @@ class _TextIndex:
             return 1 << 62
         return self.starts[end - 1] + len(self.pieces[end - 1]) - self.starts[first]
 
-    def smallest_holding(self, needle: str) -> LexborNode | None:
-        """The element with the shortest text among those holding an occurrence of ``needle``.
+    def smallest_holding(self, needle: str) -> str | None:
+        """The text (one line) of the element with the shortest text among those holding an
+        occurrence of ``needle``; None when only the body holds it whole.
 
         Each occurrence (the first ``_OCCURRENCES_WEIGHED``) is placed on its pieces by
         bisection, then its element found by climbing from the first piece's owner: at most
@@ -281,4 +282,6 @@ class _TextIndex:
             if element > 0 and length < best_length:
                 best, best_length = element, length
             at = text.find(needle, at + 1)
-        return self.elements[best] if best > 0 else None
+        if best <= 0:
+            return None
+        return one_line(" ".join(self.shown[self.first[best] : self.end[best]]))
