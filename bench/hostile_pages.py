@@ -1,6 +1,6 @@
 """CPU of reading each hostile page, before (a baseline commit) and after, in one run.
 
-    .venv/bin/python bench/hostile_pages.py [--baseline 66b9681] [--limit 300]
+    .venv/bin/python bench/hostile_pages.py [--baseline 66b9681] [--limit 300] [--only NAME…]
 
 The pages are the imitation's hostile site (``monitor/imitation/hostile.py``). For each,
 what one probe of an rdv-prefecture target on the http engine does with the page it lands
@@ -83,6 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--baseline", default="66b9681", help="commit to compare with")
     parser.add_argument("--limit", type=float, default=300.0, help="seconds per measurement")
+    parser.add_argument("--only", nargs="*", default=None, help="names of the pages to time")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from monitor.imitation.hostile import PAGES
@@ -103,6 +104,8 @@ def main() -> None:
         print("| page | size | before: CPU s | before: finding | after: CPU s | after: finding |")
         print("| --- | --- | --- | --- | --- | --- |")
         for name, make in PAGES.items():
+            if args.only is not None and name not in args.only:
+                continue
             html = Path(work) / f"{name}.html"
             html.write_text(make(), encoding="utf-8")
             size = f"{html.stat().st_size / 1024:,.0f} KiB"

@@ -28,11 +28,15 @@ from monitor.details import render
 from monitor.domain import Platform, Reason, Status
 from monitor.imitation import ImitationSite
 from monitor.imitation.catalogue import CATALOGUE, install
-from monitor.imitation.hostile import hostile_deep_nesting, hostile_giant_element
+from monitor.imitation.hostile import (
+    hostile_deep_nesting,
+    hostile_giant_element,
+    hostile_nested_headings,
+)
 from monitor.platforms import ADAPTERS
 from monitor.platforms import page as page_module
 from monitor.platforms.nesting import NESTING_LIMIT, nesting_depth
-from monitor.platforms.page import Page, parsing_scope
+from monitor.platforms.page import ELEMENT_TEXT_LIMIT, Page, bounded_text, parsing_scope
 from monitor.text import normalise, one_line
 
 # -- the nesting pre-pass -------------------------------------------------------------------
@@ -230,3 +234,27 @@ def test_sentence_with_reads_a_giant_nested_text_in_one_pass() -> None:
     assert time.process_time() - began < 10.0
     assert shown.startswith("Accès refusé : trop de requêtes.")
     assert len(shown) <= 300
+
+
+# -- the text of one element -------------------------------------------------------------------
+
+
+def test_bounded_text_is_an_elements_text_when_it_is_short() -> None:
+    tree = LexborHTMLParser("<body><h1>Site en <b>maintenance</b></h1><p> a \n b </p></body>")
+    for selector in ("h1", "p", "body"):
+        node = tree.css_first(selector)
+        assert bounded_text(node) == node.text(separator=" ")
+        assert bounded_text(node, "") == node.text()
+
+
+def test_headings_nested_in_headings_are_read_in_bounded_time() -> None:
+    """256 headings, each holding the next and 4 MiB of text: taking each one's whole text
+    took 21 s of CPU; each is now read up to ELEMENT_TEXT_LIMIT characters (liveness bound)."""
+    snapshot = page(hostile_nested_headings())
+    began = time.process_time()
+    reading = Page(snapshot)
+    assert len(reading.headings) == 257  # the title and 256 headings
+    assert all(len(heading) <= ELEMENT_TEXT_LIMIT + 1 for heading in reading.headings)
+    found = ADAPTERS[Platform.RDV_PREFECTURE].recognise(snapshot, target(Platform.RDV_PREFECTURE))
+    assert time.process_time() - began < 10.0
+    assert found.reason is Reason.BLOCKED

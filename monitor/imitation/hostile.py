@@ -13,6 +13,8 @@ within the monitor's 8 MiB page cap. What each one aims at (issue 25):
     giant-attribute   one 8 MiB attribute value before the page's one sentence: every
                       pattern that scans the HTML meets it
     many-elements     8 MiB of ``<b>x</b>``, a million elements: only linear work survives
+    nested-headings   256 headings nested in one another over 4 MiB of text: taking each
+                      heading's whole text is quadratic
 """
 
 from __future__ import annotations
@@ -48,12 +50,19 @@ def hostile_many_elements(size: int = 8 * MIB - 4096) -> str:
     return page("Rendez-vous", "<b>x</b>" * (size // 8) + "<p>Aucun créneau disponible</p>")
 
 
+def hostile_nested_headings(levels: int = 128, size: int = 4 * MIB) -> str:
+    """``2 * levels`` headings, each inside the one before, over ``size`` bytes of text."""
+    body = "<h1>x<div><h2>y<div>" * levels + "Accès refusé " + "A " * (size // 2)
+    return page("Rendez-vous", body)
+
+
 #: Each page by the name it is served under.
 PAGES: dict[str, Callable[[], str]] = {
     "deep-nesting": hostile_deep_nesting,
     "giant-element": hostile_giant_element,
     "giant-attribute": hostile_giant_attribute,
     "many-elements": hostile_many_elements,
+    "nested-headings": hostile_nested_headings,
 }
 
 

@@ -48,6 +48,28 @@ _INVISIBLE = frozenset(_INVISIBLE_TAGS)
 TEXT_LIMIT = 10_000
 #: Occurrences of a phrase :meth:`Page.sentence_with` weighs before it picks the smallest.
 _OCCURRENCES_WEIGHED = 256
+#: What :func:`bounded_text` reads of an element: characters, and nodes of its subtree.
+ELEMENT_TEXT_LIMIT = 1_000
+ELEMENT_NODES_READ = 256
+
+
+def bounded_text(node: LexborNode, separator: str = " ", limit: int = ELEMENT_TEXT_LIMIT) -> str:
+    """``node.text(separator=separator)``, but reading at most ``ELEMENT_NODES_READ`` nodes
+    of its subtree and keeping at most about ``limit`` characters.
+
+    What a heading, a button or a label shows is short; ``node.text()`` copies the whole
+    subtree's text, and headings nested in headings (a hostile page) made that quadratic.
+    """
+    parts: list[str] = []
+    size = 0
+    for visited, child in enumerate(node.traverse(include_text=True)):
+        if visited > ELEMENT_NODES_READ or size > limit:
+            break
+        if child.is_text_node:
+            text = (child.text_content or "")[: limit - size + 1]
+            parts.append(text)
+            size += len(text)
+    return separator.join(parts)
 
 
 class _Document:
@@ -157,7 +179,8 @@ class Page:
     @cached_property
     def headings(self) -> tuple[str, ...]:
         """Normalised texts of the title, h1 and h2 elements, in document order."""
-        return tuple(t for t in (normalise(n.text()) for n in self.select("title, h1, h2")) if t)
+        texts = (normalise(bounded_text(n, "")) for n in self.select("title, h1, h2"))
+        return tuple(t for t in texts if t)
 
     def select(self, selector: str) -> list[LexborNode]:
         """Every element matching ``selector``; an invalid selector is the monitor's bug."""
@@ -172,7 +195,7 @@ class Page:
     def first_text(self, selector: str) -> str | None:
         """The one-line text of the first element matching ``selector`` that has any."""
         for node in self.select(selector):
-            text = one_line(node.text(separator=" "))
+            text = one_line(bounded_text(node))
             if text:
                 return text
         return None
