@@ -17,11 +17,13 @@ the way the parser would stack them, closely enough to bound its work:
 It is an estimate from below of the stack the parser builds (a ``p`` inside a ``div``
 inside a ``p`` counts once), which is what matters: a page it calls deep is deep.
 
-Pure and linear, with no regular expression: one ``str.split`` and literal searches; the
-pass stops as soon as the limit is crossed.
+Pure and linear: one bounded pattern and literal searches; the pass stops as soon as the
+limit is crossed.
 """
 
 from __future__ import annotations
+
+import re
 
 #: Deeper than this, a page is not parsed: Chromium's own HTML parser stops nesting at 512
 #: (kMaximumHTMLParserDOMTreeDepth), and real booking pages nest 15 to 40 deep. lexbor
@@ -81,52 +83,52 @@ _FOREIGN = frozenset({"svg", "math"})
 _RAW_TEXT = frozenset(
     ["script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "plaintext"]
 )
-_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-#: What may follow a ``<`` that starts a tag or a comment.
-_TAG_STARTS = _ASCII_LETTERS | {"/", "!"}
-
-
-def _name(piece: str) -> str:
-    """The tag name at the start of ``piece`` (what follows a ``<`` or ``</``), lower-cased.
-
-    A name ends at a space, ``/`` or ``>``; only the first 64 characters are looked at.
-    """
-    head = piece[:64].partition(">")[0].partition("/")[0].split(None, 1)
-    return head[0].lower() if head else ""
+#: A comment's start, or a start or end tag's name (at most 32 characters are read of it).
+#: Bounded: each match reads at most 35 characters, so the pass is linear in the page
+#: (the stdlib engine, faster per match than RE2's wrapper on the million tags of 8 MiB).
+_TAG = re.compile(r"<(?:(!--)|(/?)([A-Za-z][A-Za-z0-9:-]{0,31}))")
 
 
 def nesting_depth(html: str, limit: int = NESTING_LIMIT) -> int:
     """The deepest nesting of ``html``'s elements, or ``limit + 1`` once it is above ``limit``.
 
-    Linear: the text is split once at every ``<``; each piece (what follows one ``<`` up to
-    the next) is looked at once, and only its first 64 characters unless it is a tag in
-    ``svg``/``math`` (whose own end is searched for ``/>``) or a comment.
+    Linear: one pass of ``_TAG`` (a bounded pattern) over the text; comments are skipped
+    with one literal search each, and a start tag in ``svg``/``math`` is checked for ``/>``
+    in the text before the next tag only, so no character is read twice.
     """
     stack: list[str] = []
     open_count: dict[str, int] = {}
     foreign = 0
     deepest = 0
-    skip_to: str | None = None  # inside a comment ("-->") or raw text ("/script", …)
-    pieces = iter(html.split("<"))
-    next(pieces)  # the text before the first "<"
-    for piece in pieces:
-        if skip_to is None and piece[:1] not in _TAG_STARTS:
-            continue  # "<" as text ("a < b", "<<<"): nothing opens
-        if skip_to is not None:
-            if skip_to == "-->":
-                if "-->" in piece:
-                    skip_to = None
-            elif piece[: len(skip_to)].lower() == skip_to:
-                skip_to = None
+    skip_until = 0  # the end of a comment
+    raw: str | None = None  # inside raw text: the name of the element that ends it
+    pending: tuple[str, int] | None = None  # a foreign start tag and where its name ends
+    for tag in _TAG.finditer(html):
+        start = tag.start()
+        if pending is not None:
+            name, after = pending
+            pending = None
+            end = html.find(">", after, start)
+            if not (end > after and html[end - 1] == "/"):  # "<path/>" opens nothing
+                stack.append(name)
+                open_count[name] = open_count.get(name, 0) + 1
+                foreign += name in _FOREIGN
+                if len(stack) > deepest:
+                    deepest = len(stack)
+                    if deepest > limit:
+                        return limit + 1
+        if start < skip_until:
             continue
-        if piece.startswith("!--"):
-            skip_to = None if piece.find("-->", 3) >= 0 else "-->"
+        if tag.group(1):  # "<!--": nothing opens until "-->"
+            end = html.find("-->", tag.end() - 2)
+            skip_until = len(html) if end < 0 else end + 3
             continue
-        closing = piece.startswith("/")
-        name = _name(piece[1:65] if closing else piece)
-        if not name or name[0] not in _ASCII_LETTERS:
-            continue  # "<" as text, "<!DOCTYPE", "<?xml": nothing opens
-        if closing:
+        name = tag.group(3).lower()
+        if raw is not None:
+            if tag.group(2) and name == raw:
+                raw = None
+            continue
+        if tag.group(2):  # an end tag
             if open_count.get(name):
                 while stack:
                     closed = stack.pop()
@@ -136,11 +138,12 @@ def nesting_depth(html: str, limit: int = NESTING_LIMIT) -> int:
                         break
             continue
         if name in _RAW_TEXT:
-            skip_to = "/" + name
+            raw = name
             continue
         if name in _VOID or name in _IMPLIED_END:
             continue
-        if foreign and piece[: piece.find(">") if ">" in piece else len(piece)].endswith("/"):
+        if foreign:
+            pending = (name, tag.end())
             continue
         stack.append(name)
         open_count[name] = open_count.get(name, 0) + 1
@@ -149,4 +152,6 @@ def nesting_depth(html: str, limit: int = NESTING_LIMIT) -> int:
             deepest = len(stack)
             if deepest > limit:
                 return limit + 1
-    return deepest
+    if pending is not None:
+        deepest = max(deepest, len(stack) + 1)
+    return min(deepest, limit + 1)
