@@ -14,9 +14,10 @@ Costs are linear in the page, whatever it holds (issue 25):
 * the nesting is measured first (:mod:`~monitor.platforms.nesting`, one pass); a page
   deeper than ``NESTING_LIMIT`` is not parsed at all (lexbor's parse is quadratic in the
   depth) and reads as an empty tree whose :attr:`Page.too_deep` is set;
-* each HTML text is parsed once: the visible text comes from a clone of the tree (a C copy,
-  not a second parse), and within :func:`parsing_scope` (one probe) every ``Page`` of the
-  same HTML — the flow's, ``settle``'s, recognition's — shares one parsed document;
+* each HTML text is parsed once: the visible text comes from the tree, or from a clone of
+  it (a C copy, not a second parse) when its body has scripts or styles to leave out; and
+  within :func:`parsing_scope` (one probe) every ``Page`` of the same HTML — the flow's,
+  ``settle``'s, recognition's — shares one parsed document;
 * :meth:`Page.sentence_with` walks the text nodes once instead of taking the text of every
   element;
 * :func:`read` parses in a worker thread (lexbor releases the GIL while it parses), so a
@@ -44,6 +45,7 @@ from monitor.text import normalise, one_line
 #: Elements whose content a reader never sees as text.
 _INVISIBLE_TAGS = ["script", "style", "noscript", "template"]
 _INVISIBLE = frozenset(_INVISIBLE_TAGS)
+_INVISIBLE_SELECTOR = ", ".join(_INVISIBLE_TAGS)
 #: Characters of visible text kept (and matched against): the start of the page.
 TEXT_LIMIT = 10_000
 #: Occurrences of a phrase :meth:`Page.sentence_with` weighs before it picks the smallest.
@@ -82,9 +84,11 @@ class _Document:
 
     @cached_property
     def visible_text(self) -> str:
-        copy = self.tree.clone()  # stripping mutates: the page's own tree keeps its scripts
-        copy.strip_tags(_INVISIBLE_TAGS)
-        body = copy.body
+        body = self.tree.body
+        if body is not None and body.css_first(_INVISIBLE_SELECTOR) is not None:
+            copy = self.tree.clone()  # stripping mutates: the page's own tree keeps its scripts
+            copy.strip_tags(_INVISIBLE_TAGS)
+            body = copy.body
         return one_line(body.text(separator=" ") if body is not None else "", limit=TEXT_LIMIT)
 
     @cached_property

@@ -6,11 +6,11 @@ and the thread is abandoned, finishing its work on its own and its result droppe
 
 Why a thread, and not a subprocess that could be killed (issue 25):
 
-* the work is bounded: every regular expression on page text is RE2 (linear), a page
+* the work is bounded: every pattern on page text is RE2 or bounded (linear), a page
   nested past ``NESTING_LIMIT`` is never parsed, ``sentence_with`` walks the text nodes
-  once, and a page is at most 8 MiB. Measured (``bench/hostile_pages.py``, BENCHMARKS.md
-  §8), the worst page of the hostile corpus costs a few seconds of CPU: an abandoned
-  thread's remaining work is that, never minutes;
+  once, element texts are read up to a bound, and a page is at most 8 MiB. Measured
+  (``bench/hostile_pages.py``, BENCHMARKS.md §9), the worst page of the hostile corpus
+  costs a few seconds of CPU: an abandoned thread's remaining work is that, never minutes;
 * the loop really runs meanwhile: lexbor's parse releases the GIL (a Python thread ticking
   every millisecond kept 90 % of its ticks during a 4.5 s parse), and pure-Python work in a
   thread yields the GIL every ``sys.getswitchinterval()`` (5 ms);
