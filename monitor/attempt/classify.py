@@ -6,8 +6,9 @@ Pure: no I/O, no clock. The rules are SPEC's "Outcomes":
   failure is ``anomaly/timeout`` or ``anomaly/connection``, the monitor's own fault
   ``monitor_error``. One exception: when a step failed because an element was missing
   (``unrecognized``) on a page that is itself an error, captcha or maintenance page, the page
-  says more, and its finding is kept;
-* otherwise each final page is recognised by its platform's rules, and the pages of one
+  says more, and its finding is kept (so is a page too deep to be read at all);
+* otherwise each final page is recognised by its platform's rules (by ``observe``, within
+  the probe's deadline, when the observation is :class:`Recognised`), and the pages of one
   probe (legacy-booking: one per desk) are combined: ``available`` if any page has slots,
   ``unavailable`` if every page positively has none, else the most specific anomaly;
 * ``available`` only ever comes from a platform's positive rule (a ``Positive`` finding);
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from monitor.config import Target
 from monitor.details import record_line
@@ -43,9 +45,33 @@ Result = tuple[PageSnapshot | None, Finding]
 _RANK = {reason: index for reasons in REASONS.values() for index, reason in enumerate(reasons)}
 
 
+@dataclass(frozen=True)
+class Recognised(Observation):
+    """An observation whose final pages were recognised within the probe's deadline.
+
+    ``findings[i]`` is what ``pages[i]`` means; :func:`monitor.attempt.probe.observe` makes
+    them off the event loop, so that classification (in the recording's thread) only
+    combines them and never parses a page after the deadline.
+    """
+
+    findings: tuple[Finding, ...] = ()
+
+
 def recognise(target: Target, page: PageSnapshot) -> Finding:
     """What one final page means under the target's platform."""
     return ADAPTERS[target.platform].recognise(page, target)
+
+
+def recognise_all(target: Target, pages: Sequence[PageSnapshot]) -> tuple[Finding, ...]:
+    """What each of ``pages`` means, in order."""
+    return tuple(recognise(target, page) for page in pages)
+
+
+def _findings(target: Target, observation: Observation) -> tuple[Finding, ...]:
+    """The observation's own findings when it has them for its pages, else recognised now."""
+    if isinstance(observation, Recognised) and len(observation.findings) == len(observation.pages):
+        return observation.findings
+    return recognise_all(target, observation.pages)
 
 
 def classify(target: Target, observation: Observation) -> Outcome:
@@ -79,13 +105,15 @@ def _decide(target: Target, observation: Observation) -> Result:
     failure = observation.failure
     if failure is not None:
         if failure.reason is Reason.UNRECOGNIZED and last is not None:
-            seen = recognise(target, last)
-            if seen.status is Status.ANOMALY and seen.reason is not Reason.UNRECOGNIZED:
+            seen = _findings(target, observation)[-1]
+            if seen.status is Status.ANOMALY and (
+                seen.reason is not Reason.UNRECOGNIZED or seen.detail.code == "too_deep"
+            ):
                 return last, seen
         return last, failure
     if not observation.pages:
         return None, Finding(Status.MONITOR_ERROR, Reason.INTERNAL, Detail("no_page"))
-    return combine([(page, recognise(target, page)) for page in observation.pages])
+    return combine(list(zip(observation.pages, _findings(target, observation), strict=True)))
 
 
 def combine(results: Sequence[tuple[PageSnapshot, Finding]]) -> Result:

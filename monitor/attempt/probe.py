@@ -4,14 +4,22 @@
 ``Observation``, with the final pages, or with a ``failure`` finding and the last page
 reached (evidence of where it stopped):
 
-    the flow returned                     pages: its final pages
-    the whole probe took too long         anomaly/timeout (time held at the gate not counted)
+    the flow returned                     pages: its final pages, and what each means
+    the whole probe took too long         anomaly/timeout (time held at the gate not counted),
+      (walking the pages or reading them)   recognition included
     ProbeError (timeout, connection,       that reason (status from SPEC's table)
       unrecognized element, …)
     MonitorFault (browser crash, …)       monitor_error with its reason
     any other exception (a bug)           monitor_error/internal naming the exception class
 
 Cancellation (daemon shutdown) is not an outcome and goes through.
+
+Recognition is part of the probe: the final pages (or, when a step found no element, the
+page it stopped on) are recognised in a worker thread under the same deadline, and the
+observation carries the findings (:class:`~monitor.attempt.classify.Recognised`). A page
+still being read when the deadline passes makes the probe ``anomaly/timeout`` on time and
+its thread is abandoned; :mod:`monitor.platforms.worker` says why a thread and not a
+subprocess. Every page a probe meets is parsed once (``parsing_scope``).
 
 ``probe_timeout`` measures the site's time, not the politeness gate's: while a request waits
 at the gate (``per_host_min_gap``, a host paused by Retry-After) the deadline stands still
@@ -27,6 +35,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from monitor.attempt.classify import Recognised, recognise_all
 from monitor.config import Target
 from monitor.domain import (
     Detail,
@@ -41,6 +50,8 @@ from monitor.domain import (
 from monitor.errors import MonitorError, MonitorFault, ProbeError
 from monitor.platforms import ADAPTERS
 from monitor.platforms.common import FlowOptions
+from monitor.platforms.page import parsing_scope
+from monitor.platforms.worker import off_loop
 from monitor.probes.base import PageSession, ProbeEngine, RequestGate, no_gate
 from monitor.text import one_line
 
@@ -185,27 +196,32 @@ async def observe(
     free browser context is not counted against the site; nor is time its requests spend
     waiting at ``gate`` (the politeness gate), during which the deadline stands still.
     """
-    adapter = ADAPTERS[target.platform]
-    options = FlowOptions(render_wait=min(RENDER_WAIT_MAX, timeout * RENDER_WAIT_SHARE))
     started = clock()
     pages: tuple[PageSnapshot, ...] = ()
+    findings: tuple[Finding, ...] = ()
     failure: Finding | None = None
     gate_clock = _GateClock(gate)
-    try:
-        async with engine.session(gate=gate_clock) as session:
-            try:
-                async with asyncio.timeout(timeout) as deadline:
-                    with gate_clock.governing(deadline):
-                        pages = await adapter.flow(session, target, options)
-            except Exception as exc:
-                failure = failure_finding(exc, timeout=timeout, held=gate_clock.held)
-                pages = _last_page(session)
+    with parsing_scope():
+        try:
+            async with engine.session(gate=gate_clock) as session:
+                try:
+                    async with asyncio.timeout(timeout) as deadline:
+                        with gate_clock.governing(deadline):
+                            pages, findings, stopped = await _walk_and_read(
+                                target, session, timeout
+                            )
+                    if stopped is not None:  # a step found no element: the page may say why
+                        failure = failure_finding(stopped, timeout=timeout)
+                        _log_failure(target, failure, stopped)
+                except Exception as exc:
+                    failure = failure_finding(exc, timeout=timeout, held=gate_clock.held)
+                    pages, findings = _last_page(session), ()
+                    _log_failure(target, failure, exc)
+        except Exception as exc:  # the session itself could not be opened or closed
+            if failure is None:
+                failure = failure_finding(exc, timeout=timeout)
                 _log_failure(target, failure, exc)
-    except Exception as exc:  # the session itself could not be opened or closed
-        if failure is None:
-            failure = failure_finding(exc, timeout=timeout)
-            _log_failure(target, failure, exc)
-    return Observation(
+    return Recognised(
         target=target.id,
         engine=engine.kind,
         url=target.url,
@@ -213,7 +229,28 @@ async def observe(
         finished_at=clock(),
         pages=pages,
         failure=failure,
+        findings=findings,
     )
+
+
+async def _walk_and_read(
+    target: Target, session: PageSession, timeout: float
+) -> tuple[tuple[PageSnapshot, ...], tuple[Finding, ...], ProbeError | None]:
+    """The flow's final pages and what they mean, read off the event loop.
+
+    A step that found no element (``unrecognized``) ends the walk on the page it stopped
+    on, which is read too and returned with the error; any other exception goes through.
+    """
+    options = FlowOptions(render_wait=min(RENDER_WAIT_MAX, timeout * RENDER_WAIT_SHARE))
+    stopped: ProbeError | None = None
+    try:
+        pages = await ADAPTERS[target.platform].flow(session, target, options)
+    except ProbeError as exc:
+        if exc.reason != Reason.UNRECOGNIZED:
+            raise
+        stopped, pages = exc, _last_page(session)
+    findings = await off_loop(lambda: recognise_all(target, pages))
+    return pages, findings, stopped
 
 
 def _log_failure(target: Target, failure: Finding, exc: BaseException) -> None:

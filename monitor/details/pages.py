@@ -27,6 +27,12 @@ PAGE_CODES: dict[str, tuple[Words, Words]] = {
                   f"({v['url']})",
         lambda v: f"no rule of the platform recognises this page: {v.q('shown')} at {v['url']}",
     ),
+    "too_deep": (
+        lambda v: f"la page imbrique ses éléments sur plus de {v['limit']} niveaux : elle "
+                  f"n'est pas lue ({v['url']})",
+        lambda v: f"the page nests its elements more than {v['limit']} levels deep and was "
+                  f"not read ({v['url']})",
+    ),
     "unknown_page_for_target": (
         lambda v: f"aucune règle de la cible ne correspond à cette page : {v.q('shown')} "
                   f"({v['url']})",

@@ -16,7 +16,8 @@ Each platform module recognises its own path shape anywhere in the path, so pref
 
 Admin calls are neither logged nor counted in flight; static assets (step images,
 favicon) are logged with ``asset=True`` but not counted in flight (see requestlog.py).
-Any key also accepts the infrastructure faults of faults.py. Every handler runs in its own
+Any key also accepts the infrastructure faults of faults.py; ``/hostile/<name>`` serves the
+hostile pages of hostile.py. Every handler runs in its own
 thread, so a ``slow`` answer never holds up another request; ``stop()`` interrupts
 pending sleeps.
 """
@@ -37,7 +38,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from monitor.imitation import faults, hostile_corpus
+from monitor.imitation import faults, hostile, hostile_corpus
 from monitor.imitation.anef import Anef
 from monitor.imitation.ds import DemarchesSimplifiees
 from monitor.imitation.legacy import LegacyBooking
@@ -208,6 +209,8 @@ class ImitationSite:
         if (corpus := hostile_corpus.respond(request)) is not None:  # issue 25's corpus
             return corpus
         if route is None or scenario is None:
+            if (hostile_page := hostile.respond(request.path)) is not None:
+                return hostile_page
             if request.path.endswith("/favicon.ico"):
                 return Response(body=png(16, 16), content_type="image/png")
             return _index() if request.path == "/" else faults.proxy_error(404)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from monitor.config import Target
 from monitor.domain import Detail, Finding, PageSnapshot, Reason
 from monitor.platforms.common import FlowOptions, available, recognise_with, settle
-from monitor.platforms.page import Page
+from monitor.platforms.page import Page, bounded_text
 from monitor.probes.base import PageSession
 from monitor.text import normalise
 
@@ -43,7 +43,9 @@ def _states(page: Page) -> Finding | None:
         title = page.first_text("h1") or "sign-in page"
         return available(Reason.OPEN, Detail("sign_in_page", {"title": title}))
     home = normalise(HOME_HEADING)
-    if any(home in normalise(node.text()) for node in page.select("h1")) or page.has(HOME_TABS):
+    if any(home in normalise(bounded_text(node, "")) for node in page.select("h1")) or page.has(
+        HOME_TABS
+    ):
         title = page.first_text("h1") or HOME_HEADING
         return available(Reason.OPEN, Detail("portal_home", {"title": title}))
     return None

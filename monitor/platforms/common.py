@@ -2,6 +2,7 @@
 
 Precedence is SPEC's "most specific first"; a platform's :func:`recognise_with` call runs
 
+    too_deep(page)     nested past the limit, so never parsed: anomaly/unrecognized
     barrier(page)      captcha > maintenance > overloaded > blocked
     platform states    the platform's own pages (session_lost, messages, slots)
     failure(page)      http_error > empty_page
@@ -21,15 +22,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
 
+import re2
+
 from monitor.domain import Detail, DetailValue, Engine, Finding, PageSnapshot, Reason, Status
 from monitor.errors import ProbeError
-from monitor.platforms.page import Page
+from monitor.platforms.nesting import NESTING_LIMIT
+from monitor.platforms.page import Page, read
 from monitor.probes.base import PageSession
 from monitor.text import contains_any, one_line
 
@@ -83,10 +86,10 @@ BLOCKED_PHRASES = (
     "trop de requêtes",
 )
 
-_REASON_PHRASES = "|".join(re.escape(s.phrase.lower()) for s in HTTPStatus if s.value >= 400)
+_REASON_PHRASES = "|".join(re2.escape(s.phrase.lower()) for s in HTTPStatus if s.value >= 400)
 #: An error page's heading: a status code alone or with its reason phrase ("502 Bad
 #: Gateway", "Erreur 500"); not a heading that merely starts with a number.
-_ERROR_HEADING = re.compile(
+_ERROR_HEADING = re2.compile(
     rf"^(?:erreur|error|http)?\s*(?P<code>[45]\d\d)(?:\s*[-:]?\s*(?:{_REASON_PHRASES}))?$"
 )
 
@@ -141,6 +144,14 @@ def unrecognized(page: Page, code: str = "unknown_page") -> Finding:
     return anomaly(
         Reason.UNRECOGNIZED, Detail(code, {"shown": one_line(shown, 160), "url": page.url})
     )
+
+
+def too_deep(page: Page) -> Finding | None:
+    """A page nested deeper than the limit was not parsed: nothing else can be said of it."""
+    if not page.too_deep:
+        return None
+    detail = Detail("too_deep", {"limit": NESTING_LIMIT, "url": page.url})
+    return anomaly(Reason.UNRECOGNIZED, detail)
 
 
 # -- infrastructure rules -----------------------------------------------------------------
@@ -260,7 +271,7 @@ PlatformStates = Callable[[Page], Finding | None]
 def recognise_with(snapshot: PageSnapshot, states: PlatformStates) -> Finding:
     """Shared rules around a platform's own: the precedence of the module docstring."""
     page = Page(snapshot)
-    found = barrier(page)
+    found = too_deep(page) or barrier(page)
     if found is not None:
         return found
     state = states(page)
@@ -296,9 +307,10 @@ async def settle(session: PageSession, selector: str, options: FlowOptions) -> P
     element: what the page shows is recognition's business.
     """
     current = session.current()
-    if session.engine is not Engine.BROWSER or not looks_unrendered(Page(current)):
+    if session.engine is not Engine.BROWSER:
         return current
-    if Page(current).has(selector):
+    page = await read(current)
+    if not looks_unrendered(page) or page.has(selector):
         return current
     try:
         async with asyncio.timeout(options.render_wait):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from monitor.config import Target
 from monitor.domain import Detail, Finding, PageSnapshot, Reason
 from monitor.platforms.common import FlowOptions, available, recognise_with, says, unavailable
-from monitor.platforms.page import Page
+from monitor.platforms.page import Page, bounded_text
 from monitor.probes.base import PageSession
 from monitor.text import normalise
 
@@ -36,7 +36,7 @@ def _start_control(page: Page) -> str | None:
     """The text of the control that starts the form, if the page has one."""
     wanted = normalise(START_TEXT)
     for node in page.select(START_CONTROLS):
-        text = node.text(separator=" ") or node.attributes.get("value") or ""
+        text = bounded_text(node) or node.attributes.get("value") or ""
         if normalise(text).startswith(wanted):
             return " ".join(text.split())
     return None

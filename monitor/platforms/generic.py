@@ -16,10 +16,10 @@ a link, an ISO ``starts_at``, or a French date in their text).
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from urllib.parse import parse_qs, urljoin, urlsplit
 
+import re2
 from selectolax.lexbor import LexborNode
 
 from monitor.config import Rule, Target
@@ -31,14 +31,18 @@ from monitor.platforms.common import (
     available,
     infrastructure,
     says,
+    too_deep,
     unavailable,
     unrecognized,
 )
-from monitor.platforms.page import Page
+from monitor.platforms.page import Page, bounded_text
 from monitor.probes.base import PageSession
 from monitor.text import one_line
 
-_TIMESTAMP_IN_LINK = re.compile(r"/(?P<ts>\d{9,11})(?:[/?#]|$)")
+#: Matched elements whose date is read for the earliest slot (all are counted): a page
+#: offering more is not a booking page, and each read searches the element's subtree.
+MOMENTS_READ = 1_000
+_TIMESTAMP_IN_LINK = re2.compile(r"/(?P<ts>\d{9,11})(?:[/?#]|$)")
 
 
 # -- recognition --------------------------------------------------------------------------
@@ -57,7 +61,7 @@ def _moment(node: LexborNode) -> datetime | None:
         match = _TIMESTAMP_IN_LINK.search(urlsplit(href).path + "/")
         if match and (stamp := dates.from_timestamp(match["ts"])) is not None:
             return stamp
-    return dates.parse_french_date(node.text(separator=" "))
+    return dates.parse_french_date(bounded_text(node))
 
 
 def _apply(rule: Rule, section: Status, page: Page) -> Finding | None:
@@ -73,13 +77,13 @@ def _apply(rule: Rule, section: Status, page: Page) -> Finding | None:
         nodes = page.select(rule.selector)
         if not nodes:
             return None
-        shown = one_line(nodes[0].text(separator=" "), 120)
+        shown = one_line(bounded_text(nodes[0]), 120)
         detail = Detail(
             "rule_matches", {"count": len(nodes), "selector": rule.selector, "shown": shown}
         )
         if rule.reason is Reason.SLOTS:
             count = len(nodes)
-            moments = [m for m in map(_moment, nodes) if m is not None]
+            moments = [m for m in map(_moment, nodes[:MOMENTS_READ]) if m is not None]
             earliest = min(moments) if moments else None
     if section is Status.AVAILABLE:
         return available(rule.reason, detail, slot_count=count, earliest_slot=earliest)
@@ -91,7 +95,7 @@ def _apply(rule: Rule, section: Status, page: Page) -> Finding | None:
 def recognise(snapshot: PageSnapshot, target: Target) -> Finding:
     """Shared rules, then the target's own, first match wins (see the module docstring)."""
     page = Page(snapshot)
-    found = infrastructure(page)
+    found = too_deep(page) or infrastructure(page)
     if found is not None:
         return found
     if target.rules is not None:

@@ -48,7 +48,7 @@ from monitor.platforms.common import (
     settle,
     unavailable,
 )
-from monitor.platforms.page import Page
+from monitor.platforms.page import Page, read
 from monitor.probes.base import PageSession
 
 # -- anchors ------------------------------------------------------------------------------
@@ -140,13 +140,13 @@ def recognise(snapshot: PageSnapshot, target: Target) -> Finding:
 
 async def _start(session: PageSession, target: Target) -> Page | None:
     """Open the link and accept the conditions; None when the first page is not them."""
-    page = Page(await session.open(target.url))
+    page = await read(await session.open(target.url))
     if session.engine is Engine.BROWSER and page.has(COOKIE_ACCEPT):
         # Over HTTP the banner is inert JavaScript; in the browser it may cover the form.
-        page = Page(await session.click(COOKIE_ACCEPT))
+        page = await read(await session.click(COOKIE_ACCEPT))
     if not is_conditions(page):
         return None
-    return Page(await session.submit(button=NEXT_BUTTON, fields={"condition": "on"}))
+    return await read(await session.submit(button=NEXT_BUTTON, fields={"condition": "on"}))
 
 
 async def _result(
@@ -160,7 +160,7 @@ async def _result(
     (bounded) for that week to show, whatever the weeks fetched say.
     """
     if is_description(page):
-        page = Page(await session.submit(button=NEXT_BUTTON))
+        page = await read(await session.submit(button=NEXT_BUTTON))
     if not calendar.is_calendar_step(page):
         return await session.final_snapshot(label)
     weeks = await calendar.walk(session, page, desk=label, weeks=target.calendar_weeks)
@@ -197,6 +197,8 @@ async def flow(
             if page is None or not is_desk_choice(page):
                 finals.append(await session.final_snapshot(str(desk)))
                 continue
-        chosen = Page(await session.submit(button=NEXT_BUTTON, fields={"planning": str(desk)}))
+        chosen = await read(
+            await session.submit(button=NEXT_BUTTON, fields={"planning": str(desk)})
+        )
         finals.append(await _result(session, chosen, str(desk), target, options))
     return tuple(finals)

@@ -23,8 +23,10 @@ that such a page, if ever recorded, is read right.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
+
+import re2
+from selectolax.lexbor import LexborNode
 
 from monitor.config import Target
 from monitor.domain import Detail, Finding, PageSnapshot, Reason
@@ -39,7 +41,7 @@ from monitor.platforms.common import (
     settle,
     unavailable,
 )
-from monitor.platforms.page import Page
+from monitor.platforms.page import Page, bounded_text, read
 from monitor.probes.base import PageSession
 
 # -- anchors ------------------------------------------------------------------------------
@@ -56,21 +58,29 @@ CGU_RENDERED = (
 NO_SLOT_TEXT = "Aucun créneau disponible"
 SLOT_CARD = "input[id^=trhId_]"
 #: ``"critere": {"datePremiereDispo": "…"}`` embedded in the page's state (§2.3).
-FIRST_AVAILABLE = re.compile(r'"datePremiereDispo"\s*:\s*"(?P<date>[^"]*)"')
-_DEMARCHE_ROOT = re.compile(r"/demarche/\d+/?$")
+FIRST_AVAILABLE = re2.compile(r'"datePremiereDispo"\s*:\s*"(?P<date>[^"]*)"')
+_DEMARCHE_ROOT = re2.compile(r"/demarche/\d+/?$")
 
 
 # -- recognition --------------------------------------------------------------------------
 
 
-def _card_moment(page: Page, card_id: str) -> datetime | None:
+def _labels(page: Page) -> dict[str, list[LexborNode]]:
+    """The page's labels by the id they are for: one query, not one per card."""
+    labels: dict[str, list[LexborNode]] = {}
+    for label in page.select("label[for]"):
+        labels.setdefault(label.attributes.get("for") or "", []).append(label)
+    return labels
+
+
+def _card_moment(labels: dict[str, list[LexborNode]], card_id: str) -> datetime | None:
     """A slot card's date: ``<time datetime>`` in its label, else the label's French text."""
-    for label in page.select(f"label[for='{card_id}']"):
+    for label in labels.get(card_id, ()):
         for stamp in label.css("time[datetime]"):
             moment = dates.parse_iso(stamp.attributes.get("datetime") or "")
             if moment is not None:
                 return moment
-        moment = dates.parse_french_date(label.text(separator=" "))
+        moment = dates.parse_french_date(bounded_text(label))
         if moment is not None:
             return moment
     return None
@@ -89,7 +99,8 @@ def is_landing(page: Page) -> bool:
 def _states(page: Page) -> Finding | None:
     cards = [node.attributes.get("id") or "" for node in page.select(SLOT_CARD)]
     if cards:
-        moments = [m for m in (_card_moment(page, card) for card in cards) if m]
+        labels = _labels(page)
+        moments = [m for m in (_card_moment(labels, card) for card in cards) if m]
         first = dates.parse_iso(_first_available(page) or "")
         earliest = min(moments) if moments else first
         when = dates.to_utc(earliest).isoformat() if earliest else None
@@ -123,7 +134,7 @@ async def flow(
 ) -> tuple[PageSnapshot, ...]:
     """Landing, then its start button, then stop at whatever ``/cgu/`` shows."""
     await session.open(target.url)
-    landing = Page(await settle(session, RENDERED, options))
+    landing = await read(await settle(session, RENDERED, options))
     if is_landing(landing) and landing.ok and barrier(landing) is None:
         await session.click(START_BUTTON)
         await settle(session, CGU_RENDERED, options)

@@ -16,10 +16,11 @@ read as Windows-1252.
 from __future__ import annotations
 
 import codecs
-import re
 
-_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.IGNORECASE)
-_META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+import re2
+
+_HEADER_CHARSET = re2.compile(r"""(?i)charset\s*=\s*["']?([^"';\s]+)""")
+_META_CHARSET = re2.compile(rb"""(?i)<meta[^>]*?charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""")
 #: Browsers only look for a <meta> charset near the top of the document.
 _META_SCAN_BYTES = 1024
 #: No encoding label is longer (the Encoding Standard's longest is 19 characters).

@@ -21,8 +21,7 @@ happened; the distinctions the outcome vocabulary needs are in that text:
 
 from __future__ import annotations
 
-import re
-
+import re2
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
@@ -37,9 +36,9 @@ _CRASH_MARKERS = (
     "connection closed",
     "has disconnected",
 )
-_NET_CODE = re.compile(r"net::ERR_[A-Z0-9_]+")
+_NET_CODE = re2.compile(r"net::ERR_[A-Z0-9_]+")
 _NET_TIMEOUTS = frozenset({"net::ERR_TIMED_OUT", "net::ERR_CONNECTION_TIMED_OUT"})
-_NODE_CODE = re.compile(
+_NODE_CODE = re2.compile(
     r"\b(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EPIPE|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT)\b"
     r"|socket hang up|certificate|SSL routines"
 )
