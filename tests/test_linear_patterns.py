@@ -39,23 +39,6 @@ BOUNDED: dict[str, str] = {
     ),
 }
 
-#: Patterns another branch of issue 25 converts to RE2 (the legacy calendar's and its
-#: dates'). Until that branch is merged they are expected to be stdlib ones; once merged
-#: the entries are obsolete and the test says so.
-CONVERTED_ELSEWHERE = frozenset(
-    {
-        "monitor.platforms.legacy_calendar.SLOT_LINK",
-        "monitor.platforms.legacy_calendar._ENDPOINT",
-        "monitor.platforms.legacy_calendar._PLANNING_VARIABLE",
-        "monitor.platforms.legacy_calendar._START_OFFSET",
-        "monitor.platforms.legacy_calendar._FORM_URL",
-        "monitor.platforms.dates._FRENCH_DATE",
-        "monitor.platforms.dates._NUMERIC_DATE",
-        "monitor.platforms.dates._WEEK_HEADER",
-        "monitor.platforms.dates._CLOCK",
-    }
-)
-
 MIB = 1 << 20
 #: Seconds of CPU all the adversarial inputs of one pattern may take: liveness only.
 LIVENESS_BOUND = 20.0
@@ -95,9 +78,7 @@ def test_the_discovery_finds_the_page_facing_patterns() -> None:
 def test_every_pattern_on_site_text_is_re2(name: str) -> None:
     pattern = PATTERNS[name]
     if not isinstance(pattern, re.Pattern):
-        return  # RE2 (a CONVERTED_ELSEWHERE entry met here is obsolete and can go)
-    if name in CONVERTED_ELSEWHERE:
-        pytest.xfail(f"{name}: converted to RE2 on the legacy calendar's branch (issue 25)")
+        return  # RE2
     assert name in OWN_TEXT_ONLY or name in BOUNDED, (
         f"{name} is a stdlib re pattern in a package that reads what sites send: "
         "compile it with re2 (or list it in BOUNDED or OWN_TEXT_ONLY, with why)"
@@ -132,8 +113,6 @@ def adversarial_inputs(pattern: Any) -> list[str]:
 @pytest.mark.parametrize("name", sorted(PATTERNS))
 def test_every_pattern_stays_alive_on_adversarial_megabytes(name: str) -> None:
     pattern = PATTERNS[name]
-    if isinstance(pattern, re.Pattern) and name in CONVERTED_ELSEWHERE:
-        pytest.xfail(f"{name}: converted to RE2 on the legacy calendar's branch (issue 25)")
     as_bytes = isinstance(pattern.pattern, bytes)
     began = time.process_time()
     for text in adversarial_inputs(pattern):
