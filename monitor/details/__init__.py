@@ -27,6 +27,7 @@ from monitor.details.faults import FAULT_CODES
 from monitor.details.pages import PAGE_CODES
 from monitor.details.values import Values, Words
 from monitor.domain import Detail, DetailValue, Outcome
+from monitor.printable import printable
 from monitor.text import DETAIL_LIMIT, one_line
 
 __all__ = [
@@ -61,7 +62,9 @@ def render(detail: Detail, language: str = "en", tz: ZoneInfo | None = None) -> 
     """
     if language not in LANGUAGES:
         raise ValueError(f"unsupported language {language!r}: use one of {', '.join(LANGUAGES)}")
-    return one_line(line(detail, language, tz), DETAIL_LIMIT)
+    # What a page wrote is quoted in it: its terminal escapes and bidi overrides are not
+    # let through to the record, a table, a dossier or a message (monitor.printable).
+    return printable(one_line(line(detail, language, tz), DETAIL_LIMIT), one_line=True)
 
 
 def record_line(detail: Detail) -> str:
@@ -77,7 +80,7 @@ def render_outcome(outcome: Outcome, language: str, tz: ZoneInfo) -> str:
 def render_stored(line: str, structured: Detail | None, language: str, tz: ZoneInfo) -> str:
     """A stored detail for a reader: from its code and values, else its recorded line."""
     if structured is None or not known(structured):
-        return line
+        return printable(line, one_line=True)
     return render(structured, language, tz)
 
 

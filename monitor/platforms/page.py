@@ -46,6 +46,23 @@ from monitor.text import normalise, one_line
 _INVISIBLE_TAGS = ["script", "style", "noscript", "template"]
 _INVISIBLE = frozenset(_INVISIBLE_TAGS)
 _INVISIBLE_SELECTOR = ", ".join(_INVISIBLE_TAGS)
+#: Elements whose content a browser running scripts never renders, though a parser without
+#: scripting reads it as elements: what they hold is never a sign of anything.
+_UNRENDERED = frozenset({"noscript", "template"})
+_UNRENDERED_SELECTOR = ", ".join(sorted(_UNRENDERED))
+
+
+def _unrendered(node: LexborNode) -> bool:
+    """Whether ``node`` is inside a ``<noscript>`` or ``<template>`` (depth is bounded by
+    ``NESTING_LIMIT``, so the walk up is too)."""
+    parent = node.parent
+    while parent is not None:
+        if parent.tag in _UNRENDERED:
+            return True
+        parent = parent.parent
+    return False
+
+
 #: Characters of visible text kept (and matched against): the start of the page.
 TEXT_LIMIT = 10_000
 #: Occurrences of a phrase :meth:`Page.sentence_with` weighs before it picks the smallest.
@@ -94,6 +111,11 @@ class _Document:
     @cached_property
     def text_index(self) -> _TextIndex:
         return _TextIndex.of(self.tree.body, TEXT_LIMIT)
+
+    @cached_property
+    def has_unrendered(self) -> bool:
+        """Whether the page holds ``<noscript>`` or ``<template>`` content at all."""
+        return self.tree.css_first(_UNRENDERED_SELECTOR) is not None
 
 
 #: The documents parsed in the current probe, by HTML text (see :func:`parsing_scope`).
@@ -187,11 +209,15 @@ class Page:
         return tuple(t for t in texts if t)
 
     def select(self, selector: str) -> list[LexborNode]:
-        """Every element matching ``selector``; an invalid selector is the monitor's bug."""
+        """Every rendered element matching ``selector`` (none inside ``<noscript>`` or
+        ``<template>``); an invalid selector is the monitor's bug."""
         try:
-            return list(self.tree.css(selector))
+            found = list(self.tree.css(selector))
         except SelectolaxError as exc:
             raise MonitorFault("internal", f"invalid CSS selector {selector!r}: {exc}") from exc
+        if not self._document.has_unrendered:
+            return found
+        return [node for node in found if not _unrendered(node)]
 
     def has(self, selector: str) -> bool:
         return bool(self.select(selector))
