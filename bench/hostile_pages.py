@@ -61,11 +61,37 @@ MEASURE = textwrap.dedent(
 )
 
 
-def measure(tree: Path, config: Path, html: Path, limit: float) -> dict[str, object]:
+#: A legacy "Choix d'une plage" page of the hostile corpus: what both engines do with it
+#: first, find its calendar's endpoint (``legacy_calendar.endpoint_of``) for the desk.
+MEASURE_CALENDAR = textwrap.dedent(
+    """\
+    import contextlib, json, sys, time
+    from pathlib import Path
+    from monitor.domain import PageSnapshot
+    from monitor.platforms import legacy_calendar, page as page_module
+    html = Path(sys.argv[2]).read_text(encoding="utf-8")
+    url = "http://127.0.0.1:9/hostile-corpus/x/booking/create/9001/3"
+    snapshot = PageSnapshot(url, url, 200, html)
+    scope = getattr(page_module, "parsing_scope", contextlib.nullcontext)
+    began = time.process_time()
+    with scope():
+        found = legacy_calendar.endpoint_of(page_module.Page(snapshot), "4421")
+    cpu = time.process_time() - began
+    print(json.dumps({"cpu": cpu, "finding": "endpoint found" if found else "no endpoint",
+                      "code": ""}))
+    """
+)
+#: The hostile corpus's calendar pages (``monitor/imitation/hostile_corpus.py``).
+CALENDAR_PAGES = ("inline-image-calendar", "planning-word-calendar")
+
+
+def measure(
+    tree: Path, config: Path, html: Path, limit: float, script: str = MEASURE
+) -> dict[str, object]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     try:
         done = subprocess.run(
-            [sys.executable, "-c", MEASURE, str(config), str(html)],
+            [sys.executable, "-c", script, str(config), str(html)],
             capture_output=True,
             text=True,
             timeout=limit,
@@ -87,6 +113,13 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from monitor.imitation.hostile import PAGES
+    from monitor.imitation.hostile_corpus import calendar_page_html
+
+    pages = [(name, make, MEASURE) for name, make in PAGES.items()]
+    pages += [
+        (name, lambda name=name: calendar_page_html(name), MEASURE_CALENDAR)
+        for name in CALENDAR_PAGES
+    ]
 
     with tempfile.TemporaryDirectory(prefix="hostile-bench-") as work:
         base = Path(work) / "baseline"
@@ -103,7 +136,7 @@ def main() -> None:
         print()
         print("| page | size | before: CPU s | before: finding | after: CPU s | after: finding |")
         print("| --- | --- | --- | --- | --- | --- |")
-        for name, make in PAGES.items():
+        for name, make, script in pages:
             if args.only is not None and name not in args.only:
                 continue
             html = Path(work) / f"{name}.html"
@@ -111,7 +144,7 @@ def main() -> None:
             size = f"{html.stat().st_size / 1024:,.0f} KiB"
             cells = []
             for tree in (base, ROOT):
-                got = measure(tree, config, html, args.limit)
+                got = measure(tree, config, html, args.limit, script)
                 cpu = got["cpu"]
                 shown = f"> {args.limit:.0f}" if cpu is None else f"{float(str(cpu)):.2f}"
                 code = f" ({got['code']})" if got["code"] else ""

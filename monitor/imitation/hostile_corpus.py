@@ -305,6 +305,12 @@ _LEGACY: dict[str, tuple[Callable[[str], str], bool, Callable[[str], str]]] = {
 
 # -- the table -----------------------------------------------------------------------------
 
+
+def calendar_page_html(name: str) -> str:
+    """The step-4 page of the corpus's legacy calendar page ``name`` (for bench/)."""
+    return _LEGACY[name][0](name)
+
+
 P = HostilePage
 CORPUS: tuple[HostilePage, ...] = (
     P(
@@ -400,4 +406,4 @@ def respond(request: Request) -> Response | None:
     return None
 
 
-__all__ = ["BY_NAME", "CORPUS", "PREFIX", "HostilePage", "respond"]
+__all__ = ["BY_NAME", "CORPUS", "PREFIX", "HostilePage", "calendar_page_html", "respond"]
