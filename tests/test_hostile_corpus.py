@@ -72,6 +72,7 @@ class CorpusRun:
     log: str
     rows: dict[str, dict[str, Any]]  #: ``history --format ndjson`` by target id
     ndjson: dict[str, str]  #: the line each row came from, as printed
+    config: Path  #: the run's config, for the commands that read its database
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,7 @@ def _run(
         done.stderr if done else "",
         rows,
         lines,
+        config,
     )
 
 
@@ -287,3 +289,59 @@ def test_every_corpus_page_is_served_at_its_path(imitation: ImitationSite) -> No
             assert answer.status == 302 and answer.getheader("Location"), page.name
         else:
             assert answer.status in (200, 503) and body, (page.name, answer.status)
+
+
+# --- what the record of these pages becomes: a dossier, a status page --------------------
+
+#: Corpus pages whose words (terminal escapes, bidi overrides, markup) reach the record.
+ESCAPING = ("escapes-no-slot", "escapes-unrecognized", "retry-after-escapes")
+
+
+def _light_run(corpus: Corpus, engine: str) -> CorpusRun:
+    run, _row = _run_of(corpus, BY_NAME[ESCAPING[0]], engine)
+    return run
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_dossier_of_the_corpus_verifies_and_shows_no_page_control_character(
+    corpus: Corpus, engine: str, tmp_path: Path
+) -> None:
+    run = _light_run(corpus, engine)
+    for name in ESCAPING:
+        own = target_id(BY_NAME[name], engine)
+        out = tmp_path / own
+        full_id = run.rows[own]["target"]
+        made = _monitor(
+            "--config", str(run.config), "evidence", full_id, "--out", str(out), timeout=120
+        )
+        assert made is not None and made.returncode == 0, made and made.stderr
+        checked = subprocess.run(
+            [sys.executable, "-I", "verify_dossier.py"],
+            cwd=out,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        for page in out.rglob("*.html"):
+            if "evidence" in page.relative_to(out).parts:
+                continue  # the captured pages themselves, kept byte for byte as evidence
+            shown = page.read_text(encoding="utf-8")
+            assert not _controls(shown), (name, page.name, _controls(shown))
+            assert "<script>alert(1)" not in shown, (name, page.name)
+
+
+def test_the_status_page_of_the_corpus_shows_no_page_control_character(
+    corpus: Corpus, tmp_path: Path
+) -> None:
+    run = _light_run(corpus, "http")
+    out = tmp_path / "public"
+    made = _monitor("--config", str(run.config), "publish", str(out), timeout=300)
+    assert made is not None and made.returncode == 0, made and made.stderr
+    pages = [*out.rglob("*.html"), *out.rglob("*.csv"), *out.rglob("*.json")]
+    assert any(page.suffix == ".html" for page in pages)
+    for page in pages:
+        shown = page.read_text(encoding="utf-8")
+        assert not _controls(shown), (page.name, _controls(shown))
+        assert "<script>alert(1)" not in shown, page.name
