@@ -45,6 +45,7 @@ from monitor.platforms import dates
 from monitor.platforms.common import anomaly, available, infrastructure, unrecognized
 from monitor.platforms.page import Page
 from monitor.platforms.weeks import DAYS_PER_WEEK, WEEK_TABLE, Week, read_week
+from monitor.platforms.worker import off_loop
 from monitor.probes.base import PageSession
 
 logger = logging.getLogger(__name__)
@@ -247,20 +248,26 @@ async def walk(
     asker = _Asker(session, endpoint)
     offset = endpoint.start if endpoint.start is not None else 0
     answers: list[PageSnapshot] = []
+
+    async def read(answer: PageSnapshot) -> Week | Finding:
+        # Off the event loop, as every page is read (monitor.platforms.worker): a week
+        # answer is a page the site wrote like any other.
+        return await off_loop(lambda: read_answer(answer, today=today), name="calendar")
+
     try:
         answer = await asker.week(offset)
-        shown = read_answer(answer, today=today)
+        shown = await read(answer)
         if isinstance(shown, Week):
             current = calibrated(offset, shown.first_day, today)
             if current != offset:
                 logger.debug("calendar %s: offset %d is the current week", endpoint.base, current)
                 offset, answer = current, await asker.week(current)
-                shown = read_answer(answer, today=today)
+                shown = await read(answer)
         answers.append(answer)
         # Each answer is read once here; the first that is not a week ends the walk.
         while isinstance(shown, Week) and len(answers) < weeks:
             answer = await asker.week(offset + DAYS_PER_WEEK * len(answers))
-            shown = read_answer(answer, today=today)
+            shown = await read(answer)
             answers.append(answer)
     except ProbeError as exc:
         if not answers:
