@@ -5,7 +5,10 @@ The `smtp` and `signal` fixtures that serve these channels live in conftest.py.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+
+from monitor.domain import Event, EventKind
 
 SMTP_USER = "alerts-bot"
 SMTP_PASSWORD = "Zq8pw7secret"
@@ -80,3 +83,28 @@ def write_config(tmp_path: Path, text: str, name: str = "prefectures.yaml") -> P
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+#: When the rig's events happened.
+AT = datetime(2026, 3, 2, 13, 5, tzinfo=UTC)
+
+
+def anomaly_started(text: str) -> Event:
+    """An ``anomaly_started`` event whose page said ``text`` (a maintenance message)."""
+    return Event(
+        EventKind.ANOMALY_STARTED,
+        "92/remise-titre",
+        AT,
+        outcome_id=9,
+        payload={
+            "status": "anomaly",
+            "reason": "maintenance",
+            "url": "https://www.hauts-de-seine.gouv.fr/booking/create/12083",
+            "detail": f"maintenance: «{text}»",
+            "detail_code": "maintenance",
+            "detail_args": {"text": text},
+            "since": AT.isoformat(),
+            "outcome_started_at": AT.isoformat(),
+        },
+        id=3,
+    )

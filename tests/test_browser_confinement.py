@@ -23,15 +23,14 @@ from typing import TypeVar
 
 import playwright
 import pytest
+from browsers import chromium_or_none
 from sitefixture import Reply, Site, serve
 
-from monitor.errors import BrowserNotFound
 from monitor.probes.browser import BrowserEngine
 from monitor.probes.chromium import (
     SandboxChoice,
     browser_environment,
     driver_environment,
-    find_chromium,
     sandbox_choice,
 )
 
@@ -39,14 +38,7 @@ PLANTED = "SMTP_PASSWORD"
 PLANTED_VALUE = "planted-secret-7f3a"
 
 
-def _chromium() -> str | None:
-    try:
-        return find_chromium(None)
-    except BrowserNotFound:
-        return None
-
-
-CHROMIUM = _chromium()
+CHROMIUM = chromium_or_none()
 T = TypeVar("T")
 
 

@@ -13,24 +13,16 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import pytest_asyncio
+from browsers import chromium_or_none
 from sitefixture import Reply, Site, serve
 
 from monitor.domain import ScreenshotCut
-from monitor.errors import BrowserNotFound, ProbeError
+from monitor.errors import ProbeError
 from monitor.probes._page_read import MAX_SCREENSHOT_HEIGHT, MAX_SCREENSHOT_WIDTH
 from monitor.probes.browser import BrowserEngine
-from monitor.probes.chromium import find_chromium
 from monitor.probes.limits import MAX_RESPONSE_BYTES
 
-
-def _chromium() -> str | None:
-    try:
-        return find_chromium(None)
-    except BrowserNotFound:
-        return None
-
-
-CHROMIUM = _chromium()
+CHROMIUM = chromium_or_none()
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(CHROMIUM is None, reason="no Chromium found (see monitor.probes.chromium)"),

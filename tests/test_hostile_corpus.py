@@ -29,13 +29,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browsers import chromium_or_none
 from checkrun import write_config
 from conftest import migrate_sqlite
 
-from monitor.errors import BrowserNotFound
 from monitor.imitation import ImitationSite
 from monitor.imitation.hostile_corpus import BY_NAME, CORPUS, HostilePage
-from monitor.probes.chromium import find_chromium
 from monitor.probes.limits import MAX_RESPONSE_BYTES
 
 pytestmark = pytest.mark.timeout(900)
@@ -80,13 +79,6 @@ class Corpus:
     runs: dict[str, CorpusRun]  #: by target id
     evidence_dir: Path
     chromium: str | None
-
-
-def _chromium() -> str | None:
-    try:
-        return find_chromium()
-    except BrowserNotFound:
-        return None
 
 
 def _target(site: ImitationSite, page: HostilePage, engine: str) -> dict[str, Any]:
@@ -159,7 +151,7 @@ def _run(
 @pytest.fixture(scope="module")
 def corpus(imitation: ImitationSite, tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     tmp = tmp_path_factory.mktemp("corpus")
-    chromium = _chromium()
+    chromium = chromium_or_none()
     engines = ENGINES if chromium else ("http",)
     groups: dict[str, list[tuple[HostilePage, str]]] = {}
     for page in CORPUS:

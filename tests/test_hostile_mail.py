@@ -15,37 +15,16 @@ from typing import Any, cast
 
 import notifyrig
 import pytest
-from notifyrig import ENV, write_config
+from notifyrig import ENV, anomaly_started, write_config
 from smtp_server import AUTH_WITHOUT_TLS_IS_FINE_HERE, SMTPServer
 
 from monitor.alerts import notify
 from monitor.config import load_config
-from monitor.domain import Event, EventKind
 
 pytestmark = AUTH_WITHOUT_TLS_IS_FINE_HERE
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror="alert(1)"><a href="javascript:1">y</a>'
 AT = datetime(2026, 3, 2, 13, 5, tzinfo=UTC)
-
-
-def anomaly_started(text: str) -> Event:
-    return Event(
-        EventKind.ANOMALY_STARTED,
-        "92/remise-titre",
-        AT,
-        outcome_id=9,
-        payload={
-            "status": "anomaly",
-            "reason": "maintenance",
-            "url": "https://www.hauts-de-seine.gouv.fr/booking/create/12083",
-            "detail": f"maintenance: «{text}»",
-            "detail_code": "maintenance",
-            "detail_args": {"text": text},
-            "since": AT.isoformat(),
-            "outcome_started_at": AT.isoformat(),
-        },
-        id=3,
-    )
 
 
 def load(tmp_path: Path, smtp: SMTPServer, url_suffix: str, language: str) -> Any:

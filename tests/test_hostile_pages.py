@@ -18,14 +18,14 @@ from urllib.parse import urlsplit
 
 import pytest
 import pytest_asyncio
+from browsers import chromium_or_none
 from sitefixture import Reply, Site, redirect, serve
 
 from monitor.details import record_line, render
 from monitor.domain import Detail
-from monitor.errors import BrowserNotFound, ProbeError
+from monitor.errors import ProbeError
 from monitor.probes import browser as browser_module
 from monitor.probes.browser import BrowserEngine
-from monitor.probes.chromium import find_chromium
 from monitor.probes.destinations import is_internal_host, refusal
 from monitor.probes.http import HttpEngine
 
@@ -295,14 +295,7 @@ async def test_the_http_engine_follows_an_internal_target_to_internal_addresses(
 # --- the browser engine -------------------------------------------------------------------
 
 
-def _chromium() -> str | None:
-    try:
-        return find_chromium(None)
-    except BrowserNotFound:
-        return None
-
-
-CHROMIUM = _chromium()
+CHROMIUM = chromium_or_none()
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine")
 
 

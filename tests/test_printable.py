@@ -24,14 +24,13 @@ from zoneinfo import ZoneInfo
 
 import notifyrig
 import pytest
-from notifyrig import ENV, write_config
+from notifyrig import ENV, anomaly_started, write_config
 from smtp_server import AUTH_WITHOUT_TLS_IS_FINE_HERE, SMTPServer
 
 from monitor import logs
 from monitor.alerts import notify
 from monitor.alerts.messages import render
 from monitor.config import load_config
-from monitor.domain import Event, EventKind
 from monitor.printable import REPLACEMENT, printable
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -76,30 +75,10 @@ def test_it_is_linear_on_a_large_hostile_text() -> None:
     assert len(out) == len(text) and "\x1b" not in out
 
 
-def _anomaly(text: str) -> Event:
-    return Event(
-        EventKind.ANOMALY_STARTED,
-        "92/remise-titre",
-        AT,
-        outcome_id=9,
-        payload={
-            "status": "anomaly",
-            "reason": "maintenance",
-            "url": "https://www.hauts-de-seine.gouv.fr/booking/create/12083",
-            "detail": f"maintenance: «{text}»",
-            "detail_code": "maintenance",
-            "detail_args": {"text": text},
-            "since": AT.isoformat(),
-            "outcome_started_at": AT.isoformat(),
-        },
-        id=3,
-    )
-
-
 @pytest.mark.parametrize("short", [False, True])
 def test_every_message_body_and_title_is_printable(short: bool) -> None:
     message = render(
-        _anomaly(HOSTILE),
+        anomaly_started(HOSTILE),
         target_name="Titre\x1b[8m",
         prefecture_name="Hauts-de-Seine\u202e",
         language="fr",
@@ -122,7 +101,7 @@ async def test_the_email_text_carries_no_escape(tmp_path: Path, smtp: SMTPServer
 """
     config = load_config(write_config(tmp_path, notifyrig.config_text("", channels)), env=ENV)
     [mail] = config.channels
-    await notify.send(mail, notify.compose(mail, _anomaly(HOSTILE), config))
+    await notify.send(mail, notify.compose(mail, anomaly_started(HOSTILE), config))
     [received] = smtp.wait_for(1)
     text = received.text.replace("\r\n", "\n")  # the mail's own line ends
     assert "disponibles" in text and "\u241b[2J" in text  # quoted, the ESC shown as ␛

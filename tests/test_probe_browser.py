@@ -15,24 +15,16 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from browsers import chromium_or_none
 from playwright.async_api import async_playwright
 from sitefixture import Received, Reply, Route, Site, redirect, serve, unused_port
 
 from monitor.details import record_line
-from monitor.errors import BrowserNotFound, MonitorFault, ProbeError
+from monitor.errors import MonitorFault, ProbeError
 from monitor.probes.base import ProbeEngine
 from monitor.probes.browser import ENGINE_DISABLED_FEATURES, BrowserEngine
-from monitor.probes.chromium import find_chromium
 
-
-def _chromium() -> str | None:
-    try:
-        return find_chromium(None)
-    except BrowserNotFound:
-        return None
-
-
-CHROMIUM = _chromium()
+CHROMIUM = chromium_or_none()
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(CHROMIUM is None, reason="no Chromium found (see monitor.probes.chromium)"),

@@ -23,15 +23,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from browsers import chromium_or_none
 from checkrun import Run, monitor, write_config
 from conftest import migrate_sqlite
 from wording import english_in
 
 from monitor.details import from_json, known, record_line, render
-from monitor.errors import BrowserNotFound
 from monitor.imitation import CATALOGUE, ImitationSite, expectation
 from monitor.imitation.case import Case
-from monitor.probes.chromium import find_chromium
 from monitor.store.evidence import evidence_digest, verify_file
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -43,13 +42,6 @@ NO_PAGE_REASONS = {"timeout", "connection"}
 
 def target_id(index: int, engine: str) -> str:
     return f"case-{index:03d}-{engine}"
-
-
-def _chromium() -> str | None:
-    try:
-        return find_chromium()
-    except BrowserNotFound:
-        return None
 
 
 @dataclass(frozen=True)
@@ -86,7 +78,7 @@ def _run(
 def matrix(imitation: ImitationSite, tmp_path_factory: pytest.TempPathFactory) -> Matrix:
     tmp = tmp_path_factory.mktemp("matrix")
     database = migrate_sqlite(tmp / "monitor.db")
-    chromium = _chromium()
+    chromium = chromium_or_none()
     engines = ENGINES if chromium else ("http",)
     indexed = [(i, e) for i, case in enumerate(CATALOGUE) for e in engines]
     slow = [(i, e) for i, e in indexed if CATALOGUE[i].scenario == "slow"]

@@ -13,14 +13,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from browsers import chromium_or_none
 from checkrun import monitor, write_config
 from conftest import migrate_sqlite
 from sitefixture import Reply, Site, redirect, serve
 
 from monitor.daemon.politeness import RETRY_AFTER_LIMIT, parse_retry_after
-from monitor.errors import BrowserNotFound, ProbeError
+from monitor.errors import ProbeError
 from monitor.probes._decoding import decode_body, text_encoding
-from monitor.probes.chromium import find_chromium
 from monitor.probes.http import HttpEngine
 
 NO_SLOT = "Il n'existe plus de plage horaire libre pour votre demande de rendez-vous"
@@ -199,16 +199,9 @@ SITE_FAULTS = {
 }
 
 
-def _chromium() -> str | None:
-    try:
-        return find_chromium(None)
-    except BrowserNotFound:
-        return None
-
-
 @pytest.mark.timeout(300)
 def test_monitor_check_records_what_a_site_sends_as_the_sites_anomaly(tmp_path: Path) -> None:
-    chromium = _chromium()
+    chromium = chromium_or_none()
     engines = ("http", "browser") if chromium else ("http",)
     routes = {f"/{name}/booking/create/1": reply for name, (reply, _) in SITE_FAULTS.items()}
     with serve(routes) as running:

@@ -24,12 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browsers import chromium_or_none
 from checkrun import write_config
 from conftest import migrate_sqlite
 
-from monitor.errors import BrowserNotFound
 from monitor.imitation import ImitationSite, faults
-from monitor.probes.chromium import find_chromium
 from monitor.probes.limits import MAX_RESPONSE_BYTES
 
 pytestmark = pytest.mark.timeout(600)
@@ -57,14 +56,7 @@ SLOW = {"trickle"}
 RSS_LIMIT_MIB = 350
 
 
-def _chromium() -> str | None:
-    try:
-        return find_chromium(None)
-    except BrowserNotFound:
-        return None
-
-
-CHROMIUM = _chromium()
+CHROMIUM = chromium_or_none()
 ENGINES = ("http", "browser") if CHROMIUM else ("http",)
 
 
