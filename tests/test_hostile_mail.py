@@ -8,7 +8,6 @@ real SMTP server receiving the real mail.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, cast
@@ -24,7 +23,6 @@ from monitor.config import load_config
 pytestmark = AUTH_WITHOUT_TLS_IS_FINE_HERE
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror="alert(1)"><a href="javascript:1">y</a>'
-AT = datetime(2026, 3, 2, 13, 5, tzinfo=UTC)
 
 
 def load(tmp_path: Path, smtp: SMTPServer, url_suffix: str, language: str) -> Any:

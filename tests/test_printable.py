@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -34,7 +33,6 @@ from monitor.config import load_config
 from monitor.printable import REPLACEMENT, printable
 
 PROJECT = Path(__file__).resolve().parent.parent
-AT = datetime(2026, 3, 2, 13, 5, tzinfo=UTC)
 #: What a hostile page writes: clear screen, red, a hyperlink, C1 CSI, BEL, CR, an RLO.
 HOSTILE = (
     "Créneaux\x1b[2J\x1b[31m disponibles\x1b]8;;https://evil.example/\x07ici\x1b]8;;\x07"
