@@ -201,6 +201,8 @@ def test_corpus_page_gives_its_outcome(corpus: Corpus, page: HostilePage, engine
     _, row = _run_of(corpus, page, engine)
     status, reason = page.expected[engine]
     seen = (row["status"], row["reason"])
+    if engine == "browser" and page.may_time_out_in_browser and seen == ("anomaly", "timeout"):
+        return  # laying out megabytes of text took Chromium longer than probe_timeout
     assert row["status"] != "monitor_error", (seen, row["detail"])
     if not page.honest:
         assert row["status"] != "available", (seen, row["detail"])

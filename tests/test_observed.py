@@ -73,28 +73,35 @@ def monitor_error(target: str, at: datetime) -> Outcome:
     )
 
 
-def record_with_policy(database: Database, outcomes: list[Outcome]) -> None:
+def record_with_policy(database: Database, outcomes: list[Outcome], seeded_at: datetime) -> None:
     """Store each outcome with the state and events the real alert policy gives."""
     for outcome in outcomes:
         database.repository.record_probe(
             outcome,
-            lambda state, o=outcome: apply_outcome(state, o, policy=AlertPolicy(), now=NOW),
+            lambda state, o=outcome: apply_outcome(state, o, policy=AlertPolicy(), now=seeded_at),
             lambda _event: (),
-            now=NOW,
+            now=seeded_at,
         )
 
 
 @pytest.fixture
-def config(database: Database, tmp_path: Path) -> Path:
-    slots = {"slot_count": 3, "earliest_slot": NOW + timedelta(days=12)}
-    stale = [an_outcome(STALE, NOW - timedelta(minutes=60), Reason.SLOTS, **slots)]
-    stale += [monitor_error(STALE, NOW - timedelta(minutes=m)) for m in (50, 40, 30, 20, 10)]
+def seeded_at() -> datetime:
+    """The time the commands' outcomes are seeded around: the real clock when the test
+    runs (the commands read it), not when the module was imported, minutes earlier."""
+    return datetime.now(UTC).replace(second=0, microsecond=0)
+
+
+@pytest.fixture
+def config(database: Database, tmp_path: Path, seeded_at: datetime) -> Path:
+    slots = {"slot_count": 3, "earliest_slot": seeded_at + timedelta(days=12)}
+    stale = [an_outcome(STALE, seeded_at - timedelta(minutes=60), Reason.SLOTS, **slots)]
+    stale += [monitor_error(STALE, seeded_at - timedelta(minutes=m)) for m in (50, 40, 30, 20, 10)]
     fresh = [
-        an_outcome(FRESH, NOW - timedelta(minutes=15), Reason.SLOTS, **slots),
-        monitor_error(FRESH, NOW - timedelta(minutes=5)),
+        an_outcome(FRESH, seeded_at - timedelta(minutes=15), Reason.SLOTS, **slots),
+        monitor_error(FRESH, seeded_at - timedelta(minutes=5)),
     ]
-    broken = [monitor_error(BROKEN, NOW - timedelta(minutes=m)) for m in (30, 20, 10)]
-    record_with_policy(database, stale + fresh + broken)
+    broken = [monitor_error(BROKEN, seeded_at - timedelta(minutes=m)) for m in (30, 20, 10)]
+    record_with_policy(database, stale + fresh + broken, seeded_at)
     document: dict[str, Any] = {
         "version": 1,
         "settings": {
@@ -125,7 +132,7 @@ def config(database: Database, tmp_path: Path) -> Path:
 
 
 def test_status_json_says_since_when_the_site_is_not_observed(
-    config: Path, capsys: pytest.CaptureFixture[str]
+    config: Path, capsys: pytest.CaptureFixture[str], seeded_at: datetime
 ) -> None:
     result = run(capsys, "--config", str(config), "status", "--format", "json")
     assert result.code == 0, result.err
@@ -133,10 +140,10 @@ def test_status_json_says_since_when_the_site_is_not_observed(
     stale = rows[STALE]
     assert stale["status"] is None and stale["reason"] is None  # not "available"
     assert stale["observed"] is False
-    assert stale["not_observed_since"] == (NOW - timedelta(minutes=60)).isoformat()
+    assert stale["not_observed_since"] == (seeded_at - timedelta(minutes=60)).isoformat()
     assert stale["since"] == stale["not_observed_since"]
     assert (stale["last_status"], stale["last_reason"]) == ("available", "slots")
-    assert stale["last_probe"] == (NOW - timedelta(minutes=10)).isoformat()
+    assert stale["last_probe"] == (seeded_at - timedelta(minutes=10)).isoformat()
     assert stale["streak"] == 0  # no current status, no streak of it
     fresh = rows[FRESH]
     assert (fresh["status"], fresh["observed"], fresh["not_observed_since"]) == (
@@ -150,13 +157,13 @@ def test_status_json_says_since_when_the_site_is_not_observed(
 
 
 def test_status_table_says_not_observed_rather_than_the_last_status(
-    config: Path, capsys: pytest.CaptureFixture[str]
+    config: Path, capsys: pytest.CaptureFixture[str], seeded_at: datetime
 ) -> None:
     result = run(capsys, "--config", str(config), "status")
     assert result.code == 0, result.err
     lines = {line.split()[0]: line for line in result.out.splitlines() if line.startswith("92/")}
     assert "not observed" in lines[STALE] and "available" not in lines[STALE]
-    local = (NOW - timedelta(minutes=60)).astimezone(_paris()).strftime("%Y-%m-%d %H:%M:%S")
+    local = (seeded_at - timedelta(minutes=60)).astimezone(_paris()).strftime("%Y-%m-%d %H:%M:%S")
     assert local in lines[STALE]  # since when
     assert "available" in lines[FRESH] and "not observed" not in lines[FRESH]
     assert "never observed" in lines[BROKEN]
@@ -177,7 +184,7 @@ def published(config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_the_public_page_says_not_observed_since_and_never_slots_available(
-    published: Path,
+    published: Path, seeded_at: datetime
 ) -> None:
     index = LexborHTMLParser((published / "index.html").read_text(encoding="utf-8"))
     row = index.css_first(f'tr[data-target="{STALE}"]')
@@ -185,7 +192,7 @@ def test_the_public_page_says_not_observed_since_and_never_slots_available(
     assert row.attributes["data-status"] == "not_observed"
     status_cell, since_cell = row.css("td")[2], row.css("td")[3]
     assert status_cell.text(strip=True) == "non observée"
-    since = (NOW - timedelta(minutes=60)).astimezone(_paris()).strftime(PARIS_FORMAT)
+    since = (seeded_at - timedelta(minutes=60)).astimezone(_paris()).strftime(PARIS_FORMAT)
     assert since_cell.text(strip=True) == since
     fresh = index.css_first(f'tr[data-target="{FRESH}"]')
     assert fresh is not None and fresh.attributes["data-status"] == "available"
@@ -234,10 +241,12 @@ def test_the_public_page_renders_not_observed_in_chromium(
             browser.close()
 
 
-def test_the_open_data_says_not_observed_since_never_the_last_status(published: Path) -> None:
+def test_the_open_data_says_not_observed_since_never_the_last_status(
+    published: Path, seeded_at: datetime
+) -> None:
     document = json.loads((published / "data" / "current.json").read_text(encoding="utf-8"))
     rows = {row["target"]: row for row in document["rows"]}
-    last_site = (NOW - timedelta(minutes=60)).isoformat(timespec="seconds")
+    last_site = (seeded_at - timedelta(minutes=60)).isoformat(timespec="seconds")
     assert rows[STALE]["status"] == "not_observed" and rows[STALE]["reason"] is None
     assert rows[STALE]["observed"] is False
     assert rows[STALE]["not_observed_since"] == rows[STALE]["since"] == last_site

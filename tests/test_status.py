@@ -15,13 +15,17 @@ from monitor.cli import cli
 from monitor.domain import Engine, Outcome, Reason, Status, TargetState
 from monitor.store import Repository, create_engine_for
 
-#: A recent probe (the targets' interval is 10 minutes): its status is current.
+#: A recent probe (the targets' interval is 10 minutes): its status is current. Set again
+#: by ``setup`` from the clock when each test runs (the commands read the real clock), not
+#: left at the import's, which a long suite leaves minutes behind.
 T0 = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
 PARIS = ZoneInfo("Europe/Paris")
 
 
 @pytest.fixture
 def setup(tmp_path: Path) -> tuple[Path, Repository]:
+    global T0
+    T0 = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
     database = migrated(tmp_path / "db.sqlite")
     config = daemon_config(
         tmp_path / "prefectures.yaml",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.details import detail_columns, render_outcome, render_stored, structured_detail
 from monitor.domain import Outcome
+from monitor.printable import printable
 
 FORMATS = ("table", "json", "ndjson", "csv")
 
@@ -177,7 +177,6 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: Characters no reader should get from a page as they are: C0 controls but tab and line
 #: feed (ESC starts terminal escapes), DEL, C1 controls, and the bidirectional embeddings,
 #: overrides and isolates that reorder what a reader sees (U+202A-U+202E, U+2066-U+2069).
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def formula_safe(text: str) -> str:
@@ -192,7 +191,7 @@ def formula_safe(text: str) -> str:
 def without_controls(text: str) -> str:
     """``text`` with control and bidi-override characters shown as U+FFFD (tab and line
     feed kept, spaces of every kind kept). Pure; for HTML and text a person reads."""
-    return _CONTROLS.sub("\ufffd", text)
+    return printable(text)
 
 
 def _csv_cell(value: object) -> object:
