@@ -1,8 +1,9 @@
 """The real daemon beside hostile pages: none of them delays anything else (issue 25).
 
 ``monitor run`` (a subprocess, as a user runs it) watches one calm target on one imitation
-host and three targets serving the hostile site's pages on another (deep nesting, 2 MiB of
-text 400 elements deep, an 8 MiB attribute), every 2 s. Before issue 25 the flows parsed
+host and four targets serving hostile pages on another (deep nesting, 2 MiB of text 400
+elements deep, an 8 MiB attribute, the legacy calendar step with an inline base64 logo),
+every 2 s. Before issue 25 the flows parsed
 pages on the event loop (the deep page: about 8 s per parse, twice more in recognition),
 so nothing else ran meanwhile. Checked from what the daemon left behind and from the
 heartbeat row polled while it ran:
@@ -39,10 +40,20 @@ STOP_WITHIN = 30.0  #: SPEC: SIGTERM stops the daemon within 30 s
 INTERVAL = timedelta(seconds=2)
 PROBE_TIMEOUT = timedelta(seconds=5)
 RUN_FOR = 20.0
+RDV = "rdv-prefecture"
+#: name -> (platform, path on the hostile host, the reason expected, words of its detail)
 HOSTILE = {
-    "deep": ("/hostile/deep-nesting", Reason.UNRECOGNIZED, "levels deep and was not read"),
-    "giant-text": ("/hostile/giant-element", Reason.BLOCKED, "Accès refusé"),
-    "giant-attribute": ("/hostile/giant-attribute", Reason.NO_SLOT, "Aucun créneau"),
+    "deep": (RDV, "/hostile/deep-nesting", Reason.UNRECOGNIZED, "levels deep and was not read"),
+    "giant-text": (RDV, "/hostile/giant-element", Reason.BLOCKED, "Accès refusé"),
+    "giant-attribute": (RDV, "/hostile/giant-attribute", Reason.NO_SLOT, "Aucun créneau"),
+    # The issue's first page: a "Choix d'une plage" step with a 48 KiB inline base64 logo
+    # (before: 30 s of backtracking per search, on the event loop). Honest: 3 slots.
+    "logo-calendar": (
+        "legacy-booking",
+        "/hostile-corpus/inline-image-calendar/booking/create/9001",
+        Reason.SLOTS,
+        "free slot(s) in 6 week(s)",
+    ),
 }
 
 
@@ -65,9 +76,8 @@ def test_hostile_pages_never_delay_other_probes_the_heartbeat_or_sigterm(
         {"id": "calm", "platform": "demarches-simplifiees", "engine": "http",
          "url": calm_site.url("/commencer/imitation-acceptance")},
         *(
-            {"id": name, "platform": "rdv-prefecture", "engine": "http",
-             "url": hostile_site.url(path)}
-            for name, (path, _, _) in HOSTILE.items()
+            {"id": name, "platform": platform, "engine": "http", "url": hostile_site.url(path)}
+            for name, (platform, path, _, _) in HOSTILE.items()
         ),
     ]  # fmt: skip
     database = f"sqlite:///{tmp_path / 'monitor.db'}"
@@ -77,7 +87,7 @@ def test_hostile_pages_never_delay_other_probes_the_heartbeat_or_sigterm(
         database=database,
         interval="2s",
         jitter="0%",
-        concurrency=3,
+        concurrency=4,
         probe_timeout="5s",
     )
     log = tmp_path / "daemon.log"
@@ -120,7 +130,7 @@ def test_hostile_pages_never_delay_other_probes_the_heartbeat_or_sigterm(
     gaps = [b.started_at - a.started_at for a, b in itertools.pairwise(calm)]
     assert max(gaps) <= INTERVAL + timedelta(seconds=1), max(gaps)
 
-    for name, (_, reason, words) in HOSTILE.items():
+    for name, (_, _, reason, words) in HOSTILE.items():
         rows = list(repository.outcomes_for_target(f"t/{name}"))
         assert len(rows) >= 3, (name, len(rows))
         for row in rows:
