@@ -6,7 +6,8 @@
 # Used by the Makefile, .ci/run and the Dockerfile, so all three install the same things.
 set -euo pipefail
 
-packages=(chromium chromium-headless-shell fonts-liberation)
+# libatomic1: Playwright's bundled Node.js (the driver) links it, and slim images lack it.
+packages=(chromium chromium-headless-shell fonts-liberation libatomic1)
 if [[ "${1:-}" == "--test" ]]; then
     packages+=(postgresql)
 fi
