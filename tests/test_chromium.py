@@ -6,7 +6,9 @@ And the switches it is launched with.
 from __future__ import annotations
 
 import os
+import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -89,3 +91,16 @@ def test_it_switches_features_off_in_one_disable_features_switch() -> None:
     assert features == {*PLAYWRIGHT_DISABLED_FEATURES, *ENGINE_DISABLED_FEATURES}
     # The address bar's popup preloaded per window: 40 MiB a probe (see browser.py).
     assert {"WebUIOmniboxPopup", "WebUIOmniboxAimPopup"} <= features
+
+
+@pytest.mark.skipif(shutil.which("ldd") is None, reason="no ldd on this machine")
+def test_the_playwright_driver_finds_every_library_it_links() -> None:
+    """Playwright's bundled Node.js links libatomic, which slim images lack: without it every
+    browser probe was monitor_error/browser_crash (issue 31). scripts/system-packages.sh
+    installs it for the host, CI and the image alike; this is where a missing one shows."""
+    import playwright
+
+    node = Path(playwright.__file__).parent / "driver" / "node"
+    linked = subprocess.run(["ldd", str(node)], capture_output=True, text=True, check=False)
+    missing = [line.strip() for line in linked.stdout.splitlines() if "not found" in line]
+    assert not missing, f"{node} cannot load: {missing} (run scripts/system-packages.sh)"
