@@ -23,7 +23,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
-from urllib.parse import urljoin
 
 from playwright.async_api import CDPSession
 from playwright.async_api import Error as PlaywrightError
@@ -31,7 +30,7 @@ from playwright.async_api import Error as PlaywrightError
 from monitor.domain import Detail
 from monitor.errors import ProbeError
 from monitor.probes.base import RequestGate
-from monitor.probes.destinations import malformed, refusal
+from monitor.probes.destinations import redirect_refusal, refusal
 from monitor.probes.limits import MAX_RESPONSE_BYTES, too_large
 
 __all__ = ["PageGate"]
@@ -183,11 +182,7 @@ class PageGate:
         status = int(event.get("responseStatusCode") or 0)
         error: ProbeError | None = None
         if 300 <= status < 400 and "location" in headers:
-            location = headers["location"]
-            try:
-                refused = refusal(self.target or url, urljoin(url, location.strip()))
-            except ValueError:  # "http://[::1": the site sent no address at all
-                refused = malformed(location)
+            refused = redirect_refusal(url, headers["location"], self.target)
             if refused is not None:
                 error = ProbeError("blocked", refused)
         declared = headers.get("content-length", "")

@@ -127,15 +127,15 @@ def refusal(target_url: str, url: str) -> Detail | None:
     return None
 
 
-def redirect_refusal(url: str, location: str) -> Detail | None:
+def redirect_refusal(url: str, location: str, target: str | None = None) -> Detail | None:
     """Why the redirect of ``url`` to its ``Location`` header may not be followed; None
     when it may. ``location`` is what the site sent, resolved against ``url`` as a browser
-    would; ``url`` itself was allowed, so it stands for the target."""
+    would; judged for ``target`` (default ``url``: it was allowed, so it stands for it)."""
     try:
         destination = urljoin(url, location.strip())
     except ValueError:  # e.g. "http://[::1/": not an address at all
         return malformed(location)
-    return refusal(url, destination)
+    return refusal(target or url, destination)
 
 
 def malformed(url: str) -> Detail:
