@@ -16,6 +16,7 @@ from pathlib import Path
 
 from monitor.evidence.dossier.model import Dossier, EvidenceFile
 from monitor.evidence.dossier.words import WORDS
+from monitor.printable import printable
 
 #: Nothing may load or run in a source view: only its own inline style sheet.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
@@ -37,20 +38,10 @@ def shown_text(content: bytes) -> tuple[str, int]:
     text = content.decode("utf-8", errors="replace")
     cut = max(0, len(text) - SHOWN_CHARS)
     text = text[:SHOWN_CHARS]
-    safe = "".join("\ufffd" if _hidden(c) else c for c in text)
-    return safe, cut
-
-
-def _hidden(c: str) -> bool:
-    """A control character (terminal escapes, C1) or a bidirectional override, which would
-    make the text shown differ from the text held; line breaks and tabs stay."""
-    code = ord(c)
-    return (
-        (code < 32 and c not in "\n\r\t")
-        or 127 <= code < 160
-        or 0x202A <= code <= 0x202E
-        or 0x2066 <= code <= 0x2069
-    )
+    # A <pre> shows CR and CRLF as the line break LF is (HTML's parser reads them so):
+    # written as LF, every other control character and bidi override goes as everywhere.
+    lines = text.replace("\r\n", "\n").replace("\r", "\n")
+    return printable(lines), cut
 
 
 def source_view(file: EvidenceFile, content: bytes, language: str) -> str:
