@@ -28,6 +28,7 @@ from monitor.config import Channel, Settings, Target
 from monitor.details import record_line
 from monitor.domain import (
     Detail,
+    DetailValue,
     Event,
     Observation,
     Outcome,
@@ -71,12 +72,16 @@ def keep_evidence(settings: Settings, pages: Sequence[PageSnapshot]) -> Evidence
     return EvidenceRecord(paths=ordered, sha256=evidence_digest(ordered))
 
 
+def _flagged(outcome: Outcome, code: str, **args: DetailValue) -> Outcome:
+    """``outcome`` whose detail is wrapped in ``code``: its own detail, and ``args``."""
+    inner = outcome.structured or Detail("fault", {"message": outcome.detail})
+    flagged = Detail(code, {"detail": inner, **args})
+    return replace(outcome, detail=record_line(flagged), structured=flagged)
+
+
 def evidence_not_kept(outcome: Outcome, error: OSError) -> Outcome:
     """``outcome`` whose detail also says that its evidence files could not be written."""
-    inner = outcome.structured or Detail("fault", {"message": outcome.detail})
-    why = error.strerror or type(error).__name__
-    flagged = Detail("evidence_not_kept", {"detail": inner, "error": why})
-    return replace(outcome, detail=record_line(flagged), structured=flagged)
+    return _flagged(outcome, "evidence_not_kept", error=error.strerror or type(error).__name__)
 
 
 def screenshot_cut(outcome: Outcome, pages: Sequence[PageSnapshot]) -> Outcome:
@@ -84,18 +89,14 @@ def screenshot_cut(outcome: Outcome, pages: Sequence[PageSnapshot]) -> Outcome:
     cut = next((page.screenshot_cut for page in pages if page.screenshot_cut), None)
     if cut is None:
         return outcome
-    inner = outcome.structured or Detail("fault", {"message": outcome.detail})
-    flagged = Detail(
+    return _flagged(
+        outcome,
         "screenshot_cut",
-        {
-            "detail": inner,
-            "width": cut.width,
-            "height": cut.height,
-            "page_width": cut.page_width,
-            "page_height": cut.page_height,
-        },
+        width=cut.width,
+        height=cut.height,
+        page_width=cut.page_width,
+        page_height=cut.page_height,
     )
-    return replace(outcome, detail=record_line(flagged), structured=flagged)
 
 
 def channels_for(channels: Sequence[Channel]) -> ChannelsFor:
