@@ -20,6 +20,7 @@ from monitor.logs import configure, scrub
 
 log = logging.getLogger(__name__)
 
+
 class Listing(NamedTuple):
     """Where a sub-command lives (``module:attribute``) and its line in ``monitor --help``."""
 
@@ -37,7 +38,9 @@ COMMANDS: dict[str, Listing] = {
         "monitor.commands.check:check_cmd",
         "Probe targets now (all, or ids / globs / prefecture ids), record, print the outcomes.",
     ),
-    "config": Listing("monitor.commands.config_cmd:config_group", "Work with the configuration file."),
+    "config": Listing(
+        "monitor.commands.config_cmd:config_group", "Work with the configuration file."
+    ),
     "db": Listing(
         "monitor.commands.db:db_group", "Manage the database: migrations and evidence pruning."
     ),
