@@ -127,15 +127,18 @@ def target_rows(
     return rows
 
 
-def for_table(rows: Sequence[dict[str, object]]) -> Sequence[dict[str, object]]:
+def for_table(rows: Sequence[Mapping[str, object]]) -> list[dict[str, object]]:
     """``rows`` with a table's words in STATUS where there is no current status: never
     probed, not observed (since SINCE, the last site outcome) or never observed."""
+    shown = []
     for row in rows:
+        status = row["status"]
         if row["last_probe"] is None:
-            row["status"] = NEVER
+            status = NEVER
         elif not row["observed"]:
-            row["status"] = NOT_OBSERVED if row["since"] else NEVER_OBSERVED
-    return rows
+            status = NOT_OBSERVED if row["since"] else NEVER_OBSERVED
+        shown.append({**row, "status": status})
+    return shown
 
 
 def node_health(states: Mapping[str, TargetState], beat: NodeBeat) -> TargetState | None:
