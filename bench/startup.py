@@ -5,7 +5,8 @@
 Each command runs as a subprocess on a small migrated SQLite database (the repository's
 ``prefectures.yaml`` as the config, in a temporary directory); its user + system CPU is read
 from ``os.wait4``, which reports that one child. Commands run interleaved, one of each per
-round, after a warm-up round; the figures are medians. With ``--before DIR`` (a checkout of
+round, after a warm-up round (which also writes the bytecode caches an installed package
+has); the figures are medians. With ``--before DIR`` (a checkout of
 an older revision, e.g. ``git archive main | tar -x -C DIR``), the same commands run from
 that source tree too, in the same rounds, so both columns see the same machine.
 """
@@ -30,10 +31,18 @@ COMMANDS: tuple[tuple[str, ...], ...] = (
 )
 
 
+def environment(source: Path) -> dict[str, str]:
+    """The environment of a run from ``source``: bytecode cached (as an installed package
+    has it; the warm-up round writes it), no config named but ./prefectures.yaml."""
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("MONITOR_CONFIG", None)
+    return env
+
+
 def cpu_seconds(source: Path, args: tuple[str, ...], workdir: Path) -> float:
     """User + system CPU of one ``python -m monitor ARGS`` run from ``source``."""
-    env = {**os.environ, "PYTHONPATH": str(source)}
-    env.pop("MONITOR_CONFIG", None)
+    env = environment(source)
     env["MONITOR_DATABASE_URL"] = f"sqlite:///{workdir / 'monitor.db'}"
     process = subprocess.Popen(
         [PYTHON, "-m", "monitor", *args],
@@ -57,7 +66,7 @@ def prepare(workdir: Path, sources: list[Path]) -> None:
     """The config and a migrated database in ``workdir``."""
     shutil.copy(ROOT / "prefectures.yaml", workdir / "prefectures.yaml")
     for source in sources:  # each revision's migrations, the newest last
-        env = {**os.environ, "PYTHONPATH": str(source)}
+        env = environment(source)
         database = f"sqlite:///{workdir / 'monitor.db'}"
         subprocess.run(
             [PYTHON, "-m", "monitor", "--database", database, "db", "upgrade"],
