@@ -1,6 +1,6 @@
 """Frozen value types shared by every layer: outcome vocabulary, observations, outcomes, events.
 
-The names here are the external contract of SPEC.md (status, reason and event names,
+The names here are the external contract of docs/contract.md (status, reason and event names,
 outcome field names); do not rename them.
 """
 
@@ -83,7 +83,7 @@ class Engine(StrEnum):
 
 
 class EventKind(StrEnum):
-    """Transitions worth telling a person about (SPEC: Events and notifications)."""
+    """Transitions worth telling a person about (docs/contract.md#events-and-notifications)."""
 
     SLOTS_OPENED = "slots_opened"
     SLOTS_CLOSED = "slots_closed"
@@ -124,7 +124,7 @@ class PageSnapshot:
 
 @dataclass(frozen=True)
 class Detail:
-    """Why an outcome is what it is, as data: a code and its values (SPEC: Outcomes).
+    """Why an outcome is what it is, as data: a code and its values (docs/contract.md#details).
 
     The words live in :mod:`monitor.details`, one sentence per code and language; a value
     that is the page's own text is shown quoted, as the page wrote it. ``Detail("maintenance",
@@ -169,7 +169,7 @@ class Observation:
 
 @dataclass(frozen=True)
 class Outcome:
-    """One stored probe result: exactly one per probe, whatever happened (SPEC: Outcomes).
+    """One stored probe result: one per probe, whatever happened (docs/contract.md#outcomes).
 
     ``id``, ``evidence``, ``sha256`` and ``chain`` are filled in by the store.
     """
@@ -267,7 +267,7 @@ class Event:
 
 
 class Platform(StrEnum):
-    """How a target's pages are walked and recognised (SPEC: Platforms)."""
+    """How a target's pages are walked and recognised (docs/contract.md#platforms)."""
 
     LEGACY_BOOKING = "legacy-booking"
     RDV_PREFECTURE = "rdv-prefecture"

@@ -7,7 +7,7 @@ reached (evidence of where it stopped):
     the flow returned                     pages: its final pages, and what each means
     the whole probe took too long         anomaly/timeout (time held at the gate not counted),
       (walking the pages or reading them)   recognition included
-    ProbeError (timeout, connection,       that reason (status from SPEC's table)
+    ProbeError (timeout, connection,       that reason (its status: the contract's)
       unrecognized element, …)
     MonitorFault (browser crash, …)       monitor_error with its reason
     any other exception (a bug)           monitor_error/internal naming the exception class

@@ -1,6 +1,6 @@
 """A page as recognition reads it: the snapshot, its parsed tree and its visible text.
 
-Recognition never searches raw HTML for words (PLATFORMS.md §6.2, mistake 2: "502" or
+Recognition never searches raw HTML for words (docs/platforms.md#mistakes-bots-make, 2: "502" or
 "disponible" anywhere in the source matches ids, scripts and legends). It reads:
 
 * ``text``: the visible text of the body, normalised — scripts, styles, ``<noscript>`` and

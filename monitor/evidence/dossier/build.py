@@ -131,7 +131,7 @@ def _copy(source_dir: Path, target_dir: Path, path: str, pruned: dict[str, Any])
 
 
 def outcomes_document(dossier: Dossier) -> str:
-    """``outcomes.json``: the attempts with SPEC's field names, UTC, in chain order."""
+    """``outcomes.json``: the attempts with the contract's field names, UTC, in chain order."""
     rows = [
         {name: machine_value(outcome_row(a.outcome)[name]) for name in OUTCOME_FIELDS}
         for a in dossier.attempts
