@@ -11,6 +11,7 @@ from monitor.details.values import (
     Words,
     doing,
 )
+from monitor.domain import FaultCode
 
 #: Why a destination was refused (``destination_refused``): (French, English).
 _DESTINATION_WHY = {
@@ -25,7 +26,7 @@ _DESTINATION_WHY = {
 
 # fmt: off
 #: Each code's words: (French, English). The English of a code is its record line.
-FAULT_CODES: dict[str, tuple[Words, Words]] = {
+FAULT_CODES: dict[FaultCode, tuple[Words, Words]] = {
     # -- the probe's own steps ----------------------------------------------------------
     "probe_timeout": (
         lambda v: f"la sonde n'a pas fini en {v.seconds('seconds')} (settings.probe_timeout)"

@@ -13,10 +13,11 @@ from monitor.details.values import (
     span,
     status_line,
 )
+from monitor.domain import PageCode
 
 # fmt: off
 #: Each code's words: (French, English). The English of a code is its record line.
-PAGE_CODES: dict[str, tuple[Words, Words]] = {
+PAGE_CODES: dict[PageCode, tuple[Words, Words]] = {
     # -- what the page says ------------------------------------------------------------
     "page_says": (
         lambda v: v.q("text"),
