@@ -1,7 +1,8 @@
 """The words of what went wrong on the way: a step that failed, a connection, the monitor itself.
 
-One entry per detail code: ``code: (French words, English words)``; ``doing.*`` codes end a
-sentence about the step that failed.
+One entry per code of :data:`~monitor.domain.FaultCode`: ``code: (French words, English
+words)``; ``doing.*`` codes end a sentence about the step that failed. A new code is named
+there first (mypy refuses one that is not).
 """
 
 from __future__ import annotations

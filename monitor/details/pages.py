@@ -1,6 +1,7 @@
 """The words of what a site showed: its messages, where a flow ended, slots, the legacy calendar.
 
-One entry per detail code: ``code: (French words, English words)``.
+One entry per code of :data:`~monitor.domain.PageCode`: ``code: (French words, English
+words)``. A new code is named there first (mypy refuses one that is not).
 """
 
 from __future__ import annotations
