@@ -81,7 +81,7 @@ def failure_finding(exc: BaseException, *, timeout: float, held: float = 0.0) ->
             Detail("probe_timeout", {"seconds": timeout, "held": gate}),
         )
     if isinstance(exc, ProbeError):
-        try:
+        try:  # mypy holds our code to a Reason; a word from unchecked code is our fault
             reason = Reason(exc.reason)
             status = status_of(reason)
         except ValueError:

@@ -28,6 +28,7 @@ from monitor.config import Channel, Settings, Target
 from monitor.details import record_line
 from monitor.domain import (
     Detail,
+    DetailCode,
     DetailValue,
     Event,
     Observation,
@@ -72,7 +73,7 @@ def keep_evidence(settings: Settings, pages: Sequence[PageSnapshot]) -> Evidence
     return EvidenceRecord(paths=ordered, sha256=evidence_digest(ordered))
 
 
-def _flagged(outcome: Outcome, code: str, **args: DetailValue) -> Outcome:
+def _flagged(outcome: Outcome, code: DetailCode, **args: DetailValue) -> Outcome:
     """``outcome`` whose detail is wrapped in ``code``: its own detail, and ``args``."""
     inner = outcome.structured or Detail("fault", {"message": outcome.detail})
     flagged = Detail(code, {"detail": inner, **args})

@@ -30,7 +30,16 @@ from http import HTTPStatus
 
 import re2
 
-from monitor.domain import Detail, DetailValue, Engine, Finding, PageSnapshot, Reason, Status
+from monitor.domain import (
+    Detail,
+    DetailCode,
+    DetailValue,
+    Engine,
+    Finding,
+    PageSnapshot,
+    Reason,
+    Status,
+)
 from monitor.errors import ProbeError
 from monitor.platforms.nesting import NESTING_LIMIT
 from monitor.platforms.page import Page, read
@@ -136,7 +145,7 @@ def says(text: str, limit: int = 200) -> Detail:
     return Detail("page_says", {"text": one_line(text, limit)})
 
 
-def unrecognized(page: Page, code: str = "unknown_page") -> Finding:
+def unrecognized(page: Page, code: DetailCode = "unknown_page") -> Finding:
     """The page matched nothing: the layout changed, or the flow ended somewhere unknown.
 
     ``code``: the detail's code (see :mod:`monitor.details`), which says whose rules failed.

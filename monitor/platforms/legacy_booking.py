@@ -185,7 +185,7 @@ async def flow(
     missing = [desk for desk in wanted if desk not in offered]
     if missing:
         raise ProbeError(
-            "unrecognized",
+            Reason.UNRECOGNIZED,
             Detail(
                 "desks_missing",
                 {"missing": ", ".join(map(str, missing)), "offered": ", ".join(map(str, offered))},
