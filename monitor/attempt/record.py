@@ -37,8 +37,9 @@ from monitor.domain import (
     Platform,
     TargetState,
 )
-from monitor.store import ChannelsFor, Recorded, Repository
+from monitor.store import ChannelsFor, Recorded
 from monitor.store.evidence import EvidenceRecord, evidence_digest, write_evidence
+from monitor.store.ports import Recorder
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ def channels_for(channels: Sequence[Channel]) -> ChannelsFor:
 
 
 def record(
-    repo: Repository,
+    repo: Recorder,
     target: Target,
     observation: Observation,
     *,
@@ -125,7 +126,7 @@ def record(
 
 
 def record_attempt(
-    repo: Repository,
+    repo: Recorder,
     target: Target,
     observation: Observation,
     *,
