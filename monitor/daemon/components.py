@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from monitor.config import Channel, Config, Settings, Target
 from monitor.daemon import metrics
@@ -61,7 +61,7 @@ class Components:
     engines: EngineSet
     observe: Observe
     record: Record
-    dispatcher: Any | None  #: has ``async run_once(now)`` and ``async aclose()``
+    dispatcher: Dispatcher | None
 
     @classmethod
     def default(cls, config: Config, repository: Outbox, node: str) -> Components:
