@@ -8,19 +8,26 @@ one claim per ``(target, slot)``; values read back as the database gives them (U
 payloads, details through their columns). ``tests/integration/test_ports_contract.py``
 runs the same assertions on it and on a migrated SQLite Repository, so it cannot drift.
 
+:func:`run_inline` runs a coroutine on an event loop whose ``asyncio.to_thread`` calls run
+at once in the calling thread, so the daemon's parts (which call the store off the loop)
+are tested without a thread.
+
 The ports that also hand out an Engine (StatusReads, ChainRecord, DossierReads) have no
 fake: their consumers run SQL of their own, which only a real database answers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import itertools
 import json
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Coroutine, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from monitor.details import detail_columns, structured_detail
 from monitor.domain import Event, Outcome, TargetState
@@ -30,6 +37,9 @@ from monitor.store.recording import Advance, storable
 
 if TYPE_CHECKING:
     from monitor.store.ports import FleetClaims, HealthRecords, Ledger, NodeUpkeep, Outbox
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 @dataclass
@@ -314,6 +324,40 @@ class MemoryStore:
 
     def claimed_since(self, since: datetime) -> set[tuple[str, datetime]]:
         return {key for key in self.claims if key[1] >= since}
+
+
+class InlineExecutor(ThreadPoolExecutor):
+    """A thread pool that starts no thread: each call runs at once, in the caller's thread.
+
+    asyncio wants its default executor to be a ThreadPoolExecutor; this one only inherits
+    the type (a ThreadPoolExecutor starts its threads on ``submit``, never here).
+    """
+
+    def submit(self, fn: Callable[_P, _R], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_R]:
+        future: Future[_R] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:
+            future.set_exception(error)
+        return future
+
+
+def run_inline(main: Coroutine[Any, Any, _R]) -> _R:
+    """Run ``main`` to its end on a new event loop whose executor is an InlineExecutor.
+
+    Fails if a thread was started meanwhile: a fast-tier test must not start any.
+    """
+    threads = set(threading.enumerate())
+    loop = asyncio.new_event_loop()
+    loop.set_default_executor(InlineExecutor())
+    try:
+        return loop.run_until_complete(main)
+    finally:
+        # Not asyncio.run: its shutdown_default_executor() would start a thread to join ours.
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+        started = set(threading.enumerate()) - threads
+        assert not started, f"a fast-tier test started threads: {started}"
 
 
 def _as_read(outcome: Outcome) -> Outcome:
