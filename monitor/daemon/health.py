@@ -54,7 +54,7 @@ from monitor.daemon.heartbeat import (  # re-exported: the heartbeat's rule live
 )
 from monitor.details import record_line
 from monitor.domain import NETWORK_REASONS, Detail, Event, Observation, Status, monitor_key
-from monitor.store import Repository
+from monitor.store.ports import HealthRecords
 
 __all__ = [
     "CHECK_TTL",
@@ -212,7 +212,7 @@ class HealthReporter:
 
     def __init__(
         self,
-        repository: Repository,
+        repository: HealthRecords,
         config: Config,
         node: str | None = None,
         *,

@@ -170,7 +170,7 @@ def _optional(name: str, type_: Any, *args: Any) -> Column[Any]:
     return Column(name, type_, *args, nullable=True)
 
 
-#: One probe's result (SPEC: Outcomes). Rows are only ever inserted.
+#: One probe's result (docs/contract.md#outcomes). Rows are only ever inserted.
 outcomes = Table(
     "outcomes",
     metadata,
