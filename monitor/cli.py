@@ -32,7 +32,7 @@ class Listing(NamedTuple):
 #: Each sub-command, where it lives and its one-line help. A command's module is imported
 #: only when that command runs (or its own --help is asked for), so `monitor --help` imports
 #: no command and `monitor status` does not pay for Playwright, Apprise or Alembic. Each
-#: short help is its command's first docstring paragraph (tests/system/test_cli_imports.py
+#: short help is its command's first docstring sentence (tests/unit/test_cli_listing.py
 #: checks they agree).
 COMMANDS: dict[str, Listing] = {
     "check": Listing(
