@@ -26,11 +26,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-COMMANDS: tuple[tuple[str, ...], ...] = (
-    ("--help",),
-    ("status",),
-    ("status", "--heartbeat"),
+#: What each row runs: its label, then monitor's arguments.
+COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("`monitor --help`", ("--help",)),
+    ("`monitor status`", ("status",)),
+    ("`monitor status --heartbeat`", ("status", "--heartbeat")),
+    (
+        "`monitor status --heartbeat`, a channel configured",
+        ("--config", "with-channel.yaml", "status", "--heartbeat"),
+    ),
 )
+#: The channel of ``with-channel.yaml`` (nothing is sent: status only reads).
+CHANNEL = '\nchannels:\n  - id: hook\n    url: "json://127.0.0.1:9/hook"\n'
 BASELINES: dict[str, str] = {
     "baseline: Python alone": "pass",
     # pydantic imports its parts on first use: BaseModel and its types are what a model needs
@@ -69,6 +76,10 @@ def cpu_seconds(argv: list[str], env: dict[str, str], workdir: Path, *, may_fail
 def prepare(workdir: Path, sources: list[Path]) -> None:
     """The config and a migrated database in ``workdir``."""
     shutil.copy(ROOT / "prefectures.yaml", workdir / "prefectures.yaml")
+    config = (ROOT / "prefectures.yaml").read_text(encoding="utf-8")
+    assert "\nchannels: []\n" in config, "prefectures.yaml: where does the channel go?"
+    with_channel = config.replace("\nchannels: []\n", CHANNEL)
+    (workdir / "with-channel.yaml").write_text(with_channel, encoding="utf-8")
     for source in sources:  # each revision's migrations, the newest last
         subprocess.run(
             [PYTHON, "-m", "monitor", "db", "upgrade"],
@@ -92,12 +103,11 @@ def main(argv: list[str] | None = None) -> int:
         prepare(workdir, [source for _, source in sources])
         for round_ in range(options.rounds + 1):  # round 0 warms the caches up
             runs: list[tuple[str, str, list[str], dict[str, str], bool]] = []
-            for args in COMMANDS:
+            for what, args in COMMANDS:
                 for label, source in sources:
                     # --heartbeat exits 1: no daemon ever beat on the bench's database.
                     command = [PYTHON, "-m", "monitor", *args]
-                    env = environment(source, workdir)
-                    runs.append((f"`monitor {' '.join(args)}`", label, command, env, True))
+                    runs.append((what, label, command, environment(source, workdir), True))
             for name, code in BASELINES.items():
                 runs.append((name, "-", [PYTHON, "-c", code], environment(ROOT, workdir), False))
             for what, label, command, env, may_fail in runs:
@@ -112,8 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     labels = [label for label, _ in sources]
     print("| what | " + " | ".join(labels) + " |")
     print("| --- | " + " | ".join("---:" for _ in labels) + " |")
-    for args in COMMANDS:
-        what = f"`monitor {' '.join(args)}`"
+    for what, _ in COMMANDS:
         cells = [f"{statistics.median(samples[(what, label)]):.3f} s" for label in labels]
         print(f"| {what} | " + " | ".join(cells) + " |")
     for name in BASELINES:

@@ -36,12 +36,16 @@ class App:
     database_override: str | None
     verbosity: int
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    #: Whether loading the config checks that Apprise can use each channel URL (see
+    #: monitor.config.load_config); ``status``, which notifies nobody, turns it off.
+    check_channels: bool = True
 
     @cached_property
     def config(self) -> Config:
         from monitor.config import load_config
 
-        return hide_secrets_of(load_config(self.config_path, env=self.env))
+        config = load_config(self.config_path, env=self.env, check_channels=self.check_channels)
+        return hide_secrets_of(config)
 
     @cached_property
     def database_url(self) -> str:

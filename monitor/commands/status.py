@@ -9,7 +9,9 @@ node instead), and exits 1 when the latest is missing or older than 3× the smal
 (for the Dockerfile HEALTHCHECK and systemd).
 
 The rows and lines are built in monitor.reports.status; this module reads the store and
-prints. It imports what ``--heartbeat`` needs only: systemd runs that every minute.
+prints. It imports what ``--heartbeat`` needs only, since systemd runs that every minute:
+neither Alembic (for a database at the code's revision) nor Apprise (the config's channel
+URLs are not checked here, but by ``config validate``, ``run`` and ``check``).
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ def status_cmd(
 ) -> None:
     """Each target's current status and reason, since when, last probe and streak, and the
     latest probe's detail (in a table, in settings.language or --lang)."""
+    # Channel URLs are checked by `config validate`, `run` and `check`: not every minute.
+    app.check_channels = False
     if heartbeat:
         sys.exit(_heartbeat(app, fmt))
     from monitor.config import select_targets

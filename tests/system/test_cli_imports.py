@@ -62,13 +62,16 @@ def imported(modules: set[str], packages: tuple[str, ...]) -> list[str]:
     return sorted(p for p in packages if any(m == p or m.startswith(p + ".") for m in modules))
 
 
-@pytest.fixture
-def config(tmp_path: Path, migrated_database: str) -> Path:
+@pytest.fixture(params=["no channel", "a channel"])
+def config(request: pytest.FixtureRequest, tmp_path: Path, migrated_database: str) -> Path:
+    """A config without channels, and one with (Apprise checks channel URLs elsewhere)."""
+    channels = [{"id": "hook", "url": "json://127.0.0.1:9/hook"}]
     return daemon_config(
         tmp_path / "prefectures.yaml",
         targets=[{"id": "a", "platform": "rdv-service-public", "url": "http://127.0.0.1:1/a"}],
         database=migrated_database,
         interval="10m",
+        channels=channels if request.param == "a channel" else (),
     )
 
 
@@ -112,3 +115,13 @@ def test_status_imports_only_the_config_and_the_database(tmp_path: Path, config:
     assert "never probed" in output
     assert {"sqlalchemy", "monitor.config"} <= modules
     assert imported(modules, NOT_FOR_STATUS) == []
+
+
+def test_config_validate_still_checks_channel_urls_with_apprise(
+    tmp_path: Path, config: Path
+) -> None:
+    code, modules, _ = run_and_list(tmp_path, "--config", str(config), "config", "validate")
+
+    assert code == 0
+    channels = "hook" in config.read_text(encoding="utf-8")
+    assert ("apprise" in modules) is channels
