@@ -26,7 +26,6 @@ from monitor.daemon.politeness import Politeness
 from monitor.daemon.runner import ProbeRunner
 from monitor.daemon.schedule import EmbeddedSchedule, Schedule
 from monitor.daemon.scheduler import AfterProbes, Daemon
-from monitor.publish.refresh import refresher_for
 from monitor.store import Repository
 
 __all__ = ["CurrentConfig", "build_daemon"]
@@ -91,6 +90,8 @@ def build_daemon(
         else:
             schedule = EmbeddedSchedule()
     if publisher is None and publish_dir is not None:
+        from monitor.publish.refresh import refresher_for  # the page's templates: only if asked
+
         gap = settings.publish.min_gap.total_seconds()
         publisher = refresher_for(current, repository, publish_dir, min_gap=gap)
     return Daemon(
