@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 import click
 
 from monitor.commands.common import App, hide_secrets_of, pass_app
-from monitor.errors import UsageError
 
 if TYPE_CHECKING:
     from monitor.config import Config
@@ -73,24 +72,18 @@ def run_cmd(
     """Run the daemon: schedule every target, probe, record, alert, until SIGTERM."""
     # Imported here: `monitor --help` loads every command's module, not the daemon.
     from monitor.daemon import metrics
-    from monitor.daemon.cluster import require_queue
+    from monitor.daemon.cluster import require_fleet_database
     from monitor.daemon.compose import build_daemon
     from monitor.daemon.housekeeping import node_name
     from monitor.daemon.lifecycle import refuse_beside_live_daemons, run_until_stopped
     from monitor.daemon.lock import hold_daemon_lock
-    from monitor.store.engine import mask_database_url, normalize_database_url
     from monitor.store.evidence_access import check_evidence_dir
 
     config = app.config  # a config error exits 2 before the database is touched
     check_evidence_dir(config)
     clustered = cluster or config.settings.cluster
-    if clustered and normalize_database_url(app.database_url).get_backend_name() != "postgresql":
-        raise UsageError(
-            f"cluster mode needs PostgreSQL (postgresql+psycopg://…); the database is "
-            f"{mask_database_url(app.database_url)}: several daemons cannot share SQLite"
-        )
     if clustered:
-        require_queue()
+        require_fleet_database(app.database_url)
     node = node_name(
         cluster=clustered,
         host=socket.gethostname(),

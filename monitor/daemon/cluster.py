@@ -45,6 +45,7 @@ from monitor.daemon.clock import SYSTEM_CLOCK, Clock
 from monitor.daemon.jobs import CadenceTrigger, misfire_grace, smallest_interval
 from monitor.daemon.schedule import ProbeHost
 from monitor.errors import UsageError
+from monitor.store.engine import mask_database_url, normalize_database_url
 from monitor.store.host_locks import HostLocks
 from monitor.store.ports import FleetClaims
 from monitor.store.task_queue import libpq_url, queue_installed
@@ -54,6 +55,7 @@ __all__ = [
     "STALLED_AFTER",
     "FleetSchedule",
     "next_run_to_queue",
+    "require_fleet_database",
     "require_queue",
     "tick_period",
 ]
@@ -80,6 +82,17 @@ def require_queue() -> None:
         raise UsageError(
             "cluster mode needs the cluster extra: pip install 'prefecture-monitor[cluster]'"
         )
+
+
+def require_fleet_database(database_url: str) -> None:
+    """Raise a usage error unless a fleet can share this database: PostgreSQL, and the
+    cluster extra installed."""
+    if normalize_database_url(database_url).get_backend_name() != "postgresql":
+        raise UsageError(
+            f"cluster mode needs PostgreSQL (postgresql+psycopg://…); the database is "
+            f"{mask_database_url(database_url)}: several daemons cannot share SQLite"
+        )
+    require_queue()
 
 
 def tick_period(config: Config) -> int:

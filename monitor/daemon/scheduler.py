@@ -377,11 +377,11 @@ class Daemon:
             log.warning("pending notifications not all flushed at exit: %r", error)
         for closing in (self._notifying, self._engines, self.publisher):
             await close_within(closing, _CLOSE_WAIT)
+        await self._housekeeping.anchor(self.config.settings.evidence_dir, self._clock.now())
+        log.info("stopped")
         if self._once and self.publisher is not None:
             # The round's last probes may have come within the publisher's gap.
             await asyncio.to_thread(self.publisher.publish_now)
-        await self._housekeeping.anchor(self.config.settings.evidence_dir, self._clock.now())
-        log.info("stopped")
 
     def _log_start(self) -> None:
         log.info(
