@@ -15,7 +15,8 @@ must survive a restart is in the database (back-off times, claims, states).
 
 Supervision, as procrastinate's worker: a part's task (the dispatch loop, the schedule)
 that ends before the stop, or raises, stops the daemon with one ERROR line naming the part
-and its exception, and :meth:`Daemon.run` returns 1 (SPEC: a runtime failure).
+and its exception, and :meth:`Daemon.run` returns 1, a runtime failure
+(docs/contract.md#exit-codes).
 
 Shutdown (SIGTERM/SIGINT), within 30 s: the schedule stops taking work, probes in flight
 get ``SHUTDOWN_GRACE`` seconds to finish, the rest are cancelled (a cancelled probe writes

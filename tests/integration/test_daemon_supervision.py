@@ -2,8 +2,8 @@
 
 A schedule whose worker raises (as a fleet node's procrastinate worker would when its
 database connection breaks for good), and one whose worker returns on its own: either way
-the daemon stops with exit code 1 (SPEC: a runtime failure) and one ERROR line naming the
-part and what happened. Real SQLite; no probe runs.
+the daemon stops with exit code 1, a runtime failure (docs/contract.md#exit-codes), and
+one ERROR line naming the part and what happened. Real SQLite; no probe runs.
 """
 
 from __future__ import annotations
