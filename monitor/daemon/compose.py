@@ -4,7 +4,9 @@ What is built here and nowhere else: the engines, the probe step and the recorde
 (:class:`monitor.daemon.components.Components`, replaceable by tests), the notification
 loop and its dispatcher, the politeness gate, the own-fault guard, the health reporter,
 the housekeeping, the runner, the status-page publisher and the schedule (APScheduler in
-this process, or a fleet node's procrastinate worker); all on one clock. The config in
+this process, or a fleet node's procrastinate worker). One clock is handed to the daemon,
+the runner, the gate, the guard, the notification loop and the fleet's tick (the health
+reporter's events and the housekeeping's timers still read the machine's). The config in
 force is a :class:`CurrentConfig` that the daemon updates on reload, so the parts that read
 it later (the publisher) never need the daemon itself.
 """
