@@ -244,6 +244,9 @@ class Outcome:
     evidence: tuple[str, ...] = ()
     sha256: str | None = None
     chain: str | None = None
+    #: the daemon node that made the probe (``$MONITOR_NODE`` or ``host:pid``); None for
+    #: ``monitor check`` and for rows older than migration 0004
+    node: str | None = None
     id: int | None = None
 
     @property

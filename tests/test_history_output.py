@@ -68,9 +68,14 @@ def outcomes() -> list[Outcome]:
             ),
             Detail("slots_offered", {"count": 3, "earliest": "2026-03-11T09:30:00+00:00"}),
         ),
-        structured(
-            an_outcome(at=T0 + timedelta(minutes=30), reason=Reason.MAINTENANCE, http_status=503),
-            Detail("maintenance", {"text": 'Site « fermé » "ce soir"\tà 20 h'}),
+        replace(  # made by a daemon node (since migration 0004)
+            structured(
+                an_outcome(
+                    at=T0 + timedelta(minutes=30), reason=Reason.MAINTENANCE, http_status=503
+                ),
+                Detail("maintenance", {"text": 'Site « fermé » "ce soir"\tà 20 h'}),
+            ),
+            node="paris-1",
         ),
         structured(
             an_outcome(

@@ -133,8 +133,10 @@ def record_attempt(
     settings: Settings,
     channels: Sequence[Channel],
     now: datetime,
+    node: str | None = None,
 ) -> Recorded:
-    """:func:`record`, also returning the target's state before and after the outcome."""
+    """:func:`record`, also returning the target's state before and after the outcome;
+    ``node``: the daemon node that made the probe (None for ``monitor check``)."""
     outcome = screenshot_cut(classify(target, observation), observation.pages)
     try:
         evidence = keep_evidence(settings, observation.pages)
@@ -144,7 +146,7 @@ def record_attempt(
         logger.error("%s: evidence not kept in %s: %s", target.id, settings.evidence_dir, exc)
         outcome = evidence_not_kept(outcome, exc)
         evidence = EvidenceRecord(paths=(), sha256=evidence_digest(()))
-    outcome = replace(outcome, evidence=evidence.paths, sha256=evidence.sha256)
+    outcome = replace(outcome, evidence=evidence.paths, sha256=evidence.sha256, node=node)
     policy = alert_policy(settings)
     captcha_is_normal = target.platform in CAPTCHA_ENTRY
 

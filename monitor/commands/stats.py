@@ -1,4 +1,5 @@
-"""`monitor stats`: per target, prefecture or local day, the figures of monitor.reports.stats."""
+"""`monitor stats`: per target, prefecture, local day or daemon node, the figures of
+monitor.reports.stats."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from monitor.reports.stats import (
     stats_row,
 )
 
-_HEADINGS = {"target": "TARGET", "prefecture": "PREFECTURE", "day": "DAY"}
+_HEADINGS = {"target": "TARGET", "prefecture": "PREFECTURE", "day": "DAY", "node": "NODE"}
 
 
 def stats_columns(by: str) -> tuple[Column, ...]:
@@ -69,10 +70,11 @@ def table_row(stats: GroupStats, by: str) -> dict[str, object]:
 @click.command("stats")
 @click.option(
     "--by",
-    type=click.Choice(("target", "prefecture", "day")),
+    type=click.Choice(("target", "prefecture", "day", "node")),
     default="target",
     show_default=True,
-    help="Group per target, per prefecture, or per local day.",
+    help="Group per target, per prefecture, per local day, or per daemon node (where each "
+    "probe ran: compare two places).",
 )
 @click.option("--target", "targets", multiple=True, metavar="GLOB", help="Repeatable.")
 @click.option("--prefecture", metavar="ID", help="Only this prefecture's targets.")

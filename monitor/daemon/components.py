@@ -54,6 +54,7 @@ class Record(Protocol):
         settings: Settings,
         channels: Sequence[Channel],
         now: datetime,
+        node: str | None = None,
     ) -> Recorded: ...
 
 

@@ -235,6 +235,7 @@ class ProbeRunner:
                 settings=self.config.settings,
                 channels=self.config.channels,
                 now=self._clock.now(),
+                node=self._node,
             )
         )
         self.recordings.add(future)

@@ -46,6 +46,7 @@ OUTCOME_FIELDS = (
     "evidence",
     "sha256",
     "chain",
+    "node",
 )
 
 Row = Mapping[str, object]
@@ -73,6 +74,7 @@ def outcome_row(outcome: Outcome) -> dict[str, object]:
         "evidence": list(outcome.evidence),
         "sha256": outcome.sha256,
         "chain": outcome.chain,
+        "node": outcome.node,
     }
 
 

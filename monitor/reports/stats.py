@@ -42,6 +42,9 @@ BUCKETS = (
 )
 MONTH = timedelta(days=30)
 
+#: The ``--by node`` group of outcomes no daemon node made (``monitor check``, older rows).
+NO_NODE = "(none)"
+
 #: Statuses that describe the site, whose shares are reported.
 SITE_STATUSES = (Status.AVAILABLE, Status.UNAVAILABLE, Status.ANOMALY)
 
@@ -100,7 +103,7 @@ def longest_without_slot(first_attempt: datetime, slots: Iterable[datetime], end
 
 @dataclass(frozen=True)
 class GroupStats:
-    """Every figure of one group (a target, a prefecture or a local day)."""
+    """Every figure of one group (a target, a prefecture, a local day or a daemon node)."""
 
     key: str
     prefecture: str | None
@@ -263,11 +266,13 @@ def stats_row(stats: GroupStats, by: str) -> dict[str, object]:
 
 
 def group_key(outcome: Outcome, by: str, day: date) -> str:
-    """The group an outcome belongs to for ``--by target|prefecture|day``."""
+    """The group an outcome belongs to for ``--by target|prefecture|day|node``."""
     if by == "target":
         return outcome.target
     if by == "prefecture":
         return outcome.prefecture
+    if by == "node":
+        return outcome.node if outcome.node is not None else NO_NODE
     return day.isoformat()
 
 

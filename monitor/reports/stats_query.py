@@ -13,7 +13,10 @@ their cost grows with targets × hours, not with attempts:
 4. the ``available`` outcomes only, from ``outcomes`` (rare, and indexed by status): the
    boundaries of the periods without slot, and La Cimade's dated buckets.
 
-For ``--by day`` the key of the first two is that local day. ``--since`` and ``--until``
+For ``--by day`` the key of the first two is that local day. ``--by node`` has no rollup
+(``outcome_hours`` does not keep the node): its counts are read from ``outcomes`` over the
+whole period, like the partial hours below; outcomes without a node (``monitor check``,
+rows older than migration 0004) form the group ``NO_NODE``. ``--since`` and ``--until``
 that cut inside an hour cannot be answered from the hour's rollup rows: the rollup gives
 the whole hours between them, and the partial hours at either end are read from
 ``outcomes`` (a range read on the ``started_at`` index, an hour at most each) and counted
@@ -33,12 +36,12 @@ from sqlalchemy import literal_column as sql_int
 
 from monitor.domain import Reason, Status
 from monitor.errors import NothingMatched
-from monitor.reports.stats import GroupStats, GroupTally, period_end
+from monitor.reports.stats import NO_NODE, GroupStats, GroupTally, period_end
 from monitor.store.engine import database_errors
 from monitor.store.rollup import EPOCH, hour_of, moment_of
 from monitor.store.rows import outcome_hours, outcomes
 
-BY = ("target", "prefecture", "day")
+BY = ("target", "prefecture", "day", "node")
 _BATCH = 1_000
 _EPOCH_DAY = EPOCH.date()
 
@@ -249,15 +252,24 @@ def _from_outcomes(
         outcomes.c.status,
         outcomes.c.reason,
         outcomes.c.started_at,
+        outcomes.c.node,
     ).where(*where)
     for row in connection.execution_options(yield_per=_BATCH).execute(query):
         # The local day of the hour's start, as the rollup's day_number.
         day = moment_of(hour_of(row.started_at)).astimezone(tz).date()
-        key = {"target": row.target, "prefecture": row.prefecture, "day": day.isoformat()}
-        tally = tallies.get(key[tallies.by], row.prefecture)
+        tally = tallies.get(_key(row, tallies.by, day), row.prefecture)
         tally.add_counts(Status(row.status), Reason(row.reason), 1)
         tally.add_span(row.started_at, row.started_at)
         tally.add_day(day)
+
+
+def _key(row: Any, by: str, day: date) -> str:
+    """The group of an ``outcomes`` row read one by one."""
+    if by == "day":
+        return day.isoformat()
+    if by == "node":
+        return str(row.node) if row.node is not None else NO_NODE
+    return str(getattr(row, by))
 
 
 def collect_stats(
@@ -271,7 +283,7 @@ def collect_stats(
     tz: tzinfo,
     now: datetime,
 ) -> list[GroupStats]:
-    """Every group's figures for ``--by target|prefecture|day``, sorted by group key.
+    """Every group's figures for ``--by target|prefecture|day|node``, sorted by group key.
 
     ``targets`` are exact target ids (resolve globs with :func:`matching_targets`);
     ``since`` is inclusive and ``until`` exclusive on ``started_at``.
@@ -279,8 +291,14 @@ def collect_stats(
     if by not in BY:
         raise ValueError(f"unknown grouping {by!r}")
     whole, edges = split_period(since, until)
+    if by == "node":  # no rollup per node: every outcome of the period, one by one
+        whole, edges = None, []
     tallies = _Tallies(by)
     with database_errors(engine.url), engine.connect() as connection:
+        if by == "node":
+            _from_outcomes(
+                connection, tallies, tz, _outcome_filters(targets, prefecture, since, until)
+            )
         if whole is not None:
             hours = _rollup_filters(None, None, *whole)
             where = _rollup_filters(targets, prefecture, *whole)
@@ -296,14 +314,16 @@ def collect_stats(
             outcomes.c.started_at,
             outcomes.c.slot_count,
             outcomes.c.earliest_slot,
+            outcomes.c.node,
         ).where(
             *_outcome_filters(targets, prefecture, since, until),
             outcomes.c.status == str(Status.AVAILABLE),
         )
         for row in connection.execution_options(yield_per=_BATCH).execute(slots):
             day = moment_of(hour_of(row.started_at)).astimezone(tz).date()
-            key = {"target": row.target, "prefecture": row.prefecture, "day": day.isoformat()}
-            tallies.get(key[by]).add_slot(row.started_at, row.slot_count, row.earliest_slot)
+            tallies.get(_key(row, by, day)).add_slot(
+                row.started_at, row.slot_count, row.earliest_slot
+            )
     groups = tallies.groups
     return [
         groups[key].finish(now=now, end=period_end(by, key, tz=tz, now=now, until=until))

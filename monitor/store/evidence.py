@@ -167,7 +167,9 @@ def canonical_fields(outcome: Outcome) -> bytes:
     An outcome with a structured detail (every row since migration 0002) also has the keys
     ``detail_code`` (a string) and ``detail_args`` (a JSON object, serialised the same way),
     so that the words a reader is shown cannot be changed either; older rows have neither
-    key and hash exactly as they always did.
+    key and hash exactly as they always did. Likewise an outcome made by a daemon node
+    (every daemon row since migration 0004) has the key ``node`` (a string); rows without
+    a node (``monitor check``, older rows) have no such key.
     """
     fields: dict[str, object] = {
         "target": outcome.target,
@@ -189,6 +191,8 @@ def canonical_fields(outcome: Outcome) -> bytes:
         structured = to_json(outcome.structured)
         fields["detail_code"] = structured["code"]
         fields["detail_args"] = structured["args"]
+    if outcome.node is not None:
+        fields["node"] = outcome.node
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
         "utf-8"
     )

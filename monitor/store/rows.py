@@ -73,6 +73,7 @@ def outcome_values(outcome: Outcome, *, chain: str) -> dict[str, Any]:
         "evidence": list(outcome.evidence),
         "sha256": outcome.sha256,
         "chain": chain,
+        "node": outcome.node,
     }
 
 
@@ -113,6 +114,7 @@ def outcome_from_row(row: Row[Any]) -> Outcome:
         evidence=tuple(r["evidence"] or ()),
         sha256=r["sha256"],
         chain=r["chain"],
+        node=r["node"],
     )
 
 

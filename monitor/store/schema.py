@@ -197,6 +197,8 @@ outcomes = Table(
     _required("evidence", JSONText),
     _optional("sha256", String(DIGEST_LENGTH)),
     _required("chain", String(DIGEST_LENGTH)),
+    # the daemon node that made the probe; NULL for `monitor check` and before 0004
+    _optional("node", String(NODE_LENGTH)),
     Index("ix_outcomes_target_started_at", "target", "started_at"),
     Index("ix_outcomes_status_started_at", "status", "started_at"),
     Index("ix_outcomes_prefecture_started_at", "prefecture", "started_at"),
