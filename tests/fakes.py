@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from monitor.details import detail_columns, structured_detail
 from monitor.domain import Event, Outcome, TargetState
 from monitor.store import ChannelsFor, PendingDelivery, Recorded
+from monitor.store.coordination import NodeBeat
 from monitor.store.evidence import chain_hash
 from monitor.store.recording import Advance, storable
 
@@ -302,6 +303,13 @@ class MemoryStore:
 
     def forget_node(self, node: str) -> None:
         self.beats.pop(node, None)
+
+    def forget_silent_nodes(self, before: datetime) -> list[NodeBeat]:
+        silent = sorted(node for node, beat in self.beats.items() if beat.beat_at < before)
+        return [
+            NodeBeat(node, beat.beat_at, beat.pid, beat.version, beat.started_at)
+            for node, beat in ((node, self.beats.pop(node)) for node in silent)
+        ]
 
     def prune_claims(self, before: datetime) -> int:
         old = [key for key in self.claims if key[1] < before]

@@ -4,9 +4,11 @@ Per target (the config's targets joined with the stored states, so a target neve
 shows as such): status and reason, since when, last probe, streak, and whether an anomaly
 or an opening is announced; then one line per daemon node: its last heartbeat and its own
 health (degraded since when, or healthy). ``--heartbeat`` instead prints one line about the
-latest heartbeat, then the same per node (with ``--format json|ndjson|csv``, one row per
-node instead), and exits 1 when the latest is missing or older than 3× the smallest interval
-(for the Dockerfile HEALTHCHECK and systemd).
+heartbeat it judges, then the same per node (with ``--format json|ndjson|csv``, one row per
+node instead), and exits 1 when that heartbeat is missing or older than 3× the smallest
+interval (for the Dockerfile HEALTHCHECK and systemd). It judges one node: ``--node NAME``,
+else this machine's (``$MONITOR_NODE``, else a daemon running here, monitor.daemon.nodes);
+without one, every node: exit 1 when any is stale, naming which.
 
 The rows and lines are built in monitor.reports.status; this module reads the store and
 prints. It imports what ``--heartbeat`` needs only, since systemd runs that every minute:
@@ -16,13 +18,19 @@ URLs are not checked here, but by ``config validate``, ``run`` and ``check``).
 
 from __future__ import annotations
 
+import socket
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import click
 
 from monitor.commands.common import App, lang_option, output_options, pass_app
 from monitor.reports.output import Column, emit
+
+if TYPE_CHECKING:
+    from monitor.store.coordination import NodeBeat
 
 COLUMNS = (
     Column("target", "TARGET", 40),
@@ -44,18 +52,31 @@ COLUMNS = (
     help="Only check the daemon's heartbeat: exit 1 if missing or older than 3× the "
     "smallest interval; lists each node's last beat and health (as rows with --format).",
 )
+@click.option(
+    "--node",
+    metavar="NAME",
+    help="With --heartbeat: judge this node's heartbeat [default: $MONITOR_NODE, else a "
+    "daemon running on this machine, else every node: exit 1 when any is stale].",
+)
 @output_options()
 @lang_option
 @pass_app
 def status_cmd(
-    app: App, patterns: tuple[str, ...], heartbeat: bool, fmt: str, lang: str | None
+    app: App,
+    patterns: tuple[str, ...],
+    heartbeat: bool,
+    node: str | None,
+    fmt: str,
+    lang: str | None,
 ) -> None:
     """Each target's current status and reason, since when, last probe and streak, and the
     latest probe's detail (in a table, in settings.language or --lang)."""
     # Channel URLs are checked by `config validate`, `run` and `check`: not every minute.
     app.check_channels = False
     if heartbeat:
-        sys.exit(_heartbeat(app, fmt))
+        sys.exit(_heartbeat(app, fmt, node))
+    if node is not None:
+        raise click.UsageError("--node goes with --heartbeat")
     from monitor.config import select_targets
     from monitor.reports.observed import last_site_outcomes
     from monitor.reports.status import STATUS_FIELDS, for_table, node_lines, node_rows, target_rows
@@ -105,22 +126,40 @@ def stale_limit(app: App) -> timedelta:
     return stale_after(smallest_interval(app))
 
 
-def _heartbeat(app: App, fmt: str) -> int:
-    from monitor.daemon.heartbeat import heartbeat_is_stale
+def this_machines_node(app: App, beats: Sequence[NodeBeat]) -> str | None:
+    """``$MONITOR_NODE``, else the node of a daemon running on this machine, else None."""
+    from monitor.daemon.nodes import local_node, process_exists
+
+    return local_node(
+        beats,
+        host=socket.gethostname(),
+        override=app.env.get("MONITOR_NODE"),
+        alive=process_exists,
+    )
+
+
+def _heartbeat(app: App, fmt: str, node: str | None) -> int:
+    from monitor.daemon.heartbeat import stale_nodes
     from monitor.reports.status import NODE_FIELDS, heartbeat_lines, node_rows
 
     smallest = smallest_interval(app)
     limit = stale_limit(app)
     repository = app.repository()
-    last = repository.last_beat()
+    beats = repository.nodes()
+    judged_node = node or this_machines_node(app, beats)
+    judged = beats if judged_node is None else [b for b in beats if b.node == judged_node]
+    last = max((beat.beat_at for beat in judged), default=None)
     now = datetime.now(UTC)
-    stale = heartbeat_is_stale(last, now=now, smallest_interval=smallest)
+    stale = stale_nodes(judged, now=now, smallest_interval=smallest)
     states = {state.target: state for state in repository.states()}
-    nodes = node_rows(repository.nodes(), states, now=now, limit=limit)
+    nodes = node_rows(beats, states, now=now, limit=limit)
     tz = app.config.settings.tz
     if fmt != "table":
         emit(nodes, fmt=fmt, fields=NODE_FIELDS, columns=(), tz=tz, stream=sys.stdout)
     else:
-        for line in heartbeat_lines(last, nodes, stale=stale, limit=limit, now=now, tz=tz):
+        lines = heartbeat_lines(
+            last, nodes, stale=stale, limit=limit, now=now, tz=tz, node=judged_node
+        )
+        for line in lines:
             click.echo(line)
-    return 1 if stale else 0
+    return 1 if last is None or stale else 0

@@ -84,6 +84,15 @@ class AlertSettings(FrozenModel):
     remind_every: Duration = timedelta(hours=12)  #: zero: never remind
 
 
+class FleetSettings(FrozenModel):
+    """Daemon nodes and their database (several daemons on one PostgreSQL, ``cluster: true``)."""
+
+    #: a node silent this long leaves the heartbeat list (monitor.daemon.housekeeping)
+    forget_after: PositiveDuration = timedelta(days=1)
+    #: database connections per node: the store's pool (monitor.store.engine)
+    db_pool: int = Field(default=5, ge=1)
+
+
 def check_database_url(value: str) -> str:
     """Accept sqlite and PostgreSQL (psycopg 3) URLs; returns the URL SQLAlchemy should use.
 
@@ -124,6 +133,7 @@ class Settings(FrozenModel):
     alerts: AlertSettings = AlertSettings()
     legacy: LegacySettings = LegacySettings()
     publish: PublishSettings = PublishSettings()
+    fleet: FleetSettings = FleetSettings()
 
     @field_validator(
         "schedule",
@@ -132,6 +142,7 @@ class Settings(FrozenModel):
         "alerts",
         "legacy",
         "publish",
+        "fleet",
         "connectivity_check",
         mode="before",
     )
@@ -171,6 +182,7 @@ __all__ = [
     "ActiveHours",
     "AlertSettings",
     "BrowserSettings",
+    "FleetSettings",
     "LegacySettings",
     "Politeness",
     "PublishSettings",

@@ -69,7 +69,9 @@ def build_daemon(
         check=connectivity_check_for(settings), window=guard_window(config), clock=clock.monotonic
     )
     health = HealthReporter(repository, config, node, per_node=cluster_url is not None)
-    housekeeping = Housekeeping(repository, node, started_at=clock.now())
+    housekeeping = Housekeeping(
+        repository, node, started_at=clock.now(), forget_after=settings.fleet.forget_after
+    )
     runner = ProbeRunner(
         repository=repository,
         config=config,

@@ -6,7 +6,12 @@ Pure, and apart from the daemon's health machinery (monitor.daemon.health), so t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from monitor.store.coordination import NodeBeat
 
 #: The heartbeat is written at least this often, whatever the intervals.
 MAX_HEARTBEAT_PERIOD = timedelta(minutes=1)
@@ -27,3 +32,14 @@ def heartbeat_is_stale(
 ) -> bool:
     """``monitor status --heartbeat``'s rule: missing, or older than 3× the smallest interval."""
     return last_beat is None or now - last_beat > stale_after(smallest_interval)
+
+
+def stale_nodes(
+    beats: Sequence[NodeBeat], *, now: datetime, smallest_interval: timedelta
+) -> list[str]:
+    """The nodes among ``beats`` whose heartbeat is stale, by the rule above."""
+    return [
+        beat.node
+        for beat in beats
+        if heartbeat_is_stale(beat.beat_at, now=now, smallest_interval=smallest_interval)
+    ]

@@ -1,4 +1,5 @@
-"""The daemon's own upkeep between probes: the heartbeat, old claims, the outbox gauge, anchors.
+"""The daemon's own upkeep between probes: the heartbeat, departed nodes, old claims, the
+outbox gauge, anchors.
 
 Each step logs its failure and returns: the database or the disk may come back, and the
 daemon must go on probing meanwhile.
@@ -13,7 +14,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor import __version__
+from monitor.config.durations import format_duration
 from monitor.daemon import metrics
+from monitor.daemon.nodes import on_host, process_exists
 from monitor.evidence.anchors import HEADS_FILE, write_anchors
 from monitor.store.coordination import NodeBeat
 from monitor.store.ports import NodeUpkeep
@@ -26,12 +29,22 @@ ANCHOR_EVERY = timedelta(days=1)  #: chain heads to heads.jsonl (monitor.evidenc
 
 
 class Housekeeping:
-    """One daemon's heartbeat, claim pruning, outbox gauge and chain-head anchoring."""
+    """One daemon's heartbeat, departed nodes, claim pruning, outbox gauge and anchoring."""
 
-    def __init__(self, repository: NodeUpkeep, node: str, started_at: datetime) -> None:
+    def __init__(
+        self,
+        repository: NodeUpkeep,
+        node: str,
+        started_at: datetime,
+        *,
+        forget_after: timedelta = timedelta(days=1),
+    ) -> None:
+        """``forget_after``: a node silent this long leaves the heartbeat list
+        (``settings.fleet.forget_after``)."""
         self._repository = repository
         self._node = node
         self._started_at = started_at
+        self._forget_after = forget_after
         self._last_prune: datetime | None = None
         self._last_anchor: datetime | None = None
 
@@ -52,8 +65,10 @@ class Housekeeping:
             log.error("heartbeat row not removed: %s", error)
 
     async def tidy(self, evidence_dir: Path) -> None:
-        """Hourly: delete old claims; each turn: the outbox gauge; daily: anchor the heads."""
+        """Each turn: forget departed nodes, the outbox gauge; hourly: delete old claims;
+        daily: anchor the heads."""
         now = datetime.now(UTC)
+        await self.forget_departed(now)
         try:
             if self._last_prune is None or now - self._last_prune >= PRUNE_EVERY:
                 self._last_prune = now
@@ -67,6 +82,25 @@ class Housekeeping:
             log.error("housekeeping failed: %s", error)
         if self._last_anchor is None or now - self._last_anchor >= ANCHOR_EVERY:
             await self.anchor(evidence_dir, now)
+
+    async def forget_departed(self, now: datetime) -> None:
+        """Remove the heartbeat rows of nodes silent for ``forget_after``: a crashed node
+        (a SIGKILL, a machine gone) leaves no line behind for good. One INFO line each,
+        from the node whose delete removed the row."""
+        try:
+            departed = await asyncio.to_thread(
+                self._repository.forget_silent_nodes, now - self._forget_after
+            )
+        except Exception as error:
+            log.error("departed nodes not forgotten: %s", error)
+            return
+        for beat in departed:
+            log.info(
+                "node %s forgotten: silent since %s (settings.fleet.forget_after %s)",
+                beat.node,
+                beat.beat_at.isoformat(timespec="seconds"),
+                format_duration(self._forget_after),
+            )
 
     async def anchor(self, evidence_dir: Path, now: datetime) -> None:
         """Append every target's chain head to heads.jsonl (at start, daily, at shutdown)."""
@@ -99,17 +133,7 @@ def live_nodes(
     for beat in nodes:
         if beat.node == me or now - beat.beat_at > fresh_within:
             continue
-        if (beat.node == host or beat.node.startswith(f"{host}:")) and not _pid_exists(beat.pid):
+        if on_host(beat.node, host) and not process_exists(beat.pid):
             continue
         alive.append(beat)
     return alive
-
-
-def _pid_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: it exists
-        return True
-    return True

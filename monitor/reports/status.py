@@ -188,6 +188,7 @@ def _local(moment: object, tz: ZoneInfo) -> str:
 
 
 def _health_words(node: Mapping[str, object], tz: ZoneInfo) -> str:
+    """A live node's own health; a stale node's says nothing (it is not running)."""
     if not node["degraded"]:
         return "healthy"
     since = node["degraded_since"]
@@ -204,11 +205,8 @@ def node_lines(
     for node in nodes:
         age = node["age"]
         assert isinstance(age, timedelta)
-        beat = "stale" if node["stale"] else "ok"
-        lines.append(
-            f"node {node['node']}: last beat {format_duration(age)} ago ({beat}), "
-            f"{_health_words(node, tz)}"
-        )
+        shown = "(stale)" if node["stale"] else f"(ok), {_health_words(node, tz)}"
+        lines.append(f"node {node['node']}: last beat {format_duration(age)} ago {shown}")
     state = states.get(MONITOR_TARGET)
     owned = any(node["health_key"] == MONITOR_TARGET for node in nodes)
     if not owned and state is not None and state.anomaly_open and state.anomaly_since:
@@ -218,31 +216,53 @@ def node_lines(
     return lines
 
 
+def verdict_line(
+    last: datetime | None,
+    *,
+    stale: Sequence[str],
+    node: str | None,
+    limit: timedelta,
+    now: datetime,
+) -> str:
+    """``status --heartbeat``'s first line: the heartbeat judged (``node``'s, or every
+    node's when None) ok, stale (naming the stale nodes of a fleet) or missing."""
+    if last is None:
+        if node is not None:
+            return f"heartbeat missing: node {node} has no heartbeat on this database"
+        return "heartbeat missing: no daemon has run on this database"
+    age = format_duration(max(timedelta(seconds=round((now - last).total_seconds())), ZERO))
+    beat = f"last beat {age} ago at {last.isoformat()} (stale after {format_duration(limit)})"
+    if node is not None:
+        return f"heartbeat {'stale' if stale else 'ok'}: node {node}, {beat}"
+    if not stale:
+        return f"heartbeat ok: {beat}"
+    return f"heartbeat stale: {', '.join(f'node {name}' for name in stale)} stale; latest {beat}"
+
+
 def heartbeat_lines(
     last: datetime | None,
     nodes: Sequence[Mapping[str, object]],
     *,
-    stale: bool,
+    stale: Sequence[str],
     limit: timedelta,
     now: datetime,
     tz: ZoneInfo,
+    node: str | None = None,
 ) -> list[str]:
-    """What ``status --heartbeat`` prints: the latest beat, ok or stale (or missing), then
-    every node of a fleet, or the one daemon."""
-    if last is None:
-        return ["heartbeat missing: no daemon has run on this database"]
-    age = timedelta(seconds=round((now - last).total_seconds()))
-    word = "stale" if stale else "ok"
-    lines = [
-        f"heartbeat {word}: last beat {format_duration(max(age, ZERO))} ago "
-        f"at {last.isoformat()} (stale after {format_duration(limit)})"
-    ]
-    for node in nodes:
-        node_age = node["age"]
-        assert isinstance(node_age, timedelta) and isinstance(node["started_at"], datetime)
-        lines.append(
-            f"  node {node['node']}: {'stale' if node['stale'] else 'ok'}, last beat "
-            f"{format_duration(node_age)} ago (pid {node['pid']}, version {node['version']}, "
-            f"up since {node['started_at'].isoformat()}), {_health_words(node, tz)}"
+    """What ``status --heartbeat`` prints: the :func:`verdict_line` of the heartbeat judged
+    (``node``'s, else every node's; ``last`` its latest beat, ``stale`` the stale nodes among
+    it), then every node of a fleet, or the one daemon: stale, or ok and its health."""
+    lines = [verdict_line(last, stale=stale, node=node, limit=limit, now=now)]
+    if last is None and node is None:
+        return lines
+    for row in nodes:
+        node_age = row["age"]
+        assert isinstance(node_age, timedelta) and isinstance(row["started_at"], datetime)
+        about = (
+            f"last beat {format_duration(node_age)} ago (pid {row['pid']}, version "
+            f"{row['version']}, up since {row['started_at'].isoformat()})"
         )
+        state = "stale" if row["stale"] else "ok"
+        health = "" if row["stale"] else f", {_health_words(row, tz)}"
+        lines.append(f"  node {row['node']}: {state}, {about}{health}")
     return lines

@@ -111,3 +111,14 @@ class CoordinationStore(TransactionalStore):
         """Delete ``node``'s heartbeat row (a cluster node stopping cleanly)."""
         with self._write() as connection:
             connection.execute(delete(heartbeats).where(heartbeats.c.node == node))
+
+    def forget_silent_nodes(self, before: datetime) -> list[NodeBeat]:
+        """Delete the heartbeat rows of nodes whose last beat is before ``before``; returns
+        them. One statement: of several nodes forgetting at once, each row goes to one."""
+        statement = delete(heartbeats).where(heartbeats.c.beat_at < before).returning(*heartbeats.c)
+        with self._write() as connection:
+            rows = connection.execute(statement).all()
+        return sorted(
+            (NodeBeat(row.node, row.beat_at, row.pid, row.version, row.started_at) for row in rows),
+            key=lambda beat: beat.node,
+        )

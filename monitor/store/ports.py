@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Protocol, Unpack
 from sqlalchemy import Engine
 
 from monitor.domain import Event, Outcome, TargetState
+from monitor.store.coordination import NodeBeat
 from monitor.store.outbox import ChannelsFor, PendingDelivery
 from monitor.store.recording import Advance, Recorded
 
@@ -129,6 +130,8 @@ class NodeUpkeep(ChainHeads, Protocol):
     ) -> None: ...
 
     def forget_node(self, node: str) -> None: ...
+
+    def forget_silent_nodes(self, before: datetime) -> list[NodeBeat]: ...
 
     def prune_claims(self, before: datetime) -> int: ...
 

@@ -266,6 +266,20 @@ def test_a_node_beats_and_leaves(subject: Subject) -> None:
     assert subject.nodes() == {"node-b"}
 
 
+def test_nodes_silent_since_a_moment_are_forgotten_and_returned_once(subject: Subject) -> None:
+    store = subject.store
+    store.beat("node-a", 41, "1.0", T0, now=T0)
+    store.beat("node-b", 42, "1.0", T0, now=T0 + timedelta(hours=2))
+    store.beat("node-c", 43, "1.0", T0, now=T0 - timedelta(hours=1))
+    forgotten = store.forget_silent_nodes(T0 + timedelta(hours=1))
+    assert [(beat.node, beat.beat_at, beat.pid) for beat in forgotten] == [
+        ("node-a", T0, 41),
+        ("node-c", T0 - timedelta(hours=1), 43),
+    ]
+    assert subject.nodes() == {"node-b"}
+    assert store.forget_silent_nodes(T0 + timedelta(hours=1)) == []
+
+
 # -- the same answers ----------------------------------------------------------------------
 
 

@@ -1,0 +1,48 @@
+"""Which heartbeat rows are this machine's, and whether a process still exists.
+
+Apart from the daemon's modules, so that ``monitor status --heartbeat``, run by systemd
+every minute, imports only this and :mod:`monitor.daemon.heartbeat`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from monitor.store.coordination import NodeBeat
+
+
+def on_host(node: str, host: str) -> bool:
+    """Whether ``node`` is named after ``host``: the host name alone, or ``host:pid``."""
+    return node == host or node.startswith(f"{host}:")
+
+
+def local_node(
+    beats: Sequence[NodeBeat],
+    *,
+    host: str,
+    override: str | None,
+    alive: Callable[[int], bool],
+) -> str | None:
+    """This machine's node: ``override`` (``$MONITOR_NODE``) when set; else the node of a
+    daemon running here (named after ``host``, its process ``alive``), the latest beat
+    first; None when no daemon runs here."""
+    if override:
+        return override
+    for beat in beats:
+        if on_host(beat.node, host) and alive(beat.pid):
+            return beat.node
+    return None
+
+
+def process_exists(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this machine (someone else's counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    return True
