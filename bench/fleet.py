@@ -12,7 +12,8 @@ upgrade``, N ``monitor run --cluster`` processes, ``--warmup`` seconds, then ove
 node processes (utime + stime from /proc) divided by those probes, and how busy the
 whole machine was (/proc/stat: PostgreSQL and the imitation share its cores); the offered
 load (targets / interval) is printed beside them, with the duplicate slots (none
-expected).
+expected) and the PostgreSQL connections each node held at most (sampled every second from
+``pg_stat_activity``, where a node's connections are named ``monitor NODE``).
 Prints a Markdown table (for BENCHMARKS.md).
 """
 
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,7 +34,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT / "tests"))
 
 from pg import create_database, pg_cluster  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import Engine, func, select, text  # noqa: E402
 
 from monitor.config.durations import parse_duration  # noqa: E402
 from monitor.store import create_engine_for  # noqa: E402
@@ -108,6 +110,44 @@ def count(database: str, query: object) -> int:
         engine.dispose()
 
 
+#: The parts of a node whose connections say so (monitor.daemon.nodes.application_name).
+KINDS = ("task queue", "host locks")
+
+
+def connections_held(engine: Engine) -> dict[str, Counter[str]]:
+    """The connections each node holds now, by the part of the node they serve: named
+    ``monitor NODE task queue``, ``monitor NODE host locks``, or ``monitor NODE`` (store)."""
+    query = text(
+        "SELECT application_name, count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND application_name LIKE 'monitor %' "
+        "GROUP BY application_name"
+    )
+    held: dict[str, Counter[str]] = {}
+    with engine.connect() as connection:
+        for name, count_ in connection.execute(query):
+            kind = next((kind for kind in KINDS if name.endswith(f" {kind}")), "store")
+            node = name.removesuffix(f" {kind}")
+            held.setdefault(node, Counter())[kind] = int(count_)
+    return held
+
+
+def sample_connections(database: str, seconds: float) -> tuple[int, Counter[str]]:
+    """For ``seconds``, the most connections any one node held (sampled each second), and
+    the most of each kind."""
+    engine = create_engine_for(database)
+    most, by_kind = 0, Counter[str]()
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            for kinds in connections_held(engine).values():
+                most = max(most, sum(kinds.values()))
+                by_kind |= kinds  # the greatest of each
+            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+    finally:
+        engine.dispose()
+    return most, by_kind
+
+
 def measure(
     server_url: str, nodes: int, urls: list[str], args: argparse.Namespace, work: Path
 ) -> dict[str, float]:
@@ -134,7 +174,7 @@ def measure(
         time.sleep(args.warmup)
         began, cpu_before = datetime.now(UTC), sum(cpu_seconds(d.pid) for d in daemons)
         busy_before = machine_busy()
-        time.sleep(args.seconds)
+        most_connections, by_kind = sample_connections(database, args.seconds)
         ended, cpu_after = datetime.now(UTC), sum(cpu_seconds(d.pid) for d in daemons)
         busy_after = machine_busy()
     finally:
@@ -161,6 +201,8 @@ def measure(
         "duplicates": claims - distinct,
         "node_cores": (cpu_after - cpu_before) / seconds,
         "machine_busy": (busy_after[0] - busy_before[0]) / (busy_after[1] - busy_before[1]),
+        "connections_per_node": most_connections,
+        **{f"most_{kind.replace(' ', '_')}": by_kind[kind] for kind in ("store", *KINDS)},
     }
 
 
@@ -196,15 +238,18 @@ def main() -> None:
     )
     print(
         "| nodes | probes/s | × one node | CPU ms per probe | duplicate slots "
-        "| cores used by the nodes | machine busy |"
+        "| cores used by the nodes | machine busy | connections per node (most) "
+        "| store / task queue / host locks (most) |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for row in rows:
         ratio = row["probes_per_s"] / one if one else 0.0
         print(
             f"| {row['nodes']:.0f} | {row['probes_per_s']:.1f} | {ratio:.2f} | "
             f"{row['cpu_ms_per_probe']:.1f} | {row['duplicates']:.0f} | "
-            f"{row['node_cores']:.2f} | {100 * row['machine_busy']:.0f} % |"
+            f"{row['node_cores']:.2f} | {100 * row['machine_busy']:.0f} % | "
+            f"{row['connections_per_node']:.0f} | {row['most_store']:.0f} / "
+            f"{row['most_task_queue']:.0f} / {row['most_host_locks']:.0f} |"
         )
 
 

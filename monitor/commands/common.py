@@ -39,6 +39,8 @@ class App:
     #: Whether loading the config checks that Apprise can use each channel URL (see
     #: monitor.config.load_config); ``status``, which notifies nobody, turns it off.
     check_channels: bool = True
+    #: The PostgreSQL pool's size (``run`` sets ``settings.fleet.db_pool``); None: the default.
+    db_pool: int | None = None
 
     @cached_property
     def config(self) -> Config:
@@ -60,7 +62,7 @@ class App:
     def engine(self) -> Engine:
         from monitor.store.engine import create_engine_for
 
-        return create_engine_for(self.database_url)
+        return create_engine_for(self.database_url, pool_size=self.db_pool)
 
     def repository(self, *, migrate: bool = False) -> Repository:
         """The repository on a database at the code's revision (upgraded first if ``migrate``)."""

@@ -77,6 +77,7 @@ def run_cmd(
     from monitor.daemon.housekeeping import node_name
     from monitor.daemon.lifecycle import refuse_beside_live_daemons, run_until_stopped
     from monitor.daemon.lock import hold_daemon_lock
+    from monitor.daemon.nodes import application_name
     from monitor.store.evidence_access import check_evidence_dir
 
     config = app.config  # a config error exits 2 before the database is touched
@@ -91,6 +92,10 @@ def run_cmd(
         override=os.environ.get("MONITOR_NODE"),
     )
     daemon_lock = hold_daemon_lock(app.database_url)  # held until this process ends
+    app.db_pool = config.settings.fleet.db_pool
+    # Every PostgreSQL connection of this node says whose it is (pg_stat_activity); the
+    # store's say this, the fleet's task queue and host locks add their part.
+    os.environ.setdefault("PGAPPNAME", application_name(node))
     repository = app.repository(migrate=migrate)
     if not clustered and not once:
         refuse_beside_live_daemons(repository, config, node)

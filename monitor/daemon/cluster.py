@@ -43,6 +43,7 @@ from monitor.config import Config, Target
 from monitor.daemon.cadence import Cadence, next_fire
 from monitor.daemon.clock import SYSTEM_CLOCK, Clock
 from monitor.daemon.jobs import CadenceTrigger, misfire_grace, smallest_interval
+from monitor.daemon.nodes import application_name
 from monitor.daemon.schedule import ProbeHost
 from monitor.errors import UsageError
 from monitor.store.engine import mask_database_url, normalize_database_url
@@ -73,6 +74,9 @@ STALLED_AFTER = 5.0
 POLL = 0.5
 #: Probes one worker runs at once (the politeness gate's own overall cap is 8 too).
 CONCURRENCY = 8
+#: The task queue's pool: its queries are short (fetch a job, mark it done, defer the
+#: tick), so three serve eight jobs at once; LISTEN/NOTIFY holds one more of its own.
+QUEUE_POOL = 3
 _TICK_PERIODS = (1, 2, 3, 5, 10, 15, 30)
 
 
@@ -124,9 +128,16 @@ class FleetSchedule:
         self._clock = clock
         self.period = tick_period(config)
         #: The per-host caps held for the fleet (see monitor.daemon.politeness).
-        self.host_locks = HostLocks(libpq_url(database_url))
+        self.host_locks = HostLocks(
+            libpq_url(database_url), application_name=application_name(node, "host locks")
+        )
         self.app = App(
-            connector=PsycopgConnector(conninfo=libpq_url(database_url)),
+            connector=PsycopgConnector(
+                conninfo=libpq_url(database_url),
+                min_size=1,
+                max_size=QUEUE_POOL,
+                kwargs={"application_name": application_name(node, "task queue")},
+            ),
             periodic_defaults={"max_delay": 2 * self.period},
         )
         self._worker: Any = None

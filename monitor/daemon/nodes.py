@@ -1,4 +1,5 @@
-"""Which heartbeat rows are this machine's, and whether a process still exists.
+"""Which heartbeat rows are this machine's, whether a process still exists, and how a
+node names its database connections.
 
 Apart from the daemon's modules, so that ``monitor status --heartbeat``, run by systemd
 every minute, imports only this and :mod:`monitor.daemon.heartbeat`.
@@ -35,6 +36,16 @@ def local_node(
         if on_host(beat.node, host) and alive(beat.pid):
             return beat.node
     return None
+
+
+def application_name(node: str, part: str | None = None) -> str:
+    """What a node's PostgreSQL connections say in ``pg_stat_activity.application_name``:
+    ``monitor NODE``, and the part of the daemon they serve (``task queue``, ``host
+    locks``); cut to PostgreSQL's 63 bytes, the part kept."""
+    suffix = "" if part is None else f" {part}"
+    room = 63 - len(f"monitor {suffix}".encode())
+    name = node.encode()[:room].decode(errors="ignore")
+    return f"monitor {name}{suffix}"
 
 
 def process_exists(pid: int) -> bool:

@@ -64,7 +64,7 @@ def normalize_database_url(url: str) -> URL:
     return parsed
 
 
-def create_engine_for(url: str) -> Engine:
+def create_engine_for(url: str, *, pool_size: int | None = None) -> Engine:
     """An engine for ``url``, configured for this program's workload.
 
     SQLite: WAL journal (readers never block the daemon's writes), ``synchronous=NORMAL``
@@ -72,13 +72,14 @@ def create_engine_for(url: str) -> Engine:
     5 s busy timeout, SQLAlchemy in charge of ``BEGIN`` (see :data:`SQLITE_IMMEDIATE`), and
     the parent directory of the file created. PostgreSQL: psycopg 3, with ``pool_pre_ping``
     so connections dropped by a server restart are replaced instead of failing a probe, and
-    the session's time zone UTC.
+    the session's time zone UTC; ``pool_size`` (a daemon's ``settings.fleet.db_pool``) holds
+    it to that many connections, no overflow (SQLAlchemy's default: 5, and 10 more at a peak).
     """
     parsed = normalize_database_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
     if parsed.get_backend_name() == "postgresql":
-        return _postgresql_engine(parsed)
+        return _postgresql_engine(parsed, pool_size)
     raise DatabaseError(
         f"unsupported database {mask_database_url(parsed)}: use sqlite:///PATH or "
         "postgresql+psycopg://USER:PASSWORD@HOST/DB"
@@ -121,8 +122,11 @@ def _sqlite_engine(url: URL) -> Engine:
     return engine
 
 
-def _postgresql_engine(url: URL) -> Engine:
-    engine = create_engine(url, pool_pre_ping=True)
+def _postgresql_engine(url: URL, pool_size: int | None) -> Engine:
+    sizing: dict[str, int] = (
+        {} if pool_size is None else {"pool_size": pool_size, "max_overflow": 0}
+    )
+    engine = create_engine(url, pool_pre_ping=True, **sizing)
 
     @event.listens_for(engine, "connect")
     def _utc(dbapi_connection: Any, _record: Any) -> None:

@@ -17,6 +17,7 @@ import logging
 from dataclasses import dataclass
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 
 __all__ = ["HostLocks", "SlotLease", "host_key"]
 
@@ -45,8 +46,13 @@ class SlotLease:
 class HostLocks:
     """Advisory locks on the fleet's database, on a few reused connections."""
 
-    def __init__(self, conninfo: str) -> None:
-        self._conninfo = conninfo
+    def __init__(self, conninfo: str, *, application_name: str | None = None) -> None:
+        """``application_name``: what the connections say in ``pg_stat_activity``."""
+        self._conninfo = (
+            conninfo
+            if application_name is None
+            else make_conninfo(conninfo, application_name=application_name)
+        )
         self._idle: list[psycopg.AsyncConnection[tuple[object, ...]]] = []
         self._pending: set[asyncio.Task[None]] = set()
 
