@@ -100,6 +100,7 @@ def record_week(database: Database) -> list[Outcome]:
             engine=Engine.BROWSER,
             detail=record_line(said),
             structured=said,
+            node="paris-1" if index % 2 else None,  # by a daemon node, or as rows before 0004
             **changes,
         )
         if reason is Reason.NETWORK_DOWN:
@@ -183,11 +184,13 @@ def test_the_shipped_script_verifies_the_dossier_and_catches_an_edit(dossier: Do
     rows = json.loads((dossier.out / "outcomes.json").read_text())
     rows[3]["detail"] = "Aucun problème"
     rows[1]["detail_args"]["refused"] = True  # the words a reader is shown are chained too
+    rows[5]["node"] = "elsewhere"  # and where the probe ran
     (dossier.out / "outcomes.json").write_text(json.dumps(rows))
     tampered = subprocess.run(script, capture_output=True, text=True, check=False)
     assert tampered.returncode == 1
     assert f"attempt {rows[3]['id']}: chain does not recompute" in tampered.stdout
     assert f"attempt {rows[1]['id']}: chain does not recompute" in tampered.stdout
+    assert f"attempt {rows[5]['id']}: chain does not recompute" in tampered.stdout
     assert "file changed since the dossier was made: outcomes.json" in tampered.stdout
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from daemonrig import rdvsp_path
 from pg import pg_server
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from monitor.imitation import ImitationSite
 from monitor.store import create_engine_for
@@ -35,6 +35,10 @@ PROJECT = Path(__file__).resolve().parents[2]
 TARGETS = 6
 NAMES = ("node-1", "node-2", "node-3")
 DEAD = "node-1"
+HELD = (
+    "SELECT application_name, count(*) FROM pg_stat_activity "
+    "WHERE datname = current_database() GROUP BY application_name"
+)
 
 
 def key_of(index: int) -> str:
@@ -50,7 +54,8 @@ def config_text(tmp_path: Path, site: ImitationSite, database: str) -> str:
         url: {site.url(rdvsp_path(key_of(index)))}"""
         for index in range(TARGETS)
     )
-    # Stale after 3 × 2 s; forgotten 8 s after the last beat; two store connections a node.
+    # Stale after 3 × 1 s; forgotten 15 s after the last beat, time enough to see it stale
+    # first; two store connections a node.
     return f"""
 version: 1
 settings:
@@ -58,11 +63,11 @@ settings:
   cluster: true
   evidence_dir: {tmp_path / "evidence"}
   user_agent: "prefecture-monitor/test (+https://example.invalid)"
-  schedule: {{interval: 2s, jitter: 0s}}
+  schedule: {{interval: 1s, jitter: 0s}}
   politeness: {{per_host_concurrency: 4, per_host_min_gap: 0s, backoff_max: 2s}}
   probe_timeout: 15s
   connectivity_check: []
-  fleet: {{forget_after: 8s, db_pool: 2}}
+  fleet: {{forget_after: 15s, db_pool: 2}}
 prefectures:
   - id: t
     name: Préfecture de test
@@ -152,16 +157,17 @@ def test_each_node_answers_for_its_own_heartbeat_and_a_dead_one_is_forgotten(
                 90,
                 "an outcome recorded by every node",
             )
+            # Each node's connections name it; its store holds db_pool of them at most.
+            held = dict(rows(database, text(HELD)))
+            assert set(held) >= {f"monitor {name}" for name in NAMES}, held
+            assert all(held[f"monitor {name}"] <= 2 for name in NAMES), held
+            assert all(held.get(f"monitor {name} task queue", 0) <= 4 for name in NAMES), held
             nodes[DEAD].send_signal(signals.SIGKILL)
             nodes[DEAD].wait(timeout=10)
 
             wait_until(
                 lambda: heartbeat(config, DEAD).returncode == 1, 60, "the dead node's beat stale"
             )
-            for name in NAMES[1:]:
-                living = heartbeat(config, name)
-                assert living.returncode == 0, living.stdout + living.stderr
-                assert living.stdout.startswith(f"heartbeat ok: node {name}, last beat")
             fleet = heartbeat(config)
             assert fleet.returncode == 1, fleet.stdout + fleet.stderr
             assert fleet.stdout.startswith(f"heartbeat stale: node {DEAD} stale; latest")
@@ -170,6 +176,10 @@ def test_each_node_answers_for_its_own_heartbeat_and_a_dead_one_is_forgotten(
             ]
             assert dead_line.startswith(f"  node {DEAD}: stale, last beat")
             assert "healthy" not in dead_line and "degraded" not in dead_line
+            for name in NAMES[1:]:
+                living = heartbeat(config, name)
+                assert living.returncode == 0, living.stdout + living.stderr
+                assert living.stdout.startswith(f"heartbeat ok: node {name}, last beat")
 
             wait_until(lambda: DEAD not in beating(database), 60, "the dead node forgotten")
             assert beating(database) == set(NAMES[1:])
@@ -197,7 +207,7 @@ def test_each_node_answers_for_its_own_heartbeat_and_a_dead_one_is_forgotten(
             if f"node {DEAD} forgotten" in line
         ]
         assert len(forgotten) == 1, forgotten
-        assert "INFO" in forgotten[0] and "settings.fleet.forget_after 8s" in forgotten[0]
+        assert "INFO" in forgotten[0] and "settings.fleet.forget_after 15s" in forgotten[0]
 
         # Every outcome names its node, the node that claimed the slot it probed: the
         # latest claim of its target made before the probe started.

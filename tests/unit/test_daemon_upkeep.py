@@ -3,8 +3,10 @@ events, its heartbeat row. Pure: no database, no file, no socket, no thread."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import logging
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from fakes import MemoryStore, run_inline
 
 from monitor.config import Config
@@ -95,3 +97,28 @@ def test_a_node_beats_and_its_row_goes_when_it_leaves() -> None:
 
     assert run_inline(main()) == {"node-a"}
     assert store.beats == {}
+
+
+def test_a_node_silent_for_forget_after_is_forgotten_with_one_info_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = MemoryStore()
+    now = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
+    store.beat("crashed:41", 41, "0.1.0", now - timedelta(days=3), now=now - timedelta(hours=25))
+    store.beat("paris-1", 7, "0.1.0", now - timedelta(days=3), now=now - timedelta(hours=23))
+
+    async def main() -> None:
+        upkeep = Housekeeping(store, "paris-2", started_at=now, forget_after=timedelta(days=1))
+        await upkeep.forget_departed(now)
+        await upkeep.forget_departed(now)  # already gone: nothing more said
+
+    with caplog.at_level(logging.INFO, logger="monitor.daemon.housekeeping"):
+        run_inline(main())
+    assert set(store.beats) == {"paris-1"}
+    assert [(record.levelname, record.getMessage()) for record in caplog.records] == [
+        (
+            "INFO",
+            "node crashed:41 forgotten: silent since 2026-03-01T12:00:00+00:00 "
+            "(settings.fleet.forget_after 1d)",
+        )
+    ]

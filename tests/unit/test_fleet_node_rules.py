@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import ValidationError
 
+from monitor.config.settings import Settings
 from monitor.daemon.heartbeat import stale_nodes
 from monitor.daemon.nodes import local_node, on_host
 from monitor.domain import Engine, Outcome, Reason, Status
@@ -131,3 +133,17 @@ def test_stats_group_outcomes_by_node_and_those_of_no_node_together() -> None:
     day = NOW.date()
     assert group_key(replace(OUTCOME, node="paris-1"), "node", day) == "paris-1"
     assert group_key(OUTCOME, "node", day) == NO_NODE == "(none)"
+
+
+def test_fleet_settings_default_to_a_day_and_five_connections() -> None:
+    fleet = Settings().fleet
+    assert (fleet.forget_after, fleet.db_pool) == (timedelta(days=1), 5)
+    chosen = Settings.model_validate({"fleet": {"forget_after": "8s", "db_pool": 2}}).fleet
+    assert (chosen.forget_after, chosen.db_pool) == (timedelta(seconds=8), 2)
+    assert Settings.model_validate({"fleet": None}).fleet == fleet
+
+
+@pytest.mark.parametrize("fleet", [{"db_pool": 0}, {"forget_after": "0s"}, {"forget": "1d"}])
+def test_fleet_settings_refuse_what_cannot_work(fleet: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        Settings.model_validate({"fleet": fleet})
