@@ -3,14 +3,20 @@
 #   scripts/system-packages.sh            Chromium + fonts (to run the daemon): the headless
 #                                         shell the engine prefers, and chromium, its fall-back
 #   scripts/system-packages.sh --test     also postgresql (the test suite starts a real server)
+#   scripts/system-packages.sh --headless-shell-only
+#                                         the headless shell without chromium (the image's default)
 # Used by the Makefile, .ci/run and the Dockerfile, so all three install the same things.
+# Never the recommended packages: what is listed (and what it depends on) is what runs.
 set -euo pipefail
 
 # libatomic1: Playwright's bundled Node.js (the driver) links it, and slim images lack it.
 packages=(chromium chromium-headless-shell fonts-liberation libatomic1)
-if [[ "${1:-}" == "--test" ]]; then
-    packages+=(postgresql)
-fi
+case "${1:-}" in
+    "") ;;
+    --test) packages+=(postgresql) ;;
+    --headless-shell-only) packages=(chromium-headless-shell fonts-liberation libatomic1) ;;
+    *) echo "usage: $0 [--test | --headless-shell-only]" >&2; exit 2 ;;
+esac
 
 missing=()
 for pkg in "${packages[@]}"; do
@@ -30,4 +36,4 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 echo "installing system packages: ${missing[*]}" >&2
 $sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
