@@ -3,7 +3,7 @@
 #   podman build --format docker -t prefecture-monitor .     (docker build -t … . alike)
 # --format docker keeps the HEALTHCHECK (podman's default OCI format has none).
 # Build args: BASE (a Python 3.11 on Debian bookworm), WITH_CHROMIUM=1 (also Debian's full
-# chromium, the engine's fall-back: about 370 MB more), UID/GID.
+# chromium, the engine's fall-back: 510 MB more), UID/GID.
 ARG BASE=python:3.11-slim-bookworm
 FROM ${BASE}
 

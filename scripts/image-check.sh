@@ -129,9 +129,16 @@ else
     fail "monitor check of a browser-engine target (available, sandbox on expected)"
     show "$logs/check.log"
 fi
-shots=$(podman run --rm "${offline[@]}" -v "$volume:/data" --entrypoint sh "$image" -c \
-    'for f in $(find /data/evidence -name "*.png"); do head -c 8 "$f" | od -An -c | grep -q "P   N   G" && echo "$f $(stat -c %s "$f")"; done')
-[[ -n $shots ]] && pass "its screenshot: $shots" || fail "no PNG screenshot in /data/evidence"
+# The screenshot the outcome lists, on the volume, is a PNG.
+bytes=""
+shot=$(grep -o '"[0-9a-f]*/[0-9a-f]*\.png"' "$logs/check.log" | head -n 1 | tr -d '"')
+png='import sys; d = open(sys.argv[1], "rb").read(); print(len(d)); sys.exit(d[:8] != b"\x89PNG\r\n\x1a\n")'
+if [[ -n $shot ]] && bytes=$(podman run --rm "${offline[@]}" -v "$volume:/data" --entrypoint python \
+    "$image" -c "$png" "/data/evidence/$shot" 2>&1); then
+    pass "its screenshot: /data/evidence/$shot, a PNG of $bytes bytes"
+else
+    fail "the outcome's screenshot (${shot:-none listed}) is no PNG in /data/evidence: $bytes"
+fi
 
 # --- 4d. the daemon: heartbeat, HEALTHCHECK, stop with a probe in flight -----------------
 node=$(podman run --rm "${offline[@]}" -v "$volume:/data" --entrypoint cat "$image" /data/node-name)
