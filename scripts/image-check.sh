@@ -12,10 +12,10 @@
 #     `podman stop -t 40` with a probe in flight (exit 0), a second container on the same
 #     volume after it (same node name, starts), stopped with exit 0 too.
 # Each check prints PASS or FAIL; the script exits 1 when any failed, never skips one.
-# IMAGE_CHECK_KEEP=1 keeps the image (default: kept, the base too; only containers and
-# the volume are removed).
+# The image and the base are kept for the next run; its containers, its volume and the
+# layers a rebuild left untagged are removed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 export CONTAINERS_CONF="$PWD/scripts/podman/containers.conf"
 
 image=localhost/prefecture-monitor:check
@@ -82,12 +82,16 @@ else
     exit 1
 fi
 healthcheck=$(podman image inspect --format '{{json .Config.Healthcheck}}' "$image")
-[[ $healthcheck == *'"monitor","status","--heartbeat"'* ]] \
-    && pass "the image keeps its HEALTHCHECK: $healthcheck" \
-    || fail "the image has no HEALTHCHECK ($healthcheck)"
-podman image inspect --format '{{json .Config.Env}}' "$image" | grep -q MONITOR_DATABASE_URL \
-    && fail "the image sets MONITOR_DATABASE_URL (it would override a mounted config)" \
-    || pass "the image leaves MONITOR_DATABASE_URL unset"
+if [[ $healthcheck == *'"monitor","status","--heartbeat"'* ]]; then
+    pass "the image keeps its HEALTHCHECK: $healthcheck"
+else
+    fail "the image has no HEALTHCHECK ($healthcheck)"
+fi
+if podman image inspect --format '{{json .Config.Env}}' "$image" | grep -q MONITOR_DATABASE_URL; then
+    fail "the image sets MONITOR_DATABASE_URL (it would override a mounted config)"
+else
+    pass "the image leaves MONITOR_DATABASE_URL unset"
+fi
 
 # Containers never join a network (--network=none, or one container's own, for B after A).
 offline=(--network=none --no-healthcheck)
@@ -180,12 +184,18 @@ stop_and_judge() { # NAME LABEL [LOG LINE]: podman stop -t 40, the exit code, th
 start_daemon "$run-a"
 if wait_for 120 podman exec "$run-a" monitor status --heartbeat; then
     podman exec "$run-a" monitor status --heartbeat >"$logs/heartbeat.log" 2>&1
-    grep -q "$node" "$logs/heartbeat.log" \
-        && pass "monitor status --heartbeat: exit 0, node $node" \
-        || { fail "monitor status --heartbeat does not name node $node"; show "$logs/heartbeat.log"; }
-    podman healthcheck run "$run-a" >"$logs/health.log" 2>&1 \
-        && pass "the HEALTHCHECK (podman healthcheck run): exit 0" \
-        || { fail "the HEALTHCHECK"; show "$logs/health.log"; }
+    if grep -q "$node" "$logs/heartbeat.log"; then
+        pass "monitor status --heartbeat: exit 0, node $node"
+    else
+        fail "monitor status --heartbeat does not name node $node"
+        show "$logs/heartbeat.log"
+    fi
+    if podman healthcheck run "$run-a" >"$logs/health.log" 2>&1; then
+        pass "the HEALTHCHECK (podman healthcheck run): exit 0"
+    else
+        fail "the HEALTHCHECK"
+        show "$logs/health.log"
+    fi
 else
     fail "monitor status --heartbeat never exited 0 within 120 s"
     podman logs "$run-a" >"$logs/a.log" 2>&1
@@ -202,9 +212,11 @@ fi
 
 # --- 4e. a second container on the same volume after stop --------------------------------
 start_daemon "$run-b"
-# Started once it logs "daemon started on NODE" (a refused start exits 2 before).
-if wait_for 90 sh -c "podman logs $run-b 2>&1 | grep -q 'daemon started on $node '" \
-    && sleep 5 && running "$run-b"; then
+# Started once it logs "daemon started on NODE"; a refused start exits 2 before.
+b_started() { podman logs "$run-b" 2>&1 | grep -q "daemon started on $node "; }
+b_settled() { b_started || ! running "$run-b"; }
+wait_for 90 b_settled
+if b_started && sleep 5 && running "$run-b"; then
     podman exec "$run-b" monitor status --heartbeat >"$logs/heartbeat-b.log" 2>&1
     pass "a second container on the same volume after stop starts (node $node)"
     stop_and_judge "$run-b" "the second container"
