@@ -8,8 +8,6 @@ ARG BASE=python:3.11-slim-bookworm
 FROM ${BASE}
 
 ARG WITH_CHROMIUM=0
-ARG UID=10001
-ARG GID=10001
 
 WORKDIR /app
 
@@ -47,6 +45,9 @@ RUN sed -i -e 's|^  database: sqlite:///var/monitor.db |  database: sqlite:////d
     && grep -q '^  evidence_dir: /data/evidence$' prefectures.yaml
 COPY deploy/image-entry.sh /usr/local/bin/image-entry
 
+# Declared here, so that another uid rebuilds only what follows.
+ARG UID=10001
+ARG GID=10001
 RUN groupadd --gid "$GID" monitor \
     && useradd --uid "$UID" --gid "$GID" --create-home --home-dir /home/monitor \
         --shell /usr/sbin/nologin monitor \
