@@ -13,8 +13,8 @@ WORKDIR /app
 
 # 1. Debian packages: the one script the host and CI use too, without recommends.
 COPY scripts/system-packages.sh scripts/
-RUN if [ "$WITH_CHROMIUM" = 1 ]; then scripts/system-packages.sh; \
-    else scripts/system-packages.sh --headless-shell-only; fi \
+RUN if [ "$WITH_CHROMIUM" = 1 ]; then scripts/system-packages.sh --no-recommends; \
+    else scripts/system-packages.sh --headless-shell-only --no-recommends; fi \
     && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 
 # 2. Python dependencies, pinned by constraints.txt (pip and the build backend too), in a
