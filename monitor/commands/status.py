@@ -5,7 +5,8 @@ shows as such): status and reason, since when, last probe, streak, and whether a
 or an opening is announced; then one line per daemon node: its last heartbeat and its own
 health (degraded since when, or healthy). ``--heartbeat`` instead prints one line about the
 latest heartbeat, then the same per node (with ``--format json|ndjson|csv``, one row per
-node instead), and exits 1 when the latest is missing or older than 3× the smallest interval
+node instead), and exits 1 when the latest is missing or older than 3× the smallest interval,
+or when the probes since the daemon started say it cannot work (monitor.reports.probe_health)
 (for the Dockerfile HEALTHCHECK and systemd).
 
 The rows and lines are built in monitor.reports.status; this module reads the store and
@@ -42,7 +43,8 @@ COLUMNS = (
     "--heartbeat",
     is_flag=True,
     help="Only check the daemon's heartbeat: exit 1 if missing or older than 3× the "
-    "smallest interval; lists each node's last beat and health (as rows with --format).",
+    "smallest interval, or if its latest probes were all its own fault (monitor_error); "
+    "lists each node's last beat and health (as rows with --format).",
 )
 @output_options()
 @lang_option
@@ -118,9 +120,30 @@ def _heartbeat(app: App, fmt: str) -> int:
     states = {state.target: state for state in repository.states()}
     nodes = node_rows(repository.nodes(), states, now=now, limit=limit)
     tz = app.config.settings.tz
+    unhealthy = None if stale or last is None else _unhealthy_because(app, nodes)
     if fmt != "table":
         emit(nodes, fmt=fmt, fields=NODE_FIELDS, columns=(), tz=tz, stream=sys.stdout)
     else:
-        for line in heartbeat_lines(last, nodes, stale=stale, limit=limit, now=now, tz=tz):
+        lines = heartbeat_lines(
+            last, nodes, stale=stale, limit=limit, now=now, tz=tz, unhealthy=unhealthy
+        )
+        for line in lines:
             click.echo(line)
-    return 1 if stale else 0
+    return 1 if stale or unhealthy is not None else 0
+
+
+def _unhealthy_because(app: App, nodes: list[dict[str, object]]) -> str | None:
+    """Why the daemon's probes since the latest node started say it does not work, or
+    None (monitor.reports.probe_health)."""
+    from monitor.domain import Engine
+    from monitor.reports.probe_health import recent_probes, unhealthy_because
+
+    starts = [node["started_at"] for node in nodes if isinstance(node["started_at"], datetime)]
+    if not starts:
+        return None
+    since = max(starts)
+    database = app.engine
+    return unhealthy_because(
+        recent_probes(database, since=since),
+        recent_probes(database, since=since, engine=Engine.BROWSER),
+    )

@@ -61,6 +61,9 @@ NODE_FIELDS = (
     "version",
     "started_at",
 )
+#: ``status --heartbeat`` without a heartbeat row: no daemon ever ran, or the last one
+#: stopped cleanly (it removes its row, so that the next one starts whatever its host).
+MISSING = "heartbeat missing: no daemon is running on this database"
 NEVER = "never probed"
 NOT_OBSERVED = "not observed"
 NEVER_OBSERVED = "never observed"  #: probed, but only monitor_error so far
@@ -183,8 +186,10 @@ def node_rows(
 
 
 def _local(moment: object, tz: ZoneInfo) -> str:
+    """A time in the node lines: local (``settings.timezone``) to the second, with its
+    offset, so that no line mixes zones: ``2026-12-07 00:40:05+01:00``."""
     assert isinstance(moment, datetime)
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+    return moment.astimezone(tz).isoformat(sep=" ", timespec="seconds")
 
 
 def _health_words(node: Mapping[str, object], tz: ZoneInfo) -> str:
@@ -226,16 +231,17 @@ def heartbeat_lines(
     limit: timedelta,
     now: datetime,
     tz: ZoneInfo,
+    unhealthy: str | None = None,
 ) -> list[str]:
-    """What ``status --heartbeat`` prints: the latest beat, ok or stale (or missing), then
-    every node of a fleet, or the one daemon."""
+    """What ``status --heartbeat`` prints: the latest beat, ok or stale (or missing), or ok
+    but ``unhealthy`` (why, :mod:`monitor.reports.probe_health`), then every node of a
+    fleet, or the one daemon."""
     if last is None:
-        return ["heartbeat missing: no daemon has run on this database"]
+        return [MISSING]
     age = timedelta(seconds=round((now - last).total_seconds()))
-    word = "stale" if stale else "ok"
     lines = [
-        f"heartbeat {word}: last beat {format_duration(max(age, ZERO))} ago "
-        f"at {last.isoformat()} (stale after {format_duration(limit)})"
+        f"{_verdict(stale, unhealthy)}last beat {format_duration(max(age, ZERO))} ago "
+        f"at {_local(last, tz)} (stale after {format_duration(limit)})"
     ]
     for node in nodes:
         node_age = node["age"]
@@ -243,6 +249,16 @@ def heartbeat_lines(
         lines.append(
             f"  node {node['node']}: {'stale' if node['stale'] else 'ok'}, last beat "
             f"{format_duration(node_age)} ago (pid {node['pid']}, version {node['version']}, "
-            f"up since {node['started_at'].isoformat()}), {_health_words(node, tz)}"
+            f"up since {_local(node['started_at'], tz)}), {_health_words(node, tz)}"
         )
     return lines
+
+
+def _verdict(stale: bool, unhealthy: str | None) -> str:
+    """The heartbeat line's opening words: ``heartbeat ok: ``, ``heartbeat stale: `` or
+    ``heartbeat ok but unhealthy: WHY; ``."""
+    if stale:
+        return "heartbeat stale: "
+    if unhealthy is not None:
+        return f"heartbeat ok but unhealthy: {unhealthy}; "
+    return "heartbeat ok: "
