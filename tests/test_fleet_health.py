@@ -199,7 +199,8 @@ async def test_status_shows_every_nodes_health_beside_its_heartbeat(
     config, since = await fleet(tmp_path, database, repository)
     table = status(config)
     assert table.exit_code == 0, table.output
-    local = since.astimezone(load(config).settings.tz).strftime("%Y-%m-%d %H:%M:%S")
+    # Local time with its offset (issue 31: no zoneless times in the node lines).
+    local = since.astimezone(load(config).settings.tz).isoformat(sep=" ", timespec="seconds")
     lines = table.stdout.splitlines()
     assert "node node-a: last beat 5s ago (ok), healthy" in lines
     assert f"node node-b: last beat 9s ago (ok), degraded since {local}" in lines

@@ -6,9 +6,11 @@ or an opening is announced; then one line per daemon node: its last heartbeat an
 health (degraded since when, or healthy). ``--heartbeat`` instead prints one line about the
 heartbeat it judges, then the same per node (with ``--format json|ndjson|csv``, one row per
 node instead), and exits 1 when that heartbeat is missing or older than 3× the smallest
-interval (for the Dockerfile HEALTHCHECK and systemd). It judges one node: ``--node NAME``,
-else this machine's (``$MONITOR_NODE``, else a daemon running here, monitor.daemon.nodes);
-without one, every node: exit 1 when any is stale, naming which.
+interval, or when the probes since its daemon started say it cannot work
+(monitor.reports.probe_health) (for the Dockerfile HEALTHCHECK and systemd). It judges one
+node: ``--node NAME``, else this machine's (``$MONITOR_NODE``, else a daemon running here,
+monitor.daemon.nodes), and then only that node's probes; without one, every node: exit 1
+when any is stale, naming which.
 
 The rows and lines are built in monitor.reports.status; this module reads the store and
 prints. It imports what ``--heartbeat`` needs only, since systemd runs that every minute:
@@ -50,7 +52,8 @@ COLUMNS = (
     "--heartbeat",
     is_flag=True,
     help="Only check the daemon's heartbeat: exit 1 if missing or older than 3× the "
-    "smallest interval; lists each node's last beat and health (as rows with --format).",
+    "smallest interval, or if its latest probes were all its own fault (monitor_error); "
+    "lists each node's last beat and health (as rows with --format).",
 )
 @click.option(
     "--node",
@@ -154,12 +157,36 @@ def _heartbeat(app: App, fmt: str, node: str | None) -> int:
     states = {state.target: state for state in repository.states()}
     nodes = node_rows(beats, states, now=now, limit=limit)
     tz = app.config.settings.tz
+    unhealthy = None if stale or last is None else _unhealthy_because(judged, judged_node, app)
     if fmt != "table":
         emit(nodes, fmt=fmt, fields=NODE_FIELDS, columns=(), tz=tz, stream=sys.stdout)
     else:
         lines = heartbeat_lines(
-            last, nodes, stale=stale, limit=limit, now=now, tz=tz, node=judged_node
+            last,
+            nodes,
+            stale=stale,
+            limit=limit,
+            now=now,
+            tz=tz,
+            node=judged_node,
+            unhealthy=unhealthy,
         )
         for line in lines:
             click.echo(line)
-    return 1 if last is None or stale else 0
+    return 1 if last is None or stale or unhealthy is not None else 0
+
+
+def _unhealthy_because(judged: Sequence[NodeBeat], node: str | None, app: App) -> str | None:
+    """Why the probes since the judged node started (``node``'s own, else the fleet's since
+    its latest node started) say it does not work, or None (monitor.reports.probe_health)."""
+    from monitor.domain import Engine
+    from monitor.reports.probe_health import recent_probes, unhealthy_because
+
+    if not judged:
+        return None
+    since = max(beat.started_at for beat in judged)
+    database = app.engine
+    return unhealthy_because(
+        recent_probes(database, since=since, node=node),
+        recent_probes(database, since=since, engine=Engine.BROWSER, node=node),
+    )

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from monitor.config import Config
@@ -28,6 +28,7 @@ from monitor.daemon.housekeeping import live_nodes
 from monitor.daemon.jobs import smallest_interval
 from monitor.errors import UsageError
 from monitor.store import Repository
+from monitor.store.coordination import NodeBeat
 
 __all__ = [
     "IO_THREADS",
@@ -36,6 +37,7 @@ __all__ = [
     "end_within",
     "finish",
     "install_signals",
+    "live_daemon_refusal",
     "refuse_beside_live_daemons",
     "remove_signals",
     "run_until_stopped",
@@ -132,23 +134,42 @@ async def close_within(part: object, timeout: float) -> None:
 
 
 def refuse_beside_live_daemons(repository: Repository, config: Config, node: str) -> None:
-    """Embedded mode schedules alone: another live daemon on the database means a fleet."""
+    """Embedded mode schedules alone: another live daemon on the database means a fleet.
+
+    A daemon stopped cleanly removed its heartbeat row; one killed left it, and counts as
+    live until its heartbeat is stale (3× the smallest interval), since from another host
+    (another container) nothing else tells a dead daemon from a live one.
+    """
     now = datetime.now(UTC)
+    gone_after = stale_after(smallest_interval(config))
     others = live_nodes(
-        repository.nodes(),
-        me=node,
-        host=socket.gethostname(),
-        now=now,
-        fresh_within=stale_after(smallest_interval(config)),
+        repository.nodes(), me=node, host=socket.gethostname(), now=now, fresh_within=gone_after
     )
     if others:
-        beat = others[0]
-        age = int((now - beat.beat_at).total_seconds())
-        raise UsageError(
-            f"another daemon is running on this database (node {beat.node}, pid {beat.pid}, "
-            f"last heartbeat {age}s ago): several daemons on one database must all run in "
-            "cluster mode (settings.cluster: true or `monitor run --cluster`, on PostgreSQL)"
-        )
+        raise UsageError(live_daemon_refusal(others[0], now=now, gone_after=gone_after))
+
+
+def live_daemon_refusal(beat: NodeBeat, *, now: datetime, gone_after: timedelta) -> str:
+    """The refusal's words: which daemon, how long until a dead one counts as gone, and
+    what to do."""
+    age = max(round((now - beat.beat_at).total_seconds()), 0)
+    gone = round(gone_after.total_seconds())
+    return (
+        f"another daemon is running on this database (node {beat.node}, pid {beat.pid}, "
+        f"last heartbeat {_spelled(age)} ago; a daemon that died is considered gone "
+        f"after {_spelled(gone)} (3× the smallest interval): wait "
+        f"{_spelled(max(gone - age, 1))} or, if you are sure it is gone, start this one with "
+        f"MONITOR_NODE={beat.node}). Several daemons on one database must all run in "
+        "cluster mode (settings.cluster: true or `monitor run --cluster`, on PostgreSQL)"
+    )
+
+
+def _spelled(seconds: int) -> str:
+    """Whole seconds as people read them: ``20s``, ``3m``, ``2m40s``, ``1h5m``."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{n}{unit}" for n, unit in ((hours, "h"), (minutes, "m"), (secs, "s")) if n]
+    return "".join(parts) or "0s"
 
 
 def run_until_stopped(main: Coroutine[Any, Any, int]) -> int:

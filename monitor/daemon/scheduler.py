@@ -379,6 +379,8 @@ class Daemon:
         for closing in (self._notifying, self._engines, self.publisher):
             await close_within(closing, _CLOSE_WAIT)
         await self._housekeeping.anchor(self.config.settings.evidence_dir, self._clock.now())
+        # Gone cleanly, so not live: the next daemon starts at once, whatever its host name.
+        await self._housekeeping.leave()
         log.info("stopped")
         if self._once and self.publisher is not None:
             # The round's last probes may have come within the publisher's gap.

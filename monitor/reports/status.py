@@ -61,6 +61,9 @@ NODE_FIELDS = (
     "version",
     "started_at",
 )
+#: ``status --heartbeat`` without a heartbeat row: no daemon ever ran, or the last one
+#: stopped cleanly (it removes its row, so that the next one starts whatever its host).
+MISSING = "heartbeat missing: no daemon is running on this database"
 NEVER = "never probed"
 NOT_OBSERVED = "not observed"
 NEVER_OBSERVED = "never observed"  #: probed, but only monitor_error so far
@@ -183,8 +186,10 @@ def node_rows(
 
 
 def _local(moment: object, tz: ZoneInfo) -> str:
+    """A time in the node lines: local (``settings.timezone``) to the second, with its
+    offset, so that no line mixes zones: ``2026-12-07 00:40:05+01:00``."""
     assert isinstance(moment, datetime)
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+    return moment.astimezone(tz).isoformat(sep=" ", timespec="seconds")
 
 
 def _health_words(node: Mapping[str, object], tz: ZoneInfo) -> str:
@@ -223,20 +228,28 @@ def verdict_line(
     node: str | None,
     limit: timedelta,
     now: datetime,
+    tz: ZoneInfo,
+    unhealthy: str | None = None,
 ) -> str:
     """``status --heartbeat``'s first line: the heartbeat judged (``node``'s, or every
-    node's when None) ok, stale (naming the stale nodes of a fleet) or missing."""
+    node's when None) ok, stale (naming the stale nodes of a fleet whose latest beat is
+    fresh), missing, or ok but ``unhealthy`` (why, :mod:`monitor.reports.probe_health`)."""
     if last is None:
         if node is not None:
             return f"heartbeat missing: node {node} has no heartbeat on this database"
-        return "heartbeat missing: no daemon has run on this database"
+        return MISSING
     age = format_duration(max(timedelta(seconds=round((now - last).total_seconds())), ZERO))
-    beat = f"last beat {age} ago at {last.isoformat()} (stale after {format_duration(limit)})"
-    if node is not None:
-        return f"heartbeat {'stale' if stale else 'ok'}: node {node}, {beat}"
-    if not stale:
-        return f"heartbeat ok: {beat}"
-    return f"heartbeat stale: {', '.join(f'node {name}' for name in stale)} stale; latest {beat}"
+    beat = f"last beat {age} ago at {_local(last, tz)} (stale after {format_duration(limit)})"
+    subject = "" if node is None else f"node {node}, "
+    if stale and node is None and now - last <= limit:  # some nodes of a living fleet
+        return (
+            f"heartbeat stale: {', '.join(f'node {name}' for name in stale)} stale; latest {beat}"
+        )
+    if stale:
+        return f"heartbeat stale: {subject}{beat}"
+    if unhealthy is not None:
+        return f"heartbeat ok but unhealthy: {unhealthy}; {subject}{beat}"
+    return f"heartbeat ok: {subject}{beat}"
 
 
 def heartbeat_lines(
@@ -248,19 +261,22 @@ def heartbeat_lines(
     now: datetime,
     tz: ZoneInfo,
     node: str | None = None,
+    unhealthy: str | None = None,
 ) -> list[str]:
     """What ``status --heartbeat`` prints: the :func:`verdict_line` of the heartbeat judged
     (``node``'s, else every node's; ``last`` its latest beat, ``stale`` the stale nodes among
     it), then every node of a fleet, or the one daemon: stale, or ok and its health."""
-    lines = [verdict_line(last, stale=stale, node=node, limit=limit, now=now)]
+    lines = [
+        verdict_line(last, stale=stale, node=node, limit=limit, now=now, tz=tz, unhealthy=unhealthy)
+    ]
     if last is None and node is None:
         return lines
     for row in nodes:
         node_age = row["age"]
-        assert isinstance(node_age, timedelta) and isinstance(row["started_at"], datetime)
+        assert isinstance(node_age, timedelta)
         about = (
             f"last beat {format_duration(node_age)} ago (pid {row['pid']}, version "
-            f"{row['version']}, up since {row['started_at'].isoformat()})"
+            f"{row['version']}, up since {_local(row['started_at'], tz)})"
         )
         state = "stale" if row["stale"] else "ok"
         health = "" if row["stale"] else f", {_health_words(row, tz)}"

@@ -59,33 +59,33 @@ def test_stale_nodes_are_those_past_three_intervals() -> None:
 
 def test_the_verdict_names_the_node_judged() -> None:
     last = NOW - timedelta(seconds=5)
-    line = verdict_line(last, stale=[], node="lyon:41", limit=LIMIT, now=NOW)
+    line = verdict_line(last, stale=[], node="lyon:41", limit=LIMIT, now=NOW, tz=UTC)
     assert line == (
-        "heartbeat ok: node lyon:41, last beat 5s ago at 2026-12-06T11:59:55+00:00 "
+        "heartbeat ok: node lyon:41, last beat 5s ago at 2026-12-06 11:59:55+00:00 "
         "(stale after 30s)"
     )
-    stale = verdict_line(last, stale=["lyon:41"], node="lyon:41", limit=LIMIT, now=NOW)
+    stale = verdict_line(last, stale=["lyon:41"], node="lyon:41", limit=LIMIT, now=NOW, tz=UTC)
     assert stale.startswith("heartbeat stale: node lyon:41, last beat 5s ago")
 
 
 def test_the_verdict_of_a_fleet_names_its_stale_nodes() -> None:
     last = NOW - timedelta(seconds=2)
-    line = verdict_line(last, stale=["lyon:40"], node=None, limit=LIMIT, now=NOW)
+    line = verdict_line(last, stale=["lyon:40"], node=None, limit=LIMIT, now=NOW, tz=UTC)
     assert line == (
         "heartbeat stale: node lyon:40 stale; latest last beat 2s ago at "
-        "2026-12-06T11:59:58+00:00 (stale after 30s)"
+        "2026-12-06 11:59:58+00:00 (stale after 30s)"
     )
-    assert verdict_line(last, stale=[], node=None, limit=LIMIT, now=NOW).startswith(
+    assert verdict_line(last, stale=[], node=None, limit=LIMIT, now=NOW, tz=UTC).startswith(
         "heartbeat ok: last beat 2s ago"
     )
 
 
 def test_a_node_without_a_row_is_missing() -> None:
-    assert verdict_line(None, stale=[], node="gone", limit=LIMIT, now=NOW) == (
+    assert verdict_line(None, stale=[], node="gone", limit=LIMIT, now=NOW, tz=UTC) == (
         "heartbeat missing: node gone has no heartbeat on this database"
     )
-    assert verdict_line(None, stale=[], node=None, limit=LIMIT, now=NOW) == (
-        "heartbeat missing: no daemon has run on this database"
+    assert verdict_line(None, stale=[], node=None, limit=LIMIT, now=NOW, tz=UTC) == (
+        "heartbeat missing: no daemon is running on this database"
     )
 
 
