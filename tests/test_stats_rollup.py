@@ -45,6 +45,7 @@ REASONS = (
     Reason.NETWORK_DOWN,
 )
 NOW = datetime(2026, 4, 2, tzinfo=UTC)
+NODES = (None, "paris-1", "lyon:41")  #: None: as `check`, or rows before migration 0004
 
 
 def random_outcomes(seed: int, count: int) -> list[Outcome]:
@@ -66,7 +67,8 @@ def random_outcomes(seed: int, count: int) -> list[Outcome]:
                 "slot_count": rng.choice((None, 1, 2, 7)),
                 "earliest_slot": at + timedelta(days=rng.choice((3, 40, 80))),
             }
-        made.append(an_outcome(rng.choice(TARGETS), at=at, reason=reason, **extra))
+        node = NODES[len(made) % len(NODES)]  # not from rng: the other draws stay as they were
+        made.append(an_outcome(rng.choice(TARGETS), at=at, reason=reason, node=node, **extra))
     return made
 
 
@@ -100,7 +102,7 @@ def assert_same_stats(engine: Engine, repository: Repository, stored: list[Outco
     compared = 0
     for since, until in periods(stored):
         for targets, prefecture in ((None, None), (["92/remise-titre", "75/titre"], None)):
-            for by in ("target", "prefecture", "day"):
+            for by in ("target", "prefecture", "day", "node"):
                 from_rollup = collect_stats(
                     engine,
                     by=by,

@@ -26,7 +26,9 @@ _HEADINGS = {"target": "TARGET", "prefecture": "PREFECTURE", "day": "DAY", "node
 
 
 def stats_columns(by: str) -> tuple[Column, ...]:
-    """The table of ``monitor stats --by BY``: shares in %, periods in days and hours."""
+    """The table of ``monitor stats --by BY``: shares in %, periods in days and hours;
+    per node, its network failures too."""
+    network = (Column("network_failures", "NET.FAIL"),) if by == "node" else ()
     return (
         Column(by, _HEADINGS[by], max_width=40),
         Column("attempts", "ATTEMPTS"),
@@ -36,6 +38,7 @@ def stats_columns(by: str) -> tuple[Column, ...]:
         Column("anomaly_share", "ANOMALY"),
         Column("monitor_error", "MON.ERR"),
         Column("anomalies_by_reason", "ANOMALIES BY REASON", max_width=50),
+        *network,
         Column("longest_without_slot", "LONGEST W/O SLOT"),
         Column("since_last_slot", "SINCE SLOT"),
         Column("first_attempt", "FIRST"),
@@ -61,6 +64,7 @@ def table_row(stats: GroupStats, by: str) -> dict[str, object]:
         "first_attempt": stats.first_attempt,
         "last_attempt": stats.last_attempt,
         "buckets": "/".join(str(stats.buckets[bucket]) for bucket in BUCKETS),
+        "network_failures": stats.network_failures,
     }
     for status in SITE_STATUSES:
         row[f"{status.value}_share"] = percent(stats.share(status))

@@ -8,6 +8,10 @@ Definitions (documented for users in the README and the evidence dossier):
   attempts, i.e. attempts minus ``monitor_error`` ones (the monitor's own faults are never
   counted against a site); ``monitor_error`` is counted on its own.
 * **anomalies by reason**: count of ``anomaly`` outcomes per reason.
+* **network failures** (``--by node``): outcomes that never reached the site's answer for
+  a network reason: ``anomaly`` ``connection`` or ``timeout``, and ``monitor_error``
+  ``network_down`` (the node's own network); where two nodes probe the same sites, a
+  difference here is a difference of place.
 * **longest period without any slot**: the longest interval between two consecutive
   ``available`` outcomes, or from the first attempt to the first ``available``, or from
   the last ``available`` (or the first attempt, if none) to the end of the period, which
@@ -44,6 +48,9 @@ MONTH = timedelta(days=30)
 
 #: The ``--by node`` group of outcomes no daemon node made (``monitor check``, older rows).
 NO_NODE = "(none)"
+
+#: Reasons that count as network failures (``--by node``).
+NETWORK_REASONS = frozenset({Reason.CONNECTION, Reason.TIMEOUT, Reason.NETWORK_DOWN})
 
 #: Statuses that describe the site, whose shares are reported.
 SITE_STATUSES = (Status.AVAILABLE, Status.UNAVAILABLE, Status.ANOMALY)
@@ -117,6 +124,7 @@ class GroupStats:
     longest_gap: Gap
     since_last_slot: timedelta | None
     buckets: dict[str, int]
+    network_failures: int = 0  #: connection, timeout, network_down (see the module's words)
 
     @property
     def site_attempts(self) -> int:
@@ -154,11 +162,14 @@ class GroupTally:
     last_attempt: datetime | None = None
     slots: list[datetime] = field(default_factory=list)
     buckets: Counter[str] = field(default_factory=Counter)
+    network_failures: int = 0
 
     def add_counts(self, status: Status, reason: Reason, count: int) -> None:
         """``count`` attempts with this status and reason."""
         self.attempts += count
         self.statuses[status] += count
+        if reason in NETWORK_REASONS:
+            self.network_failures += count
         if status is Status.ANOMALY:
             self.anomalies[reason] += count
         if status is Status.UNAVAILABLE:
@@ -209,6 +220,7 @@ class GroupTally:
             longest_gap=longest_without_slot(self.first_attempt, self.slots, min(end or now, now)),
             since_last_slot=None if last_slot is None else now - last_slot,
             buckets={bucket: self.buckets[bucket] for bucket in BUCKETS},
+            network_failures=self.network_failures,
         )
 
 
@@ -227,6 +239,7 @@ def stats_fields(by: str) -> tuple[str, ...]:
         "unavailable_share",
         "anomaly_share",
         "anomalies_by_reason",
+        *(("network_failures",) if by == "node" else ()),
         "longest_without_slot_seconds",
         "longest_without_slot_from",
         "longest_without_slot_to",
@@ -248,6 +261,8 @@ def stats_row(stats: GroupStats, by: str) -> dict[str, object]:
         share = stats.share(status)
         row[f"{status}_share"] = None if share is None else round(share, 6)
     row["anomalies_by_reason"] = {str(k): v for k, v in stats.anomalies_by_reason.items()}
+    if by == "node":
+        row["network_failures"] = stats.network_failures
     row.update(
         attempts=stats.attempts,
         days=stats.days,

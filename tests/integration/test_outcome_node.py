@@ -63,6 +63,8 @@ def test_an_outcomes_node_is_stored_chained_and_an_edit_of_it_is_caught(
         "lyon:41": 1,
         "paris-1": 1,
     }
+    # Every outcome above is no_slot: no network failure anywhere.
+    assert [group.network_failures for group in by_node] == [0, 0, 0]
 
     with repository.engine.begin() as connection:
         connection.execute(

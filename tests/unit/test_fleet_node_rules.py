@@ -14,8 +14,8 @@ from pydantic import ValidationError
 from monitor.config.settings import Settings
 from monitor.daemon.heartbeat import stale_nodes
 from monitor.daemon.nodes import local_node, on_host
-from monitor.domain import Engine, Outcome, Reason, Status
-from monitor.reports.stats import NO_NODE, group_key
+from monitor.domain import Engine, Outcome, Reason, Status, status_of
+from monitor.reports.stats import NO_NODE, group_key, stats_fields, stats_of_outcomes, stats_row
 from monitor.reports.status import heartbeat_lines, node_lines, node_rows, verdict_line
 from monitor.store.coordination import NodeBeat
 from monitor.store.evidence import canonical_fields, chain_hash
@@ -147,3 +147,25 @@ def test_fleet_settings_default_to_a_day_and_five_connections() -> None:
 def test_fleet_settings_refuse_what_cannot_work(fleet: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         Settings.model_validate({"fleet": fleet})
+
+
+def test_stats_by_node_count_network_failures_of_the_place_and_of_the_node() -> None:
+    reasons = [
+        Reason.NO_SLOT,
+        Reason.CONNECTION,
+        Reason.TIMEOUT,
+        Reason.NETWORK_DOWN,
+        Reason.BROWSER_CRASH,
+        Reason.OVERLOADED,
+    ]
+    made = [
+        replace(OUTCOME, status=status_of(reason), reason=reason, node="lyon:41")
+        for reason in reasons
+    ]
+    (lyon,) = stats_of_outcomes(made, by="node", tz=PARIS, now=NOW)
+    assert (lyon.key, lyon.attempts, lyon.network_failures) == ("lyon:41", 6, 3)
+    row = stats_row(lyon, "node")
+    assert row["network_failures"] == 3
+    fields = stats_fields("node")
+    assert fields[fields.index("anomalies_by_reason") + 1] == "network_failures"
+    assert "network_failures" not in stats_fields("target")
