@@ -62,7 +62,7 @@ ENV MONITOR_CONFIG=/app/prefectures.yaml \
 WORKDIR /data
 
 HEALTHCHECK --interval=5m --timeout=30s --start-period=2m \
-    CMD ["monitor", "status", "--heartbeat"]
+    CMD ["image-entry", "monitor", "status", "--heartbeat"]
 
 # SIGTERM: the daemon finishes its probes in flight and stops. Give it 40 s, not Docker's
 # default 10 (`--stop-timeout 40`, compose's `stop_grace_period: 40s`): killed sooner, it
