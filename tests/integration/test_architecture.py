@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent / "monitor"
+PACKAGE_ROOT = Path(__file__).resolve().parents[2] / "monitor"
 
 #: Top to bottom; each inner tuple is one layer of independent components; a component is
 #: one or more module prefixes that may import each other freely.

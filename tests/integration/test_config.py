@@ -28,7 +28,7 @@ from monitor.config.env import is_secret_name
 from monitor.domain import MONITOR_TARGET, Engine, EventKind, Platform, Reason
 from monitor.errors import ConfigError, NothingMatched
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 FAKE_PASSWORD = "fake-Pa55word-do-not-print"
 FAKE_NUMBER = "+33600000042"
 

@@ -28,7 +28,7 @@ from test_history import database as database  # a fixture
 from monitor.details import record_line
 from monitor.domain import Detail, Engine, Outcome, Reason
 
-EXPECTED = Path(__file__).parent / "history_output"
+EXPECTED = Path(__file__).resolve().parents[1] / "history_output"
 FORMATS = ("ndjson", "json", "csv", "table")
 _databases = itertools.count()
 

@@ -314,7 +314,7 @@ def test_as_an_unprivileged_user_chromium_runs_in_its_sandbox_without_our_secret
     home.mkdir(exist_ok=True)
     home.chmod(0o777)
     packages = Path(playwright.__file__).parent.parent
-    worktree = Path(__file__).parent.parent
+    worktree = Path(__file__).resolve().parents[2]
     env = {
         "PATH": os.environ["PATH"],
         "HOME": str(home),

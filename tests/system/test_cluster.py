@@ -33,7 +33,7 @@ from monitor.store.rows import events, heartbeats, outcomes, probe_claims
 
 pytestmark = [AUTH_WITHOUT_TLS_IS_FINE_HERE, pytest.mark.postgres]
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 TARGETS = 9
 OPENS = "t/cible-0"  #: the one target whose page shows slots
 DELAY = 0.3  #: each answer takes this long, so probes overlap and a kill finds some in flight

@@ -22,7 +22,7 @@ from monitor.config.types import MAX_ID_LENGTH
 from monitor.errors import ConfigError
 from monitor.store import upgrade
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def _config(prefecture_id: str, target_id: str, channel_id: str = "team") -> dict[str, Any]:

@@ -31,7 +31,7 @@ from monitor.store.rows import events, outcomes, probe_claims
 
 pytestmark = AUTH_WITHOUT_TLS_IS_FINE_HERE
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 KEY = "7701"
 TARGET = "92/remise-titre"
 #: Each answer takes this long, so that a kill finds probes in flight.

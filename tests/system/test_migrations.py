@@ -28,7 +28,7 @@ from monitor.store.engine import alembic_config
 from monitor.store.schema import Base
 from monitor.store.task_queue import is_queue_table, ours_for_alembic, queue_installed
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 TABLES = {
     "alembic_version",
     "deliveries",

@@ -43,7 +43,7 @@ pytestmark = AUTH_WITHOUT_TLS_IS_FINE_HERE
 
 HTTP_TARGET, BROWSER_TARGET = "92/remise-titre", "92/titre-navigateur"
 HTTP_KEY, BROWSER_KEY = "5501", "5502"
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def config_text(tmp_path: Path, site: ImitationSite, smtp: SMTPServer, signal: SignalStub) -> str:

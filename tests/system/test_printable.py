@@ -32,7 +32,7 @@ from monitor.alerts.messages import render
 from monitor.config import load_config
 from monitor.printable import REPLACEMENT, printable
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 #: What a hostile page writes: clear screen, red, a hyperlink, C1 CSI, BEL, CR, an RLO.
 HOSTILE = (
     "Créneaux\x1b[2J\x1b[31m disponibles\x1b]8;;https://evil.example/\x07ici\x1b]8;;\x07"

@@ -30,7 +30,7 @@ from monitor.config.settings import mask_database_url as mask_in_config
 from monitor.store import upgrade
 from monitor.store.engine import mask_database_url as mask_in_store
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3tValue7Q"  # what each shape below hides, written literally in the URL
 
 

@@ -29,7 +29,7 @@ from monitor.store import upgrade
 
 pytestmark = AUTH_WITHOUT_TLS_IS_FINE_HERE
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 API_TOKEN = "tok_9f2c41d7e8b3a5"  # a webhook token, as a JSON-notification service uses
 ALL_SECRETS = (*SECRETS, SIGNAL_DIGITS := ENV["SIGNAL_TO"][1:], API_TOKEN)
 KEY = "5601"
