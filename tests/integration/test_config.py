@@ -383,7 +383,7 @@ def test_it_exposes_a_channels_secrets_and_never_shows_them_in_its_repr(tmp_path
 
 
 def test_it_masks_what_apprise_cannot_parse_after_the_scheme(tmp_path: Path) -> None:
-    # The loader refuses such a URL (tests/test_bad_input.py); its masked form is what the
+    # The loader refuses such a URL (tests/system/test_bad_input.py); its masked form is what the
     # refusal shows.
     channel = Channel(id="odd", url=f"nosuchservice://user:{FAKE_PASSWORD}@host")
     assert channel.masked_url == "nosuchservice://****"

@@ -3,7 +3,7 @@
 Each case of ``legacy_cases._calendar_variants`` (week header forms, legends reusing the free
 cells' classes, absolute offsets written by the page, a heavy honest page) goes through the
 real walk and classification with the http engine against the imitation, one key each;
-tests/test_probe_matrix.py runs the same cases through ``monitor check`` on both engines.
+tests/system/test_probe_matrix.py runs the same cases through ``monitor check`` on both engines.
 The requests behind a written offset are checked too: the walk starts where the page says.
 """
 

@@ -1,6 +1,6 @@
 """The legacy calendar walk against the imitation: what is asked, how, and through the gate.
 
-The catalogue (tests/test_probe_matrix.py) checks the outcomes through ``monitor check``;
+The catalogue (tests/system/test_probe_matrix.py) checks the outcomes through ``monitor check``;
 these tests check the requests behind them: the imitation's request log says which
 methods and offsets reached the site, and a recording gate says every one went through it.
 """

@@ -5,7 +5,7 @@ classes, never slots; the offset a page's script writes, used as the origin. Eac
 here failed on the calendar code before issue 25 (the legends counted one free slot a week,
 the headers gave no date, the written offset was ignored), except those it already read
 right, kept as regressions: the long French header (with NBSPs too), "Week from …", the
-plain list legend and the CSS guard. Generated variations: tests/test_calendar_properties.py.
+plain list legend and the CSS guard. Generated variations: tests/unit/test_calendar_properties.py.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The legacy AJAX week calendar, its pure parts: the endpoint, the origin, the weeks read.
 
-The walk itself runs against the imitation site in tests/test_legacy_walk.py and through
-``monitor check`` in the catalogue (tests/test_probe_matrix.py).
+The walk itself runs against the imitation site in tests/system/test_legacy_walk.py and through
+``monitor check`` in the catalogue (tests/system/test_probe_matrix.py).
 """
 
 from __future__ import annotations

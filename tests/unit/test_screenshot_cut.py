@@ -1,6 +1,6 @@
 """The detail of an attempt whose screenshot shows only the top of its page (pure).
 
-The browser engine cuts a screenshot past its caps (tests/test_browser_evidence_caps.py);
+The browser engine cuts a screenshot past its caps (tests/system/test_browser_evidence_caps.py);
 the recorded outcome keeps the page's own detail and says what the screenshot kept.
 """
 
