@@ -8,9 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from test_history import T0, TARGET, Database, an_outcome
-from test_history import database as database  # a fixture
-from test_verify import sql, verify
+from helpers import T0, TARGET, Database, an_outcome, sql, verify
 
 from monitor.domain import MONITOR_TARGET, Outcome
 from monitor.evidence.anchors import (

@@ -11,9 +11,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from test_history import T0, TARGET, Database, an_outcome, run
-from test_history import database as database  # a fixture
-from test_verify import sql, verify
+from helpers import T0, TARGET, Database, an_outcome, run, sql, verify
 
 from monitor.details import record_line
 from monitor.domain import Detail, Outcome

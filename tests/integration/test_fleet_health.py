@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from daemonrig import daemon_config, load, migrated
+from daemonrig import daemon_config, load
+from helpers import migrated
 from pg import create_database, shared_pg_url
 from sqlalchemy import select
 

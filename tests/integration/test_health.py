@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from daemonrig import daemon_config, load, migrated
+from daemonrig import daemon_config, load
+from helpers import migrated
 from sqlalchemy import select
 
 from monitor.daemon.health import (

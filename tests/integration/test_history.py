@@ -1,7 +1,7 @@
 """`monitor history`: filters, formats, time zones, exit codes, on a real SQLite file.
 
-The helpers at the top (a database fixture, recording outcomes through the repository so
-that chains are real, running the CLI) are shared with the other report tests.
+The database, the outcomes recorded through the repository (so that chains are real) and
+the CLI run in this process come from tests/helpers.py, as for the other report tests.
 """
 
 from __future__ import annotations
@@ -9,139 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers import NO_SLOT, T0, TARGET, Database, Run, an_outcome, run
 
-from monitor.cli import main
-from monitor.domain import Engine, Outcome, Reason, TargetState, status_of
+from monitor.domain import Outcome, Reason
 from monitor.reports.output import OUTCOME_FIELDS
-from monitor.store import Repository, create_engine_for, upgrade
-from monitor.store.evidence import write_evidence
-
-T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday; Paris is UTC+1 then
-TARGET = "92/remise-titre"
-NO_SLOT = "Il n'existe plus de plage horaire libre pour votre demande de rendez-vous"
-
-
-def an_outcome(
-    target: str = TARGET, at: datetime = T0, reason: Reason = Reason.NO_SLOT, **changes: object
-) -> Outcome:
-    """An outcome of ``target`` started at ``at``; the status follows from the reason."""
-    outcome = Outcome(
-        target=target,
-        prefecture=target.split("/")[0],
-        started_at=at,
-        finished_at=at + timedelta(seconds=2),
-        engine=Engine.HTTP,
-        status=status_of(reason),
-        reason=reason,
-        detail=NO_SLOT if reason is Reason.NO_SLOT else f"page says {reason.value}",
-        url=f"https://www.example-prefecture.gouv.fr/booking/create/{target}",
-        final_url=f"https://www.example-prefecture.gouv.fr/booking/create/{target}/1",
-        http_status=200,
-    )
-    return replace(outcome, **changes)  # type: ignore[arg-type]
-
-
-@dataclass
-class Database:
-    """A migrated SQLite file in tmp_path, its repository and its evidence directory."""
-
-    url: str
-    path: Path
-    repository: Repository
-    evidence_dir: Path
-
-    def record(
-        self, outcome: Outcome, *, html: str | None = None, png: bytes | None = None
-    ) -> Outcome:
-        """Store ``outcome`` (with evidence files when given) as the daemon would."""
-        if html is not None or png is not None:
-            files = write_evidence(self.evidence_dir, html=html, screenshot=png)
-            outcome = replace(outcome, evidence=files.paths, sha256=files.sha256)
-        state = TargetState(outcome.target, outcome.status, outcome.reason, outcome.started_at)
-        stored, _ = self.repository.record_outcome(outcome, state, [], lambda _event: ())
-        return stored
-
-
-@pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    """A database named by $MONITOR_DATABASE_URL, run from a directory without a config."""
-    path = tmp_path / "monitor.db"
-    yield from database_at(f"sqlite:///{path}", path, tmp_path, monkeypatch)
-
-
-def database_at(
-    url: str, path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Database]:
-    """The body of a database fixture: ``url`` migrated and named by $MONITOR_DATABASE_URL,
-    commands run from ``tmp_path`` without a config; the engine disposed of afterwards."""
-    upgrade(url)
-    engine = create_engine_for(url)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MONITOR_DATABASE_URL", url)
-    monkeypatch.delenv("MONITOR_CONFIG", raising=False)
-    try:
-        yield Database(url, path, Repository(engine), tmp_path / "var" / "evidence")
-    finally:
-        engine.dispose()
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> Run:
-    """``monitor ARGS`` through the real entry point: its exit code, stdout and stderr."""
-    capsys.readouterr()
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    captured = capsys.readouterr()
-    return Run(code, captured.out, captured.err)
-
-
-def png_bytes(width: int = 320, height: int = 200, seed: int = 0) -> bytes:
-    """A real PNG that looks like a page (header band, text lines, a message box); the
-    seed moves the box, so each seed gives different bytes."""
-
-    def pixel(x: int, y: int) -> tuple[int, int, int]:
-        if y < 28:
-            return (0, 0, 145)  # the prefecture's blue header
-        box_top = 90 + (seed * 7) % 40
-        if box_top <= y < box_top + 30 and 20 <= x < width - 20:
-            return (250, 225, 225) if 2 < y - box_top < 28 else (200, 40, 40)
-        if y % 14 in (0, 1, 2, 3) and 20 <= x < width - 20 - (y * 13) % 90:
-            return (120, 120, 120)  # lines of text
-        return (255, 255, 255)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return len(data).to_bytes(4, "big") + body + zlib.crc32(body).to_bytes(4, "big")
-
-    raw = bytearray()
-    for y in range(height):
-        raw.append(0)  # no filter
-        for x in range(width):
-            raw.extend(pixel(x, y))
-    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + b"\x08\x02\x00\x00\x00"
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(bytes(raw)))
-        + chunk(b"IEND", b"")
-    )
-
 
 # -- history ---------------------------------------------------------------------------------
 

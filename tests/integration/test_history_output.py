@@ -21,9 +21,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from helpers import T0, Database, Run, an_outcome, database_at, run
 from pg import create_database, shared_pg_url
-from test_history import T0, Database, Run, an_outcome, database_at, run
-from test_history import database as database  # a fixture
 
 from monitor.details import record_line
 from monitor.domain import Detail, Engine, Outcome, Reason

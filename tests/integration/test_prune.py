@@ -7,8 +7,7 @@ import os
 from datetime import timedelta
 
 import pytest
-from test_history import T0, TARGET, Database, an_outcome, png_bytes, run
-from test_history import database as database  # a fixture
+from helpers import T0, TARGET, Database, an_outcome, png_bytes, run
 
 from monitor.domain import Outcome
 from monitor.evidence.prune_log import PRUNE_LOG

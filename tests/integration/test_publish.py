@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers import Database, an_outcome, run
 from publishrig import (
     HOSTILE,
     NOW,
@@ -31,8 +32,6 @@ from publishrig import (
     record_known,
 )
 from selectolax.parser import HTMLParser
-from test_history import Database, an_outcome, run
-from test_history import database as database  # a fixture
 
 from monitor.domain import Reason, Status
 from monitor.publish import opendata

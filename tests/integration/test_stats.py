@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from test_history import T0, TARGET, Database, an_outcome, run
-from test_history import database as database  # a fixture
+from helpers import T0, TARGET, Database, an_outcome, run
 
 from monitor.domain import Outcome, Reason, Status
 from monitor.reports.stats import (

@@ -18,9 +18,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from helpers import an_outcome
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
-from test_history import an_outcome
 
 from monitor.domain import Outcome, Reason, TargetState
 from monitor.errors import DatabaseError

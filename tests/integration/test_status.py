@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner, Result
-from daemonrig import daemon_config, migrated
+from daemonrig import daemon_config
+from helpers import migrated
 
 from monitor.cli import cli
 from monitor.domain import Engine, Outcome, Reason, Status, TargetState

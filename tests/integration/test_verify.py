@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_history import T0, TARGET, Database, an_outcome, png_bytes, run
-from test_history import database as database  # a fixture
+from helpers import T0, TARGET, Database, an_outcome, png_bytes, run, sql, verify
 
 from monitor.domain import Outcome, Reason
 from monitor.evidence.verify import ChainChecker
@@ -27,23 +25,6 @@ def recorded(database: Database) -> list[Outcome]:
         )
         database.record(an_outcome("75/titre", at=at, reason=Reason.TIMEOUT))
     return stored
-
-
-def sql(database: Database, statement: str, *params: object) -> None:
-    """Tamper with the file as anyone with the sqlite3 shell could (foreign keys off)."""
-    connection = sqlite3.connect(database.path)
-    try:
-        connection.execute(statement, params)
-        connection.commit()
-    finally:
-        connection.close()
-
-
-def verify(
-    capsys: pytest.CaptureFixture[str], database: Database, *targets: str
-) -> tuple[int, str]:
-    result = run(capsys, "verify", "--evidence-dir", str(database.evidence_dir), *targets)
-    return result.code, result.out + result.err
 
 
 def test_it_passes_an_untouched_record(

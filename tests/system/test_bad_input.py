@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from checkrun import Run, monitor, write_config
-from conftest import migrate_sqlite
+from helpers import migrated
 
 from monitor.config import Channel
 from monitor.config.channels import unusable_channel
@@ -117,7 +117,7 @@ def test_an_evidence_dir_that_cannot_be_written_stops_the_command_in_one_line(
     # Under a plain file: refused even to root, which ignores permission bits.
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
-    database = migrate_sqlite(tmp_path / "m.db")
+    database = migrated(tmp_path / "m.db")
     config = write_config(
         tmp_path / "prefectures.yaml",
         targets=[TARGET],

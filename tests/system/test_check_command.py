@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from checkrun import monitor, write_config
+from helpers import Database
 
 from monitor.commands.check import check_targets
 from monitor.config import load_config
@@ -37,12 +38,12 @@ def legacy(target_id: str, site: ImitationSite, path: str, **extra: Any) -> dict
 
 
 @pytest.fixture
-def config(tmp_path: Path, imitation: ImitationSite, migrated_database: str) -> Path:
+def config(tmp_path: Path, imitation: ImitationSite, database: Database) -> Path:
     targets = [legacy("aucun", imitation, NO_SLOT), legacy("libre", imitation, SLOTS)]
     return write_config(
         tmp_path / "prefectures.yaml",
         targets=targets,
-        database=migrated_database,
+        database=database.url,
         evidence_dir=tmp_path / "evidence",
     )
 
@@ -85,7 +86,7 @@ def test_it_exits_1_with_one_line_on_an_unmigrated_database(
 
 
 def test_it_prints_json_rows_with_spec_fields_and_records_them(
-    config: Path, migrated_database: str
+    config: Path, database: Database
 ) -> None:
     run = monitor("--config", str(config), "check", "--format", "json")
     assert run.code == 0, run.stderr
@@ -95,17 +96,17 @@ def test_it_prints_json_rows_with_spec_fields_and_records_them(
     assert (found["status"], found["reason"], found["slot_count"]) == ("available", "slots", 3)
     assert datetime.fromisoformat(found["earliest_slot"]) == LEGACY_FIRST
     assert set(found) >= {"id", "started_at", "duration_ms", "url", "final_url", "http_status"}
-    repo = Repository(create_engine_for(migrated_database))
+    repo = Repository(create_engine_for(database.url))
     assert repo.chain_head("t/libre") == found["chain"]
 
 
-def test_each_check_extends_the_targets_hash_chain(config: Path, migrated_database: str) -> None:
+def test_each_check_extends_the_targets_hash_chain(config: Path, database: Database) -> None:
     first = monitor("--config", str(config), "check", "--format", "ndjson", "t/aucun")
     second = monitor("--config", str(config), "check", "--format", "ndjson", "t/aucun")
     assert first.code == second.code == 0
     one, two = (json.loads(run.stdout) for run in (first, second))
     assert one["chain"] != two["chain"]
-    repo = Repository(create_engine_for(migrated_database))
+    repo = Repository(create_engine_for(database.url))
     stored = list(repo.outcomes_for_target("t/aucun"))
     assert [o.chain for o in stored] == [one["chain"], two["chain"]]
     assert chain_hash(one["chain"], stored[1]) == two["chain"]
@@ -133,7 +134,7 @@ GENERIC_RULES = {
 
 @pytest.mark.browser
 def test_a_generic_target_walks_its_steps_and_applies_its_rules(
-    tmp_path: Path, imitation: ImitationSite, migrated_database: str, chromium_path: str
+    tmp_path: Path, imitation: ImitationSite, database: Database, chromium_path: str
 ) -> None:
     def generic(target_id: str, path: str, engine: str, steps: list[Any]) -> dict[str, Any]:
         return {
@@ -172,7 +173,7 @@ def test_a_generic_target_walks_its_steps_and_applies_its_rules(
     config = write_config(
         tmp_path / "generic.yaml",
         targets=targets,
-        database=migrated_database,
+        database=database.url,
         evidence_dir=tmp_path / "evidence",
         chromium=chromium_path,
     )
@@ -192,7 +193,7 @@ def test_a_generic_target_walks_its_steps_and_applies_its_rules(
 
 @pytest.mark.browser
 async def test_chromium_is_launched_once_for_several_browser_targets(
-    tmp_path: Path, imitation: ImitationSite, migrated_database: str, chromium_path: str
+    tmp_path: Path, imitation: ImitationSite, database: Database, chromium_path: str
 ) -> None:
     targets = [
         {
@@ -206,13 +207,13 @@ async def test_chromium_is_launched_once_for_several_browser_targets(
     path = write_config(
         tmp_path / "browser.yaml",
         targets=targets,
-        database=migrated_database,
+        database=database.url,
         evidence_dir=tmp_path / "evidence",
         chromium=chromium_path,
     )
     config = load_config(path, env={})
     engines = Engines(config.settings, env={})
-    repo = Repository(create_engine_for(migrated_database))
+    repo = Repository(create_engine_for(database.url))
     try:
         outcomes = await check_targets(config.targets(), config, repo, engines=engines)
     finally:
@@ -224,7 +225,7 @@ async def test_chromium_is_launched_once_for_several_browser_targets(
 
 
 def test_a_missing_chromium_is_the_monitors_fault_and_other_targets_still_run(
-    tmp_path: Path, imitation: ImitationSite, migrated_database: str
+    tmp_path: Path, imitation: ImitationSite, database: Database
 ) -> None:
     targets = [
         legacy("aucun", imitation, NO_SLOT),
@@ -233,7 +234,7 @@ def test_a_missing_chromium_is_the_monitors_fault_and_other_targets_still_run(
     config = write_config(
         tmp_path / "prefectures.yaml",
         targets=targets,
-        database=migrated_database,
+        database=database.url,
         evidence_dir=tmp_path / "evidence",
     )
     run = monitor(

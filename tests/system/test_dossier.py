@@ -15,8 +15,7 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from test_history import NO_SLOT, T0, TARGET, Database, an_outcome, png_bytes, run
-from test_history import database as database  # a fixture
+from helpers import NO_SLOT, T0, TARGET, Database, an_outcome, png_bytes, run
 from wording import english_in
 
 from monitor.details import record_line

@@ -10,8 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_history import T0, TARGET, Database, an_outcome, png_bytes, run
-from test_history import database as database  # a fixture
+from helpers import T0, TARGET, Database, an_outcome, png_bytes, run
 
 from monitor.domain import Engine, Reason
 from monitor.errors import UsageError

@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import TARGET, Database, run
 from test_dossier import record_week
-from test_history import TARGET, Database, run
-from test_history import database as database  # a fixture
 
 from monitor.domain import Outcome
 

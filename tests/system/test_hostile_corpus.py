@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 from browsers import chromium_or_none
 from checkrun import write_config
-from conftest import migrate_sqlite
+from helpers import migrated
 
 from monitor.imitation import ImitationSite
 from monitor.imitation.hostile_corpus import BY_NAME, CORPUS, HostilePage
@@ -160,7 +160,7 @@ def corpus(imitation: ImitationSite, tmp_path_factory: pytest.TempPathFactory) -
             groups.setdefault(group, []).append((page, engine))
     evidence = tmp / "evidence"
     # Alembic's migration context is not thread-safe: every database is made here first.
-    databases = {name: migrate_sqlite(tmp / f"{name}.db") for name in groups}
+    databases = {name: migrated(tmp / f"{name}.db") for name in groups}
     order = sorted(groups, key=lambda name: not name.startswith("light"))
     with ThreadPoolExecutor(2) as pool:
         futures = [

@@ -19,9 +19,8 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import Database, an_outcome, run
 from selectolax.lexbor import LexborHTMLParser
-from test_history import Database, an_outcome, run
-from test_history import database as database  # a fixture
 
 from monitor.alerts.policy import AlertPolicy, apply_outcome
 from monitor.domain import Outcome, Reason, Status

@@ -13,12 +13,12 @@ import pytest
 from daemonrig import (
     daemon_config,
     imitation_process,
-    migrated,
     outcomes_of,
     rdvsp_path,
     run_in_process,
     site_requests,
 )
+from helpers import migrated
 
 from monitor.daemon.politeness import Politeness, host_of, parse_retry_after
 from monitor.daemon.runner import _refusal

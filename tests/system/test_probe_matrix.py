@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from browsers import chromium_or_none
 from checkrun import Run, monitor, write_config
-from conftest import migrate_sqlite
+from helpers import migrated
 from wording import english_in
 
 from monitor.details import from_json, known, record_line, render
@@ -77,7 +77,7 @@ def _run(
 @pytest.fixture(scope="module")
 def matrix(imitation: ImitationSite, tmp_path_factory: pytest.TempPathFactory) -> Matrix:
     tmp = tmp_path_factory.mktemp("matrix")
-    database = migrate_sqlite(tmp / "monitor.db")
+    database = migrated(tmp / "monitor.db")
     chromium = chromium_or_none()
     engines = ENGINES if chromium else ("http",)
     indexed = [(i, e) for i, case in enumerate(CATALOGUE) for e in engines]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import Database, run
 from publishrig import (
     KnownSite,
     expected_anomaly_share,
@@ -25,8 +26,6 @@ from publishrig import (
     french_percent,
     record_known,
 )
-from test_history import Database, run
-from test_history import database as database  # a fixture
 
 from monitor.domain import Status
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import httpx
 import yaml
-from daemonrig import daemon_config, load, migrated, outcomes_of, rdvsp_path
+from daemonrig import daemon_config, load, outcomes_of, rdvsp_path
+from helpers import migrated
 from selectolax.parser import HTMLParser
 from test_daemon import environment, monitor_command
 

@@ -14,7 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from daemonrig import daemon_config, load, migrated, outcomes_of, rdvsp_path, run_in_process
+from daemonrig import daemon_config, load, outcomes_of, rdvsp_path, run_in_process
+from helpers import migrated
 
 from monitor.config.durations import ActiveHours, Jitter
 from monitor.daemon.cadence import (

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from browsers import chromium_or_none
 from checkrun import monitor, write_config
-from conftest import migrate_sqlite
+from helpers import migrated
 from sitefixture import Reply, Site, redirect, serve
 
 from monitor.daemon.politeness import RETRY_AFTER_LIMIT, parse_retry_after
@@ -218,7 +218,7 @@ def test_monitor_check_records_what_a_site_sends_as_the_sites_anomaly(tmp_path: 
                 for name in SITE_FAULTS
                 for engine in engines
             ],
-            database=migrate_sqlite(tmp_path / "monitor.db"),
+            database=migrated(tmp_path / "monitor.db"),
             evidence_dir=tmp_path / "evidence",
             probe_timeout="20s",
             chromium=chromium,

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from browsers import chromium_or_none
 from checkrun import write_config
-from conftest import migrate_sqlite
+from helpers import migrated
 
 from monitor.imitation import ImitationSite, faults
 from monitor.probes.limits import MAX_RESPONSE_BYTES
@@ -112,7 +112,7 @@ def target_id(fault: str, engine: str) -> str:
 @pytest.fixture(scope="module")
 def checked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Checked, Checked]]:
     tmp = tmp_path_factory.mktemp("faults")
-    database = migrate_sqlite(tmp / "monitor.db")
+    database = migrated(tmp / "monitor.db")
     faults.gzip_bomb(1024)  # made once, before any probe's clock runs
     with ImitationSite() as site:
         targets: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
@@ -233,7 +233,7 @@ def test_a_certificate_nobody_signed_is_a_connection_anomaly(
     config = write_config(
         tmp_path / "tls.yaml",
         targets=targets,
-        database=migrate_sqlite(tmp_path / "m.db"),
+        database=migrated(tmp_path / "m.db"),
         evidence_dir=tmp_path / "evidence",
         chromium=CHROMIUM,
         probe_timeout="20s",
