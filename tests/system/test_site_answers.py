@@ -4,12 +4,12 @@ anomalies naming what it sent, never the monitor's own ``monitor_error/internal`
 Each case is a real page of a local site (tests/sitefixture.py) read by the real http engine.
 Before the fix, the redirects raised httpx's ``InvalidURL`` (or an ``ExceptionGroup`` for a
 port over 65535) and the charsets a ``LookupError``, each recorded as ``monitor_error``.
+The charsets and Retry-After headers read as data: tests/unit/test_site_answer_reading.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,9 +18,7 @@ from checkrun import monitor, write_config
 from helpers import migrated
 from sitefixture import Reply, Site, redirect, serve
 
-from monitor.daemon.politeness import RETRY_AFTER_LIMIT, parse_retry_after
 from monitor.errors import ProbeError
-from monitor.probes._decoding import decode_body, text_encoding
 from monitor.probes.http import HttpEngine
 
 NO_SLOT = "Il n'existe plus de plage horaire libre pour votre demande de rendez-vous"
@@ -126,65 +124,6 @@ async def test_a_charset_that_is_no_text_encoding_is_ignored_as_browsers_do(
     async with engine.session() as session:
         page = await session.open(site.url("/page"))
     assert NO_SLOT in page.html and "préfecture" in page.html  # read as UTF-8
-
-
-@pytest.mark.parametrize(
-    ("label", "codec"),
-    [
-        ("utf-8", "utf-8"),
-        (" UTF-8 ", "utf-8"),
-        ("windows-1252", "cp1252"),
-        ("ISO-8859-1", "cp1252"),  # as browsers do
-        ("latin1", "cp1252"),
-        ("us-ascii", "cp1252"),
-        ("iso-8859-15", "iso8859-15"),
-        ("shift_jis", "shift_jis"),
-        ("zlib_codec", None),
-        ("base64", None),
-        ("rot13", None),
-        ("bz2", None),
-        ("utf-7", None),
-        ("idna", None),
-        ("punycode", None),
-        ("raw_unicode_escape", None),
-        ("undefined", None),
-        ("a\x00b", None),
-        ("x" * 10_000, None),
-        ("", None),
-        (None, None),
-    ],
-)
-def test_only_text_encodings_browsers_know_are_ever_used(label: str | None, codec: str) -> None:
-    assert text_encoding(label) == codec
-
-
-def test_decoding_never_fails_on_any_declared_charset() -> None:
-    body = "<p>créneau €</p>".encode("cp1252")
-    for label in ("zlib_codec", "base64", "hex", "rot13", "idna", "utf-16", "iso2022_jp"):
-        assert isinstance(decode_body(body, f"text/html; charset={label}"), str)
-
-
-@pytest.mark.parametrize(
-    ("header", "seconds"),
-    [
-        ("120", 120.0),
-        (" 30 ", 30.0),
-        ("\xb2", None),  # "²": a digit to str.isdigit, not to int (was a ValueError)
-        ("9" * 30, float(RETRY_AFTER_LIMIT)),  # was an OverflowError in the daemon's timedelta
-        ("9" * 400, float(RETRY_AFTER_LIMIT)),  # was an OverflowError converting to float
-        ("Fri, 31 Dec 9999 23:59:59 GMT", float(RETRY_AFTER_LIMIT)),
-        ("Thu, 01 Jan 1970 00:00:00 GMT", 0.0),
-        ("-5", None),
-        ("soon", None),
-    ],
-)
-def test_any_retry_after_a_site_sends_gives_a_pause_a_timedelta_can_hold(
-    header: str, seconds: float | None
-) -> None:
-    parsed = parse_retry_after(header, datetime(2026, 12, 6, tzinfo=UTC))
-    assert parsed == seconds
-    if parsed is not None:
-        assert timedelta(seconds=parsed) <= timedelta(days=366)
 
 
 # --- the whole probe, both engines: an anomaly, never monitor_error ------------------------

@@ -5,6 +5,8 @@ database and writes no file outside pytest's temporary directories. The guard re
 those entry points for the test's duration; each records the attempt and raises, and the
 test fails at teardown even when the code under test swallowed the exception. Hypothesis's
 own example database (its storage directory) is the framework's, not the test's: allowed.
+Binding a socket is allowed (urllib3 binds one to ``::1`` on import to learn whether the
+machine has IPv6); listening on it or connecting it is not.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def _no_io(
     monkeypatch.setattr(os, "open", guarded_os_open)
     monkeypatch.setattr(socket.socket, "connect", refused("connect a socket"))
     monkeypatch.setattr(socket.socket, "connect_ex", refused("connect a socket"))
-    monkeypatch.setattr(socket.socket, "bind", refused("bind a socket"))
+    monkeypatch.setattr(socket.socket, "listen", refused("listen on a socket"))
     monkeypatch.setattr(socket, "create_connection", refused("connect a socket"))
     monkeypatch.setattr(subprocess.Popen, "__init__", refused("start a process"))
     monkeypatch.setattr(os, "fork", refused("fork"))
