@@ -249,27 +249,6 @@ async def test_it_gives_up_at_once_on_a_url_apprise_cannot_use(url: str) -> None
     assert str(error).startswith("invalid channel URL")
 
 
-@pytest.mark.parametrize(
-    ("lines", "permanent"),
-    [
-        (["Failed to send 1 Signal API notification: Bad Request, error=400."], True),
-        (["Failed to send Discord notification: Too Many Requests, error=429."], False),
-        (["Failed to send Ntfy notification: Bad Gateway, error=502."], False),
-        (["Socket Exception: (535, b'5.7.8 Authentication credentials invalid')"], True),
-        (["Socket Exception: (451, b'4.3.0 Try later', 'a@b.c')"], False),
-        (["SMTP recipient a@b.c was refused: 550 no such user"], True),
-        (["There are no Email recipients to notify"], True),
-        (["Socket Exception: [Errno 111] Connection refused"], False),
-        (["Socket Exception: timed out"], False),
-        (["something nobody foresaw"], False),
-    ],
-)
-def test_it_reads_apprise_log_lines_as_transient_or_permanent(
-    lines: list[str], permanent: bool
-) -> None:
-    assert notify.is_permanent(lines) is permanent
-
-
 # -- secrets ----------------------------------------------------------------------------------
 
 
@@ -297,18 +276,6 @@ async def test_it_never_shows_a_secret_in_errors_or_logs(
     for text in [*(str(error) for error in errors), *(r.getMessage() for r in ours)]:
         assert_no_secret(text)
     assert "****" in str(errors[0])
-
-
-def test_it_masks_credentials_written_in_the_url_itself() -> None:
-    literal = Channel(id="x", url="mailtos://bob:hunter2hunter@smtp.example.org?to=a@b.org")
-    mask = notify.mask_for(literal)
-    # Apprise's privacy form shows the user name: only the password is a secret here.
-    assert mask("login as bob with hunter2hunter failed") == "login as bob with **** failed"
-    assert mask("call +33612345678 or 0612345678") == "call **** or ****"
-    assert (
-        mask("HTTP 502 at 127.0.0.1:8080 on 2026-03-02")
-        == "HTTP 502 at 127.0.0.1:8080 on 2026-03-02"
-    )
 
 
 # -- monitor notify test ----------------------------------------------------------------------
