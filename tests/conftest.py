@@ -21,6 +21,16 @@ from monitor.errors import BrowserNotFound
 from monitor.imitation import ImitationSite, install
 from monitor.probes.chromium import find_chromium
 
+TIERS = ("unit", "integration", "system")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its tier, the folder it is in (``-m unit``, ``-m "not system"``)."""
+    for item in items:
+        tier = item.path.parent.name
+        if tier in TIERS:
+            item.add_marker(tier)
+
 
 @pytest.fixture(autouse=True)
 def _restore_monitor_logging() -> Iterator[None]:
