@@ -252,6 +252,7 @@ async def test_it_runs_at_most_one_catch_up_probe_after_the_loop_was_frozen(
     repository = await run_in_process(config, database, seconds=2.5, during=freeze)
     for target in ("t/frozen-0", "t/frozen-1", "t/frozen-2"):
         starts = [o.started_at for o in outcomes_of(repository, target)]
+        assert starts, f"{target}: never probed"  # else the bounds below hold of nothing
         right_after = [s for s in starts if thawed[0] <= s < thawed[0] + timedelta(seconds=0.9)]
         # At most the one coalesced catch-up run and the next regular one, not six.
         assert len(right_after) <= 2, f"{target}: a burst of catch-up runs: {right_after}"
