@@ -2,6 +2,10 @@
 
 Real things only (STYLE.md): the imitation is a real HTTP server on 127.0.0.1, the browser
 is the machine's Chromium, the database is SQLite brought to head by the Alembic migrations.
+The tests are in three tiers, one folder each, each test marked with its folder's name:
+unit (pure, guarded by tests/unit/conftest.py), integration (SQLite, PostgreSQL, local
+servers, one process) and system (subprocesses, Chromium, the daemon for real seconds).
+What they share besides fixtures is in tests/helpers.py.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Running the daemon in tests: configs on the imitation, in-process runs, reading rows back.
 
-``daemon_config`` writes a prefectures.yaml whose targets are given as (id, platform, url);
+``daemon_config`` writes a prefectures.yaml whose targets are given as (id, platform, url)
+(the daemon's preset of ``helpers.write_config``);
 ``run_in_process`` runs :class:`monitor.daemon.scheduler.Daemon` on it for some seconds in this
 event loop (real engines, recorder and SQLite; ``components`` may replace a part) and
 returns the repository; ``outcomes_of`` reads every stored outcome, oldest first.
