@@ -1,6 +1,7 @@
 """The `monitor` command line: global options, the sub-commands, errors as one line + exit code.
 
-Exit codes (SPEC): 0 success, 1 runtime failure, 2 usage or config error, 3 nothing matched.
+Exit codes (docs/contract.md#exit-codes): 0 success, 1 runtime failure, 2 usage or config
+error, 3 nothing matched.
 """
 
 from __future__ import annotations

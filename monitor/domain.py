@@ -1,6 +1,6 @@
 """Frozen value types shared by every layer: outcome vocabulary, observations, outcomes, events.
 
-The names here are the external contract of SPEC.md (status, reason and event names,
+The names here are the external contract of docs/contract.md (status, reason and event names,
 outcome field names); do not rename them.
 """
 
@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal, NewType
 
 
 class Status(StrEnum):
@@ -83,7 +84,7 @@ class Engine(StrEnum):
 
 
 class EventKind(StrEnum):
-    """Transitions worth telling a person about (SPEC: Events and notifications)."""
+    """Transitions worth telling a person about (docs/contract.md#events-and-notifications)."""
 
     SLOTS_OPENED = "slots_opened"
     SLOTS_CLOSED = "slots_closed"
@@ -122,16 +123,66 @@ class PageSnapshot:
     parts: tuple[PageSnapshot, ...] = ()
 
 
+# fmt: off
+#: The detail codes of what a site showed, worded in :mod:`monitor.details.pages`.
+PageCode = Literal[
+    # what the page says
+    "page_says", "unknown_page", "too_deep", "unknown_page_for_target", "unknown_week_answer",
+    "captcha", "maintenance", "overloaded", "blocked", "error_page", "no_html", "no_text",
+    "retry_after",
+    # where a flow ended
+    "back_to_conditions", "back_to_desk_choice", "no_calendar_after_description",
+    "back_to_landing", "desks_missing",
+    # slots, forms, portals
+    "slots_offered", "no_first_date", "form_open", "sign_in_page", "portal_home", "rule_matches",
+    # the legacy calendar
+    "calendar_free_cells", "calendar_no_week", "calendar_no_free_cell", "calendar_missing",
+    # several pages, one outcome
+    "by_desk", "desk",
+]
+
+#: The detail codes of what went wrong on the way, worded in :mod:`monitor.details.faults`.
+FaultCode = Literal[
+    # the probe's own steps
+    "probe_timeout", "step_timeout", "timed_out", "network_code", "request_failed",
+    "browser_gone", "unexpected_during", "too_many_redirects", "no_answer",
+    "connection_refused", "connection_reset", "connection_closed", "tls_failure",
+    "cannot_resolve", "broken_answer", "cannot_connect", "connection_failed", "no_element",
+    "no_field", "field_without_name", "no_choice", "no_option", "not_in_form",
+    "button_without_form",
+    # the step that failed, the end of a sentence about it
+    "doing.load", "doing.submit", "doing.click", "doing.fill", "doing.check", "doing.select",
+    "doing.wait", "doing.after_click", "doing.open_page", "doing.open_context", "doing.fetch",
+    "doing.screenshot",
+    # the monitor itself
+    "no_page", "guard", "unexpected", "crashed", "fault", "network_down", "own_network_down",
+    "every_host_failing", "host_answered", "connectivity_off", "connectivity_ok",
+    "connectivity_failed", "unreachable_url",
+    # hostile pages
+    "destination_refused", "evidence_not_kept", "response_too_large", "screenshot_cut",
+]
+# fmt: on
+
+#: Every code the monitor writes a detail with; each has its words in :mod:`monitor.details`
+#: (a test keeps the two the same), so a misspelt code does not type-check.
+DetailCode = PageCode | FaultCode
+
+#: A code read back from a stored row that this version may not know (a newer one wrote
+#: it): kept as stored and shown by the row's recorded line. Only :mod:`monitor.details`
+#: makes one, when it reads a row.
+StoredCode = NewType("StoredCode", str)
+
+
 @dataclass(frozen=True)
 class Detail:
-    """Why an outcome is what it is, as data: a code and its values (SPEC: Outcomes).
+    """Why an outcome is what it is, as data: a code and its values (docs/contract.md#details).
 
     The words live in :mod:`monitor.details`, one sentence per code and language; a value
     that is the page's own text is shown quoted, as the page wrote it. ``Detail("maintenance",
     {"text": "Site en maintenance"})`` reads "maintenance: «Site en maintenance»" in English.
     """
 
-    code: str
+    code: DetailCode | StoredCode
     args: Mapping[str, DetailValue] = field(default_factory=dict)
 
     def __hash__(self) -> int:  # args is a mapping: hash what it holds
@@ -169,7 +220,7 @@ class Observation:
 
 @dataclass(frozen=True)
 class Outcome:
-    """One stored probe result: exactly one per probe, whatever happened (SPEC: Outcomes).
+    """One stored probe result: one per probe, whatever happened (docs/contract.md#outcomes).
 
     ``id``, ``evidence``, ``sha256`` and ``chain`` are filled in by the store.
     """
@@ -267,7 +318,7 @@ class Event:
 
 
 class Platform(StrEnum):
-    """How a target's pages are walked and recognised (SPEC: Platforms)."""
+    """How a target's pages are walked and recognised (docs/contract.md#platforms)."""
 
     LEGACY_BOOKING = "legacy-booking"
     RDV_PREFECTURE = "rdv-prefecture"

@@ -19,7 +19,7 @@ boundary per subsystem, with ``raise ... from exc``.
 from __future__ import annotations
 
 from monitor.details import record_line
-from monitor.domain import Detail
+from monitor.domain import Detail, Reason
 
 
 class MonitorError(Exception):
@@ -60,14 +60,15 @@ class DatabaseError(MonitorError):
 
 
 class ProbeError(MonitorError):
-    """A probe could not complete; ``reason`` is the outcome reason it maps to.
+    """A probe could not complete; ``reason`` is the outcome reason it maps to (a
+    :class:`~monitor.domain.Reason` of the anomaly or monitor_error status).
 
     ``detail`` says what failed (see :mod:`monitor.details`); a plain string is the
     monitor's own message about a fault (code ``fault``), kept as written.
     """
 
     def __init__(
-        self, reason: str, detail: Detail | str, *, http_status: int | None = None
+        self, reason: Reason, detail: Detail | str, *, http_status: int | None = None
     ) -> None:
         self.reason = reason
         self.detail = detail if isinstance(detail, Detail) else Detail("fault", {"message": detail})

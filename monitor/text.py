@@ -1,11 +1,12 @@
 """Text normalisation, so that page messages match whatever their typography.
 
 The sites write the same sentence with straight or typographic apostrophes, non-breaking
-spaces and line breaks in the middle (PLATFORMS.md §7.2 "Text realism"), and bots that
-compare exact strings break on it (§6.2, mistake 4). Every anchor and every page text goes
-through :func:`normalise` before matching: whitespace runs (NBSP and narrow NBSP included)
-become one space, apostrophe look-alikes become ``'``, case is folded. Accents are kept: they
-are part of the French words (``créneau``, ``désactivé``) and never vary on these sites.
+spaces and line breaks in the middle (docs/platforms.md#text-as-the-sites-write-it), and
+bots that compare exact strings break on it (docs/platforms.md#mistakes-bots-make, 4). Every
+anchor and every page text goes through :func:`normalise` before matching: whitespace runs
+(NBSP and narrow NBSP included) become one space, apostrophe look-alikes become ``'``, case
+is folded. Accents are kept: they are part of the French words (``créneau``, ``désactivé``)
+and never vary on these sites.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ _APOSTROPHES = (
 #: Invisible characters that split words for no reader: removed before matching.
 _INVISIBLE = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad")
 
-#: The longest ``detail`` an outcome keeps (SPEC: one human line).
+#: The longest ``detail`` an outcome keeps (docs/contract.md#outcome-fields: one line).
 DETAIL_LIMIT = 300
 
 

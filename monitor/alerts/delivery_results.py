@@ -23,7 +23,7 @@ from typing import ParamSpec, TypeVar
 from monitor.alerts.lanes import Work
 from monitor.alerts.retry import RetryPolicy
 from monitor.errors import DatabaseError, NotificationError
-from monitor.store import Repository
+from monitor.store.ports import OutboxResults
 
 __all__ = ["RECORD_ATTEMPTS", "RECORD_FIRST_PAUSE", "DeliveryResults", "ResultHook", "in_thread"]
 
@@ -55,7 +55,7 @@ class DeliveryResults:
 
     def __init__(
         self,
-        repo: Repository,
+        repo: OutboxResults,
         *,
         node: str,
         clock: Callable[[], datetime],

@@ -57,7 +57,7 @@ from monitor.alerts.lanes import Lane, Work
 from monitor.alerts.retry import RetryPolicy
 from monitor.config import Config
 from monitor.domain import Event
-from monitor.store import Repository
+from monitor.store.ports import Outbox
 
 __all__ = ["Dispatcher"]
 
@@ -76,7 +76,7 @@ class Dispatcher:
 
     def __init__(
         self,
-        repo: Repository,
+        repo: Outbox,
         config: Config,
         *,
         node: str,

@@ -78,7 +78,7 @@ log = logging.getLogger(__name__)
 
 #: Channels that get the short form of messages (SMS-like: no room for the full text).
 SHORT_SCHEMES = frozenset({"signal", "signals"})
-#: Channels that get the screenshot attached (SPEC: "Email messages attach the screenshot").
+#: Channels that get the screenshot attached (docs/contract.md#events-and-notifications).
 EMAIL_SCHEMES = frozenset({"mailto", "mailtos"})
 
 _APPRISE_LOGGER = logging.getLogger("apprise")

@@ -4,7 +4,7 @@ Pure: no I/O, and the clock is an argument, so every rule is tested as a table o
 The scheduler loads a :class:`~monitor.domain.TargetState`, calls :func:`apply_outcome`,
 then stores the returned state and events (the outbox) together.
 
-How outcomes are read (SPEC, "Events and notifications"):
+How outcomes are read (docs/contract.md#events-and-notifications):
 
 * ``available`` and ``unavailable`` are *healthy*: the site works. ``anomaly`` outcomes are
   *counted anomalies*. ``monitor_error`` outcomes are the monitor's fault: they touch nothing
@@ -27,7 +27,7 @@ found no slot. An ``available`` outcome before that continues the same opening: 
 unavailable, available, …) therefore sends one ``slots_opened`` and then only its reminders;
 slower flaps send at most one opened/closed pair per ``close_after + 1`` probes, each one a
 real opening that lasted long enough to be worth announcing. ``close_after=1`` is the literal
-SPEC rule. Reminders of an opening are only sent on a probe that actually saw slots, so a
+contract rule. Reminders of an opening are only sent on a probe that actually saw slots, so a
 held closure never tells anyone that slots are still there.
 
 Event payloads hold JSON-safe values only (str, int, None; datetimes as ISO 8601 UTC):

@@ -1,6 +1,6 @@
-"""Classification: from a target and one observation to the one outcome SPEC describes.
+"""Classification: from a target and one observation to one outcome (docs/contract.md#outcomes).
 
-Pure: no I/O, no clock. The rules are SPEC's "Outcomes":
+Pure: no I/O, no clock. The rules are docs/contract.md#classification-rules:
 
 * a probe that could not finish (``observation.failure``) is that failure — a network
   failure is ``anomaly/timeout`` or ``anomaly/connection``, the monitor's own fault
@@ -41,7 +41,8 @@ logger = logging.getLogger(__name__)
 
 Result = tuple[PageSnapshot | None, Finding]
 
-#: Position of every reason in SPEC's order, most specific first within each status.
+#: Position of every reason in the contract's order, most specific first within each status
+#: (docs/contract.md#statuses-and-reasons).
 _RANK = {reason: index for reasons in REASONS.values() for index, reason in enumerate(reasons)}
 
 
@@ -117,7 +118,7 @@ def _decide(target: Target, observation: Observation) -> Result:
 
 
 def combine(results: Sequence[tuple[PageSnapshot, Finding]]) -> Result:
-    """One finding for several final pages (SPEC: legacy-booking desks).
+    """One finding for several final pages (docs/contract.md#platforms: legacy-booking desks).
 
     ``available`` if any page has slots (counts added, earliest of all), ``unavailable`` if
     every page positively has none, else the most specific anomaly. The detail names each

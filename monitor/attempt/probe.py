@@ -7,7 +7,7 @@ reached (evidence of where it stopped):
     the flow returned                     pages: its final pages, and what each means
     the whole probe took too long         anomaly/timeout (time held at the gate not counted),
       (walking the pages or reading them)   recognition included
-    ProbeError (timeout, connection,       that reason (status from SPEC's table)
+    ProbeError (timeout, connection,       that reason (its status: the contract's)
       unrecognized element, …)
     MonitorFault (browser crash, …)       monitor_error with its reason
     any other exception (a bug)           monitor_error/internal naming the exception class
@@ -81,7 +81,7 @@ def failure_finding(exc: BaseException, *, timeout: float, held: float = 0.0) ->
             Detail("probe_timeout", {"seconds": timeout, "held": gate}),
         )
     if isinstance(exc, ProbeError):
-        try:
+        try:  # mypy holds our code to a Reason; a word from unchecked code is our fault
             reason = Reason(exc.reason)
             status = status_of(reason)
         except ValueError:

@@ -28,6 +28,7 @@ from monitor.config import Channel, Settings, Target
 from monitor.details import record_line
 from monitor.domain import (
     Detail,
+    DetailCode,
     DetailValue,
     Event,
     Observation,
@@ -36,8 +37,9 @@ from monitor.domain import (
     Platform,
     TargetState,
 )
-from monitor.store import ChannelsFor, Recorded, Repository
+from monitor.store import ChannelsFor, Recorded
 from monitor.store.evidence import EvidenceRecord, evidence_digest, write_evidence
+from monitor.store.ports import Recorder
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +74,7 @@ def keep_evidence(settings: Settings, pages: Sequence[PageSnapshot]) -> Evidence
     return EvidenceRecord(paths=ordered, sha256=evidence_digest(ordered))
 
 
-def _flagged(outcome: Outcome, code: str, **args: DetailValue) -> Outcome:
+def _flagged(outcome: Outcome, code: DetailCode, **args: DetailValue) -> Outcome:
     """``outcome`` whose detail is wrapped in ``code``: its own detail, and ``args``."""
     inner = outcome.structured or Detail("fault", {"message": outcome.detail})
     flagged = Detail(code, {"detail": inner, **args})
@@ -109,7 +111,7 @@ def channels_for(channels: Sequence[Channel]) -> ChannelsFor:
 
 
 def record(
-    repo: Repository,
+    repo: Recorder,
     target: Target,
     observation: Observation,
     *,
@@ -124,7 +126,7 @@ def record(
 
 
 def record_attempt(
-    repo: Repository,
+    repo: Recorder,
     target: Target,
     observation: Observation,
     *,

@@ -1,4 +1,7 @@
-"""The ``settings:`` section of prefectures.yaml. Every key has a default (SPEC's example)."""
+"""The ``settings:`` section of prefectures.yaml; every key has a default.
+
+The keys, their defaults and their meaning: docs/contract.md#settings.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +38,7 @@ class Schedule(FrozenModel):
 
     interval: PositiveDuration = timedelta(minutes=10)
     jitter: JitterSpec = Jitter(fraction=0.2)
-    #: None: always active. SPEC's example shows 07:00-21:00, which prefectures.yaml sets;
+    #: None: always active. The contract's example shows 07:00-21:00, which prefectures.yaml sets;
     #: the code default stays "always" so that a minimal config probes at any hour.
     active_hours: ActiveHoursSpec | None = None
 

@@ -39,8 +39,8 @@ from monitor.config import Config, Target
 from monitor.daemon.cadence import Cadence, next_fire
 from monitor.daemon.jobs import misfire_grace, smallest_interval
 from monitor.errors import UsageError
-from monitor.store import Repository
 from monitor.store.host_locks import HostLocks
+from monitor.store.ports import FleetClaims
 from monitor.store.task_queue import libpq_url, queue_installed
 
 __all__ = [
@@ -97,7 +97,7 @@ class FleetSchedule:
     """One daemon's procrastinate worker, and the fleet-wide tick it takes its share of."""
 
     def __init__(
-        self, host: ProbeHost, repository: Repository, database_url: str, node: str
+        self, host: ProbeHost, repository: FleetClaims, database_url: str, node: str
     ) -> None:
         from procrastinate import App, PsycopgConnector
 

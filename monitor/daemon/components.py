@@ -13,13 +13,14 @@ import logging
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from monitor.config import Channel, Config, Settings, Target
 from monitor.daemon import metrics
 from monitor.domain import Engine, Observation
 from monitor.probes.base import ProbeEngine, RequestGate
-from monitor.store import Recorded, Repository
+from monitor.store import Recorded
+from monitor.store.ports import Outbox, Recorder
 
 if TYPE_CHECKING:
     from monitor.alerts.dispatcher import Dispatcher
@@ -45,7 +46,7 @@ class Observe(Protocol):
 class Record(Protocol):
     def __call__(
         self,
-        repo: Repository,
+        repo: Recorder,
         target: Target,
         observation: Observation,
         *,
@@ -60,10 +61,10 @@ class Components:
     engines: EngineSet
     observe: Observe
     record: Record
-    dispatcher: Any | None  #: has ``async run_once(now)`` and ``async aclose()``
+    dispatcher: Dispatcher | None
 
     @classmethod
-    def default(cls, config: Config, repository: Repository, node: str) -> Components:
+    def default(cls, config: Config, repository: Outbox, node: str) -> Components:
         from monitor.attempt.probe import observe
         from monitor.attempt.record import record_attempt
         from monitor.probes.engines import Engines
@@ -76,7 +77,7 @@ class Components:
         )
 
 
-def make_dispatcher(repository: Repository, config: Config, node: str) -> Dispatcher | None:
+def make_dispatcher(repository: Outbox, config: Config, node: str) -> Dispatcher | None:
     """The notification dispatcher, counting its results in the metrics."""
     try:
         from monitor.alerts.dispatcher import Dispatcher

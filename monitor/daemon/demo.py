@@ -24,12 +24,19 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import yaml
 from apprise.decorators import notify
 
 from monitor.imitation import ImitationSite
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from monitor.config import Config
+    from monitor.daemon.scheduler import Daemon
+    from monitor.store import Repository
 
 __all__ = ["DemoStep", "demo_config", "run_demo", "script"]
 
@@ -194,7 +201,7 @@ def run_demo(
         _say(out, f"{len(config.targets())} targets probed every {interval}s; Ctrl-C stops")
         daemon: Daemon | None = None
 
-        def current_config() -> Any:
+        def current_config() -> Config:
             return config if daemon is None else daemon.config
 
         gap = config.settings.publish.min_gap.total_seconds()
@@ -214,13 +221,13 @@ def run_demo(
             engine.dispose()
 
 
-def _load(path: Path) -> Any:
+def _load(path: Path) -> Config:
     from monitor.config import load_config
 
     return load_config(path, env={})
 
 
-def _open(config_file: Path, url: str) -> tuple[Any, Any, Any]:
+def _open(config_file: Path, url: str) -> tuple[Config, Repository, Engine]:
     from monitor.store import Repository, create_engine_for, upgrade
 
     config = _load(config_file)
@@ -230,7 +237,7 @@ def _open(config_file: Path, url: str) -> tuple[Any, Any, Any]:
 
 
 async def _story(
-    daemon: Any, site: ImitationSite, out: TextIO, interval: int, duration: float | None
+    daemon: Daemon, site: ImitationSite, out: TextIO, interval: int, duration: float | None
 ) -> int:
     loop = asyncio.get_running_loop()
     start = loop.time()

@@ -48,7 +48,7 @@ from monitor.config import Config, Settings
 from monitor.daemon import metrics
 from monitor.details import record_line
 from monitor.domain import NETWORK_REASONS, Detail, Event, Observation, Status, monitor_key
-from monitor.store import Repository
+from monitor.store.ports import HealthRecords
 
 __all__ = [
     "CHECK_TTL",
@@ -207,7 +207,7 @@ class HealthReporter:
 
     def __init__(
         self,
-        repository: Repository,
+        repository: HealthRecords,
         config: Config,
         node: str | None = None,
         *,

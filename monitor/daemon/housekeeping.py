@@ -15,8 +15,8 @@ from pathlib import Path
 from monitor import __version__
 from monitor.daemon import metrics
 from monitor.evidence.anchors import HEADS_FILE, write_anchors
-from monitor.store import Repository
 from monitor.store.coordination import NodeBeat
+from monitor.store.ports import NodeUpkeep
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ ANCHOR_EVERY = timedelta(days=1)  #: chain heads to heads.jsonl (monitor.evidenc
 class Housekeeping:
     """One daemon's heartbeat, claim pruning, outbox gauge and chain-head anchoring."""
 
-    def __init__(self, repository: Repository, node: str, started_at: datetime) -> None:
+    def __init__(self, repository: NodeUpkeep, node: str, started_at: datetime) -> None:
         self._repository = repository
         self._node = node
         self._started_at = started_at

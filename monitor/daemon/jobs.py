@@ -7,8 +7,7 @@ APScheduler 3 and holds the numbers the scheduler derives from a config.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from apscheduler.triggers.base import BaseTrigger
 
@@ -35,7 +34,7 @@ class CadenceTrigger(BaseTrigger):  # type: ignore[misc]  # apscheduler is untyp
         self,
         cadence: Cadence,
         active_hours: ActiveHours | None,
-        tz: Any,
+        tz: tzinfo,
         not_before: datetime | None = None,
     ) -> None:
         self.cadence = cadence

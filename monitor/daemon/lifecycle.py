@@ -75,7 +75,7 @@ async def finish(task: asyncio.Task[None]) -> None:
         log.error("%s failed", task.get_name(), exc_info=True)
 
 
-async def close_within(part: Any, timeout: float) -> None:
+async def close_within(part: object, timeout: float) -> None:
     """``await part.aclose()`` if it has one, for at most ``timeout`` s; failures logged."""
     close: Callable[[], Awaitable[None]] | None = getattr(part, "aclose", None)
     if close is None:

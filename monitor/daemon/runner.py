@@ -47,7 +47,8 @@ from monitor.domain import (
 )
 from monitor.errors import DatabaseError, MonitorError
 from monitor.platforms.common import RETRY_AFTER_STATUSES
-from monitor.store import Recorded, Repository
+from monitor.store import Recorded
+from monitor.store.ports import Ledger
 
 __all__ = ["DEFAULT_RETRY_AFTER", "ProbeRunner", "RunResult"]
 
@@ -71,7 +72,7 @@ class ProbeRunner:
     def __init__(
         self,
         *,
-        repository: Repository,
+        repository: Ledger,
         config: Config,
         politeness: Politeness,
         guard: OwnFaultGuard,

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from monitor.details.faults import FAULT_CODES
 from monitor.details.pages import PAGE_CODES
 from monitor.details.values import Values, Words
-from monitor.domain import Detail, DetailValue, Outcome
+from monitor.domain import Detail, DetailValue, Outcome, StoredCode
 from monitor.printable import printable
 from monitor.text import DETAIL_LIMIT, one_line
 
@@ -43,8 +43,10 @@ __all__ = [
 
 LANGUAGES = ("fr", "en")  #: every reader's language, in the order of the (French, English) pairs
 
-#: Every code's words: (French, English). The English of a code is its record line.
-CODES: dict[str, tuple[Words, Words]] = {**PAGE_CODES, **FAULT_CODES}
+#: Every code's words: (French, English). The English of a code is its record line. Its
+#: keys are exactly the codes of :data:`~monitor.domain.DetailCode`; keyed by ``str``, so
+#: that a stored code this version may not know can be looked up.
+CODES: dict[str, tuple[Words, Words]] = dict([*PAGE_CODES.items(), *FAULT_CODES.items()])
 
 
 def line(detail: Detail, lang: str, tz: ZoneInfo | None) -> str:
@@ -128,7 +130,8 @@ def from_json(document: Mapping[str, Any]) -> Detail:
     code, args = document.get("code"), document.get("args", {})
     if not isinstance(code, str) or not isinstance(args, Mapping):
         raise ValueError(f"not a stored detail: {document!r}")
-    return Detail(code, {key: _value_from_json(value) for key, value in args.items()})
+    values = {key: _value_from_json(value) for key, value in args.items()}
+    return Detail(StoredCode(code), values)
 
 
 def _value_from_json(value: Any) -> DetailValue:

@@ -1,7 +1,8 @@
 """The words of what went wrong on the way: a step that failed, a connection, the monitor itself.
 
-One entry per detail code: ``code: (French words, English words)``; ``doing.*`` codes end a
-sentence about the step that failed.
+One entry per code of :data:`~monitor.domain.FaultCode`: ``code: (French words, English
+words)``; ``doing.*`` codes end a sentence about the step that failed. A new code is named
+there first (mypy refuses one that is not).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from monitor.details.values import (
     Words,
     doing,
 )
+from monitor.domain import FaultCode
 
 #: Why a destination was refused (``destination_refused``): (French, English).
 _DESTINATION_WHY = {
@@ -25,7 +27,7 @@ _DESTINATION_WHY = {
 
 # fmt: off
 #: Each code's words: (French, English). The English of a code is its record line.
-FAULT_CODES: dict[str, tuple[Words, Words]] = {
+FAULT_CODES: dict[FaultCode, tuple[Words, Words]] = {
     # -- the probe's own steps ----------------------------------------------------------
     "probe_timeout": (
         lambda v: f"la sonde n'a pas fini en {v.seconds('seconds')} (settings.probe_timeout)"

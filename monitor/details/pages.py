@@ -1,6 +1,7 @@
 """The words of what a site showed: its messages, where a flow ended, slots, the legacy calendar.
 
-One entry per detail code: ``code: (French words, English words)``.
+One entry per code of :data:`~monitor.domain.PageCode`: ``code: (French words, English
+words)``. A new code is named there first (mypy refuses one that is not).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from monitor.details.values import (
     span,
     status_line,
 )
+from monitor.domain import PageCode
 
 # fmt: off
 #: Each code's words: (French, English). The English of a code is its record line.
-PAGE_CODES: dict[str, tuple[Words, Words]] = {
+PAGE_CODES: dict[PageCode, tuple[Words, Words]] = {
     # -- what the page says ------------------------------------------------------------
     "page_says": (
         lambda v: v.q("text"),

@@ -30,7 +30,7 @@ from monitor.domain import Outcome, is_monitor_key
 from monitor.errors import IntegrityError
 
 if TYPE_CHECKING:
-    from monitor.store.repository import Repository
+    from monitor.store.ports import ChainHeads
 
 #: The anchor file's name inside the evidence directory.
 HEADS_FILE = "heads.jsonl"
@@ -141,7 +141,7 @@ def anchored(
                 rewrites.append(Rewrite(anchor, where))
 
 
-def write_anchors(repository: Repository, evidence_dir: Path, at: datetime) -> int:
+def write_anchors(repository: ChainHeads, evidence_dir: Path, at: datetime) -> int:
     """Append every target's head now to ``evidence_dir/heads.jsonl``; how many lines."""
     anchors = anchors_now(repository.chain_heads_and_counts(), at)
     append_anchors(evidence_dir / HEADS_FILE, anchors)

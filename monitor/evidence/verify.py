@@ -35,7 +35,7 @@ from monitor.evidence.anchors import Anchor, Rewrite, anchored
 from monitor.evidence.prune_log import PrunedFile, read_prune_log
 from monitor.store.engine import database_errors
 from monitor.store.evidence import chain_hash, evidence_digest, verify_file
-from monitor.store.repository import Repository
+from monitor.store.ports import ChainRecord
 from monitor.store.rows import outcomes, target_states
 
 #: Problems listed per target before the rest are only counted.
@@ -301,7 +301,7 @@ class FileChecker:
 
 
 def verify_targets(
-    repository: Repository,
+    repository: ChainRecord,
     evidence_dir: Path,
     targets: Iterable[str],
     anchors: Sequence[Anchor] = (),
@@ -340,7 +340,7 @@ def _counted(
         yield row
 
 
-def all_targets(repository: Repository) -> list[str]:
+def all_targets(repository: ChainRecord) -> list[str]:
     """Targets with rows, and targets whose state still names a chain head."""
     return sorted(set(repository.targets_with_outcomes()) | set(chain_heads(repository.engine)))
 

@@ -1,8 +1,9 @@
 """Local imitations of the prefecture booking sites, served on 127.0.0.x.
 
 Tests never touch the internet: they probe these imitations. ``monitor demo`` runs one too.
-Pages re-create the real sites' structure and short strings (PLATFORMS.md §7.2) with
-fictional ids; nothing here contacts an outside service.
+Pages re-create the real sites' structure and short strings
+(docs/platforms.md#the-local-imitation) with fictional ids; nothing here contacts an outside
+service.
 
     ImitationSite   the server (server.py): scenarios per key, request log, admin endpoint
     CATALOGUE       every scenario with the outcome the monitor must report (catalogue.py)

@@ -1,4 +1,4 @@
-"""The ANEF portal's public pages, ``/particuliers/`` (PLATFORMS.md §4).
+"""The ANEF portal's public pages, ``/particuliers/`` (docs/platforms.md#anef).
 
 An Angular-like shell: ``<app-root></app-root>`` filled by the inline script (see spa.py).
 The key is ``"anef"``; when the path has a prefix (``/demo-2/particuliers/``) the key
@@ -13,7 +13,7 @@ maintenance", status 200, so both engines see it), ``login_wall`` (the script ro
 Parameters, off by default: ``content_delay_ms`` (> 0: the banner renders first, the page
 content that much later), and for ``maintenance`` ``status`` (default 200; e.g. 503) and
 ``rendering`` ("server", the default, or "client": the ``h1`` is rendered by the app, so
-only a browser sees it — §4 only says an extension reads the rendered ``h1``).
+only a browser sees it — docs/platforms.md#anef only says an extension reads the rendered ``h1``).
 """
 
 from __future__ import annotations

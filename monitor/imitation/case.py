@@ -18,7 +18,7 @@ BROWSER = ("browser",)
 class Case:
     """One scenario on one key, and what the monitor must conclude from it."""
 
-    platform: str  #: SPEC platform name
+    platform: str  #: the contract's platform name
     scenario: str
     params: Mapping[str, Any]
     expected_status: str

@@ -1,4 +1,4 @@
-"""Every imitation scenario with the outcome the monitor must report (SPEC.md "Outcomes").
+"""Every imitation scenario with the outcome the monitor must report (docs/contract.md#outcomes).
 
 A table for table-driven probe tests:
 
@@ -13,9 +13,9 @@ Every case has its own key, so ``install(site)`` sets them all on one site at on
 http engine they are an app shell that renders nothing, i.e. ``anomaly/empty_page``
 (``expectation(case, "http")`` says so). Server-rendered pages and faults hold for both.
 
-Decisions where SPEC leaves room:
+Decisions where the contract (docs/contract.md#outcomes) leaves room:
 - RDV Préfecture ``interstitial`` (403 "Vérifiez que vous êtes humain") is ``captcha``, not
-  ``blocked``: SPEC lists "a 'prove you are human' challenge" under captcha, which is more
+  ``blocked``: the contract lists "a 'prove you are human' challenge" under captcha, which is more
   specific than blocked.
 - Démarches Simplifiées ``login_required`` (redirect to a sign-in page that does not show
   the démarche) is ``anomaly/unrecognized``: nothing on the page proves the form is open,
@@ -113,7 +113,8 @@ def _rdv_prefecture() -> list[Case]:
             for n, scenario in ((3709, "captcha_wall"), (3710, "chained_recaptcha_like_gate"))
         ]
         + [
-            # CAPTCHA_REJECTED (PLATFORMS.md §2.5): a link to /cgu/ after a wrong answer.
+            # captcha rejected (docs/platforms.md#rdv-prefecture-states-and-outcomes): a link
+            # to /cgu/ after a wrong answer.
             make_case(
                 "rdv-prefecture",
                 "3708",

@@ -1,4 +1,5 @@
-"""Démarches Simplifiées forms used as appointment requests, ``/commencer/<slug>`` (§3.3).
+"""Démarches Simplifiées forms used as appointment requests, ``/commencer/<slug>``
+(docs/platforms.md#demarches-simplifiees).
 
 Server-rendered, keyed by the slug.
 
@@ -6,7 +7,8 @@ Scenarios: ``open`` (default: title, "Temps de remplissage estimé", "Commencer 
 démarche", FranceConnect button), ``closed`` (the closed-démarche message under the title),
 ``login_required`` (302 to ``/users/sign_in``, a sign-in page that does not show the
 démarche at all). ``closed`` takes ``variant`` "typographic" (typographic apostrophes) or
-"nbsp" (no-break space and a line break inside the message), off by default (§7.2).
+"nbsp" (no-break space and a line break inside the message), off by default
+(docs/platforms.md#text-as-the-sites-write-it).
 """
 
 from __future__ import annotations

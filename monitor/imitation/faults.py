@@ -1,4 +1,5 @@
-"""Infrastructure faults any key can be given, whatever its platform (PLATFORMS.md §7.2).
+"""Infrastructure faults any key can be given, whatever its platform
+(docs/platforms.md#the-local-imitation).
 
 Error pages are the plain reverse-proxy kind bots match on (``<h1>502 Bad Gateway</h1>``);
 "Service surchargé" is the Préfecture de Police overload page, served with status 200
@@ -17,7 +18,8 @@ and control bytes), ``wrong_charset`` (the platform's ``base`` page sent in Lati
 the header says UTF-8).
 
 ``rate_limit_then_502`` counts per key by default; keys given the same ``pool`` share one
-window, as a real proxy throttles an address whatever page it asks for (§1.5), so a
+window, as a real proxy throttles an address whatever page it asks for
+(docs/platforms.md#legacy-booking-captcha-and-throttling), so a
 monitor polite per target but not per host trips it.
 """
 

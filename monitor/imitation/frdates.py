@@ -131,7 +131,8 @@ def _short(day: date, space: str = " ", dot: bool = True) -> str:
 
 
 def week_header(monday: date, *, english: bool = False, style: str = "long") -> str:
-    """The calendar's ``th[colspan=7]`` text in one of :data:`HEADER_STYLES` (§1.4).
+    """The calendar's ``th[colspan=7]`` text in one of :data:`HEADER_STYLES`
+    (docs/platforms.md#legacy-booking-the-week-calendar).
 
     ``english``: the English fallback the module's server sometimes answers with.
     """

@@ -1,4 +1,5 @@
-"""The legacy prefecture booking module, ``/booking/create/<id>[/<step>]`` (PLATFORMS.md §1).
+"""The legacy prefecture booking module, ``/booking/create/<id>[/<step>]``
+(docs/platforms.md#legacy-booking).
 
 Flow, as the server keeps it per ``eZSESSID`` session and form id:
 
@@ -24,7 +25,8 @@ status is ≥ 400; "Semaine précédente"/"Semaine suivante" load offset ∓ 7. 
 is the chosen desk, or the only desk of a form without desk choice. The endpoint answers a
 week table fragment (``th[colspan=7]`` header, ``td.status-1.free`` cells linking
 ``…/5/<unix ts>``, busy and closed cells, a legend saying "libre") to any key and any
-request, with or without a session (§1.6). Its params, for every scenario:
+request, with or without a session
+(docs/platforms.md#legacy-booking-the-week-calendar). Its params, for every scenario:
 
     calendar_origin    "relative" (default): offset d is the week (Monday-Sunday) holding
                        today + d days, today being ``datetime.now(PARIS)``, so the script
@@ -99,7 +101,8 @@ SCENARIOS = SLOT_SCENARIOS | {
 }
 DEFAULT_DESKS = (4411, 4412)
 COOKIE = "eZSESSID"
-#: A Monday: offset 175 is then the week of Monday 12 April 2021 (§1.1's "175 = 11-18 avril").
+#: A Monday: offset 175 is then the week of Monday 12 April 2021 ("175 = 11-18 avril" in
+#: docs/platforms.md#legacy-booking-the-week-calendar).
 DEFAULT_EPOCH = "2020-10-19"
 
 _CREATE = re.compile(
@@ -142,7 +145,8 @@ def week_monday(params: Mapping[str, Any], offset: int, today: date | None = Non
     """Monday 00:00 (Paris) of the week an AJAX ``offset`` names under ``calendar_origin``.
 
     ``relative``: the week containing today + ``offset`` days; ``absolute``: the week
-    containing ``calendar_epoch`` + ``offset`` days (PLATFORMS.md §1.1: both exist).
+    containing ``calendar_epoch`` + ``offset`` days (both exist:
+    docs/platforms.md#legacy-booking-the-week-calendar).
     """
     start = _epoch(params) if _absolute(params) else (today or datetime.now(PARIS).date())
     day = start + timedelta(days=offset)

@@ -176,7 +176,7 @@ def legacy_cases() -> list[Case]:
             {"params": slots, "note": "step 3 shows; the calendar's only 'libre' is the legend"},
         ),
         ("layout_drift", ("anomaly", "unrecognized"), {}),
-        # -- the AJAX week calendar (PLATFORMS.md §1.1, §1.4) --
+        # -- the AJAX week calendar (docs/platforms.md#legacy-booking-the-week-calendar) --
         (
             "slots",
             ("available", "slots"),

@@ -1,4 +1,4 @@
-"""Page templates of the legacy booking module (PLATFORMS.md §1.2-§1.4). Flow is in legacy.py.
+"""Page templates of the legacy booking module (docs/platforms.md#legacy-booking); flow: legacy.py.
 
 Structure and short strings follow the stored pages; ids are fictional. ``base`` is the
 form's URL with whatever prefix the request came with (``/index.php/booking/create/4401``),
@@ -35,7 +35,8 @@ CONDITION_LABEL = (
     "Veuillez cocher la case pour accepter les conditions d'utilisation avant de continuer "
     "le processus de prise de rendez-vous."
 )
-#: The no-slot sentence in its three typographic variants (§7.2 "Text realism").
+#: The no-slot sentence in its three typographic variants
+#: (docs/platforms.md#text-as-the-sites-write-it).
 NO_SLOT_TEXT = {
     "plain": (
         "Il n'existe plus de plage horaire libre pour votre demande de rendez-vous. "
@@ -176,7 +177,7 @@ def calendar_step(
 ) -> str:
     """Step 4: an empty calendar that the page's script fills with a week from the endpoint.
 
-    As on the real module (PLATFORMS.md §1.2, §1.4), the HTML holds no week: without
+    As on the real module (docs/platforms.md#legacy-booking), the HTML holds no week: without
     JavaScript the calendar is a loading text. The script POSTs with an empty body (as eZ
     Publish's ``$.ez`` does) to the endpoint + offset and puts the fragment it gets into
     ``#planning_calendar``, or an error text if the answer is not OK; the week links load

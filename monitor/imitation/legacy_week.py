@@ -1,4 +1,5 @@
-"""The legacy calendar's week as the AJAX endpoint answers it (PLATFORMS.md §1.4), in the
+"""The legacy calendar's week as the AJAX endpoint answers it
+(docs/platforms.md#legacy-booking-the-week-calendar), in the
 variants the sites print: header forms, legends (some reusing the free cells' classes),
 free cells with or without their step-5 link; and the noise image of a heavy honest page.
 """
@@ -24,7 +25,8 @@ from monitor.imitation.frdates import (
 from monitor.imitation.wire import h
 
 #: The legend under (or inside) the week, as the sites draw it (``calendar_legend``). It
-#: always says "libre" (§1.4); some reuse the free cells' own classes for its samples.
+#: always says "libre" (docs/platforms.md#mistakes-bots-make, 6); some reuse the free cells'
+#: own classes for its samples.
 LEGENDS = {
     "list": (
         '<div class="legende"><p>Légende</p><ul><li><span class="carre vert"></span>libre</li>'

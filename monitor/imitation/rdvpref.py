@@ -1,4 +1,5 @@
-"""The national "RDV Préfecture" system, ``/rdvpref/reservation/demarche/<id>/`` (§2, §7.2).
+"""The national "RDV Préfecture" system, ``/rdvpref/reservation/demarche/<id>/``
+(docs/platforms.md#rdv-prefecture, docs/platforms.md#the-local-imitation).
 
     GET  …/demarche/<id>/          landing (client-rendered): "Prendre un rendez-vous" → cgu/
     GET  …/demarche/<id>/cgu/      CGU + local fake CaptchEtat (client-rendered)
@@ -13,7 +14,8 @@
 The captcha code is random, so nothing can pass it, unless a test gives the key
 ``params.captcha_answer``: every captcha of that key then has that code. The monitor itself
 must never try. With a passed captcha, ``/creneau/`` shows ``params.slot_count`` (default 0)
-slots from ``params.first_date``. The session cookie is ``JSESSIONID`` (claimed, §2.3).
+slots from ``params.first_date``. The session cookie is ``JSESSIONID`` (claimed:
+docs/platforms.md#rdv-prefecture-the-slot-page).
 
 Scenarios: ``captcha_wall`` (default), ``chained_recaptcha_like_gate`` (a local
 ``div.g-recaptcha``-like checkbox page before the image captcha), ``interstitial`` (403
@@ -268,7 +270,8 @@ class RdvPrefecture:
 
     @staticmethod
     def _open(session: _Session, demarche: str, scenario: Scenario) -> bool:
-        """Whether the session's solved captcha still opens ``/creneau/`` (§2.2: "for a
+        """Whether the session's solved captcha still opens ``/creneau/``
+        (docs/platforms.md#rdv-prefecture-the-captcha: "for a
         while"); an expired one is forgotten, so the next visit starts at ``/cgu/``."""
         solved = session.passed.get(demarche)
         if solved is None:

@@ -1,4 +1,4 @@
-"""Page templates of RDV Préfecture (PLATFORMS.md §2). Flow and sessions are in rdvpref.py.
+"""Page templates of RDV Préfecture (docs/platforms.md#rdv-prefecture); flow, sessions: rdvpref.py.
 
 Landing, gate and ``/cgu/`` are view trees for the client-side renderer (spa.py); the slot
 page ``/creneau/`` and the "Vos informations" form are server-rendered HTML with the
@@ -47,7 +47,8 @@ CONSENT_COOKIE = "tarteaucitron"
 
 
 def cookie_banner(kind: str) -> list[Node]:
-    """A tarteaucitron-like consent banner (§2.2: ``#tarteaucitronPersonalize2``).
+    """A tarteaucitron-like consent banner (``#tarteaucitronPersonalize2``,
+    docs/platforms.md#rdv-prefecture-addresses-and-steps).
 
     ``kind`` "bar": a fixed bar at the bottom of the viewport; "modal": a centred box over
     a backdrop that covers the whole page, so nothing under it can be clicked before a
@@ -161,7 +162,8 @@ def cgu(
     base: str, captcha_id: str, image: str, rejected: bool, *, image_url: str | None = None
 ) -> list[Node]:
     """``image`` is the base64 PNG inlined as a ``data:`` URL (2025); with ``image_url``
-    the ``img`` points to that URL instead (the earlier variant, §2.2)."""
+    the ``img`` points to that URL instead (the earlier variant,
+    docs/platforms.md#rdv-prefecture-the-captcha)."""
     captcha = el(
         "div",
         {"class": "captcha"},
@@ -233,7 +235,8 @@ def drifted_cgu(base: str) -> list[Node]:
 
 
 RETRY = "Veuillez réessayer ultérieurement."
-#: Typography variants of the empty state (``params.variant``), same words (§7.2): "nbsp"
+#: Typography variants of the empty state (``params.variant``), same words
+#: (docs/platforms.md#text-as-the-sites-write-it): "nbsp"
 #: (no-break spaces, line breaks), "uppercase" (CSS text-transform: a browser's innerText
 #: reads "AUCUN CRÉNEAU DISPONIBLE" while the HTML keeps the mixed case).
 EMPTY_TEXTS = {
@@ -301,7 +304,8 @@ def informations() -> str:
 def interstitial(status: int = 403) -> Response:
     """A generic "prove you are human" challenge (synthetic: not a copy of any vendor's).
 
-    Such challenges answer 403 or 503 (§7.2); ``status`` picks which."""
+    Such challenges answer 403 or 503 (docs/platforms.md#the-local-imitation); ``status``
+    picks which."""
     body = (
         '<main class="challenge"><h1>Un instant…</h1>\n'
         "<p>Vérifiez que vous êtes humain en cochant la case ci-dessous.</p>\n"

@@ -1,7 +1,8 @@
 """RDV Service Public public booking links, ``/prendre_rdv?…&public_link_organisation_id=<id>``.
 
-Server-rendered, keyed by the organisation id (PLATFORMS.md §3.4). The real slot markup was
-not captured, so the imitation uses this structure (the monitor's adapter reads it):
+Server-rendered, keyed by the organisation id (docs/platforms.md#rdv-service-public). The
+real slot markup was not captured, so the imitation uses this structure (the monitor's
+adapter reads it):
 
     <main id="main">
       <h1>Choisissez un créneau</h1>
@@ -31,7 +32,8 @@ first one. Only a browser that waits for that call sees the slots; a plain HTTP 
 ``no_slot`` parameters, off by default: ``wording="invitation"`` (the invitation variant of
 the same template: "…correspondant à votre invitation n'a été trouvé." + "Toutes nos excuses
 pour cela."), ``variant`` "nbsp" (no-break spaces and a line break inside the sentence) or
-"typographic" (typographic apostrophe), as a re-rendered template may give (§7.2).
+"typographic" (typographic apostrophe), as a re-rendered template may give
+(docs/platforms.md#text-as-the-sites-write-it).
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ class Scenario:
 class Platform(Protocol):
     """One imitated platform family."""
 
-    name: str  #: SPEC platform name, e.g. "legacy-booking"
+    name: str  #: the contract's platform name, e.g. "legacy-booking"
     scenarios: frozenset[str]  #: its own scenarios (faults come on top)
     default: str
 

@@ -10,7 +10,8 @@ rather than for the load event.
 
 A view node is ``[tag, {attribute: value}, child, ...]`` where a child is a node or a string.
 
-Optional realism, all off by default (PLATFORMS.md §2.2, §6.2 item 5):
+Optional realism, all off by default (docs/platforms.md#rdv-prefecture-the-captcha,
+docs/platforms.md#pages-drawn-by-a-script):
 - ``later`` / ``later_delay_ms``: render in two stages, as a bundle fills its layout first and
   the content after its data call, so a probe classifying on "the mount is no longer empty"
   sees a page with no state on it yet;

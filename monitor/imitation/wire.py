@@ -105,7 +105,8 @@ class Response:
 
 
 def retyped(text: str, variant: str, nbsp: Sequence[tuple[str, str]]) -> str:
-    """The same words in another typography (PLATFORMS.md §7.2 "text realism").
+    """The same words in another typography
+    (docs/platforms.md#text-as-the-sites-write-it).
 
     ``typographic``: typographic apostrophes; ``nbsp``: the ``nbsp`` replacements (no-break
     spaces, line breaks), which depend on the sentence; anything else: ``text`` as it is.

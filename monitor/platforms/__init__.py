@@ -1,6 +1,6 @@
 """Platform adapters: how each kind of booking site is walked and what its pages mean.
 
-One module per platform (SPEC "Platforms"), each with its anchors (messages, selectors) at
+One module per platform (docs/contract.md#platforms), each with its anchors (messages, selectors) at
 the top, a pure ``recognise(snapshot, target) -> Finding`` and an async
 ``flow(session, target, options) -> tuple[PageSnapshot, ...]`` that walks the pages a person
 would and stops before any captcha or personal-data step. Shared rules are in ``common``,

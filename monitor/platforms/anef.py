@@ -1,7 +1,8 @@
-"""The ANEF portal's public pages (PLATFORMS.md §4): up, maintenance, error.
+"""The ANEF portal's public pages (docs/platforms.md#anef): up, maintenance, error.
 
 Client-rendered (Angular): the browser waits for the app to draw something. The monitor only
-reads the public home; it never signs in and never calls the logged-in APIs (§7.1, 8.).
+reads the public home; it never signs in and never calls the logged-in APIs
+(docs/platforms.md#politeness-and-captchas).
 
     MAINTENANCE  h1 "Site en maintenance"                   anomaly/maintenance (common)
     UP           the public home (its h1, its tabs)          available/open
@@ -28,7 +29,8 @@ HOME_HEADING = "Administration numérique pour les étrangers en France"
 HOME_TABS = "app-root .p-tabview"
 LOGIN_ROUTE = "connexion-inscription"
 LOGIN_PAGE = ".connexion-inscription, form.connexion"
-#: The page's own content, not the banner the app draws first (§6.2, 5).
+#: The page's own content, not the banner the app draws first
+#: (docs/platforms.md#pages-drawn-by-a-script).
 RENDERED = "app-root main, app-root form, h1"
 
 

@@ -1,6 +1,7 @@
 """Rules every platform shares, applied before its own, and the pieces every adapter uses.
 
-Precedence is SPEC's "most specific first"; a platform's :func:`recognise_with` call runs
+Precedence is "most specific first" (docs/contract.md#statuses-and-reasons); a platform's
+:func:`recognise_with` call runs
 
     too_deep(page)     nested past the limit, so never parsed: anomaly/unrecognized
     barrier(page)      captcha > maintenance > overloaded > blocked
@@ -12,7 +13,7 @@ A platform's ``available``/``unavailable`` finding on a page with an HTTP error 
 not believed: such a page is an error page whatever else it shows.
 
 Error pages are recognised by their status and by the text of their ``<h1>``/``<title>``
-("502 Bad Gateway"), never by "502" somewhere in the HTML (PLATFORMS.md §6.2, mistake 2).
+("502 Bad Gateway"), never by "502" somewhere in the HTML (docs/platforms.md#mistakes-bots-make, 2).
 
 ``available`` findings are made only by :func:`available`, which the platforms' positive
 slot and open rules call; classification checks that nothing else produced one.
@@ -29,7 +30,16 @@ from http import HTTPStatus
 
 import re2
 
-from monitor.domain import Detail, DetailValue, Engine, Finding, PageSnapshot, Reason, Status
+from monitor.domain import (
+    Detail,
+    DetailCode,
+    DetailValue,
+    Engine,
+    Finding,
+    PageSnapshot,
+    Reason,
+    Status,
+)
 from monitor.errors import ProbeError
 from monitor.platforms.nesting import NESTING_LIMIT
 from monitor.platforms.page import Page, read
@@ -135,7 +145,7 @@ def says(text: str, limit: int = 200) -> Detail:
     return Detail("page_says", {"text": one_line(text, limit)})
 
 
-def unrecognized(page: Page, code: str = "unknown_page") -> Finding:
+def unrecognized(page: Page, code: DetailCode = "unknown_page") -> Finding:
     """The page matched nothing: the layout changed, or the flow ended somewhere unknown.
 
     ``code``: the detail's code (see :mod:`monitor.details`), which says whose rules failed.
@@ -261,7 +271,7 @@ def failure(page: Page) -> Finding | None:
 
 
 def infrastructure(page: Page) -> Finding | None:
-    """Every shared rule, in SPEC's order."""
+    """Every shared rule, most specific first (docs/contract.md#statuses-and-reasons)."""
     return barrier(page) or failure(page)
 
 

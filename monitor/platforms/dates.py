@@ -1,7 +1,8 @@
 """Reading the dates booking pages show: French dates, week headers, Unix timestamps, ISO.
 
 Every function returns timezone-aware values; a date or time written without an offset is
-Europe/Paris time, as the sites mean it (PLATFORMS.md §7.1, 6.). Outcomes store UTC.
+Europe/Paris time, as the sites mean it (docs/platforms.md#dates-and-time-zones). Outcomes
+store UTC.
 
 Forms handled:
 

@@ -1,4 +1,5 @@
-"""Démarches Simplifiées forms used as appointment requests, ``…/commencer/<slug>`` (§3.3).
+"""Démarches Simplifiées forms used as appointment requests, ``…/commencer/<slug>``
+(docs/platforms.md#demarches-simplifiees).
 
 One GET of the start page. A form has no slots: it is open or closed.
 

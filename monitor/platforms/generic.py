@@ -6,7 +6,7 @@ against the target's URL, ``click``, ``check``, ``fill``, ``select``, ``wait_for
 as ``anomaly/unrecognized`` (unless the page reached is an error page, which says more).
 
 Recognition: the shared infrastructure rules first (captcha, maintenance, overloaded,
-blocked, http_error, empty_page), then the target's rules in SPEC's order — ``anomaly``,
+blocked, http_error, empty_page), then the target's rules in their order — ``anomaly``,
 then ``unavailable``, then ``available`` — the first match winning. A text rule matches the
 page's normalised visible text; a selector rule matches when an element does. Nothing
 matched: ``anomaly/unrecognized``. A selector rule for ``slots`` counts the elements it

@@ -1,4 +1,5 @@
-"""The legacy prefecture booking module, ``…/booking/create/<id>`` (PLATFORMS.md §1).
+"""The legacy prefecture booking module, ``…/booking/create/<id>``
+(docs/platforms.md#legacy-booking).
 
 Flow (what a person does, stopping before the captcha of step 6):
 
@@ -16,7 +17,7 @@ Flow (what a person does, stopping before the captcha of step 6):
 The flow never stops of its own accord on the conditions or the desk-choice page; when one
 of them is the final page, the module sent the probe back there: ``session_lost``.
 
-States (§1.7) and what they mean:
+States (docs/platforms.md#legacy-booking-states-and-outcomes):
 
     NO_SLOT          h2 "Vérification de disponibilité" + sentence  unavailable/no_slot
     NO_CALENDAR      ul.error "Il n'y a pas calendrier disponible…"  unavailable/no_calendar
@@ -184,7 +185,7 @@ async def flow(
     missing = [desk for desk in wanted if desk not in offered]
     if missing:
         raise ProbeError(
-            "unrecognized",
+            Reason.UNRECOGNIZED,
             Detail(
                 "desks_missing",
                 {"missing": ", ".join(map(str, missing)), "offered": ", ".join(map(str, offered))},

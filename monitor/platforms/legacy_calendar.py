@@ -1,4 +1,5 @@
-"""The legacy module's week calendar (PLATFORMS.md §1.1, §1.4): find it, walk it, read it.
+"""The legacy module's week calendar: find it, walk it, read it
+(docs/platforms.md#legacy-booking-the-week-calendar).
 
 Step 4, "Choix d'une plage", comes with an empty ``#planning_calendar`` that the page's
 script fills from the AJAX endpoint
@@ -130,8 +131,9 @@ def written_offset(html: str) -> int | None:
     """The day index the page writes for its first week, if it writes one.
 
     An attribute (``data-offset="2233"``) or a script variable (``var offset = 20424;``):
-    the origin the page's own script starts from, absolute on some sites (§1.1). A CSS
-    property (``outline-offset: 0``) is not one.
+    the origin the page's own script starts from, absolute on some sites
+    (docs/platforms.md#legacy-booking-the-week-calendar). A CSS property
+    (``outline-offset: 0``) is not one.
     """
     match = _WRITTEN_OFFSET.search(html)
     return int(match["offset"]) if match else None

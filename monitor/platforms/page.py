@@ -1,6 +1,6 @@
 """A page as recognition reads it: the snapshot, its parsed tree and its visible text.
 
-Recognition never searches raw HTML for words (PLATFORMS.md §6.2, mistake 2: "502" or
+Recognition never searches raw HTML for words (docs/platforms.md#mistakes-bots-make, 2: "502" or
 "disponible" anywhere in the source matches ids, scripts and legends). It reads:
 
 * ``text``: the visible text of the body, normalised — scripts, styles, ``<noscript>`` and
@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
-from monitor.domain import PageSnapshot
+from monitor.domain import PageSnapshot, Reason
 from monitor.errors import MonitorFault
 from monitor.platforms.nesting import NESTING_LIMIT, nesting_depth
 from monitor.platforms.worker import off_loop
@@ -214,7 +214,9 @@ class Page:
         try:
             found = list(self.tree.css(selector))
         except SelectolaxError as exc:
-            raise MonitorFault("internal", f"invalid CSS selector {selector!r}: {exc}") from exc
+            raise MonitorFault(
+                Reason.INTERNAL, f"invalid CSS selector {selector!r}: {exc}"
+            ) from exc
         if not self._document.has_unrendered:
             return found
         return [node for node in found if not _unrendered(node)]

@@ -1,14 +1,15 @@
-"""The national "RDV Préfecture" system, ``…/rdvpref/reservation/demarche/<id>/`` (§2).
+"""The national "RDV Préfecture" system, ``…/rdvpref/reservation/demarche/<id>/``
+(docs/platforms.md#rdv-prefecture).
 
 Flow: open the démarche's landing (client-rendered: wait for it to show), click its primary
 button "Prendre un rendez-vous", wait for ``/cgu/`` to show, and stop. ``/cgu/`` carries the
 image captcha (CaptchEtat): that barrier is the expected outcome, ``anomaly/captcha``,
 recorded as evidence. The monitor never fills, submits or solves it.
 
-States (§2.5) and what they mean:
+States (docs/platforms.md#rdv-prefecture-states-and-outcomes):
 
     CAPTCHA_WALL / CAPTCHA_REJECTED / SECOND_GATE    anomaly/captcha (common rules)
-    interstitial "Vérifiez que vous êtes humain"      anomaly/captcha (SPEC: prove-you-are-human)
+    interstitial "Vérifiez que vous êtes humain"      anomaly/captcha (prove you are human)
     BLOCKED (403/429 without such a challenge)        anomaly/blocked (common rules)
     SESSION_LOST  the landing again instead of /cgu/  anomaly/session_lost
     SPA_NOT_RENDERED                                  anomaly/empty_page (common rules)
@@ -46,10 +47,12 @@ from monitor.probes.base import PageSession
 
 # -- anchors ------------------------------------------------------------------------------
 
-#: The landing's primary Quasar link-button (§2.1), "Prendre un rendez-vous".
+#: The landing's primary Quasar link-button, "Prendre un rendez-vous"
+#: (docs/platforms.md#rdv-prefecture-addresses-and-steps).
 START_BUTTON = "a.q-btn.bg-primary"
 #: What shows that the client-rendered app has drawn a page's content. Not any child of
-#: ``#q-app``: the app draws its header first and the content after a data call (§6.2, 5).
+#: ``#q-app``: the app draws its header first and the content after a data call
+#: (docs/platforms.md#pages-drawn-by-a-script).
 RENDERED = "#contenu, main, h1, h2, #captchaFormulaireExtInput, .captcha, div.g-recaptcha"
 #: After the start button: the captcha wall, the gate before it, or a drawn page's content.
 CGU_RENDERED = (
@@ -57,7 +60,8 @@ CGU_RENDERED = (
 )
 NO_SLOT_TEXT = "Aucun créneau disponible"
 SLOT_CARD = "input[id^=trhId_]"
-#: ``"critere": {"datePremiereDispo": "…"}`` embedded in the page's state (§2.3).
+#: ``"critere": {"datePremiereDispo": "…"}`` embedded in the page's state
+#: (docs/platforms.md#rdv-prefecture-the-slot-page).
 FIRST_AVAILABLE = re2.compile(r'"datePremiereDispo"\s*:\s*"(?P<date>[^"]*)"')
 _DEMARCHE_ROOT = re2.compile(r"/demarche/\d+/?$")
 
@@ -113,7 +117,8 @@ def _states(page: Page) -> Finding | None:
     if page.contains(NO_SLOT_TEXT):
         return unavailable(Reason.NO_SLOT, says(page.sentence_with(NO_SLOT_TEXT)))
     if _first_available(page) == "" and page.text and "/creneau" in page.path:
-        # The slot page's own state says "no first available date" (§2.3).
+        # The slot page's own state says "no first available date"
+        # (docs/platforms.md#rdv-prefecture-the-slot-page).
         return unavailable(Reason.NO_SLOT, Detail("no_first_date"))
     if is_landing(page):
         # The flow always leaves a landing it can leave; ending on one means being sent back.

@@ -1,4 +1,5 @@
-"""RDV Service Public public booking links, ``…/prendre_rdv?…`` (PLATFORMS.md §3.4).
+"""RDV Service Public public booking links, ``…/prendre_rdv?…``
+(docs/platforms.md#rdv-service-public).
 
 Server-rendered: one GET of the link shows either the no-slot message or a list of slots.
 
@@ -8,7 +9,7 @@ Server-rendered: one GET of the link shows either the no-slot message or a list 
     429 "Limite d'appels API atteinte"                    anomaly/blocked (common rules)
     anything else                                         anomaly/unrecognized
 
-The slot markup of the real site was not captured (§3.4); the anchors follow the imitation's
+The slot markup of the real site was not captured; the anchors follow the imitation's
 documented structure (``section#creneaux`` with links carrying ``starts_at`` and ``<time>``).
 """
 

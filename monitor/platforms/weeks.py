@@ -1,4 +1,5 @@
-"""One week of the legacy calendar as the endpoint answers it (PLATFORMS.md §1.4): read it.
+"""One week of the legacy calendar as the endpoint answers it: read it
+(docs/platforms.md#legacy-booking-the-week-calendar).
 
 A week table: a header row ``th[colspan=7]`` "Semaine du lundi … au dimanche …" (in any of
 the forms :func:`dates.parse_week_header` reads), day columns, body rows of cells, free ones
@@ -46,7 +47,7 @@ class Week:
 
 #: Where a legend is, whatever classes its samples reuse: an element whose class or id
 #: says so, a caption, a table's head or foot, a row whose first cell says "Légende"
-#: (PLATFORMS.md §1.4, §6.2 mistake 6).
+#: (docs/platforms.md#mistakes-bots-make, 6).
 _LEGEND_WORDS = ("legend", "légende", "legende")
 _LEGEND_TAGS = frozenset({"caption", "thead", "tfoot", "legend"})
 #: How day column heads begin, French and English (``lun.``, ``Mon``).
@@ -197,9 +198,9 @@ def read_week(page: Page, zone: ZoneInfo = dates.PARIS, today: date | None = Non
     """The week table on ``page`` (an AJAX answer, or a page that inlines it); None if none.
 
     Only slots count (:func:`_slot`): the legend also says "libre", and may reuse the free
-    cells' classes (§1.4, §6.2 mistake 6). A cell without a timestamp link is dated from
-    the header, its column and its time, in ``zone`` (the site's time zone); ``today``
-    dates a header that leaves the year out.
+    cells' classes (docs/platforms.md#mistakes-bots-make, 6). A cell without a timestamp
+    link is dated from the header, its column and its time, in ``zone`` (the site's time
+    zone); ``today`` dates a header that leaves the year out.
     """
     if not page.has(WEEK_TABLE):
         return None

@@ -23,7 +23,7 @@ from playwright.async_api import BrowserContext, Locator, Page
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-from monitor.domain import Detail, Engine, PageSnapshot
+from monitor.domain import Detail, DetailCode, Engine, PageSnapshot, Reason
 from monitor.errors import MonitorFault, ProbeError
 from monitor.probes._activity import NetworkActivity
 from monitor.probes._decoding import decode_body
@@ -50,9 +50,10 @@ NAVIGATION_GRACE_SECONDS = 0.5
 MAX_REDIRECTS = 20
 
 
-def _doing(step: str, **values: str) -> Detail:
-    """What the session was doing when something failed: "loading https://…"."""
-    return Detail(f"doing.{step}", values)
+def _doing(code: DetailCode, **values: str) -> Detail:
+    """What the session was doing when something failed (a ``doing.*`` code): "loading
+    https://…"."""
+    return Detail(code, values)
 
 
 class BrowserSession:
@@ -134,7 +135,7 @@ class BrowserSession:
         form: str | None = None,
     ) -> PageSnapshot:
         """Fill ``fields`` by name in the button's form (or ``form``), then press the button."""
-        with self._errors(_doing("submit", button=button, url=self._page.url)):
+        with self._errors(_doing("doing.submit", button=button, url=self._page.url)):
             pressed = await self._element(button, "button")
             if form is not None:
                 scope = self._page.locator(form).first
@@ -146,11 +147,11 @@ class BrowserSession:
             return await self._press(pressed)
 
     async def click(self, selector: str) -> PageSnapshot:
-        with self._errors(_doing("click", selector=selector, url=self._page.url)):
+        with self._errors(_doing("doing.click", selector=selector, url=self._page.url)):
             return await self._press(await self._element(selector, "element"))
 
     async def fill(self, selector: str, value: str) -> None:
-        with self._errors(_doing("fill", selector=selector, url=self._page.url)):
+        with self._errors(_doing("doing.fill", selector=selector, url=self._page.url)):
             element = await self._element(selector, "field")
             if await element.evaluate("e => e.tagName.toLowerCase()") == "select":
                 await choose_option(self._page, element, value, selector)
@@ -158,18 +159,18 @@ class BrowserSession:
                 await element.fill(value)
 
     async def check(self, selector: str) -> None:
-        with self._errors(_doing("check", selector=selector, url=self._page.url)):
+        with self._errors(_doing("doing.check", selector=selector, url=self._page.url)):
             await (await self._element(selector, "checkbox")).check()
 
     async def select(self, selector: str, value: str) -> None:
-        with self._errors(_doing("select", selector=selector, url=self._page.url)):
+        with self._errors(_doing("doing.select", selector=selector, url=self._page.url)):
             await choose_option(
                 self._page, await self._element(selector, "select"), value, selector
             )
 
     async def wait_for(self, selector: str) -> PageSnapshot:
         """Wait up to ``timeout`` for ``selector``; ProbeError(unrecognized) if it never comes."""
-        with self._errors(_doing("wait", selector=selector, url=self._page.url)):
+        with self._errors(_doing("doing.wait", selector=selector, url=self._page.url)):
             await self._element(selector, "element")
             return await self._capture()
 
@@ -183,7 +184,7 @@ class BrowserSession:
         for _hop in range(MAX_REDIRECTS + 1):
             self._gate.refuse(url, first=requested)
             await self._gate.admit(url)
-            with self._errors(_doing("fetch", url=url)):
+            with self._errors(_doing("doing.fetch", url=url)):
                 response = await self._context.request.fetch(
                     url,
                     method=method,
@@ -210,12 +211,13 @@ class BrowserSession:
                 retry_after=headers.get("retry-after"),
             )
         raise ProbeError(
-            "http_error", Detail("too_many_redirects", {"max": MAX_REDIRECTS, "url": requested})
+            Reason.HTTP_ERROR,
+            Detail("too_many_redirects", {"max": MAX_REDIRECTS, "url": requested}),
         )
 
     def current(self) -> PageSnapshot:
         if self._snapshot is None:
-            raise MonitorFault("internal", "no page has been opened in this session yet")
+            raise MonitorFault(Reason.INTERNAL, "no page has been opened in this session yet")
         return self._snapshot
 
     async def final_snapshot(self, label: str = "") -> PageSnapshot:
@@ -265,7 +267,7 @@ class BrowserSession:
             await self._page.wait_for_selector(selector, state="attached")
         except PlaywrightTimeoutError as exc:
             raise ProbeError(
-                "unrecognized",
+                Reason.UNRECOGNIZED,
                 Detail("no_element", {"what": what, "selector": selector, "url": self._page.url}),
             ) from exc
         return self._page.locator(selector).first
@@ -274,15 +276,17 @@ class BrowserSession:
         """Click, then wait for the navigation it starts (if any) to load."""
         self._navigation.expect()
         await self._gate.bounded(
-            self._click_and_wait(element), _doing("after_click", url=self._page.url), self._timeout
+            self._click_and_wait(element),
+            _doing("doing.after_click", url=self._page.url),
+            self._timeout,
         )
         if self._gate.error is not None:
             raise self._gate.error
         if self._navigation.failure is not None:
             failure, url = self._navigation.failure
-            doing = _doing("load", url=url)
+            doing = _doing("doing.load", url=url)
             raise net_error(failure, doing) or ProbeError(
-                "connection", Detail("request_failed", {"failure": failure, "doing": doing})
+                Reason.CONNECTION, Detail("request_failed", {"failure": failure, "doing": doing})
             )
         return await self._settled()
 
@@ -307,7 +311,7 @@ class BrowserSession:
 
     async def _evidence(self) -> PageSnapshot:
         """The page as it is now, with its full-page screenshot (cut to the caps)."""
-        with self._errors(_doing("screenshot", url=self._page.url)):
+        with self._errors(_doing("doing.screenshot", url=self._page.url)):
             snapshot = await self._capture()
             png, cut = await self._reader.screenshot()
         return dataclasses.replace(snapshot, screenshot=png, screenshot_cut=cut)

@@ -3,14 +3,14 @@
 A field is found by its ``name`` in the form's scope; text and hidden inputs take the
 value, a checkbox or radio group checks the box whose value it is, a ``<select>`` picks the
 option with that value or label. A field, choice or option the page does not offer is the
-page being other than expected: ``ProbeError("unrecognized")``, never a guess.
+page being other than expected: ``ProbeError(Reason.UNRECOGNIZED)``, never a guess.
 """
 
 from __future__ import annotations
 
 from playwright.async_api import Locator, Page
 
-from monitor.domain import Detail
+from monitor.domain import Detail, Reason
 from monitor.errors import ProbeError
 
 __all__ = ["choose_option", "set_field"]
@@ -24,7 +24,7 @@ async def set_field(page: Page, scope: Locator, name: str, value: str) -> None:
     """Give the field named ``name`` in ``scope`` the value ``value``."""
     candidates = scope.locator(f"[name={_css_string(name)}]")
     if not await candidates.count():
-        raise ProbeError("unrecognized", Detail("no_field", {"name": name, "url": page.url}))
+        raise ProbeError(Reason.UNRECOGNIZED, Detail("no_field", {"name": name, "url": page.url}))
     kinds: list[list[str]] = await candidates.evaluate_all(
         "els => els.map(e => [e.tagName.toLowerCase(), (e.type || '').toLowerCase(), e.value])"
     )
@@ -33,7 +33,7 @@ async def set_field(page: Page, scope: Locator, name: str, value: str) -> None:
         index = next((i for i, (_, _, own) in enumerate(kinds) if own == value), None)
         if index is None and kind == "radio":
             raise ProbeError(
-                "unrecognized",
+                Reason.UNRECOGNIZED,
                 Detail("no_choice", {"value": value, "name": name, "url": page.url}),
             )
         await candidates.nth(index or 0).check()  # any value checks a lone checkbox
@@ -52,7 +52,7 @@ async def choose_option(page: Page, select: Locator, value: str, what: str) -> N
     )
     if not any(value in option for option in offered):
         raise ProbeError(
-            "unrecognized",
+            Reason.UNRECOGNIZED,
             Detail("no_option", {"value": value, "name": what, "url": page.url}),
         )
     await select.select_option(value)

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from playwright.async_api import CDPSession
 from playwright.async_api import Error as PlaywrightError
 
-from monitor.domain import Detail
+from monitor.domain import Detail, Reason
 from monitor.errors import ProbeError
 from monitor.probes.base import RequestGate
 from monitor.probes.destinations import redirect_refusal, refusal
@@ -89,7 +89,7 @@ class PageGate:
         """Raise ``ProbeError(blocked)`` when the session must not request ``url``."""
         refused = refusal(self.target or first, url)
         if refused is not None:
-            raise ProbeError("blocked", refused)
+            raise ProbeError(Reason.BLOCKED, refused)
 
     async def admit(self, url: str) -> None:
         """Wait at the gate for a request the session makes itself, outside the page."""
@@ -114,7 +114,7 @@ class PageGate:
                 left = timeout - spent
                 if left <= 0 and not self._waiting:
                     raise ProbeError(
-                        "timeout",
+                        Reason.TIMEOUT,
                         Detail("step_timeout", {"seconds": timeout, "doing": doing}),
                     )
                 done, _ = await asyncio.wait(
@@ -153,7 +153,7 @@ class PageGate:
         try:
             refused = refusal(self.target, url) if self.target is not None else None
             if refused is not None and self.error is None:
-                self.error = ProbeError("blocked", refused)  # failed before it is sent
+                self.error = ProbeError(Reason.BLOCKED, refused)  # failed before it is sent
             if self.error is None:
                 await self._gate(url)
         except Exception as exc:
@@ -184,7 +184,7 @@ class PageGate:
         if 300 <= status < 400 and "location" in headers:
             refused = redirect_refusal(url, headers["location"], self.target)
             if refused is not None:
-                error = ProbeError("blocked", refused)
+                error = ProbeError(Reason.BLOCKED, refused)
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
             error = too_large(url)

@@ -25,7 +25,7 @@ import re2
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-from monitor.domain import Detail
+from monitor.domain import Detail, Reason
 from monitor.errors import MonitorFault, ProbeError
 
 _CRASH_MARKERS = (
@@ -54,13 +54,13 @@ def net_error(text: str, doing: Detail) -> ProbeError | None:
     """A ProbeError for a failure text carrying a network error code, else None."""
     code = _NET_CODE.search(text)
     if code:
-        reason = "timeout" if code.group() in _NET_TIMEOUTS else "connection"
+        reason = Reason.TIMEOUT if code.group() in _NET_TIMEOUTS else Reason.CONNECTION
         if code.group() == "net::ERR_TOO_MANY_REDIRECTS":
-            reason = "http_error"  # as the http engine says of a redirect loop
+            reason = Reason.HTTP_ERROR  # as the http engine says of a redirect loop
         return ProbeError(reason, Detail("network_code", {"code": code.group(), "doing": doing}))
     node = _NODE_CODE.search(text)
     if node:
-        reason = "timeout" if node.group() == "ETIMEDOUT" else "connection"
+        reason = Reason.TIMEOUT if node.group() == "ETIMEDOUT" else Reason.CONNECTION
         return ProbeError(reason, Detail("network_code", {"code": node.group(), "doing": doing}))
     return None
 
@@ -69,18 +69,18 @@ def probe_error(exc: Exception, doing: Detail) -> ProbeError:
     """Translate ``exc``, raised while ``doing`` (e.g. "loading https://…"), for an outcome."""
     line = first_line(exc)
     if isinstance(exc, PlaywrightTimeoutError):
-        return ProbeError("timeout", Detail("timed_out", {"doing": doing, "message": line}))
+        return ProbeError(Reason.TIMEOUT, Detail("timed_out", {"doing": doing, "message": line}))
     if isinstance(exc, PlaywrightError):
         # A vanished browser shows up as many different messages; check it first, since
         # "net::ERR_ABORTED; frame was detached" during a crash is not the site's fault.
         if any(marker in exc.message.lower() for marker in _CRASH_MARKERS):
             return MonitorFault(
-                "browser_crash", Detail("browser_gone", {"doing": doing, "message": line})
+                Reason.BROWSER_CRASH, Detail("browser_gone", {"doing": doing, "message": line})
             )
         mapped = net_error(exc.message, doing)
         if mapped is not None:
             return mapped
     return MonitorFault(
-        "internal",
+        Reason.INTERNAL,
         Detail("unexpected_during", {"kind": type(exc).__name__, "doing": doing, "message": line}),
     )

@@ -37,7 +37,7 @@ from playwright.async_api import (
 )
 from playwright.async_api import Error as PlaywrightError
 
-from monitor.domain import Detail, Engine
+from monitor.domain import Detail, Engine, Reason
 from monitor.errors import MonitorFault
 from monitor.probes._browser_session import BrowserSession
 from monitor.probes._driver import start_playwright
@@ -166,7 +166,7 @@ class BrowserEngine:
     async def session(self, *, gate: RequestGate = no_gate) -> AsyncIterator[BrowserSession]:
         """A fresh browser context with one page, for one probe; closed on every path."""
         if self._closed:
-            raise MonitorFault("internal", "the browser engine is already closed")
+            raise MonitorFault(Reason.INTERNAL, "the browser engine is already closed")
         async with self._slots:
             launched, context = await self._open_context()
             session: BrowserSession | None = None
@@ -215,7 +215,7 @@ class BrowserEngine:
                 )
             except Exception as exc:
                 error = probe_error(exc, Detail("doing.open_context"))
-                died_while_idle = error.reason == "browser_crash" and attempt == 1
+                died_while_idle = error.reason is Reason.BROWSER_CRASH and attempt == 1
                 if died_while_idle:
                     self._forget(launched)
                 await self._checkin(launched)
@@ -227,19 +227,19 @@ class BrowserEngine:
             self.contexts_open += 1
             self.peak_contexts = max(self.peak_contexts, self.contexts_open)
             return launched, context
-        raise MonitorFault("internal", "unreachable: no browser context after a relaunch")
+        raise MonitorFault(Reason.INTERNAL, "unreachable: no browser context after a relaunch")
 
     async def _checkout(self) -> _Launched:
         """The browser for a new session: launched, relaunched or recycled as needed."""
         async with self._lock:
             if self._closed:
-                raise MonitorFault("internal", "the browser engine is already closed")
+                raise MonitorFault(Reason.INTERNAL, "the browser engine is already closed")
             if self._playwright is None:
                 try:
                     self._playwright = await start_playwright(driver_environment(self._env))
                 except Exception as exc:
                     raise MonitorFault(
-                        "browser_crash", f"could not start Playwright: {first_line(exc)}"
+                        Reason.BROWSER_CRASH, f"could not start Playwright: {first_line(exc)}"
                     ) from exc
             launched = self._current
             if launched is not None and not launched.browser.is_connected():
@@ -301,7 +301,7 @@ class BrowserEngine:
 
     def _launch_fault(self, exc: Exception) -> MonitorFault:
         return MonitorFault(
-            "browser_crash",
+            Reason.BROWSER_CRASH,
             f"could not launch Chromium at {self.executable_path}: {first_line(exc)}",
         )
 

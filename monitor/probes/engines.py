@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 
 from monitor.config import Settings
-from monitor.domain import Engine
+from monitor.domain import Engine, Reason
 from monitor.errors import MonitorFault
 from monitor.probes.base import ProbeEngine
 from monitor.probes.browser import BrowserEngine
@@ -47,7 +47,7 @@ class Engines:
         """The engine of ``kind``; raises BrowserNotFound when Chromium cannot be found."""
         async with self._lock:
             if self._closed:
-                raise MonitorFault("internal", "the engines are already closed")
+                raise MonitorFault(Reason.INTERNAL, "the engines are already closed")
             if kind is Engine.HTTP:
                 if self._http is None:
                     self._http = HttpEngine(

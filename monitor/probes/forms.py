@@ -22,7 +22,7 @@ from urllib.parse import urldefrag, urlencode, urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
-from monitor.domain import Detail
+from monitor.domain import Detail, Reason
 from monitor.errors import MonitorFault, ProbeError
 from monitor.probes.destinations import malformed
 
@@ -129,14 +129,16 @@ class ParsedPage:
         try:
             return self._tree.css_first(selector)
         except SelectolaxError as exc:
-            raise MonitorFault("internal", f"invalid CSS selector {selector!r}: {exc}") from exc
+            raise MonitorFault(
+                Reason.INTERNAL, f"invalid CSS selector {selector!r}: {exc}"
+            ) from exc
 
     def require(self, selector: str, what: str = "element") -> LexborNode:
         """The first element matching ``selector``; ProbeError(unrecognized) when none does."""
         node = self.first(selector)
         if node is None:
             raise ProbeError(
-                "unrecognized",
+                Reason.UNRECOGNIZED,
                 Detail("no_element", {"what": what, "selector": selector, "url": self.url}),
             )
         return node
@@ -147,7 +149,7 @@ class ParsedPage:
         name = _attr(node, "name")
         if not name:
             raise ProbeError(
-                "unrecognized",
+                Reason.UNRECOGNIZED,
                 Detail("field_without_name", {"selector": selector, "url": self.url}),
             )
         if checking:
@@ -191,7 +193,7 @@ class ParsedPage:
         for name, value in (fields or {}).items():
             if not _set(controls, name, value, self.url):
                 raise ProbeError(
-                    "unrecognized", Detail("no_field", {"name": name, "url": self.url})
+                    Reason.UNRECOGNIZED, Detail("no_field", {"name": name, "url": self.url})
                 )
         entries: list[tuple[str, str]] = []
         for control in controls:
@@ -209,12 +211,13 @@ class ParsedPage:
             found = _ancestor_form(node) or node.css_first("form")
             if found is None:
                 raise ProbeError(
-                    "unrecognized", Detail("not_in_form", {"selector": selector, "url": self.url})
+                    Reason.UNRECOGNIZED,
+                    Detail("not_in_form", {"selector": selector, "url": self.url}),
                 )
             return found
         owner = self._owner(submitter)
         if owner is None:
-            raise ProbeError("unrecognized", Detail("button_without_form", {"url": self.url}))
+            raise ProbeError(Reason.UNRECOGNIZED, Detail("button_without_form", {"url": self.url}))
         return owner
 
     def _owner(self, node: LexborNode) -> LexborNode | None:
@@ -242,7 +245,7 @@ class ParsedPage:
         # An empty action means the document's own URL, not the <base> URL.
         joined = _join(self.base_url, action) if action else self.url
         if joined is None:
-            raise ProbeError("blocked", malformed(action))
+            raise ProbeError(Reason.BLOCKED, malformed(action))
         url = urldefrag(joined).url
         if (pick("method") or "get").strip().lower() == "post":
             multipart = (pick("enctype") or "").strip().lower() == "multipart/form-data"
@@ -353,7 +356,7 @@ def _set(controls: list[_Control], name: str, value: str, page_url: str) -> bool
         if named[0].kind == "radio":
             if chosen is None:
                 raise ProbeError(
-                    "unrecognized",
+                    Reason.UNRECOGNIZED,
                     Detail("no_choice", {"value": value, "name": name, "url": page_url}),
                 )
             for radio in boxes:
@@ -366,7 +369,8 @@ def _set(controls: list[_Control], name: str, value: str, page_url: str) -> bool
         option = next((v for v, label in target.options if value in {v, label}), None)
         if option is None:
             raise ProbeError(
-                "unrecognized", Detail("no_option", {"value": value, "name": name, "url": page_url})
+                Reason.UNRECOGNIZED,
+                Detail("no_option", {"value": value, "name": name, "url": page_url}),
             )
         value = option
     target.values = [value]

@@ -30,7 +30,7 @@ from functools import lru_cache
 
 import httpx
 
-from monitor.domain import Detail, Engine, PageSnapshot
+from monitor.domain import Detail, DetailCode, Engine, PageSnapshot, Reason
 from monitor.errors import MonitorError, MonitorFault, ProbeError
 from monitor.probes._decoding import decode_body
 from monitor.probes.base import RequestGate, no_gate
@@ -89,7 +89,7 @@ class HttpEngine:
     async def session(self, *, gate: RequestGate = no_gate) -> AsyncIterator[HttpSession]:
         """A fresh cookie jar for one probe, closed on every path."""
         if self._closed:
-            raise MonitorFault("internal", "the HTTP engine is already closed")
+            raise MonitorFault(Reason.INTERNAL, "the HTTP engine is already closed")
         client = httpx.AsyncClient(
             transport=_BorrowedTransport(self._pool),
             headers={
@@ -185,7 +185,7 @@ class HttpSession:
 
     def current(self) -> PageSnapshot:
         if self._page is None:
-            raise MonitorFault("internal", "no page has been opened in this session yet")
+            raise MonitorFault(Reason.INTERNAL, "no page has been opened in this session yet")
         return self._page
 
     async def final_snapshot(self, label: str = "") -> PageSnapshot:
@@ -242,7 +242,7 @@ class HttpSession:
         # A URL from a page (a link, a form's action): checked before httpx parses it.
         refused = refusal(self._target or url, url)
         if refused is not None:
-            raise ProbeError("blocked", refused)
+            raise ProbeError(Reason.BLOCKED, refused)
         try:
             request = self._client.build_request(
                 method, url, headers=headers, content=content, files=files
@@ -255,7 +255,7 @@ class HttpSession:
         for _hop in range(MAX_REDIRECTS + 1):
             refused = refusal(self._target, str(request.url))
             if refused is not None:
-                raise ProbeError("blocked", refused)  # before the gate: nothing is sent
+                raise ProbeError(Reason.BLOCKED, refused)  # before the gate: nothing is sent
             # Outside the error boundary: whatever the gate raises to abort goes through as is.
             await self._gate(str(request.url))
             response, body = await self._exchange(request)
@@ -269,7 +269,8 @@ class HttpSession:
                 )
             request = response.next_request
         raise ProbeError(
-            "http_error", Detail("too_many_redirects", {"max": MAX_REDIRECTS, "url": requested})
+            Reason.HTTP_ERROR,
+            Detail("too_many_redirects", {"max": MAX_REDIRECTS, "url": requested}),
         )
 
     async def _exchange(self, request: httpx.Request) -> tuple[httpx.Response, bytes]:
@@ -297,12 +298,12 @@ async def _check_redirect(response: httpx.Response) -> None:
     if response.has_redirect_location:
         refused = redirect_refusal(str(response.url), response.headers["location"])
         if refused is not None:
-            raise ProbeError("blocked", refused)
+            raise ProbeError(Reason.BLOCKED, refused)
 
 
 def _malformed(url: str) -> ProbeError:
     """The anomaly of a URL a page gave that is no address at all."""
-    return ProbeError("blocked", malformed(url))
+    return ProbeError(Reason.BLOCKED, malformed(url))
 
 
 async def _read_capped(response: httpx.Response) -> bytes:
@@ -344,7 +345,7 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
-def _what_failed(exc: Exception) -> tuple[str, str]:
+def _what_failed(exc: Exception) -> tuple[DetailCode, str]:
     """The detail code of a network error, from the OS error underneath it, and its message."""
     for cause in _causes(exc):
         if isinstance(cause, ssl.SSLError):
@@ -372,19 +373,19 @@ def _probe_error(exc: Exception, url: httpx.URL, timeout: float) -> ProbeError:
     kind = type(exc).__name__
     if isinstance(exc, httpx.TimeoutException | TimeoutError):
         return ProbeError(
-            "timeout", Detail("no_answer", {"where": where, "seconds": timeout, "kind": kind})
+            Reason.TIMEOUT, Detail("no_answer", {"where": where, "seconds": timeout, "kind": kind})
         )
     if isinstance(exc, httpx.LocalProtocolError):
         # We built a request httpx refuses: our bug, not the site's.
-        return MonitorFault("internal", f"could not send a request to {url} ({kind}: {exc})")
+        return MonitorFault(Reason.INTERNAL, f"could not send a request to {url} ({kind}: {exc})")
     if isinstance(exc, httpx.TransportError | httpx.DecodingError):
         code, message = _what_failed(exc)
         return ProbeError(
-            "connection", Detail(code, {"where": where, "kind": kind, "message": message})
+            Reason.CONNECTION, Detail(code, {"where": where, "kind": kind, "message": message})
         )
     if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
         # An address the site gave that httpx cannot use, past what the hook checks.
         return _malformed(str(url))
     if isinstance(exc, httpx.TooManyRedirects):
-        return ProbeError("http_error", Detail("too_many_redirects", {"url": str(url)}))
-    return MonitorFault("internal", f"unexpected {kind} while requesting {url}: {exc}")
+        return ProbeError(Reason.HTTP_ERROR, Detail("too_many_redirects", {"url": str(url)}))
+    return MonitorFault(Reason.INTERNAL, f"unexpected {kind} while requesting {url}: {exc}")

@@ -10,7 +10,7 @@ trickle slower than ``probe_timeout`` ends as ``anomaly/timeout`` like any silen
 
 from __future__ import annotations
 
-from monitor.domain import Detail
+from monitor.domain import Detail, Reason
 from monitor.errors import ProbeError
 
 #: The most of one answer a probe reads, decompressed (8 MiB; real pages are < 1 MiB).
@@ -19,4 +19,6 @@ MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 
 def too_large(url: str, limit: int = MAX_RESPONSE_BYTES) -> ProbeError:
     """The anomaly of an answer cut off at ``limit`` bytes."""
-    return ProbeError("unrecognized", Detail("response_too_large", {"url": url, "limit": limit}))
+    return ProbeError(
+        Reason.UNRECOGNIZED, Detail("response_too_large", {"url": url, "limit": limit})
+    )

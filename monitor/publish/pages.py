@@ -42,7 +42,7 @@ from monitor.reports.observed import (
 )
 from monitor.reports.stats import GroupStats
 from monitor.reports.stats_query import collect_stats
-from monitor.store.repository import Repository
+from monitor.store.ports import StatusReads
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ def window_of(now: datetime, tz: ZoneInfo) -> Window:
 
 def collect(
     targets: Sequence[Target],
-    repository: Repository,
+    repository: StatusReads,
     *,
     tz: ZoneInfo,
     window: Window,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from monitor.config import Config
 from monitor.publish.site import Publication, SiteOptions, publish
-from monitor.store.repository import Repository
+from monitor.store.ports import StatusReads
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class SiteRefresher:
 
 
 def refresher_for(
-    config: Callable[[], Config], repository: Repository, out: Path, *, min_gap: float
+    config: Callable[[], Config], repository: StatusReads, out: Path, *, min_gap: float
 ) -> SiteRefresher:
     """The daemon's refresher: each publication reads the config in force at the time
     (``config()``: language, licence and targets follow a SIGHUP reload)."""

@@ -53,7 +53,7 @@ from monitor.publish.words import words
 from monitor.reports.output import without_controls
 from monitor.reports.stats import humanize_duration, percent
 from monitor.store.evidence import verify_file
-from monitor.store.repository import Repository
+from monitor.store.ports import StatusReads
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class Publication:
 
 def publish(
     targets: Sequence[Target],
-    repository: Repository,
+    repository: StatusReads,
     out: Path,
     options: SiteOptions,
     *,

@@ -1,11 +1,12 @@
 """No status outlives its evidence: whether a target's last status is still observed.
 
 A target's status is what its site last showed. ``monitor_error`` outcomes (our own faults)
-say nothing about the site and leave that status as it was, which is right for a moment
-and wrong for good: a site that only produced ``monitor_error`` since slots were seen would
-show "slots available" forever. So a status is current only while it is observed (SPEC,
-"Outcome rows"): once a target has had no site outcome for two of its intervals, ``status``,
-the status page and the open data say since when it has not been observed instead.
+say nothing about the site and leave that status as it was, which is right for a moment and
+wrong for good: a site that only produced ``monitor_error`` since slots were seen would show
+"slots available" forever. So a status is current only while it is observed
+(docs/contract.md#not-observed): once a target has had no site outcome for two of its
+intervals, ``status``, the status page and the open data say since when it has not been
+observed instead.
 
 Two intervals, counted from the last site outcome's start, plus a grace of one probe's
 longest run (``probe_timeout``: the outcome due then may still be on its way); when the target

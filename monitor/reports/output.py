@@ -1,6 +1,6 @@
 """Printing rows: a readable table, or JSON / NDJSON / CSV for machines.
 
-Machine formats carry UTC ISO 8601 timestamps and SPEC's field names; tables show times in
+Machine formats carry UTC ISO 8601 timestamps and the contract's field names; tables show times in
 ``settings.timezone``. Rows are consumed lazily, so ndjson and csv stream; json writes one
 array incrementally; only the table needs every row (to size its columns), and is capped.
 """
@@ -22,8 +22,9 @@ from monitor.printable import printable
 
 FORMATS = ("table", "json", "ndjson", "csv")
 
-#: Every outcome field, in SPEC's order and with SPEC's names: the ``outcomes`` columns, in
-#: the table's order, so that history writes the records it reads as they are.
+#: Every outcome field, in the order and with the names of docs/contract.md#outcome-fields:
+#: the ``outcomes`` columns, in the table's order, so that history writes the records it
+#: reads as they are.
 OUTCOME_FIELDS = (
     "id",
     "target",
@@ -51,7 +52,7 @@ Row = Mapping[str, object]
 
 
 def outcome_row(outcome: Outcome) -> dict[str, object]:
-    """An outcome as a flat mapping with SPEC's field names."""
+    """An outcome as a flat mapping with the contract's field names."""
     return {
         "id": outcome.id,
         "target": outcome.target,

@@ -6,6 +6,8 @@ ensure_current(engine)   DatabaseError unless the database is at the code's revi
 Repository(engine)       outcomes, states, events + outbox, claims, heartbeats
 Recorded                 what recording one probe stored (Repository.record_probe;
                          the transaction itself in monitor.store.recording)
+monitor.store.ports      the Repository as each consumer sees it: one protocol each
+                         (Outbox, Ledger, ...), with only the methods it calls
 """
 
 from monitor.store.engine import (

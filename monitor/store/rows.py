@@ -123,7 +123,8 @@ def outcome_from_row(row: Row[Any]) -> Outcome:
     )
 
 
-#: An outcome as a flat record: SPEC's fields, which are the ``outcomes`` columns, in order.
+#: An outcome as a flat record: the fields of docs/contract.md#outcome-fields, which are the
+#: ``outcomes`` columns, in order.
 OutcomeRecord = dict[str, Any]
 _RECORD_FIELDS = tuple(outcomes.columns.keys())
 

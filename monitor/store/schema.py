@@ -162,7 +162,7 @@ class Base(DeclarativeBase):
 
 
 class OutcomeRow(Base):
-    """One probe's result (SPEC: Outcomes). Rows are only ever inserted."""
+    """One probe's result (docs/contract.md#outcomes). Rows are only ever inserted."""
 
     __tablename__ = "outcomes"
     __table_args__ = (

@@ -1,4 +1,4 @@
-"""The README documents every command, every SPEC environment variable and the set-up."""
+"""The README documents every command, every environment variable of the contract, the set-up."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Bad input refused at once, in one line, with SPEC's exit code and no traceback (issue 12).
+"""Bad input refused at once, in one line, with the contract's exit code and no traceback
+(docs/contract.md#exit-codes; issue 12).
 
 A channel URL Apprise cannot use used to pass ``config validate`` and fail only at send
 time; an evidence directory that cannot be written failed in the middle of a probe. Both

@@ -32,7 +32,7 @@ from monitor.store import Repository, create_engine_for, current_revision, head_
 from monitor.store.evidence import chain_hash
 from monitor.store.rows import events, outcomes, probe_claims
 
-#: SPEC: SIGTERM stops the daemon within 30 s.
+#: docs/contract.md#commands: SIGTERM stops the daemon within 30 s.
 STOP_WITHIN = 30.0
 GAP = timedelta(seconds=1)
 #: The imitation stamps a request when its handler thread runs, the daemon lets it go a

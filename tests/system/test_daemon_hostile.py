@@ -12,7 +12,7 @@ heartbeat row polled while it ran:
   its interval plus a second;
 * the heartbeat (every second here) is never older than 3 s while the hostile pages are read;
 * each hostile page gets its outcome within ``probe_timeout`` (5 s) plus margin;
-* SIGTERM stops the daemon within SPEC's 30 s.
+* SIGTERM stops the daemon within 30 s (docs/contract.md#commands).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from monitor.errors import DatabaseError
 from monitor.imitation import ImitationSite
 from monitor.store import Repository, create_engine_for
 
-STOP_WITHIN = 30.0  #: SPEC: SIGTERM stops the daemon within 30 s
+STOP_WITHIN = 30.0  #: docs/contract.md#commands: SIGTERM stops it within 30 s
 INTERVAL = timedelta(seconds=2)
 PROBE_TIMEOUT = timedelta(seconds=5)
 RUN_FOR = 20.0

@@ -180,7 +180,8 @@ def test_slots_lead_through_the_description_to_an_empty_calendar_filled_by_ajax(
     calendar = client.post("/booking/create/4401/3", data=NEXT)
     page = dom(calendar)
     assert "etape_4r.png" in calendar.text
-    # The week is not in the page: its script loads it (PLATFORMS.md §1.2 step 4).
+    # The week is not in the page: its script loads it
+    # (docs/platforms.md#legacy-booking-the-steps, step 4).
     assert page.css("td.status-1.free") == [] and "<table" not in calendar.text
     box = one(page, "#planning_calendar")
     assert box.attributes["data-url"] == (
@@ -450,7 +451,8 @@ def test_the_script_variant_writes_no_complete_endpoint(
 def test_the_endpoint_answers_without_a_session(site: ImitationSite) -> None:
     site.set_scenario("4401", "slots", first_date=monday(1).isoformat())
     url = "/ezjscore/call/bookingserver::planning::assign::4401::4411::7"
-    answer = httpx.post(site.url(url))  # no cookie at all (PLATFORMS.md §1.6)
+    # No cookie at all (docs/platforms.md#legacy-booking-the-week-calendar).
+    answer = httpx.post(site.url(url))
     assert answer.status_code == 200 and "set-cookie" not in answer.headers
     assert len(dom(answer).css("td.status-1.free")) == 3
 

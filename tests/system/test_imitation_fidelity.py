@@ -1,111 +1,122 @@
-"""Where the imitation still simplifies the real sites (PLATFORMS.md), and tests of the fixes.
+"""Where the imitation still simplifies the real sites (docs/platforms.md), and tests of fixes.
 
-Audit of the non-legacy imitation against PLATFORMS.md §2, §3, §4, §6.2 and §7.2. Each item
-says whether it could change a classification (a real page classified differently from the
+Audit of the non-legacy imitation against docs/platforms.md (each part cites its heading). Each
+item says whether it could change a classification (a real page classified differently from the
 imitation's page): yes / no / unknown, why; then "fixed" (by a parameter, off by default,
 so every catalogue scenario keeps its meaning; new scenario names would need catalogue
-entries) or "left". The legacy module (§1, §3.1 Paris) is out of this audit.
+entries) or "left". The legacy module (docs/platforms.md#legacy-booking, Paris included) is
+out of this audit.
 
-RDV Préfecture (§2)
-- Captcha image only inline base64 (2025); the earlier variant loaded a separate image
-  URL / blob (§2.2, asked for in §7.2). unknown: a rule keyed on ``data:image`` would miss
+RDV Préfecture (docs/platforms.md#rdv-prefecture)
+- Captcha image only inline base64 (2025); the earlier variant loaded a separate image URL /
+  blob (docs/platforms.md#rdv-prefecture-the-captcha, asked for in
+  docs/platforms.md#the-local-imitation). unknown: a rule keyed on ``data:image`` would miss
   the earlier page. FIXED: ``captcha_image="url"`` (img → ``/simple-captcha-endpoint?…&t=``,
   image/png, logged as an asset).
-- No tarteaucitron consent banner (``#tarteaucitronPersonalize2``, §2.2). yes: an overlay
-  can intercept the browser's click on "Prendre un rendez-vous" (timeout instead of
-  captcha) and adds text to the page. FIXED: ``cookie_banner="bar"|"modal"`` (modal =
-  backdrop over the page), dismissed by either button, gone once the cookie is set.
-- "Un instant…" interstitial only with 403; §7.2 says 403/503. yes: a 503 challenge could
-  read as ``overloaded`` instead of ``captcha``. FIXED: ``status=503``.
-- The app renders its whole view at once; a real bundle renders its layout, then content
-  after a data call (§6.2 item 5, fixed waits). yes: a probe that classifies as soon as the
-  mount is non-empty sees only the header. FIXED: ``content_delay_ms`` (header first).
-- Links do full page loads; the real Vue/Quasar app changes route client-side (route
-  names ``root``/``cgu``/``creneau`` read from the path by a userscript, §2.1) with no
-  navigation event. yes: a browser probe waiting for a navigation after its click would
-  time out, or read the landing still shown. FIXED: ``client_routing=True`` (fetch the
-  target's view, ``history.pushState``, render in place).
+- No tarteaucitron consent banner (``#tarteaucitronPersonalize2``,
+  docs/platforms.md#rdv-prefecture-addresses-and-steps). yes: an overlay can intercept the
+  browser's click on "Prendre un rendez-vous" (timeout instead of captcha) and adds text to the
+  page. FIXED: ``cookie_banner="bar"|"modal"`` (modal = backdrop over the page), dismissed by
+  either button, gone once the cookie is set.
+- "Un instant…" interstitial only with 403; docs/platforms.md#the-local-imitation says 403/503.
+  yes: a 503 challenge could read as ``overloaded`` instead of ``captcha``. FIXED:
+  ``status=503``.
+- The app renders its whole view at once; a real bundle renders its layout, then content after
+  a data call (docs/platforms.md#mistakes-bots-make, 5: fixed waits). yes: a probe that
+  classifies as soon as the mount is non-empty sees only the header. FIXED:
+  ``content_delay_ms`` (header first).
+- Links do full page loads; the real Vue/Quasar app changes route client-side (route names
+  ``root``/``cgu``/``creneau`` read from the path by a userscript,
+  docs/platforms.md#rdv-prefecture-addresses-and-steps) with no navigation event. yes: a
+  browser probe waiting for a navigation after its click would time out, or read the landing
+  still shown. FIXED: ``client_routing=True`` (fetch the target's view, ``history.pushState``,
+  render in place).
 - A solved captcha opened ``/creneau/`` for ever; the real session lasts "for a while"
-  (§2.2, one bot reloads every 10 min) and then ``/creneau/`` goes back to ``/cgu/``
-  (SESSION_LOST, §2.5). unknown: only reachable with a human-solved session (§7.1 item 3).
-  FIXED: ``session_seconds``.
-- Empty ``/creneau/`` state has one typography; §7.2 asks for whitespace/typography
-  variants (§6.2 item 4). unknown: the real string is as quoted, but exact matching would
-  break on a re-render or CSS ``text-transform``. FIXED: ``variant="nbsp"|"uppercase"``.
-- Maintenance page invented (PLATFORMS has no RDV Préfecture maintenance text), served 200
-  and server-rendered only. unknown: a 503 maintenance page must stay ``maintenance`` (more
+  (docs/platforms.md#rdv-prefecture-the-captcha, one bot reloads every 10 min) and then
+  ``/creneau/`` goes back to ``/cgu/`` (SESSION_LOST,
+  docs/platforms.md#rdv-prefecture-states-and-outcomes). unknown: only reachable with a
+  human-solved session (docs/platforms.md#politeness-and-captchas). FIXED: ``session_seconds``.
+- Empty ``/creneau/`` state has one typography; whitespace/typography variants are asked for
+  (docs/platforms.md#text-as-the-sites-write-it, docs/platforms.md#mistakes-bots-make, 4).
+  unknown: the real string is as quoted, but exact matching would break on a re-render or CSS
+  ``text-transform``. FIXED: ``variant="nbsp"|"uppercase"``.
+- Maintenance page invented (docs/platforms.md has no RDV Préfecture maintenance text), served
+  200 and server-rendered only. unknown: a 503 maintenance page must stay ``maintenance`` (more
   specific than ``overloaded``), an app-rendered one is invisible to http. FIXED: ``status``
   and ``rendering="client"``.
-- ``/creneau/`` is server-rendered (cards and ``h2`` in the raw HTML); the real page may
-  render them client-side with only ``"critere"`` in the HTML. unknown: only reachable past
-  the captcha, which the monitor never passes. LEFT.
+- ``/creneau/`` is server-rendered (cards and ``h2`` in the raw HTML); the real page may render
+  them client-side with only ``"critere"`` in the HTML. unknown: only reachable past the
+  captcha, which the monitor never passes. LEFT.
 - Captcha POST is a form POST answered by 302; the real app may validate by XHR. no: the
   monitor never submits the captcha. LEFT.
 - No audio element ``#BDC_CaptchaSoundAudio_captchaFR``; "Le code saisi est invalide." is
   invented. no: the captcha is recognised by the image/input ids and the query. LEFT.
-- Slot cards carry ``<time datetime>`` and ids ``trhId_1..n``; the real label format and
-  ids were not captured. no for status/reason (cards suffice); may change
-  ``earliest_slot``. LEFT (no source to model).
-- No Quasar dialog (``#q-portal--dialog--1``, "slot just taken") on slot pick (DIALOG).
-  no: the monitor never picks a slot. LEFT.
-- Chained gate only in the order reCAPTCHA-like → image captcha. no: both are captcha
-  walls the monitor stops at. LEFT.
-- ``JSESSIONID``, ``/api/…`` JSON endpoints, Cloudflare's exact page: claimed only (§2.3,
-  §2.2). no / unknown: nothing reliable to copy. LEFT.
-- Inline view script instead of an external bundle. no: raw HTML is an empty shell either
-  way. LEFT.
-
-Paris Préfecture de Police (§3.1)
-- Runs the legacy module (legacy.py, out of scope). "Service surchargé" and "403
-  Forbidden" are in faults.py; the real status of the overload page is not documented
-  (served 200). unknown: a 503 overload page would classify the same (``overloaded``).
+- Slot cards carry ``<time datetime>`` and ids ``trhId_1..n``; the real label format and ids
+  were not captured. no for status/reason (cards suffice); may change ``earliest_slot``. LEFT
+  (no source to model).
+- No Quasar dialog (``#q-portal--dialog--1``, "slot just taken") on slot pick (DIALOG). no: the
+  monitor never picks a slot. LEFT.
+- Chained gate only in the order reCAPTCHA-like → image captcha. no: both are captcha walls the
+  monitor stops at. LEFT.
+- ``JSESSIONID``, ``/api/…`` JSON endpoints, Cloudflare's exact page: claimed only
+  (docs/platforms.md#rdv-prefecture-the-slot-page,
+  docs/platforms.md#rdv-prefecture-the-captcha). no / unknown: nothing reliable to copy. LEFT.
+- Inline view script instead of an external bundle. no: raw HTML is an empty shell either way.
   LEFT.
 
-Val-de-Marne eAppointment (§3.2)
+Paris Préfecture de Police (docs/platforms.md#legacy-booking-paris)
+- Runs the legacy module (legacy.py, out of scope). "Service surchargé" and "403 Forbidden" are
+  in faults.py; the real status of the overload page is not documented (served 200). unknown: a
+  503 overload page would classify the same (``overloaded``). LEFT.
+
+Val-de-Marne eAppointment (docs/platforms.md#platforms-not-covered)
 - Not imitated at all (postcode form, DWR AJAX, no-slot = JavaScript ``alert()``, jQuery-UI
-  datepicker, ``/captcha?``). yes for a ``generic`` target on it: an ``alert()`` leaves the
-  DOM unchanged, the §6.2 item 1 trap. LEFT: needs a new platform module and catalogue
-  entries, outside the files this audit may touch; SPEC has no eAppointment platform.
+  datepicker, ``/captcha?``). yes for a ``generic`` target on it: an ``alert()`` leaves the DOM
+  unchanged, the trap of docs/platforms.md#mistakes-bots-make, 1. LEFT: needs a new platform
+  module and catalogue entries, outside the files this audit may touch; the contract has no
+  eAppointment platform.
 
-Démarches Simplifiées (§3.3)
-- Closed message only with the straight apostrophe. unknown: as quoted, but DS strings use
-  both forms and §7.2 asks for both. FIXED: ``variant="typographic"|"nbsp"``.
-- Closed page status (200), a closed démarche redirecting elsewhere, unknown slugs,
-  domain move to demarche.numerique.gouv.fr: not in PLATFORMS. unknown. LEFT.
+Démarches Simplifiées (docs/platforms.md#demarches-simplifiees)
+- Closed message only with the straight apostrophe. unknown: as quoted, but DS strings use both
+  forms and docs/platforms.md#the-local-imitation asks for both. FIXED:
+  ``variant="typographic"|"nbsp"``.
+- Closed page status (200), a closed démarche redirecting elsewhere, unknown slugs, domain move
+  to demarche.numerique.gouv.fr: not in docs/platforms.md. unknown. LEFT.
 
-RDV Service Public (§3.4)
-- Only the search wording of the no-slot text; the same template has an invitation
-  variant ("…correspondant à votre invitation n'a été trouvé." + "Toutes nos excuses pour
-  cela."). yes: a rule matching only "à votre recherche" reads it as ``unrecognized``
-  instead of ``no_slot``. FIXED: ``wording="invitation"``.
-- No typography variants of the sentence (§7.2). unknown. FIXED: ``variant``.
+RDV Service Public (docs/platforms.md#rdv-service-public)
+- Only the search wording of the no-slot text; the same template has an invitation variant
+  ("…correspondant à votre invitation n'a été trouvé." + "Toutes nos excuses pour cela."). yes:
+  a rule matching only "à votre recherche" reads it as ``unrecognized`` instead of ``no_slot``.
+  FIXED: ``wording="invitation"``.
+- No typography variants of the sentence (docs/platforms.md#text-as-the-sites-write-it).
+  unknown. FIXED: ``variant``.
 - "Élargissez votre recherche" (seen in specs) absent. no: not a state anchor. LEFT.
-- Slot markup and the public-link wizard steps (motif → lieu → créneau) were not captured;
-  the imitation's slot list is its own. unknown. LEFT (no source).
-- Rate limit (429, ``Retry-After``, ``RateLimit-*``, JSON) only on the API paths, per
-  address: as documented. —
+- Slot markup and the public-link wizard steps (motif → lieu → créneau) were not captured; the
+  imitation's slot list is its own. unknown. LEFT (no source).
+- Rate limit (429, ``Retry-After``, ``RateLimit-*``, JSON) only on the API paths, per address:
+  as documented. —
 
-Others (§3.5: Synbird, RDV360, ClicRDV, ANTS)
+Others (Synbird, RDV360, ClicRDV, ANTS: docs/platforms.md#platforms-not-covered)
 - Not imitated. no: out of scope, no prefecture target uses them. LEFT.
 
-ANEF (§4)
-- "Site en maintenance" only server-rendered with 200; the source is an injected script
-  reading the rendered ``h1``, so the real page may be app-rendered, and 5xx are common.
-  yes: app-rendered it is invisible to http (``empty_page``), and a 503 must stay
-  ``maintenance``. FIXED: ``rendering="client"``, ``status``.
+ANEF (docs/platforms.md#anef)
+- "Site en maintenance" only server-rendered with 200; the source is an injected script reading
+  the rendered ``h1``, so the real page may be app-rendered, and 5xx are common. yes:
+  app-rendered it is invisible to http (``empty_page``), and a 503 must stay ``maintenance``.
+  FIXED: ``rendering="client"``, ``status``.
 - Whole view at once (as RDV Préfecture). yes. FIXED: ``content_delay_ms``.
-- Home not routed to ``#/``; logged-in APIs and FUNCTIONAL_ERROR not served. no: public
-  pages only; the monitor must never call those APIs. LEFT.
+- Home not routed to ``#/``; logged-in APIs and FUNCTIONAL_ERROR not served. no: public pages
+  only; the monitor must never call those APIs. LEFT.
 
-Infrastructure faults (§1.5, §6.2, §7.2)
-- ``rate_limit_then_502`` counted per key; a real proxy throttles an address whatever it
-  asks for. yes: a monitor polite per target but not per host would trip the real site
+Infrastructure faults (docs/platforms.md#the-local-imitation)
+- ``rate_limit_then_502`` counted per key; a real proxy throttles an address whatever it asks
+  for. yes: a monitor polite per target but not per host would trip the real site
   (``overloaded``) and not the imitation. FIXED: ``pool`` (keys sharing a window).
 - ``slow`` stalls before the headers only; a body that stalls after the headers is not
   modelled. unknown: read timeout vs partial body. LEFT: needs server.py/wire.py.
 - Error pages are nginx defaults; real proxies may brand them. unknown. LEFT.
-- §6.2 item 2 ("500"/"502" inside ids): no imitation change needed, tests can pick such
-  keys. —
+- docs/platforms.md#mistakes-bots-make, 2 ("500"/"502" inside ids): no imitation change needed,
+  tests can pick such keys. —
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """No secret in what the monitor prints, logs, stores or serves (issue 12, item 6).
 
-The SMTP password, the Signal numbers and an API token live in the environment, as SPEC
-says. The real daemon runs with ``-v`` (debug logs) against the imitation with slots open, an
-SMTP server that refuses the login (so the error path, which quotes what went wrong, is
-taken) and the Signal stand-in, with its metrics endpoint on; then every command a user
-runs. None of the secrets may appear in stdout, stderr, the log, the database file, the
-evidence files, the dossier or the metrics.
+The SMTP password, the Signal numbers and an API token live in the environment, as
+docs/contract.md#finding-the-file-and-secrets says. The real daemon runs with ``-v`` (debug
+logs) against the imitation with slots open, an SMTP server that refuses the login (so the
+error path, which quotes what went wrong, is taken) and the Signal stand-in, with its
+metrics endpoint on; then every command a user runs. None of the secrets may appear in
+stdout, stderr, the log, the database file, the evidence files, the dossier or the metrics.
 """
 
 from __future__ import annotations

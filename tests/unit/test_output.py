@@ -1,4 +1,4 @@
-"""Output formats: machine formats in UTC with SPEC names, tables in local time."""
+"""Output formats: machine formats in UTC with the contract's names, tables in local time."""
 
 from __future__ import annotations
 

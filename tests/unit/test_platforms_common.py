@@ -162,7 +162,7 @@ INFRASTRUCTURE: list[tuple[str, str, int | None, str | None]] = [
     ("empty body", "", 200, "empty_page"),
     ("blank body", "   \n ", 200, "empty_page"),
     ("app shell", SHELL, 200, "empty_page"),
-    # Over-broad keywords must not fire (PLATFORMS.md §6.2, mistake 2).
+    # Over-broad keywords must not fire (docs/platforms.md#mistakes-bots-make, 2).
     (
         "ids and times with 500 and 502",
         html(

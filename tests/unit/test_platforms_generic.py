@@ -1,4 +1,4 @@
-"""generic recognition: shared rules first, then the target's rules in SPEC's order."""
+"""generic recognition: shared rules first, then the target's rules in their order."""
 
 from __future__ import annotations
 

@@ -46,7 +46,7 @@ from monitor.reports.output import OUTCOME_FIELDS, machine_value, outcome_row
 from monitor.reports.stats import stats_of_outcomes
 from monitor.store.engine import database_errors
 from monitor.store.evidence import chain_hash, file_digest, verify_file
-from monitor.store.repository import Repository
+from monitor.store.ports import DossierReads
 from monitor.store.rows import outcomes
 
 #: The files every dossier has; verify_dossier.py fails when the manifest does not list them.
@@ -54,7 +54,7 @@ ESSENTIALS = ("index.html", "outcomes.json", "verify_dossier.py")
 
 
 def collect(
-    repository: Repository,
+    repository: DossierReads,
     target: str,
     *,
     since: datetime | None,
@@ -101,7 +101,7 @@ def collect(
     )
 
 
-def _chain_before(repository: Repository, target: str, first_id: int) -> str | None:
+def _chain_before(repository: DossierReads, target: str, first_id: int) -> str | None:
     """The chain the first attempt links to: its target's previous row's (None: genesis)."""
     engine = repository.engine
     query = (
@@ -131,7 +131,7 @@ def _copy(source_dir: Path, target_dir: Path, path: str, pruned: dict[str, Any])
 
 
 def outcomes_document(dossier: Dossier) -> str:
-    """``outcomes.json``: the attempts with SPEC's field names, UTC, in chain order."""
+    """``outcomes.json``: the attempts with the contract's field names, UTC, in chain order."""
     rows = [
         {name: machine_value(outcome_row(a.outcome)[name]) for name in OUTCOME_FIELDS}
         for a in dossier.attempts
