@@ -17,7 +17,7 @@ For ``--by day`` the key of the first two is that local day. ``--since`` and ``-
 that cut inside an hour cannot be answered from the hour's rollup rows: the rollup gives
 the whole hours between them, and the partial hours at either end are read from
 ``outcomes`` (a range read on the ``started_at`` index, an hour at most each) and counted
-in Python. The figures are the same as over every outcome (tests/test_stats_rollup.py).
+in Python. The figures are the same as over every outcome (tests/integration/test_stats_rollup.py).
 Work in Python is per aggregate row, per edge-hour outcome or per available outcome.
 """
 

@@ -1,7 +1,7 @@
 """The database schema: SQLAlchemy declarative models and the column types they share.
 
 The schema is created and changed only by the Alembic revisions in ``monitor/migrations``
-(never ``create_all``); ``tests/test_migrations.py`` checks that those revisions and these
+(never ``create_all``); ``tests/system/test_migrations.py`` checks that those revisions and these
 models describe the same tables.
 
 Timestamps are always timezone-aware UTC in Python. PostgreSQL stores them as
