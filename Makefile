@@ -1,7 +1,7 @@
 # The two commands README.md names:
 #   make run    set up a fresh machine and run the daemon on prefectures.yaml with SQLite
 #   make test   set up and run every check: ruff, mypy --strict, alembic check, pytest
-.PHONY: run test test-fast setup setup-dev lint typecheck migrations-check pytest demo bench bench-probes bench-db clean
+.PHONY: run test test-fast setup setup-dev lint typecheck migrations-check pytest demo bench bench-probes bench-db image-check clean
 
 VENV := .venv/bin
 
@@ -60,6 +60,11 @@ bench-probes: setup-dev
 # History and stats on SQLite beside PostgreSQL (a throw-away server from the Debian binaries).
 bench-db: setup-dev
 	$(VENV)/python bench/reports_db.py --rows 1000000 --repeat 5
+
+# Issue 31: build the image with podman and run it offline as users do (scripts/image-check.sh
+# says what it checks). Needs root or sudo (podman from Debian) and about 3 GB of disk.
+image-check:
+	scripts/image-check.sh
 
 clean:
 	rm -rf .venv .ci-tmp var .mypy_cache .ruff_cache .pytest_cache

@@ -69,7 +69,7 @@ async def ours(pages: list[str]) -> float:
 
     # As probes.daemon_engine, on these rdv-service-public pages only.
     from monitor.config import load_config
-    from monitor.daemon.scheduler import Daemon
+    from monitor.daemon.compose import build_daemon
     from monitor.store import Repository, create_engine_for, upgrade
 
     directory = Path(tempfile.mkdtemp(prefix="bench-cd-ours-"))
@@ -81,7 +81,7 @@ async def ours(pages: list[str]) -> float:
     config = load_config(probes.write_config(directory, targets, concurrency=CONCURRENCY), env={})
     upgrade(config.settings.database)
     repository = Repository(create_engine_for(config.settings.database))
-    daemon = Daemon(config, repository, node="bench", reload_config=lambda: config)
+    daemon = build_daemon(config, repository, node="bench", reload_config=lambda: config)
     every = list(config.targets())
     try:
         elapsed = 0.0

@@ -9,7 +9,7 @@ each, so six page loads a probe: GET the conditions, POST them, POST a desk, twi
 ``--concurrency`` probes at once (4: the browser engine's default ``max_contexts``).
 
 Browser (issue 13 item 1):
-  engine  the daemon's own path, ``Daemon(...).runner.run(target, slot)``: probe claim,
+  engine  the daemon's own path, ``build_daemon(...).runner.run(target, slot)``: probe claim,
           politeness gate, Playwright with Debian's Chromium (one browser, a context per
           probe), classification, evidence (HTML + full-page screenshot under their
           SHA-256), the outcome row with its chain in SQLite
@@ -178,7 +178,7 @@ async def daemon_engine(
     a setting of the daemon: without them a fetch a timer starts after load is missed.
     """
     from monitor.config import load_config
-    from monitor.daemon.scheduler import Daemon
+    from monitor.daemon.compose import build_daemon
     from monitor.probes import _browser_session as session
     from monitor.store import Repository, create_engine_for, upgrade
 
@@ -189,7 +189,7 @@ async def daemon_engine(
     database = config.settings.database
     upgrade(database)
     repository = Repository(create_engine_for(database))
-    daemon = Daemon(config, repository, node="bench", reload_config=lambda: config)
+    daemon = build_daemon(config, repository, node="bench", reload_config=lambda: config)
     every = list(config.targets())
 
     async def one_round() -> None:

@@ -10,6 +10,7 @@ import importlib
 import logging
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import click
 
@@ -20,38 +21,91 @@ from monitor.logs import configure, scrub
 
 log = logging.getLogger(__name__)
 
-#: Each sub-command and where it lives; a module is imported only when its command runs
-#: (or for --help), so `monitor status` does not pay for Playwright, Apprise or Alembic.
-COMMANDS: dict[str, str] = {
-    "check": "monitor.commands.check:check_cmd",
-    "config": "monitor.commands.config_cmd:config_group",
-    "db": "monitor.commands.db:db_group",
-    "demo": "monitor.commands.demo_cmd:demo_cmd",
-    "evidence": "monitor.commands.evidence_cmd:evidence_cmd",
-    "history": "monitor.commands.history:history_cmd",
-    "notify": "monitor.commands.notify_cmd:notify_group",
-    "publish": "monitor.commands.publish:publish_cmd",
-    "run": "monitor.commands.run:run_cmd",
-    "stats": "monitor.commands.stats:stats_cmd",
-    "status": "monitor.commands.status:status_cmd",
-    "verify": "monitor.commands.verify_cmd:verify_cmd",
+
+class Listing(NamedTuple):
+    """Where a sub-command lives (``module:attribute``) and its line in ``monitor --help``."""
+
+    location: str
+    short_help: str
+
+
+#: Each sub-command, where it lives and its one-line help. A command's module is imported
+#: only when that command runs (or its own --help is asked for), so `monitor --help` imports
+#: no command and `monitor status` does not pay for Playwright, Apprise or Alembic. Each
+#: short help is its command's first docstring sentence (tests/unit/test_cli_listing.py
+#: checks they agree).
+COMMANDS: dict[str, Listing] = {
+    "check": Listing(
+        "monitor.commands.check:check_cmd",
+        "Probe targets now (all, or ids / globs / prefecture ids), record, print the outcomes.",
+    ),
+    "config": Listing(
+        "monitor.commands.config_cmd:config_group", "Work with the configuration file."
+    ),
+    "db": Listing(
+        "monitor.commands.db:db_group", "Manage the database: migrations and evidence pruning."
+    ),
+    "demo": Listing(
+        "monitor.commands.demo_cmd:demo_cmd",
+        "Run the daemon against a local imitation of the booking sites, alerts on the console.",
+    ),
+    "evidence": Listing(
+        "monitor.commands.evidence_cmd:evidence_cmd",
+        "Write an evidence dossier for one TARGET (a full id such as 92/remise-titre).",
+    ),
+    "history": Listing("monitor.commands.history:history_cmd", "Outcome rows, newest first."),
+    "notify": Listing("monitor.commands.notify_cmd:notify_group", "Notification channels."),
+    "publish": Listing(
+        "monitor.commands.publish:publish_cmd",
+        "Write the public status page and open data into OUTDIR [default: settings.publish.dir].",
+    ),
+    "run": Listing(
+        "monitor.commands.run:run_cmd",
+        "Run the daemon: schedule every target, probe, record, alert, until SIGTERM.",
+    ),
+    "stats": Listing(
+        "monitor.commands.stats:stats_cmd",
+        "Attempts, days, shares, anomalies, periods without slot, La Cimade's buckets.",
+    ),
+    "status": Listing(
+        "monitor.commands.status:status_cmd",
+        "Each target's current status and reason, since when, last probe and streak, and the "
+        "latest probe's detail (in a table, in settings.language or --lang).",
+    ),
+    "verify": Listing(
+        "monitor.commands.verify_cmd:verify_cmd",
+        "Check every target's hash chain, evidence digests and evidence files.",
+    ),
 }
 
 
 class LazyGroup(click.Group):
-    """A click group that imports a sub-command's module on first use."""
+    """A click group that imports a sub-command's module on first use, and lists the
+    sub-commands from :data:`COMMANDS` without importing any."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
+        listing = COMMANDS.get(cmd_name)
+        if listing is None:
             return None
-        module_name, attribute = target.split(":")
+        module_name, attribute = listing.location.split(":")
         command = getattr(importlib.import_module(module_name), attribute)
         assert isinstance(command, click.Command)
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The "Commands:" section as click writes it, from the table's short helps (cut to
+        the width by click, through a bare command holding that help)."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [
+            (name, click.Command(name, help=COMMANDS[name].short_help).get_short_help_str(limit))
+            for name in names
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

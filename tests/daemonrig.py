@@ -2,9 +2,10 @@
 
 ``daemon_config`` writes a prefectures.yaml whose targets are given as (id, platform, url)
 (the daemon's preset of ``helpers.write_config``);
-``run_in_process`` runs :class:`monitor.daemon.scheduler.Daemon` on it for some seconds in this
-event loop (real engines, recorder and SQLite; ``components`` may replace a part) and
-returns the repository; ``outcomes_of`` reads every stored outcome, oldest first.
+``run_in_process`` runs a daemon (:func:`monitor.daemon.compose.build_daemon`) on it for
+some seconds in this event loop (real engines, recorder and SQLite; ``components`` may
+replace a part) and returns the repository; ``outcomes_of`` reads every stored outcome,
+oldest first.
 """
 
 from __future__ import annotations
@@ -86,10 +87,10 @@ async def run_in_process(
     components: Any = None,
 ) -> Repository:
     """Run the daemon for ``seconds`` (``during`` runs alongside), stop it, check exit 0."""
-    from monitor.daemon.scheduler import Daemon
+    from monitor.daemon.compose import build_daemon
 
     repository = Repository(create_engine_for(database))
-    daemon = Daemon(
+    daemon = build_daemon(
         load(config_path),
         repository,
         node="test",

@@ -1,4 +1,5 @@
-"""What every command shares: the application context and the output-format option."""
+"""What the commands share: the application context, the settings a reading command shows
+with, and the options several commands take (``--format``, ``--lang``, ``--evidence-dir``)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from monitor.config import Config
+    from monitor.config.settings import Settings
     from monitor.store.repository import Repository
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,12 +36,16 @@ class App:
     database_override: str | None
     verbosity: int
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    #: Whether loading the config checks that Apprise can use each channel URL (see
+    #: monitor.config.load_config); ``status``, which notifies nobody, turns it off.
+    check_channels: bool = True
 
     @cached_property
     def config(self) -> Config:
         from monitor.config import load_config
 
-        return hide_secrets_of(load_config(self.config_path, env=self.env))
+        config = load_config(self.config_path, env=self.env, check_channels=self.check_channels)
+        return hide_secrets_of(config)
 
     @cached_property
     def database_url(self) -> str:
@@ -77,6 +83,41 @@ def hide_secrets_of(config: Config) -> Config:
 
 
 pass_app = click.make_pass_decorator(App)
+
+
+def optional_config(app: App) -> Config | None:
+    """The config, for a reading command: None when it can do without one.
+
+    A reading command needs no config file when the database is named on the command line
+    or in ``$MONITOR_DATABASE_URL``, no config file was asked for (``--config``,
+    ``$MONITOR_CONFIG``) and none lies in the current directory. An explicit config that
+    is missing or wrong stays an error.
+    """
+    from monitor.config import DEFAULT_CONFIG
+
+    database_given = bool(app.database_override or app.env.get("MONITOR_DATABASE_URL"))
+    config_named = app.config_path is not None or bool(app.env.get("MONITOR_CONFIG"))
+    if database_given and not config_named and not Path(DEFAULT_CONFIG).exists():
+        return None
+    return app.config
+
+
+def reading_settings(app: App) -> Settings:
+    """The settings a reading command displays with: the config's, else the defaults
+    (Europe/Paris, French, ``var/evidence``)."""
+    from monitor.config.settings import Settings
+
+    config = optional_config(app)
+    return Settings() if config is None else config.settings
+
+
+def evidence_dir_option(command: F) -> F:
+    """``--evidence-dir``, for the commands that read or delete evidence files."""
+    return click.option(
+        "--evidence-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Evidence files [default: settings.evidence_dir].",
+    )(command)
 
 
 def lang_option(command: F) -> F:

@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from monitor.commands.common import App, pass_app
-from monitor.commands.history import parse_bound, reading_settings
-from monitor.commands.verify_cmd import evidence_dir_option
+from monitor.commands.common import App, evidence_dir_option, pass_app, reading_settings
+from monitor.commands.filters import parse_bound
 
 if TYPE_CHECKING:
     from monitor.evidence.prune_log import PrunedFile

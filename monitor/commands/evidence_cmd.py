@@ -8,14 +8,14 @@ from pathlib import Path
 
 import click
 
-from monitor.commands.common import App, pass_app
-from monitor.commands.history import (
-    check_period,
+from monitor.commands.common import (
+    App,
+    evidence_dir_option,
     optional_config,
-    parse_bound,
+    pass_app,
     reading_settings,
 )
-from monitor.commands.verify_cmd import evidence_dir_option
+from monitor.commands.filters import check_period, parse_bound
 from monitor.errors import NothingMatched, UsageError
 
 

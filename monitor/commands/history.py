@@ -1,27 +1,22 @@
-"""`monitor history`: outcome rows, newest first, filtered, in any output format.
-
-Also home of what the reading commands (history, stats, evidence, verify, db prune) share:
-the settings they display with, which come from the config file when there is one and
-default otherwise, and the parsing of ``--since``/``--until``.
-"""
+"""`monitor history`: outcome rows, newest first, filtered, in any output format."""
 
 from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from monitor.commands.common import App, lang_option, output_options, pass_app
-from monitor.domain import REASONS, Reason, Status, status_of
-from monitor.errors import NothingMatched, UsageError
+from monitor.commands.common import App, lang_option, output_options, pass_app, reading_settings
+from monitor.commands.filters import (
+    check_period,
+    describe_filters,
+    empty_result,
+    parse_bound,
+    parse_reason,
+    parse_status,
+)
 from monitor.reports.output import OUTCOME_FIELDS, Column, emit, record_rows
-
-if TYPE_CHECKING:
-    from monitor.config import Config
-    from monitor.config.settings import Settings
 
 #: What a history table shows (machine formats carry every OUTCOME_FIELDS field).
 HISTORY_COLUMNS = (
@@ -35,101 +30,6 @@ HISTORY_COLUMNS = (
     Column("earliest_slot", "EARLIEST"),
     Column("detail", "DETAIL", max_width=70),
 )
-
-
-def optional_config(app: App) -> Config | None:
-    """The config, for a reading command: None when it can do without one.
-
-    A reading command needs no config file when the database is named on the command line
-    or in ``$MONITOR_DATABASE_URL``, no config file was asked for (``--config``,
-    ``$MONITOR_CONFIG``) and none lies in the current directory. An explicit config that
-    is missing or wrong stays an error.
-    """
-    from monitor.config import DEFAULT_CONFIG
-
-    database_given = bool(app.database_override or app.env.get("MONITOR_DATABASE_URL"))
-    config_named = app.config_path is not None or bool(app.env.get("MONITOR_CONFIG"))
-    if database_given and not config_named and not Path(DEFAULT_CONFIG).exists():
-        return None
-    return app.config
-
-
-def reading_settings(app: App) -> Settings:
-    """The settings a reading command displays with: the config's, else the defaults
-    (Europe/Paris, French, ``var/evidence``)."""
-    from monitor.config.settings import Settings
-
-    config = optional_config(app)
-    return Settings() if config is None else config.settings
-
-
-def parse_bound(
-    option: str, text: str | None, settings: Settings, now: datetime
-) -> datetime | None:
-    """A ``--since``/``--until`` value as aware UTC (dates are local midnight)."""
-    if text is None:
-        return None
-    from monitor.config.durations import parse_when
-
-    try:
-        return parse_when(text, now, settings.tz)
-    except ValueError as exc:
-        raise UsageError(f"{option}: {exc}") from None
-
-
-def check_period(since: datetime | None, until: datetime | None) -> None:
-    """A period whose start is not before its end is a usage error, not an empty result."""
-    if since is not None and until is not None and since >= until:
-        raise UsageError(
-            f"--since ({since.isoformat()}) must be before --until ({until.isoformat()})"
-        )
-
-
-def parse_status(text: str | None) -> Status | None:
-    """A ``--status`` value; an unknown one is a usage error listing the statuses."""
-    if text is None:
-        return None
-    try:
-        return Status(text)
-    except ValueError:
-        known = ", ".join(status.value for status in Status)
-        raise UsageError(f"--status: unknown status {text!r}; use one of {known}") from None
-
-
-def parse_reason(text: str | None, status: Status | None) -> Reason | None:
-    """A ``--reason`` value, which must belong to ``--status`` when both are given."""
-    if text is None:
-        return None
-    try:
-        reason = Reason(text)
-    except ValueError:
-        known = "; ".join(
-            f"{status.value}: {', '.join(r.value for r in reasons)}"
-            for status, reasons in REASONS.items()
-        )
-        raise UsageError(f"--reason: unknown reason {text!r}; reasons by status: {known}") from None
-    if status is not None and status_of(reason) is not status:
-        raise UsageError(
-            f"--reason {reason.value} belongs to status {status_of(reason).value}, "
-            f"not {status.value}: no outcome can match both"
-        )
-    return reason
-
-
-def empty_result(what: str) -> NothingMatched:
-    """Exit 3, naming the filters that matched nothing."""
-    return NothingMatched(f"no outcome matches {what}")
-
-
-def describe_filters(**filters: object) -> str:
-    """``--target 92/* --since 7d`` for messages (or that the database is empty)."""
-    parts: list[str] = []
-    for name, value in filters.items():
-        if value is None or value == () or value == []:
-            continue
-        values = value if isinstance(value, list | tuple) else [value]
-        parts.extend(f"--{name.replace('_', '-')} {v!s}" for v in values)
-    return " ".join(parts) or "(no filter): the database has no outcome"
 
 
 @click.command("history")

@@ -7,14 +7,8 @@ from datetime import UTC, datetime
 
 import click
 
-from monitor.commands.common import App, output_options, pass_app
-from monitor.commands.history import (
-    check_period,
-    describe_filters,
-    empty_result,
-    parse_bound,
-    reading_settings,
-)
+from monitor.commands.common import App, output_options, pass_app, reading_settings
+from monitor.commands.filters import check_period, describe_filters, empty_result, parse_bound
 from monitor.domain import Status
 from monitor.reports.output import Column, emit
 from monitor.reports.stats import (

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-from monitor.commands.common import App, pass_app
-from monitor.commands.history import reading_settings
+from monitor.commands.common import App, evidence_dir_option, pass_app, reading_settings
 from monitor.errors import IntegrityError, NothingMatched
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def evidence_dir_option(command: F) -> F:
-    """``--evidence-dir``, for the commands that read or delete evidence files."""
-    return click.option(
-        "--evidence-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        help="Evidence files [default: settings.evidence_dir].",
-    )(command)
 
 
 @click.command("verify")

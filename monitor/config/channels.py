@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from fnmatch import fnmatchcase
 from typing import Any
 
-import apprise
 from pydantic import PrivateAttr, field_validator
 
 from monitor.config.env import MASK, mask_secrets
@@ -95,6 +94,8 @@ class Channel(FrozenModel):
 
 def mask_apprise_url(url: str, secrets: frozenset[str] = frozenset()) -> str:
     """Apprise's privacy form of ``url`` with ``secrets`` masked; never the raw URL."""
+    import apprise  # here, not at the top: a config without channels never needs Apprise
+
     with _apprise_silenced():
         try:
             plugin = apprise.Apprise.instantiate(url)
@@ -132,6 +133,8 @@ def unusable_channel(channel: Channel) -> str | None:
     refused by ``config validate`` (and ``run``) instead. Apprise's own log lines about a
     URL it rejects quote parts of it (a login, a phone number): they are dropped, not shown.
     """
+    import apprise  # here, not at the top: a config without channels never needs Apprise
+
     scheme = channel.url.split("://", 1)[0].lower()
     with _apprise_silenced():
         try:

@@ -25,20 +25,27 @@ procrastinate worker instead of the in-memory jobs (procrastinate's "dynamic sch
 
 Notifications need nothing here: every node runs the outbox dispatcher, which claims each
 delivery atomically.
+
+:class:`FleetSchedule` is the fleet's :class:`monitor.daemon.schedule.Schedule`: its jobs
+are not rebuilt from the config (each tick reads the daemon's current config and the
+back-off times stored in the database), and its worker is what the daemon supervises.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
 
 from monitor.config import Config, Target
 from monitor.daemon.cadence import Cadence, next_fire
-from monitor.daemon.jobs import misfire_grace, smallest_interval
+from monitor.daemon.clock import SYSTEM_CLOCK, Clock
+from monitor.daemon.jobs import CadenceTrigger, misfire_grace, smallest_interval
+from monitor.daemon.schedule import ProbeHost
 from monitor.errors import UsageError
+from monitor.store.engine import mask_database_url, normalize_database_url
 from monitor.store.host_locks import HostLocks
 from monitor.store.ports import FleetClaims
 from monitor.store.task_queue import libpq_url, queue_installed
@@ -48,6 +55,7 @@ __all__ = [
     "STALLED_AFTER",
     "FleetSchedule",
     "next_run_to_queue",
+    "require_fleet_database",
     "require_queue",
     "tick_period",
 ]
@@ -76,35 +84,45 @@ def require_queue() -> None:
         )
 
 
+def require_fleet_database(database_url: str) -> None:
+    """Raise a usage error unless a fleet can share this database: PostgreSQL, and the
+    cluster extra installed."""
+    if normalize_database_url(database_url).get_backend_name() != "postgresql":
+        raise UsageError(
+            f"cluster mode needs PostgreSQL (postgresql+psycopg://…); the database is "
+            f"{mask_database_url(database_url)}: several daemons cannot share SQLite"
+        )
+    require_queue()
+
+
 def tick_period(config: Config) -> int:
     """Seconds between ticks: at most half the smallest interval, from 1 s to 30 s."""
     half = smallest_interval(config).total_seconds() / 2
     return max([p for p in _TICK_PERIODS if p <= half], default=1)
 
 
-class ProbeHost(Protocol):
-    """What the daemon gives the fleet engine: its current config, its enabled targets by id
-    and one run of a slot."""
-
-    config: Config
-
-    def target(self, target_id: str) -> Target | None: ...
-
-    async def run_slot(self, target_id: str, slot: datetime) -> None: ...
-
-
 class FleetSchedule:
     """One daemon's procrastinate worker, and the fleet-wide tick it takes its share of."""
 
     def __init__(
-        self, host: ProbeHost, repository: FleetClaims, database_url: str, node: str
+        self,
+        config: Config,
+        repository: FleetClaims,
+        database_url: str,
+        node: str,
+        *,
+        leave: Callable[[], Awaitable[None]],
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
+        """``leave``: removes this node's heartbeat row (a node gone cleanly is not live)."""
         from procrastinate import App, PsycopgConnector
 
-        self._host = host
+        self._host: ProbeHost | None = None
         self._repository = repository
         self._node = node
-        self.period = tick_period(host.config)
+        self._leave = leave
+        self._clock = clock
+        self.period = tick_period(config)
         #: The per-host caps held for the fleet (see monitor.daemon.politeness).
         self.host_locks = HostLocks(libpq_url(database_url))
         self.app = App(
@@ -112,7 +130,6 @@ class FleetSchedule:
             periodic_defaults={"max_delay": 2 * self.period},
         )
         self._worker: Any = None
-        self._running: asyncio.Task[None] | None = None
         self._register_tasks()
 
     def _register_tasks(self) -> None:
@@ -125,7 +142,7 @@ class FleetSchedule:
         @app.periodic(cron=f"* * * * * */{self.period}", periodic_id="tick")
         @app.task(name="monitor.tick", queue=QUEUE, queueing_lock="monitor.tick")
         async def tick(timestamp: int) -> None:
-            await self.tick(datetime.now(UTC))
+            await self.tick(self._clock.now())
 
         @app.periodic(cron="* * * * * */5", periodic_id="recover")
         @app.task(name="monitor.recover", queue=QUEUE, queueing_lock="monitor.recover")
@@ -134,10 +151,14 @@ class FleetSchedule:
 
         self._probe_task: Callable[..., Any] = probe
 
-    async def start(self) -> None:
-        """Open the connection pool and start the worker as a task of this loop."""
+    def rebuild(self, triggers: Mapping[str, CadenceTrigger]) -> None:
+        """Nothing to rebuild: each tick reads the host's current config."""
+
+    async def start(self, host: ProbeHost) -> None:
+        """Open the connection pool and make the worker (:meth:`run` runs it)."""
         from procrastinate.worker import Worker
 
+        self._host = host
         await self.app.open_async()
         self._worker = Worker(
             self.app,
@@ -152,31 +173,33 @@ class FleetSchedule:
             update_heartbeat_interval=WORKER_BEAT,
             stalled_worker_timeout=STALLED_AFTER,
         )
-        self._running = asyncio.create_task(self._worker.run(), name="fleet-worker")
         log.info(
             "cluster mode: worker %s on queue %s, ticks every %ds", self._node, QUEUE, self.period
         )
 
-    def stop_taking_jobs(self) -> None:
+    async def run(self) -> None:
+        """The worker, until :meth:`stop_taking_work` (its jobs ended by the daemon)."""
+        await self._worker.run()
+
+    def move(self, target_id: str, trigger: CadenceTrigger) -> None:
+        """Nothing to move: the tick reads the back-off the runner stored."""
+
+    def stop_taking_work(self) -> None:
         """The first step of a stop: no new job; the running ones go on."""
         if self._worker is not None:
             self._worker.stop()
 
-    async def close(self, timeout: float) -> None:
-        """Wait for the worker to end (its jobs were finished or cancelled by the daemon)."""
-        self.stop_taking_jobs()
-        if self._running is not None:
-            done, _ = await asyncio.wait({self._running}, timeout=timeout)
-            if not done:
-                self._running.cancel()
-                await asyncio.wait({self._running}, timeout=1)
+    async def close(self) -> None:
+        """Close the pool and the host locks; this node's heartbeat row goes."""
         await self.app.close_async()
         await self.host_locks.aclose()
+        await self._leave()
 
     # -- the tasks -------------------------------------------------------------------------
 
     async def tick(self, now: datetime) -> int:
         """Defer a probe job for every run firing within the next two ticks; how many."""
+        assert self._host is not None  # ticks run once started
         config = self._host.config
         window = timedelta(seconds=2 * self.period)
         longest = max((t.interval for t in config.targets()), default=timedelta(0))
@@ -219,13 +242,14 @@ class FleetSchedule:
         return True
 
     async def _probe(self, target_id: str, slot: datetime) -> None:
+        assert self._host is not None  # jobs run once started
         target = self._host.target(target_id)
         if target is None:
             log.info("%s: no longer in the config, job for %s dropped", target_id, slot)
             return
         cadence = Cadence.of(target.id, target.interval, target.jitter)
         fire = cadence.fire(cadence.index_at_or_before(slot))
-        late = datetime.now(UTC) - fire
+        late = self._clock.now() - fire
         if late >= target.interval:
             log.info(
                 "%s: run of slot %s skipped, %.1fs late", target_id, slot, late.total_seconds()

@@ -1,4 +1,5 @@
-"""What the daemon drives, gathered in one place so tests can replace any part.
+"""What the daemon drives, gathered in one place so tests can replace any part; and the
+config in force, which parts that outlive a reload read.
 
 engines      monitor.probes.engines.Engines: HTTP and browser engines, made on first use
 observe      monitor.attempt.probe.observe: one probe, never raises for the site's doing
@@ -54,6 +55,17 @@ class Record(Protocol):
         channels: Sequence[Channel],
         now: datetime,
     ) -> Recorded: ...
+
+
+class CurrentConfig:
+    """The daemon's config as of its latest reload (the daemon sets ``value``); calling it
+    reads it, so it serves wherever a ``Callable[[], Config]`` is asked for."""
+
+    def __init__(self, config: Config) -> None:
+        self.value = config
+
+    def __call__(self) -> Config:
+        return self.value
 
 
 @dataclass

@@ -180,8 +180,7 @@ def run_demo(
     """
     global _console
     _console = out
-    from monitor.daemon.scheduler import Daemon
-    from monitor.publish.refresh import refresher_for
+    from monitor.daemon.compose import build_daemon
     from monitor.publish.serve import serve_directory
 
     with contextlib.ExitStack() as stack:
@@ -199,22 +198,17 @@ def run_demo(
         _say(out, f"imitation site on {site.base_url} (open it in a browser)")
         _say(out, f"config {config_file}, database {url}")
         _say(out, f"{len(config.targets())} targets probed every {interval}s; Ctrl-C stops")
-        daemon: Daemon | None = None
-
-        def current_config() -> Config:
-            return config if daemon is None else daemon.config
-
-        gap = config.settings.publish.min_gap.total_seconds()
-        refresher = refresher_for(current_config, repository, status_dir, min_gap=gap)
-        refresher.publish_now()  # the page exists (every target "never probed") from the start
-        _say(out, f"status page on {page_url} (rewritten as probes come in)")
-        daemon = Daemon(
+        daemon = build_daemon(
             config,
             repository,
             node="demo",
             reload_config=lambda: _load(config_file),
-            publisher=refresher,
+            publish_dir=status_dir,
         )
+        assert daemon.publisher is not None
+        # The page exists (every target "never probed") from the start.
+        daemon.publisher.publish_now()
+        _say(out, f"status page on {page_url} (rewritten as probes come in)")
         try:
             return asyncio.run(_story(daemon, site, out, interval, duration))
         finally:

@@ -28,7 +28,8 @@ mode keeps its health under ``MONITOR_TARGET``; each node of a fleet keeps its o
 degradation. The events are MONITOR_TARGET's either way, their detail naming the node.
 
 **Heartbeat.** The daemon writes a heartbeat row every :func:`heartbeat_period`;
-``monitor status --heartbeat`` calls it stale when older than :func:`stale_after`.
+``monitor status --heartbeat`` calls it stale when older than :func:`stale_after` (both in
+monitor.daemon.heartbeat).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 
@@ -46,6 +47,11 @@ from monitor.alerts.policy import apply_monitor_health
 from monitor.attempt.record import alert_policy, channels_for
 from monitor.config import Config, Settings
 from monitor.daemon import metrics
+from monitor.daemon.heartbeat import (  # re-exported: the heartbeat's rule lives there
+    heartbeat_is_stale,
+    heartbeat_period,
+    stale_after,
+)
 from monitor.details import record_line
 from monitor.domain import NETWORK_REASONS, Detail, Event, Observation, Status, monitor_key
 from monitor.store.ports import HealthRecords
@@ -57,6 +63,7 @@ __all__ = [
     "OwnFaultGuard",
     "check_connectivity",
     "connectivity_check_for",
+    "heartbeat_is_stale",
     "heartbeat_period",
     "is_network_failure",
     "stale_after",
@@ -68,8 +75,6 @@ log = logging.getLogger(__name__)
 CHECK_TTL = 30.0
 #: Timeout of each connectivity GET: a working network answers well within it.
 CHECK_TIMEOUT = 5.0
-#: The heartbeat is written at least this often, whatever the intervals.
-MAX_HEARTBEAT_PERIOD = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -257,20 +262,3 @@ class HealthReporter:
             )
         metrics.set_degraded(new.anomaly_open)
         return stored
-
-
-def heartbeat_period(smallest_interval: timedelta) -> timedelta:
-    """How often the daemon beats: half the smallest interval, at least once a minute."""
-    return min(smallest_interval / 2, MAX_HEARTBEAT_PERIOD)
-
-
-def stale_after(smallest_interval: timedelta) -> timedelta:
-    """A heartbeat older than this means the daemon is stuck or gone."""
-    return 3 * smallest_interval
-
-
-def heartbeat_is_stale(
-    last_beat: datetime | None, *, now: datetime, smallest_interval: timedelta
-) -> bool:
-    """``monitor status --heartbeat``'s rule: missing, or older than 3× the smallest interval."""
-    return last_beat is None or now - last_beat > stale_after(smallest_interval)

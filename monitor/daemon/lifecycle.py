@@ -1,29 +1,54 @@
-"""The daemon's process life: signal handlers that only set flags, and bounded waits.
+"""The daemon's process life: its loop and threads, signal handlers that only set flags,
+bounded waits, and the refusal to run beside another embedded daemon.
 
 STYLE.md's rule for a daemon: a signal handler does nothing but set a flag (here: call a
 method that sets flags and events); the main loop notices at its next turn. Every wait at
-shutdown is bounded, so that SIGTERM keeps its 30 s promise.
+shutdown is bounded, and :func:`run_until_stopped` leaves with ``os._exit`` when a worker
+thread would hold the exit, so that SIGTERM keeps its 30 s promise.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import os
 import signal
-from collections.abc import Awaitable, Callable
+import socket
+import sys
+import threading
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
+from monitor.config import Config
+from monitor.daemon.health import stale_after
+from monitor.daemon.housekeeping import live_nodes
+from monitor.daemon.jobs import smallest_interval
+from monitor.errors import UsageError
+from monitor.store import Repository
+
 __all__ = [
+    "IO_THREADS",
+    "THREAD_EXIT_WAIT",
     "close_within",
+    "end_within",
     "finish",
     "install_signals",
+    "refuse_beside_live_daemons",
     "remove_signals",
+    "run_until_stopped",
     "wait_for_event",
     "wait_or_hurry",
 ]
 
 log = logging.getLogger(__name__)
+
+#: Worker threads for database calls and recordings (SQLite serialises writes anyway).
+IO_THREADS = 16
+#: After the daemon returned, how long threads still running may hold the exit.
+THREAD_EXIT_WAIT = 3.0
 
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -42,10 +67,20 @@ def remove_signals(loop: asyncio.AbstractEventLoop) -> None:
         loop.remove_signal_handler(sig)
 
 
-async def wait_for_event(event: asyncio.Event, timeout: float) -> None:
-    """Sleep until ``event`` is set or ``timeout`` passes; the event is cleared."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout=timeout)
+async def wait_for_event(
+    event: asyncio.Event,
+    timeout: float,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """Sleep (``sleep``: a clock's) until ``event`` is set or ``timeout`` passes; the event
+    is cleared."""
+    waiting = asyncio.ensure_future(event.wait())
+    sleeping = asyncio.ensure_future(sleep(timeout))
+    try:
+        await asyncio.wait({waiting, sleeping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiting.cancel()
+        sleeping.cancel()
     event.clear()
 
 
@@ -75,6 +110,16 @@ async def finish(task: asyncio.Task[None]) -> None:
         log.error("%s failed", task.get_name(), exc_info=True)
 
 
+async def end_within(task: asyncio.Task[None], timeout: float) -> None:
+    """Wait up to ``timeout`` for a task asked to end, then cancel it; its failure is logged."""
+    await asyncio.wait({task}, timeout=timeout)
+    if not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=1)
+    if task.done():
+        await finish(task)
+
+
 async def close_within(part: object, timeout: float) -> None:
     """``await part.aclose()`` if it has one, for at most ``timeout`` s; failures logged."""
     close: Callable[[], Awaitable[None]] | None = getattr(part, "aclose", None)
@@ -84,3 +129,72 @@ async def close_within(part: object, timeout: float) -> None:
         await asyncio.wait_for(close(), timeout=timeout)
     except Exception as error:  # TimeoutError included: best effort at exit
         log.warning("closing %s failed: %r", type(part).__name__, error)
+
+
+def refuse_beside_live_daemons(repository: Repository, config: Config, node: str) -> None:
+    """Embedded mode schedules alone: another live daemon on the database means a fleet."""
+    now = datetime.now(UTC)
+    others = live_nodes(
+        repository.nodes(),
+        me=node,
+        host=socket.gethostname(),
+        now=now,
+        fresh_within=stale_after(smallest_interval(config)),
+    )
+    if others:
+        beat = others[0]
+        age = int((now - beat.beat_at).total_seconds())
+        raise UsageError(
+            f"another daemon is running on this database (node {beat.node}, pid {beat.pid}, "
+            f"last heartbeat {age}s ago): several daemons on one database must all run in "
+            "cluster mode (settings.cluster: true or `monitor run --cluster`, on PostgreSQL)"
+        )
+
+
+def run_until_stopped(main: Coroutine[Any, Any, int]) -> int:
+    """Run the daemon's coroutine on a fresh loop, then make sure the process can exit.
+
+    Like ``asyncio.run``, but a worker thread stuck in a call that cannot be interrupted
+    (a database lock, a notification service that hangs) cannot hold the exit past the
+    30 s promise: after ``THREAD_EXIT_WAIT`` the process leaves with ``os._exit``. Every
+    row is written in one transaction, so an interrupted one is simply not there.
+    """
+    loop = asyncio.new_event_loop()
+    executor = ThreadPoolExecutor(max_workers=IO_THREADS, thread_name_prefix="monitor-io")
+    loop.set_default_executor(executor)
+    code = 1
+    try:
+        code = loop.run_until_complete(main)
+    finally:
+        try:
+            _cancel_leftovers(loop)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            executor.shutdown(wait=False, cancel_futures=True)
+            loop.close()
+    _exit_if_threads_hang(code)
+    return code
+
+
+def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
+    tasks = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+
+
+def _exit_if_threads_hang(code: int) -> None:
+    deadline = time.monotonic() + THREAD_EXIT_WAIT
+    for thread in threading.enumerate():
+        if thread is threading.current_thread() or thread.daemon:
+            continue
+        thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = [t.name for t in threading.enumerate() if t.is_alive() and not t.daemon]
+    stuck = [name for name in stuck if name != threading.current_thread().name]
+    if stuck:
+        log.warning("exiting with threads still busy: %s", ", ".join(stuck))
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)

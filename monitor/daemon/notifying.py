@@ -12,10 +12,10 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from monitor.config import Config
+from monitor.daemon.clock import SYSTEM_CLOCK, Clock
 from monitor.daemon.lifecycle import close_within, wait_for_event
 from monitor.errors import DatabaseError
 
@@ -28,11 +28,18 @@ DISPATCH_PERIOD = 5.0
 class NotificationLoop:
     """Runs a dispatcher's ``run_once(now)`` when poked or every :data:`DISPATCH_PERIOD`."""
 
-    def __init__(self, dispatcher: Any | None, make: Callable[[Config], Any] | None) -> None:
+    def __init__(
+        self,
+        dispatcher: Any | None,
+        make: Callable[[Config], Any] | None,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         """``make``: builds a dispatcher for a reloaded config's channels (None: the
         dispatcher was given from outside and is kept)."""
         self._dispatcher = dispatcher
         self._make = make
+        self._clock = clock
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -46,7 +53,7 @@ class NotificationLoop:
 
     async def run(self) -> None:
         while not self._stopping:
-            await wait_for_event(self._wake, DISPATCH_PERIOD)
+            await wait_for_event(self._wake, DISPATCH_PERIOD, self._clock.sleep)
             if self._stopping:
                 return
             try:
@@ -61,7 +68,7 @@ class NotificationLoop:
         dispatcher = self._dispatcher
         if dispatcher is None:
             return 0
-        now = datetime.now(UTC)
+        now = self._clock.now()
         if inspect.iscoroutinefunction(dispatcher.run_once):
             sent = await dispatcher.run_once(now)
         else:

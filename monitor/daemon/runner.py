@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,6 +32,7 @@ from monitor.alerts.policy import backoff_delay
 from monitor.attempt.probe import failed
 from monitor.config import Config, Target
 from monitor.daemon import metrics
+from monitor.daemon.clock import SYSTEM_CLOCK, Clock
 from monitor.daemon.components import EngineSet, Observe, Record
 from monitor.daemon.health import HealthReporter, OwnFaultGuard, is_network_failure
 from monitor.daemon.politeness import Politeness, ProbeTicket, parse_retry_after
@@ -81,7 +81,9 @@ class ProbeRunner:
         node: str,
         observe: Observe,
         record: Record,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
+        """``clock``: the time of the runs, their records and their Retry-After pauses."""
         self._repository = repository
         self.config = config
         self._politeness = politeness
@@ -91,6 +93,7 @@ class ProbeRunner:
         self._node = node
         self._observe = observe
         self._record = record
+        self._clock = clock
         self._not_before: dict[str, datetime | None] = dict(repository.next_probes())
         self.recordings: set[asyncio.Future[Any]] = set()  #: for shutdown to wait on
         #: Runs that hold a politeness slot (talking to a site): shutdown gives them a grace
@@ -150,7 +153,7 @@ class ProbeRunner:
 
     async def _probe(self, target: Target) -> tuple[Recorded, Observation, Detail | None]:
         """Observe within the politeness limits, judge whose fault a failure is, record."""
-        began = time.monotonic()
+        began = self._clock.monotonic()
         task = asyncio.current_task()
         assert task is not None  # always run as a task
         async with self._politeness.probe(target.host) as ticket:
@@ -161,7 +164,7 @@ class ProbeRunner:
                 self.in_flight.discard(task)
             # Paused before the host slot is given back, so no probe waiting for it can
             # slip a request in between.
-            refused = _refusal(observation)
+            refused = _refusal(observation, self._clock.now())
             if refused is not None:
                 self._pause_host(target, refused)
         verdict = await self._guard.judge(target.host, observation, target.id)
@@ -178,7 +181,7 @@ class ProbeRunner:
             target.id,
             outcome.status,
             outcome.reason,
-            time.monotonic() - began,
+            self._clock.monotonic() - began,
             ticket.requests,
             ticket.waited,
             extra={"target": target.id, "status": str(outcome.status)},
@@ -209,7 +212,7 @@ class ProbeRunner:
         observe's deadline starts once it has a session (waiting for a browser context is
         not the site's time) and stands still while the gate holds a request back.
         """
-        started = datetime.now(UTC)
+        started = self._clock.now()
         try:
             engine = await self._engines.get(target.engine)
         except MonitorError as error:  # e.g. no Chromium: the monitor's fault, recorded
@@ -231,7 +234,7 @@ class ProbeRunner:
                 observation,
                 settings=self.config.settings,
                 channels=self.config.channels,
-                now=datetime.now(UTC),
+                now=self._clock.now(),
             )
         )
         self.recordings.add(future)
@@ -273,7 +276,7 @@ class ProbeRunner:
             self._not_before[target_id] = not_before
 
     async def _record_crash(self, target: Target, error: Exception) -> RunResult:
-        now = datetime.now(UTC)
+        now = self._clock.now()
         observation = Observation(
             target=target.id,
             engine=target.engine,
@@ -314,12 +317,15 @@ class _Refusal:
     pause: timedelta | None
 
 
-def _refusal(observation: Observation) -> _Refusal | None:
-    """The first 429/503 page of a probe, with the pause its Retry-After header asks for."""
+def _refusal(observation: Observation, now: datetime | None = None) -> _Refusal | None:
+    """The first 429/503 page of a probe, with the pause its Retry-After header asks for
+    (an HTTP date counted from ``now``, the machine's time if not given)."""
     for page in observation.pages:
         if page.http_status in RETRY_AFTER_STATUSES:
             header = page.retry_after
-            seconds = None if header is None else parse_retry_after(header, datetime.now(UTC))
+            seconds = (
+                None if header is None else parse_retry_after(header, now or datetime.now(UTC))
+            )
             pause = None if seconds is None else timedelta(seconds=seconds)
             return _Refusal(page.http_status, pause)
     return None

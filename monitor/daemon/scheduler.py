@@ -1,22 +1,26 @@
-"""The daemon: APScheduler jobs, politeness, health, notifications, shutdown and reload.
+"""The daemon: starts, supervises and stops the parts it is handed; reloads; one run's step.
 
 Made of small steps, as healthchecks' ``sendalerts``: a main loop that beats, reloads when
-asked and sleeps; one APScheduler job per target whose run is :meth:`ProbeRunner.run`; a
-dispatch loop that sends due notifications (:mod:`monitor.daemon.notifying`); signal
-handlers that only set flags.
+asked and sleeps; a :class:`monitor.daemon.schedule.Schedule` that calls :meth:`Daemon.run_slot`
+for each run, whose step is :meth:`ProbeRunner.run`; a dispatch loop that sends due
+notifications (:mod:`monitor.daemon.notifying`); signal handlers that only set flags. The
+parts are built by :mod:`monitor.daemon.compose`; ``Daemon`` builds none of them.
 
-Scheduling (times computed by :mod:`monitor.daemon.cadence`): each target gets a job with a
+Scheduling (times computed by :mod:`monitor.daemon.cadence`): each target gets a
 :class:`CadenceTrigger` (its own grid, offset and jitter; ``active_hours``; a ``not_before``
-for back-off and ``Retry-After``), ``max_instances=1`` (never two runs of one target at
-once), ``coalesce=True`` and a ``misfire_grace_time`` of a quarter interval (at most a
-minute, at least a second): after a pause or a suspended machine, the missed runs collapse
-into at most one, and none at all if even the latest is later than that (see
-:mod:`monitor.daemon.jobs`). Jobs live in memory and are rebuilt from the config at start and on
-SIGHUP; what must survive a restart is in the database (back-off times, claims, states).
+for back-off and ``Retry-After``), handed to the schedule at start and on SIGHUP; never two
+runs of one target at once, and missed runs collapse into at most one (see
+:mod:`monitor.daemon.jobs` and :mod:`monitor.daemon.cluster`). Jobs live in memory; what
+must survive a restart is in the database (back-off times, claims, states).
 
-Shutdown (SIGTERM/SIGINT), within 30 s: the scheduler is paused, probes in flight get
-``SHUTDOWN_GRACE`` seconds to finish, the rest are cancelled (a cancelled probe writes no
-row; a recording already under way completes, being one transaction), pending
+Supervision, as procrastinate's worker: a part's task (the dispatch loop, the schedule)
+that ends before the stop, or raises, stops the daemon with one ERROR line naming the part
+and its exception, and :meth:`Daemon.run` returns 1, a runtime failure
+(docs/contract.md#exit-codes).
+
+Shutdown (SIGTERM/SIGINT), within 30 s: the schedule stops taking work, probes in flight
+get ``SHUTDOWN_GRACE`` seconds to finish, the rest are cancelled (a cancelled probe writes
+no row; a recording already under way completes, being one transaction), pending
 notifications are flushed for a few seconds, the engines (Chromium) are closed.
 A second signal skips the grace.
 """
@@ -26,17 +30,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Coroutine
+from datetime import datetime, timedelta
 from typing import Any, Protocol
-
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor import __version__
 from monitor.config import Config, Target
 from monitor.daemon.cadence import Cadence
-from monitor.daemon.cluster import FleetSchedule
-from monitor.daemon.components import Components, make_dispatcher
+from monitor.daemon.clock import SYSTEM_CLOCK, Clock
+from monitor.daemon.components import CurrentConfig, EngineSet
 from monitor.daemon.health import (
     HealthReporter,
     OwnFaultGuard,
@@ -47,12 +49,12 @@ from monitor.daemon.housekeeping import Housekeeping
 from monitor.daemon.jobs import (
     CadenceTrigger,
     guard_window,
-    misfire_grace,
     smallest_interval,
     warn_about_host_budgets,
 )
 from monitor.daemon.lifecycle import (
     close_within,
+    end_within,
     finish,
     install_signals,
     remove_signals,
@@ -60,13 +62,12 @@ from monitor.daemon.lifecycle import (
     wait_or_hurry,
 )
 from monitor.daemon.notifying import NotificationLoop
-from monitor.daemon.overruns import Overruns, apscheduler_logger
 from monitor.daemon.politeness import Politeness
 from monitor.daemon.runner import ProbeRunner
+from monitor.daemon.schedule import Schedule
 from monitor.errors import ConfigError
-from monitor.store import Repository
 
-__all__ = ["SHUTDOWN_GRACE", "CadenceTrigger", "Daemon"]  # CadenceTrigger: from monitor.daemon.jobs
+__all__ = ["SHUTDOWN_GRACE", "AfterProbes", "CadenceTrigger", "Daemon"]  # CadenceTrigger: jobs
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +82,12 @@ _CLOSE_WAIT = 4.0
 
 class AfterProbes(Protocol):
     """Work the daemon starts after each recorded probe without waiting for it (the status
-    page, :class:`monitor.publish.refresh.SiteRefresher`); closed at shutdown."""
+    page, :class:`monitor.publish.refresh.SiteRefresher`); closed at shutdown, and run
+    once more at the end of a ``--once`` round."""
 
     def poke(self) -> None: ...
+
+    def publish_now(self) -> None: ...
 
     async def aclose(self) -> None: ...
 
@@ -93,62 +97,51 @@ class Daemon:
 
     def __init__(
         self,
-        config: Config,
-        repository: Repository,
         *,
-        node: str,
+        config: CurrentConfig,
         reload_config: Callable[[], Config],
-        once: bool = False,
-        components: Components | None = None,
+        node: str,
+        runner: ProbeRunner,
+        politeness: Politeness,
+        guard: OwnFaultGuard,
+        health: HealthReporter,
+        housekeeping: Housekeeping,
+        notifying: NotificationLoop,
+        engines: EngineSet,
+        schedule: Schedule,
         publisher: AfterProbes | None = None,
-        cluster_url: str | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        once: bool = False,
     ) -> None:
-        self.config = config
-        self._repository = repository
-        self._node = node
+        """``config`` is updated on reload; ``once``: one round (``--once``), no schedule."""
+        self._current = config
         self._reload_config = reload_config
+        self._node = node
+        self.runner = runner
+        self.politeness = politeness
+        self.guard = guard
+        self.health = health
+        self._housekeeping = housekeeping
+        self._notifying = notifying
+        self._engines = engines
+        self._schedule = schedule
+        self.publisher = publisher
+        self._clock = clock
         self._once = once
-        parts = components or Components.default(config, repository, node)
-        self._engines = parts.engines
-        # Given components keep their dispatcher; our own is rebuilt for new channels.
-        remake = None if components is not None else lambda c: make_dispatcher(repository, c, node)
-        self._notifying = NotificationLoop(parts.dispatcher, remake)
-        self._publisher = publisher
-        settings = config.settings
-        self.politeness = Politeness(
-            per_host_concurrency=settings.politeness.per_host_concurrency,
-            per_host_min_gap=settings.politeness.per_host_min_gap.total_seconds(),
-        )
-        self._guard = OwnFaultGuard(
-            check=connectivity_check_for(config.settings), window=guard_window(config)
-        )
-        self._health = HealthReporter(repository, config, node, per_node=cluster_url is not None)
-        self.runner = ProbeRunner(
-            repository=repository,
-            config=config,
-            politeness=self.politeness,
-            guard=self._guard,
-            health=self._health,
-            engines=parts.engines,
-            node=node,
-            observe=parts.observe,
-            record=parts.record,
-        )
-        self._scheduler = AsyncIOScheduler(timezone=UTC, logger=apscheduler_logger())
-        self._overruns = Overruns()
-        self._overruns.watch(self._scheduler)
         self._targets: dict[str, Target] = {}
         self._triggers: dict[str, CadenceTrigger] = {}
         self._running: set[asyncio.Task[Any]] = set()
+        self._parts: dict[str, asyncio.Task[None]] = {}  #: supervised, by name
+        self._failed = False
         self._stopping = False
         self._hurry = False
         self._reload_requested = False
         self._wake = asyncio.Event()
-        self._housekeeping = Housekeeping(repository, node, started_at=datetime.now(UTC))
-        self._fleet: FleetSchedule | None = None
-        if cluster_url is not None and not once:
-            self._fleet = FleetSchedule(self, repository, cluster_url, node)
-            self.politeness.fleet = self._fleet.host_locks
+
+    @property
+    def config(self) -> Config:
+        """The config in force (the latest one reloaded)."""
+        return self._current.value
 
     # -- signals: flags only ---------------------------------------------------------------
 
@@ -171,23 +164,56 @@ class Daemon:
         """Run until stopped (or one round with ``once``); returns the exit code."""
         loop = asyncio.get_running_loop()
         install_signals(loop, stop=self.request_stop, reload=self.request_reload)
-        dispatching = asyncio.create_task(self._notifying.run(), name="dispatch")
+        self._start_part("dispatch", self._notifying.run())
         try:
             self._log_start()
             await self._housekeeping.beat()
             if self._once:
-                await self._run_once()
+                await self._supervise(self._run_once())
             else:
                 self._build_jobs()
-                if self._fleet is not None:
-                    await self._fleet.start()
-                else:
-                    self._scheduler.start()
-                await self._main_loop()
+                await self._schedule.start(self)
+                self._start_part("schedule", self._schedule.run())
+                await self._supervise(self._main_loop())
         finally:
-            await self._shutdown(dispatching)
+            await self._shutdown()
             remove_signals(loop)
-        return 0
+        return 1 if self._failed else 0
+
+    def _start_part(self, name: str, work: Coroutine[Any, Any, None]) -> None:
+        self._parts[name] = asyncio.create_task(work, name=name)
+
+    async def _supervise(self, main: Coroutine[Any, Any, None]) -> None:
+        """Run ``main`` while watching the parts: one that ends before the stop, or raises,
+        stops the daemon (one ERROR line naming it); ``main``'s own exception propagates."""
+        task = asyncio.create_task(main, name="main")
+        watched = dict(self._parts)
+        try:
+            while not task.done():
+                done, _ = await asyncio.wait(
+                    {task, *watched.values()}, return_when=asyncio.FIRST_COMPLETED
+                )
+                for name, part in list(watched.items()):
+                    if part in done:
+                        del watched[name]
+                        self._ended(name, part)
+        finally:
+            if not task.done():
+                task.cancel()
+        task.result()
+
+    def _ended(self, name: str, part: asyncio.Task[None]) -> None:
+        """A supervised part's task ended: fine during the stop, else the daemon dies."""
+        error = None if part.cancelled() else part.exception()
+        if self._stopping and error is None:
+            return
+        del self._parts[name]  # said here; the shutdown does not say it again
+        if error is not None:
+            log.error("%s died, stopping the daemon: %r", name, error, exc_info=error)
+        else:
+            log.error("%s ended unexpectedly, stopping the daemon", name)
+        self._failed = True
+        self.request_stop()
 
     async def _main_loop(self) -> None:
         period = heartbeat_period(smallest_interval(self.config)).total_seconds()
@@ -198,11 +224,11 @@ class Daemon:
                 period = heartbeat_period(smallest_interval(self.config)).total_seconds()
             await self._housekeeping.beat()
             await self._housekeeping.tidy(self.config.settings.evidence_dir)
-            await wait_for_event(self._wake, period)
+            await wait_for_event(self._wake, period, self._clock.sleep)
 
     async def _run_once(self) -> None:
         """``--once``: every target whose turn it could be (active hours, no back-off), now."""
-        now = datetime.now(UTC)
+        now = self._clock.now()
         jobs = []
         for target in self.config.targets():
             trigger = self._trigger_for(target)
@@ -228,26 +254,10 @@ class Daemon:
         )
 
     def _build_jobs(self) -> None:
-        """One in-memory job per enabled target, replacing whatever was there."""
-        self._scheduler.remove_all_jobs()
+        """One trigger per enabled target, handed to the schedule (replacing its jobs)."""
         self._targets = {target.id: target for target in self.config.targets()}
-        self._triggers = {}
-        for target in self._targets.values():
-            trigger = self._trigger_for(target)
-            self._triggers[target.id] = trigger
-            if self._fleet is not None:
-                continue  # the fleet's tick schedules from self.config
-            self._scheduler.add_job(
-                self._job,
-                trigger=trigger,
-                args=[target.id],
-                id=target.id,
-                name=target.id,
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=misfire_grace(target.interval),
-                replace_existing=True,
-            )
+        self._triggers = {target.id: self._trigger_for(target) for target in self._targets.values()}
+        self._schedule.rebuild(self._triggers)
         if not self._targets:
             log.warning("%s has no enabled target: the daemon only beats", self.config.source)
         warn_about_host_budgets(self.config)
@@ -258,12 +268,12 @@ class Daemon:
         number of targets)."""
         return self._targets.get(target_id)
 
-    async def run_slot(self, target_id: str, slot: datetime) -> None:
-        """One run of one target for a slot given by the fleet (cluster mode's probe job)."""
+    async def run_slot(self, target_id: str, slot: datetime | None) -> None:
+        """One run of one target (a scheduled job; ``slot`` None: the one its grid is in)."""
         await self._job(target_id, slot)
 
     async def _job(self, target_id: str, slot: datetime | None = None) -> None:
-        """One run of one target (an APScheduler job, a --once probe, a fleet job)."""
+        """One run of one target (a scheduled job, a --once probe)."""
         target = self._targets.get(target_id)
         trigger = self._triggers.get(target_id)
         if target is None or trigger is None or self._stopping:
@@ -272,7 +282,7 @@ class Daemon:
         assert task is not None
         self._running.add(task)
         try:
-            now = datetime.now(UTC)
+            now = self._clock.now()
             paused = self.politeness.paused_for(target.host)
             if paused > 0:
                 log.debug("%s: host %s paused for %.0fs more", target_id, target.host, paused)
@@ -280,19 +290,18 @@ class Daemon:
                 return
             result = await self.runner.run(target, slot or trigger.cadence.slot_of(now))
             self._notifying.poke()
-            if self._publisher is not None and result.outcome is not None:
-                self._publisher.poke()
+            if self.publisher is not None and result.outcome is not None:
+                self.publisher.poke()
             if result.not_before != trigger.not_before:
                 self._set_not_before(target_id, result.not_before)
         except asyncio.CancelledError:
             if not self._stopping:
                 raise
             # The stop cancels runs on purpose (a recording already begun completes,
-            # shielded); APScheduler would log the cancellation as a crash with a traceback.
+            # shielded); a schedule would log the cancellation as a crash with a traceback.
             log.debug("%s: run cancelled by the stop", target_id)
         finally:
             self._running.discard(task)
-            self._overruns.ended(target_id)
 
     def _set_not_before(self, target_id: str, not_before: datetime | None) -> None:
         trigger = self._triggers.get(target_id)
@@ -301,10 +310,8 @@ class Daemon:
         trigger.not_before = not_before
         # A later not_before moves the already computed next run; an earlier (or none)
         # cannot be earlier than it, so nothing to move then.
-        if not_before is not None and self._scheduler.running:
-            job = self._scheduler.get_job(target_id)
-            if job is not None:
-                job.reschedule(trigger=trigger)
+        if not_before is not None:
+            self._schedule.move(target_id, trigger)
 
     async def _reload(self) -> None:
         """SIGHUP: validate the new config first; on error keep the running one."""
@@ -322,16 +329,16 @@ class Daemon:
         for name in ("database", "cluster", "user_agent", "browser", "evidence_dir"):
             if getattr(old, name) != getattr(new, name):
                 log.warning("settings.%s changed: it takes effect at the next restart", name)
-        self.config = config
+        self._current.value = config
         self.runner.config = config
         self.politeness.configure(
             per_host_concurrency=new.politeness.per_host_concurrency,
             per_host_min_gap=new.politeness.per_host_min_gap.total_seconds(),
         )
-        self._guard.reconfigure(
+        self.guard.reconfigure(
             check=connectivity_check_for(config.settings), window=guard_window(config)
         )
-        self._health.configure(config)
+        self.health.configure(config)
         if config.channels != old_channels:
             await self._notifying.reconfigure(config, _CLOSE_WAIT)
         self._build_jobs()
@@ -339,13 +346,10 @@ class Daemon:
 
     # -- stop ------------------------------------------------------------------------------
 
-    async def _shutdown(self, dispatching: asyncio.Task[None]) -> None:
+    async def _shutdown(self) -> None:
         self._stopping = True
         self._notifying.stop()
-        if self._scheduler.running:
-            self._scheduler.pause()  # no new runs; shutdown() would cancel the running ones
-        if self._fleet is not None:
-            self._fleet.stop_taking_jobs()
+        self._schedule.stop_taking_work()
         running = set(self._running)
         # Runs still waiting for a politeness slot have not touched a site: no grace.
         for task in running - self.runner.in_flight:
@@ -360,23 +364,25 @@ class Daemon:
         if leftover:
             log.info("stopping: cancelled %d runs (no row written for them)", len(leftover))
             await asyncio.wait(leftover, timeout=_CANCEL_WAIT)
-        if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
-        if self._fleet is not None:
-            await self._fleet.close(_CANCEL_WAIT)
+        scheduling = self._parts.pop("schedule", None)
+        if scheduling is not None:
+            await end_within(scheduling, _CANCEL_WAIT)
+        await self._schedule.close()
         if self.runner.recordings:
             await asyncio.wait(set(self.runner.recordings), timeout=_RECORDING_WAIT)
-        await finish(dispatching)
+        for part in self._parts.values():
+            await finish(part)
         try:
             await asyncio.wait_for(self._notifying.once(), timeout=_FLUSH_WAIT)
         except Exception as error:  # TimeoutError included: best effort at exit
             log.warning("pending notifications not all flushed at exit: %r", error)
-        for part in (self._notifying, self._engines, self._publisher):
-            await close_within(part, _CLOSE_WAIT)
-        await self._housekeeping.anchor(self.config.settings.evidence_dir, datetime.now(UTC))
-        if self._fleet is not None:
-            await self._housekeeping.leave()  # a fleet node gone cleanly is no longer "live"
+        for closing in (self._notifying, self._engines, self.publisher):
+            await close_within(closing, _CLOSE_WAIT)
+        await self._housekeeping.anchor(self.config.settings.evidence_dir, self._clock.now())
         log.info("stopped")
+        if self._once and self.publisher is not None:
+            # The round's last probes may have come within the publisher's gap.
+            await asyncio.to_thread(self.publisher.publish_now)
 
     def _log_start(self) -> None:
         log.info(

@@ -20,13 +20,13 @@ from alembic import context
 from sqlalchemy import Connection
 
 from monitor.store.engine import SQLITE_IMMEDIATE, create_engine_for
-from monitor.store.schema import Base
+from monitor.store.schema import metadata
 from monitor.store.task_queue import ours_for_alembic
 
 DEFAULT_URL = "sqlite:///var/monitor.db"
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 if config.config_file_name is not None:
     # Only when run as `alembic ...` with alembic.ini; the program configures its own logging.

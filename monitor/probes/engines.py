@@ -11,13 +11,16 @@ import asyncio
 import logging
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from monitor.config import Settings
 from monitor.domain import Engine, Reason
 from monitor.errors import MonitorFault
 from monitor.probes.base import ProbeEngine
-from monitor.probes.browser import BrowserEngine
 from monitor.probes.http import HttpEngine
+
+if TYPE_CHECKING:  # imported when a browser target is probed: Playwright is large
+    from monitor.probes.browser import BrowserEngine
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +58,7 @@ class Engines:
                     )
                 return self._http
             if self._browser is None:
+                from monitor.probes.browser import BrowserEngine
                 from monitor.probes.chromium import find_chromium
 
                 executable = find_chromium(self._settings.browser.executable_path, self._env)

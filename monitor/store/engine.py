@@ -11,14 +11,9 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 
@@ -26,8 +21,16 @@ from monitor.config.masking import mask_database_password
 from monitor.errors import DatabaseError
 from monitor.store.task_queue import apply_queue_schema
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 #: Where the Alembic environment and revisions live (shipped inside the package).
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+#: The revision the shipped migrations end at, so that a command on a current database
+#: checks it without importing Alembic (tests/integration/test_head_revision.py keeps it
+#: equal to Alembic's head).
+HEAD_REVISION = "0003"
 
 #: Connection execution option: on SQLite, start the transaction with ``BEGIN IMMEDIATE``
 #: (take the write lock first). Write transactions need it: a deferred transaction that
@@ -153,12 +156,25 @@ def database_errors(url: str | URL) -> Iterator[None]:
         if missing_table:
             message += f" ({_UPGRADE_HINT})"
         raise DatabaseError(message) from exc
-    except CommandError as exc:  # Alembic: e.g. a revision this code does not know
-        raise DatabaseError(f"database {mask_database_url(url)}: {_first_line(exc)}") from exc
+
+
+@contextmanager
+def migration_errors(url: str | URL) -> Iterator[None]:
+    """:func:`database_errors`, and Alembic's failures (e.g. a revision this code does not
+    know) as one-line DatabaseErrors too. Alembic is imported here, where it is used."""
+    from alembic.util import CommandError
+
+    with database_errors(url):
+        try:
+            yield
+        except CommandError as exc:
+            raise DatabaseError(f"database {mask_database_url(url)}: {_first_line(exc)}") from exc
 
 
 def alembic_config(url: str | None = None) -> Config:
     """An Alembic configuration for the shipped migrations, independent of the cwd."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("path_separator", "os")
@@ -171,7 +187,9 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def head_revision() -> str:
-    """The revision the code expects the database to be at."""
+    """The revision the code expects the database to be at, as Alembic reads the scripts."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:  # pragma: no cover - the package always ships a revision
         raise DatabaseError("no Alembic revision shipped with the package")
@@ -179,6 +197,9 @@ def head_revision() -> str:
 
 
 def _known(revision: str) -> bool:
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
     try:
         return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
     except CommandError:
@@ -188,7 +209,9 @@ def _known(revision: str) -> bool:
 def upgrade(url: str) -> None:
     """Bring the database at ``url`` to the head revision (creating it when empty); on
     PostgreSQL with the ``cluster`` extra, also apply the task queue's schema."""
-    with database_errors(url):
+    from alembic import command
+
+    with migration_errors(url):
         command.upgrade(alembic_config(url), "head")
     if normalize_database_url(url).get_backend_name() == "postgresql":
         engine = create_engine_for(url)
@@ -200,7 +223,18 @@ def upgrade(url: str) -> None:
 
 
 def _revision_of(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
+
+
+def _at_head(connection: Connection) -> bool:
+    """Whether the database's one stored revision is :data:`HEAD_REVISION`, read without
+    Alembic (which is what every command on a current database needs to know)."""
+    if not inspect(connection).has_table("alembic_version"):
+        return False
+    stored = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return stored == [HEAD_REVISION]
 
 
 def current_revision(url: str) -> str | None:
@@ -215,7 +249,7 @@ def current_revision(url: str) -> str | None:
             return None
     engine = create_engine_for(url)
     try:
-        with database_errors(url), engine.connect() as connection:
+        with migration_errors(url), engine.connect() as connection:
             return _revision_of(connection)
     finally:
         engine.dispose()
@@ -224,6 +258,9 @@ def current_revision(url: str) -> str | None:
 def ensure_current(engine: Engine) -> None:
     """Raise DatabaseError unless the database is exactly at the code's head revision."""
     with database_errors(engine.url), engine.connect() as connection:
+        if _at_head(connection):
+            return
+    with migration_errors(engine.url), engine.connect() as connection:
         current = _revision_of(connection)
     expected = head_revision()
     if current is not None and not _known(current):

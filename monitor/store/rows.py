@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import Enum
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-from sqlalchemy import Row, Table
+from sqlalchemy import Row
 
 from monitor.details import detail_columns, structured_detail
 from monitor.domain import (
@@ -19,27 +19,20 @@ from monitor.domain import (
     TargetState,
     milliseconds_between,
 )
-from monitor.store.schema import (
-    DeliveryAttemptRow,
-    DeliveryRow,
-    EventRow,
-    HeartbeatRow,
-    OutcomeHourRow,
-    OutcomeRow,
-    ProbeClaimRow,
-    TargetStateRow,
-)
+from monitor.store import schema
 
 E = TypeVar("E", bound=Enum)
 
-outcomes = cast(Table, OutcomeRow.__table__)
-outcome_hours = cast(Table, OutcomeHourRow.__table__)
-target_states = cast(Table, TargetStateRow.__table__)
-events = cast(Table, EventRow.__table__)
-deliveries = cast(Table, DeliveryRow.__table__)
-delivery_attempts = cast(Table, DeliveryAttemptRow.__table__)
-probe_claims = cast(Table, ProbeClaimRow.__table__)
-heartbeats = cast(Table, HeartbeatRow.__table__)
+#: The tables, under the names the store's modules read them by.
+outcomes = schema.outcomes
+outcome_hours = schema.outcome_hours
+target_states = schema.target_states
+events = schema.events
+deliveries = schema.deliveries
+delivery_attempts = schema.delivery_attempts
+probe_claims = schema.probe_claims
+heartbeats = schema.heartbeats
+
 
 #: The columns of target_states that mirror domain.TargetState field for field.
 STATE_FIELDS = (

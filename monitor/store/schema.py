@@ -1,8 +1,9 @@
-"""The database schema: SQLAlchemy declarative models and the column types they share.
+"""The database schema: SQLAlchemy Core tables and the column types they share.
 
 The schema is created and changed only by the Alembic revisions in ``monitor/migrations``
 (never ``create_all``); ``tests/system/test_migrations.py`` checks that those revisions and these
-models describe the same tables.
+tables agree. Core tables, not ORM models: nothing maps rows to objects, and a command
+reading the database need not import the ORM.
 
 Timestamps are always timezone-aware UTC in Python. PostgreSQL stores them as
 ``timestamp with time zone``; SQLite has no such type, so :class:`UTCDateTime` stores the
@@ -16,11 +17,12 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Column,
     DateTime,
     Dialect,
     ForeignKey,
@@ -28,11 +30,11 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 #: Constraint names are part of the schema: Alembic needs them to alter or drop a
@@ -154,194 +156,182 @@ class JSONText(TypeDecorator[Any]):
         return _decode(value)
 
 
-class Base(DeclarativeBase):
-    """Base of every model; its ``metadata`` is Alembic's ``target_metadata``."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+#: Every table; Alembic's ``target_metadata``.
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class OutcomeRow(Base):
-    """One probe's result (docs/contract.md#outcomes). Rows are only ever inserted."""
-
-    __tablename__ = "outcomes"
-    __table_args__ = (
-        Index("ix_outcomes_target_started_at", "target", "started_at"),
-        Index("ix_outcomes_status_started_at", "status", "started_at"),
-        Index("ix_outcomes_prefecture_started_at", "prefecture", "started_at"),
-        Index("ix_outcomes_started_at", "started_at"),
-        # AUTOINCREMENT: SQLite never reuses the id of a deleted last row, so ids stay a
-        # faithful insertion order for the evidence log.
-        {"sqlite_autoincrement": True},
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    target: Mapped[str] = mapped_column(String(TARGET_LENGTH))
-    prefecture: Mapped[str] = mapped_column(String(TARGET_LENGTH))
-    started_at: Mapped[datetime]
-    finished_at: Mapped[datetime]
-    duration_ms: Mapped[int] = mapped_column(Integer)
-    engine: Mapped[str] = mapped_column(String(NAME_LENGTH))
-    status: Mapped[str] = mapped_column(String(NAME_LENGTH))
-    reason: Mapped[str] = mapped_column(String(NAME_LENGTH))
-    #: the English line, as recorded; the chain protects it
-    detail: Mapped[str] = mapped_column(Text)
-    #: the code and values ``detail`` was written from (monitor.details); NULL before 0002
-    detail_code: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
-    detail_args: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
-    http_status: Mapped[int | None] = mapped_column(Integer)
-    url: Mapped[str] = mapped_column(Text)
-    final_url: Mapped[str | None] = mapped_column(Text)
-    slot_count: Mapped[int | None] = mapped_column(Integer)
-    earliest_slot: Mapped[datetime | None]
-    #: relative paths under settings.evidence_dir, a JSON list
-    evidence: Mapped[list[str]] = mapped_column(JSONText)
-    sha256: Mapped[str | None] = mapped_column(String(DIGEST_LENGTH))
-    chain: Mapped[str] = mapped_column(String(DIGEST_LENGTH))
+def _required(name: str, type_: Any, *args: Any) -> Column[Any]:
+    """A column that may not be NULL."""
+    return Column(name, type_, *args, nullable=False)
 
 
-class OutcomeHourRow(Base):
-    """The ``outcomes`` rows of one target, prefecture, UTC hour, status and reason, counted.
-
-    A rollup for ``monitor stats``, kept up to date in the transaction of every outcome
-    insert (monitor.store.rollup) and rebuilt from ``outcomes`` by migration 0003. Never
-    part of the evidence: the hash chain and ``verify`` read ``outcomes`` only.
-    """
-
-    __tablename__ = "outcome_hours"
-    __table_args__ = (
-        Index("ix_outcome_hours_hour", "hour"),
-        # On SQLite the table is its primary key's B-tree: scans by target need no index.
-        {"sqlite_with_rowid": False},
-    )
-
-    target: Mapped[str] = mapped_column(String(TARGET_LENGTH), primary_key=True)
-    prefecture: Mapped[str] = mapped_column(String(TARGET_LENGTH), primary_key=True)
-    #: whole hours from 1970-01-01T00:00Z to the start of the UTC hour of ``started_at``
-    hour: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    status: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
-    reason: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
-    attempts: Mapped[int] = mapped_column(Integer)
-    first_started_at: Mapped[datetime]
-    last_started_at: Mapped[datetime]
+def _optional(name: str, type_: Any, *args: Any) -> Column[Any]:
+    """A column that may be NULL."""
+    return Column(name, type_, *args, nullable=True)
 
 
-class TargetStateRow(Base):
-    """The alert policy's memory of one target (domain.TargetState) plus the chain head."""
+#: One probe's result (docs/contract.md#outcomes). Rows are only ever inserted.
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _required("target", String(TARGET_LENGTH)),
+    _required("prefecture", String(TARGET_LENGTH)),
+    _required("started_at", UTCDateTime()),
+    _required("finished_at", UTCDateTime()),
+    _required("duration_ms", Integer),
+    _required("engine", String(NAME_LENGTH)),
+    _required("status", String(NAME_LENGTH)),
+    _required("reason", String(NAME_LENGTH)),
+    # the English line, as recorded; the chain protects it
+    _required("detail", Text),
+    # the code and values ``detail`` was written from (monitor.details); NULL before 0002
+    _optional("detail_code", String(CODE_LENGTH)),
+    _optional("detail_args", JSONText),
+    _optional("http_status", Integer),
+    _required("url", Text),
+    _optional("final_url", Text),
+    _optional("slot_count", Integer),
+    _optional("earliest_slot", UTCDateTime()),
+    # relative paths under settings.evidence_dir, a JSON list
+    _required("evidence", JSONText),
+    _optional("sha256", String(DIGEST_LENGTH)),
+    _required("chain", String(DIGEST_LENGTH)),
+    Index("ix_outcomes_target_started_at", "target", "started_at"),
+    Index("ix_outcomes_status_started_at", "status", "started_at"),
+    Index("ix_outcomes_prefecture_started_at", "prefecture", "started_at"),
+    Index("ix_outcomes_started_at", "started_at"),
+    # AUTOINCREMENT: SQLite never reuses the id of a deleted last row, so ids stay a
+    # faithful insertion order for the evidence log.
+    sqlite_autoincrement=True,
+)
 
-    __tablename__ = "target_states"
+#: The ``outcomes`` rows of one target, prefecture, UTC hour, status and reason, counted.
+#: A rollup for ``monitor stats``, kept up to date in the transaction of every outcome
+#: insert (monitor.store.rollup) and rebuilt from ``outcomes`` by migration 0003. Never
+#: part of the evidence: the hash chain and ``verify`` read ``outcomes`` only.
+outcome_hours = Table(
+    "outcome_hours",
+    metadata,
+    Column("target", String(TARGET_LENGTH), primary_key=True),
+    Column("prefecture", String(TARGET_LENGTH), primary_key=True),
+    # whole hours from 1970-01-01T00:00Z to the start of the UTC hour of ``started_at``
+    Column("hour", Integer, primary_key=True, autoincrement=False),
+    Column("status", String(NAME_LENGTH), primary_key=True),
+    Column("reason", String(NAME_LENGTH), primary_key=True),
+    _required("attempts", Integer),
+    _required("first_started_at", UTCDateTime()),
+    _required("last_started_at", UTCDateTime()),
+    Index("ix_outcome_hours_hour", "hour"),
+    # On SQLite the table is its primary key's B-tree: scans by target need no index.
+    sqlite_with_rowid=False,
+)
 
-    target: Mapped[str] = mapped_column(String(TARGET_LENGTH), primary_key=True)
-    status: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
-    reason: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
-    since: Mapped[datetime | None]
-    last_probe_at: Mapped[datetime | None]
-    streak: Mapped[int] = mapped_column(Integer)
-    consecutive_anomalies: Mapped[int] = mapped_column(Integer)
-    consecutive_healthy: Mapped[int] = mapped_column(Integer)
-    anomaly_open: Mapped[bool] = mapped_column(Boolean)
-    anomaly_since: Mapped[datetime | None]
-    slots_open: Mapped[bool] = mapped_column(Boolean)
-    last_available_at: Mapped[datetime | None]
-    last_alert_at: Mapped[datetime | None]
-    backoff_level: Mapped[int] = mapped_column(Integer)
-    #: the ``chain`` of this target's latest outcome: the link the next outcome builds on
-    chain_head: Mapped[str | None] = mapped_column(String(DIGEST_LENGTH))
-    last_outcome_id: Mapped[int | None] = mapped_column(ForeignKey("outcomes.id"))
-    #: when back-off allows the next probe; NULL: the normal schedule
-    next_probe_at: Mapped[datetime | None]
+#: The alert policy's memory of one target (domain.TargetState) plus the chain head.
+target_states = Table(
+    "target_states",
+    metadata,
+    Column("target", String(TARGET_LENGTH), primary_key=True),
+    _optional("status", String(NAME_LENGTH)),
+    _optional("reason", String(NAME_LENGTH)),
+    _optional("since", UTCDateTime()),
+    _optional("last_probe_at", UTCDateTime()),
+    _required("streak", Integer),
+    _required("consecutive_anomalies", Integer),
+    _required("consecutive_healthy", Integer),
+    _required("anomaly_open", Boolean),
+    _optional("anomaly_since", UTCDateTime()),
+    _required("slots_open", Boolean),
+    _optional("last_available_at", UTCDateTime()),
+    _optional("last_alert_at", UTCDateTime()),
+    _required("backoff_level", Integer),
+    # the ``chain`` of this target's latest outcome: the link the next outcome builds on
+    _optional("chain_head", String(DIGEST_LENGTH)),
+    _optional("last_outcome_id", Integer, ForeignKey("outcomes.id")),
+    # when back-off allows the next probe; NULL: the normal schedule
+    _optional("next_probe_at", UTCDateTime()),
+)
 
+#: An event in the outbox, written in the same transaction as its outcome.
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _required("kind", String(NAME_LENGTH)),
+    _required("target", String(TARGET_LENGTH)),
+    _required("occurred_at", UTCDateTime()),
+    _optional("outcome_id", Integer, ForeignKey("outcomes.id")),
+    _required("reminder", Boolean),
+    _required("payload", JSONText),
+    Index("ix_events_target_occurred_at", "target", "occurred_at"),
+    Index("ix_events_outcome_id", "outcome_id"),
+)
 
-class EventRow(Base):
-    """An event in the outbox, written in the same transaction as its outcome."""
+#: One event to one channel: claimed, sent and retried independently of the others.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _required("event_id", Integer, ForeignKey("events.id")),
+    _required("channel_id", String(CHANNEL_LENGTH)),
+    _required("state", String(16)),
+    # claims so far, counting the one in progress (incremented when claimed)
+    _required("attempts", Integer),
+    _required("next_attempt_at", UTCDateTime()),
+    _optional("claimed_by", String(NODE_LENGTH)),
+    _optional("claimed_at", UTCDateTime()),
+    _optional("sent_at", UTCDateTime()),
+    _optional("last_error", Text),
+    UniqueConstraint("event_id", "channel_id"),
+    CheckConstraint(
+        "state IN ({})".format(", ".join(f"'{state}'" for state in DELIVERY_STATES)),
+        name="state",
+    ),
+    # Only unfinished rows are ever searched for work; sent/failed rows pile up forever
+    # and stay out of this index (partial on both PostgreSQL and SQLite).
+    Index(
+        "ix_deliveries_unfinished",
+        "state",
+        "next_attempt_at",
+        postgresql_where=text("state IN ('pending', 'sending')"),
+        sqlite_where=text("state IN ('pending', 'sending')"),
+    ),
+)
 
-    __tablename__ = "events"
-    __table_args__ = (
-        Index("ix_events_target_occurred_at", "target", "occurred_at"),
-        Index("ix_events_outcome_id", "outcome_id"),
-    )
+#: The log of every send attempt: when, how it ended, the (masked) error.
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _required("delivery_id", Integer, ForeignKey("deliveries.id")),
+    _required("attempted_at", UTCDateTime()),
+    _required("result", String(16)),
+    _optional("error", Text),
+    CheckConstraint(
+        "result IN ({})".format(", ".join(f"'{result}'" for result in ATTEMPT_RESULTS)),
+        name="result",
+    ),
+    Index("ix_delivery_attempts_delivery_id", "delivery_id"),
+)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(NAME_LENGTH))
-    target: Mapped[str] = mapped_column(String(TARGET_LENGTH))
-    occurred_at: Mapped[datetime]
-    outcome_id: Mapped[int | None] = mapped_column(ForeignKey("outcomes.id"))
-    reminder: Mapped[bool] = mapped_column(Boolean)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONText)
+#: Who probes a target at a scheduled slot: the primary key makes a second claim fail.
+probe_claims = Table(
+    "probe_claims",
+    metadata,
+    Column("target", String(TARGET_LENGTH), primary_key=True),
+    Column("slot", UTCDateTime(), primary_key=True),
+    _required("node", String(NODE_LENGTH)),
+    _required("claimed_at", UTCDateTime()),
+    Index("ix_probe_claims_slot", "slot"),
+)
 
-
-class DeliveryRow(Base):
-    """One event to one channel: claimed, sent and retried independently of the others."""
-
-    __tablename__ = "deliveries"
-    __table_args__ = (
-        UniqueConstraint("event_id", "channel_id"),
-        CheckConstraint(
-            "state IN ({})".format(", ".join(f"'{state}'" for state in DELIVERY_STATES)),
-            name="state",
-        ),
-        # Only unfinished rows are ever searched for work; sent/failed rows pile up forever
-        # and stay out of this index (partial on both PostgreSQL and SQLite).
-        Index(
-            "ix_deliveries_unfinished",
-            "state",
-            "next_attempt_at",
-            postgresql_where=text("state IN ('pending', 'sending')"),
-            sqlite_where=text("state IN ('pending', 'sending')"),
-        ),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
-    channel_id: Mapped[str] = mapped_column(String(CHANNEL_LENGTH))
-    state: Mapped[str] = mapped_column(String(16))
-    #: claims so far, counting the one in progress (incremented when claimed)
-    attempts: Mapped[int] = mapped_column(Integer)
-    next_attempt_at: Mapped[datetime]
-    claimed_by: Mapped[str | None] = mapped_column(String(NODE_LENGTH))
-    claimed_at: Mapped[datetime | None]
-    sent_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
-
-
-class DeliveryAttemptRow(Base):
-    """The log of every send attempt: when, how it ended, the (masked) error."""
-
-    __tablename__ = "delivery_attempts"
-    __table_args__ = (
-        CheckConstraint(
-            "result IN ({})".format(", ".join(f"'{result}'" for result in ATTEMPT_RESULTS)),
-            name="result",
-        ),
-        Index("ix_delivery_attempts_delivery_id", "delivery_id"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"))
-    attempted_at: Mapped[datetime]
-    result: Mapped[str] = mapped_column(String(16))
-    error: Mapped[str | None] = mapped_column(Text)
-
-
-class ProbeClaimRow(Base):
-    """Who probes a target at a scheduled slot: the primary key makes a second claim fail."""
-
-    __tablename__ = "probe_claims"
-    __table_args__ = (Index("ix_probe_claims_slot", "slot"),)
-
-    target: Mapped[str] = mapped_column(String(TARGET_LENGTH), primary_key=True)
-    slot: Mapped[datetime] = mapped_column(primary_key=True)
-    node: Mapped[str] = mapped_column(String(NODE_LENGTH))
-    claimed_at: Mapped[datetime]
-
-
-class HeartbeatRow(Base):
-    """The latest sign of life of each daemon node."""
-
-    __tablename__ = "heartbeats"
-
-    node: Mapped[str] = mapped_column(String(NODE_LENGTH), primary_key=True)
-    beat_at: Mapped[datetime]
-    pid: Mapped[int] = mapped_column(Integer)
-    version: Mapped[str] = mapped_column(String(64))
-    started_at: Mapped[datetime]
+#: The latest sign of life of each daemon node.
+heartbeats = Table(
+    "heartbeats",
+    metadata,
+    Column("node", String(NODE_LENGTH), primary_key=True),
+    _required("beat_at", UTCDateTime()),
+    _required("pid", Integer),
+    _required("version", String(64)),
+    _required("started_at", UTCDateTime()),
+)

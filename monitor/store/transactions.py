@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, Table
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 from monitor.store.engine import SQLITE_IMMEDIATE, database_errors
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql
 
 
 class TransactionalStore:
@@ -44,5 +48,7 @@ def dialect_insert(connection: Connection, table: Table) -> postgresql.Insert | 
 def insert_for(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
     """An INSERT with ``ON CONFLICT`` support for the database named ``dialect``."""
     if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql  # here: a large module SQLite never needs
+
         return postgresql.insert(table)
     return sqlite.insert(table)

@@ -24,8 +24,8 @@ from sqlalchemy import select
 from monitor.alerts.policy import AlertPolicy, apply_monitor_health
 from monitor.cli import cli
 from monitor.config import Config
+from monitor.daemon.compose import build_daemon
 from monitor.daemon.health import HealthReporter
-from monitor.daemon.scheduler import Daemon
 from monitor.domain import (
     MONITOR_TARGET,
     Detail,
@@ -159,7 +159,7 @@ def test_the_daemon_keeps_its_health_per_node_in_cluster_mode_only(tmp_path: Pat
     repository = Repository(create_engine_for(database))
 
     def health_key(cluster_url: str | None) -> str:
-        daemon = Daemon(
+        daemon = build_daemon(
             config,
             repository,
             node="paris-1:7",
@@ -167,7 +167,7 @@ def test_the_daemon_keeps_its_health_per_node_in_cluster_mode_only(tmp_path: Pat
             once=True,  # no fleet schedule: nothing connects to the (absent) queue
             cluster_url=cluster_url,
         )
-        return daemon._health.key  # the reporter the runner feeds
+        return daemon.health.key  # the reporter the runner feeds
 
     assert health_key(None) == MONITOR_TARGET
     assert health_key("postgresql+psycopg://nowhere/db") == monitor_key("paris-1:7")

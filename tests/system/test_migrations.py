@@ -25,7 +25,7 @@ from monitor.store import (
     upgrade,
 )
 from monitor.store.engine import alembic_config
-from monitor.store.schema import Base
+from monitor.store.schema import metadata
 from monitor.store.task_queue import is_queue_table, ours_for_alembic, queue_installed
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -70,7 +70,7 @@ def differences(engine: Engine) -> list[object]:
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "include_name": ours_for_alembic}
         )
-        return list(compare_metadata(context, Base.metadata))
+        return list(compare_metadata(context, metadata))
 
 
 def assert_schema_matches_models(url: str) -> None:

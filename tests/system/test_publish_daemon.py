@@ -23,7 +23,7 @@ from helpers import migrated
 from selectolax.parser import HTMLParser
 from test_daemon import environment, monitor_command
 
-from monitor.daemon.scheduler import Daemon
+from monitor.daemon.compose import build_daemon
 from monitor.imitation import ImitationSite
 from monitor.publish.refresh import SiteRefresher
 from monitor.publish.site import SiteOptions, publish
@@ -107,7 +107,7 @@ async def test_probes_go_on_while_a_slow_publication_is_written(tmp_path: Path) 
             writing.append((began, datetime.now(UTC)))
 
         refresher = SiteRefresher(slow_publish, min_gap=0.5)
-        daemon = Daemon(
+        daemon = build_daemon(
             config, repository, node="test", reload_config=lambda: config, publisher=refresher
         )
         running = asyncio.create_task(daemon.run())

@@ -1,0 +1,114 @@
+"""The composition root: builds every part of a daemon and hands them to :class:`Daemon`.
+
+What is built here and nowhere else: the engines, the probe step and the recorder
+(:class:`monitor.daemon.components.Components`, replaceable by tests), the notification
+loop and its dispatcher, the politeness gate, the own-fault guard, the health reporter,
+the housekeeping, the runner, the status-page publisher and the schedule (APScheduler in
+this process, or a fleet node's procrastinate worker). One clock is handed to the daemon,
+the runner, the gate, the guard, the notification loop and the fleet's tick (the health
+reporter's events and the housekeeping's timers still read the machine's). The config in
+force is a :class:`CurrentConfig` that the daemon updates on reload, so the parts that read
+it later (the publisher) never need the daemon itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from monitor.config import Config
+from monitor.daemon.clock import SYSTEM_CLOCK, Clock
+from monitor.daemon.cluster import FleetSchedule
+from monitor.daemon.components import Components, CurrentConfig, make_dispatcher
+from monitor.daemon.health import HealthReporter, OwnFaultGuard, connectivity_check_for
+from monitor.daemon.housekeeping import Housekeeping
+from monitor.daemon.jobs import guard_window
+from monitor.daemon.notifying import NotificationLoop
+from monitor.daemon.politeness import Politeness
+from monitor.daemon.runner import ProbeRunner
+from monitor.daemon.schedule import EmbeddedSchedule, Schedule
+from monitor.daemon.scheduler import AfterProbes, Daemon
+from monitor.store import Repository
+
+__all__ = ["CurrentConfig", "build_daemon"]
+
+
+def build_daemon(
+    config: Config,
+    repository: Repository,
+    *,
+    node: str,
+    reload_config: Callable[[], Config],
+    once: bool = False,
+    cluster_url: str | None = None,
+    publish_dir: Path | None = None,
+    publisher: AfterProbes | None = None,
+    components: Components | None = None,
+    schedule: Schedule | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> Daemon:
+    """A daemon on ``repository`` for ``config``, its parts built here.
+
+    ``cluster_url``: a fleet node (its schedule is procrastinate's, unless ``once``);
+    ``publish_dir``: the status page regenerated there after probes (``publisher``: another
+    one); ``components``, ``schedule`` and ``clock`` replace the real ones (tests). Given
+    components keep their dispatcher across reloads; the default one is rebuilt for new
+    channels.
+    """
+    current = CurrentConfig(config)
+    settings = config.settings
+    parts = components or Components.default(config, repository, node)
+    remake = None if components is not None else lambda c: make_dispatcher(repository, c, node)
+    politeness = Politeness(
+        per_host_concurrency=settings.politeness.per_host_concurrency,
+        per_host_min_gap=settings.politeness.per_host_min_gap.total_seconds(),
+        clock=clock.monotonic,
+        sleep=clock.sleep,
+    )
+    guard = OwnFaultGuard(
+        check=connectivity_check_for(settings), window=guard_window(config), clock=clock.monotonic
+    )
+    health = HealthReporter(repository, config, node, per_node=cluster_url is not None)
+    housekeeping = Housekeeping(repository, node, started_at=clock.now())
+    runner = ProbeRunner(
+        repository=repository,
+        config=config,
+        politeness=politeness,
+        guard=guard,
+        health=health,
+        engines=parts.engines,
+        node=node,
+        observe=parts.observe,
+        record=parts.record,
+        clock=clock,
+    )
+    if schedule is None:
+        if cluster_url is not None and not once:
+            fleet = FleetSchedule(
+                config, repository, cluster_url, node, leave=housekeeping.leave, clock=clock
+            )
+            politeness.fleet = fleet.host_locks
+            schedule = fleet
+        else:
+            schedule = EmbeddedSchedule()
+    if publisher is None and publish_dir is not None:
+        from monitor.publish.refresh import refresher_for  # the page's templates: only if asked
+
+        gap = settings.publish.min_gap.total_seconds()
+        publisher = refresher_for(current, repository, publish_dir, min_gap=gap)
+    return Daemon(
+        config=current,
+        reload_config=reload_config,
+        node=node,
+        runner=runner,
+        politeness=politeness,
+        guard=guard,
+        health=health,
+        housekeeping=housekeeping,
+        notifying=NotificationLoop(parts.dispatcher, remake, clock=clock),
+        engines=parts.engines,
+        schedule=schedule,
+        publisher=publisher,
+        clock=clock,
+        once=once,
+    )

@@ -1,0 +1,128 @@
+"""What the CLI's quick paths import: `monitor --help` no command and no heavy library;
+`monitor status [--heartbeat]` only the config and the database's core (issue 30).
+
+Import lists, not timings: each case runs the command in a fresh interpreter, then lists
+``sys.modules``. systemd runs ``status --heartbeat`` every minute, so what it imports is
+paid every minute.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from daemonrig import daemon_config
+from helpers import Database
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Runs `monitor ARGS` in process, then writes its exit code and every imported module.
+RUN_AND_LIST = """
+import json, sys
+from monitor.cli import main
+try:
+    main(sys.argv[2:])
+    code = 0
+except SystemExit as exit_:
+    code = exit_.code
+with open(sys.argv[1], "w", encoding="utf-8") as out:
+    json.dump({"code": code, "modules": sorted(sys.modules)}, out)
+"""
+
+#: Never imported by `monitor --help`.
+HEAVY = ("playwright", "alembic", "apprise", "sqlalchemy", "procrastinate", "jinja2", "httpx")
+#: Never imported by `monitor status` nor `status --heartbeat`: they read the config and
+#: the database, nothing else.
+NOT_FOR_STATUS = ("playwright", "alembic", "apprise", "procrastinate", "jinja2", "httpx")
+
+
+def run_and_list(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> tuple[int, set[str], str]:
+    """The exit code, the modules imported (top-level and sub-modules) and the output."""
+    listing = tmp_path / "modules.json"
+    completed = subprocess.run(
+        [sys.executable, "-c", RUN_AND_LIST, str(listing), *args],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert listing.exists(), completed.stderr
+    found = json.loads(listing.read_text(encoding="utf-8"))
+    return found["code"], set(found["modules"]), completed.stdout
+
+
+def imported(modules: set[str], packages: tuple[str, ...]) -> list[str]:
+    return sorted(p for p in packages if any(m == p or m.startswith(p + ".") for m in modules))
+
+
+@pytest.fixture(params=["no channel", "a channel"])
+def config(request: pytest.FixtureRequest, tmp_path: Path, database: Database) -> Path:
+    """A config without channels, and one with (Apprise checks channel URLs elsewhere)."""
+    channels = [{"id": "hook", "url": "json://127.0.0.1:9/hook"}]
+    return daemon_config(
+        tmp_path / "prefectures.yaml",
+        targets=[{"id": "a", "platform": "rdv-service-public", "url": "http://127.0.0.1:1/a"}],
+        database=database.url,
+        interval="10m",
+        channels=channels if request.param == "a channel" else (),
+    )
+
+
+def test_help_imports_no_command_and_no_heavy_library(tmp_path: Path) -> None:
+    code, modules, output = run_and_list(tmp_path, "--help")
+
+    assert code == 0
+    assert "Commands:" in output and "status" in output
+    assert imported(modules, HEAVY) == []
+    assert sorted(m for m in modules if m.startswith("monitor.commands.")) == [
+        "monitor.commands.common"
+    ]
+
+
+def test_a_command_is_imported_when_it_runs(tmp_path: Path) -> None:
+    code, modules, output = run_and_list(tmp_path, "status", "--help")
+
+    assert code == 0
+    assert "--heartbeat" in output
+    assert "monitor.commands.status" in modules
+    assert "monitor.commands.history" not in modules
+    assert imported(modules, HEAVY) == []
+
+
+def test_status_heartbeat_imports_only_the_config_and_the_database(
+    tmp_path: Path, config: Path
+) -> None:
+    code, modules, output = run_and_list(tmp_path, "--config", str(config), "status", "--heartbeat")
+
+    assert code == 1  # no daemon ever beat on this database
+    assert output.startswith("heartbeat missing")
+    assert {"sqlalchemy", "monitor.config"} <= modules  # it did read both
+    assert imported(modules, NOT_FOR_STATUS) == []
+    assert "monitor.daemon.health" not in modules
+
+
+def test_status_imports_only_the_config_and_the_database(tmp_path: Path, config: Path) -> None:
+    code, modules, output = run_and_list(tmp_path, "--config", str(config), "status")
+
+    assert code == 0
+    assert "never probed" in output
+    assert {"sqlalchemy", "monitor.config"} <= modules
+    assert imported(modules, NOT_FOR_STATUS) == []
+
+
+def test_config_validate_still_checks_channel_urls_with_apprise(
+    tmp_path: Path, config: Path
+) -> None:
+    code, modules, _ = run_and_list(tmp_path, "--config", str(config), "config", "validate")
+
+    assert code == 0
+    channels = "hook" in config.read_text(encoding="utf-8")
+    assert ("apprise" in modules) is channels
