@@ -256,7 +256,7 @@ async def test_a_sandbox_chromium_cannot_start_with_is_given_up_with_one_warning
 #: Run as ``nobody``: launch through the engine, report the sandbox as the kernel sees it.
 UNPRIVILEGED_PROBE = """
 import asyncio, json, os, sys
-sys.path.insert(0, sys.argv[3])
+sys.path[:0] = [sys.argv[3], os.path.dirname(sys.argv[3])]  # tests/system, then tests/
 from test_browser_confinement import descendants, environ_of, seccomp_of
 from monitor.probes.browser import BrowserEngine
 
@@ -329,7 +329,7 @@ def test_as_an_unprivileged_user_chromium_runs_in_its_sandbox_without_our_secret
                 UNPRIVILEGED_PROBE,
                 CHROMIUM,
                 site.url("/p"),
-                str(worktree / "tests"),
+                str(worktree / "tests" / "system"),
                 PLANTED_VALUE,
             ],
             env=env,
