@@ -795,11 +795,17 @@ def test_the_admin_endpoint_switches_scenarios_and_serves_the_log(
 
 
 def test_unknown_keys_get_the_platform_default_which_is_configurable() -> None:
-    with ImitationSite(defaults={"legacy-booking": "no_calendar"}) as running:
-        response = start_legacy(httpx.Client(base_url=running.base_url), "9999")
+    with (
+        ImitationSite(defaults={"legacy-booking": "no_calendar"}) as running,
+        httpx.Client(base_url=running.base_url) as client,
+    ):
+        response = start_legacy(client, "9999")
         assert "pas calendrier disponible" in response.text
-    with ImitationSite(scenarios={"9999": ("slots", {"desks": [1]})}) as running:
-        response = start_legacy(httpx.Client(base_url=running.base_url), "9999")
+    with (
+        ImitationSite(scenarios={"9999": ("slots", {"desks": [1]})}) as running,
+        httpx.Client(base_url=running.base_url) as client,
+    ):
+        response = start_legacy(client, "9999")
         assert "Description de la nature" in response.text
 
 
