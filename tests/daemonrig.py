@@ -134,6 +134,8 @@ def imitation_process(scenarios: Mapping[str, tuple[str, Mapping[str, Any]]]) ->
     finally:
         process.terminate()
         process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def site_requests(base_url: str) -> list[dict[str, Any]]:

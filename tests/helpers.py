@@ -3,12 +3,14 @@
 ``migrated`` is the one way a test brings a database to the migrations' head; the
 ``database`` fixture (tests/conftest.py) wraps it in a :class:`Database`. ``write_config`` is
 the one config builder; ``daemonrig.daemon_config`` and ``checkrun.write_config`` are its
-presets for the daemon and for ``monitor check``. ``an_outcome`` builds outcomes; ``run``
-calls the CLI in this process; ``sql`` and ``verify`` tamper with and check a record.
+presets for the daemon and for ``monitor check``. ``an_outcome`` builds an outcome and
+``random_outcomes`` many (seeded); ``run`` calls the CLI in this process; ``sql`` and
+``verify`` tamper with and check a record.
 """
 
 from __future__ import annotations
 
+import random
 import sqlite3
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -112,6 +114,45 @@ def an_outcome(
         http_status=200,
     )
     return replace(outcome, **changes)  # type: ignore[arg-type]
+
+
+#: Where ``random_outcomes`` start: across the change to summer time in Paris
+#: (2026-03-29 01:00 UTC); their targets and reasons (no slot most often).
+RANDOM_START = datetime(2026, 3, 26, 20, 0, tzinfo=UTC)
+RANDOM_TARGETS = ("92/remise-titre", "92/naturalisation", "75/titre", "93/accueil")
+RANDOM_REASONS = (
+    Reason.NO_SLOT,
+    Reason.NO_SLOT,
+    Reason.NO_SLOT,
+    Reason.NO_CALENDAR,
+    Reason.SLOTS,
+    Reason.CAPTCHA,
+    Reason.TIMEOUT,
+    Reason.NETWORK_DOWN,
+)
+
+
+def random_outcomes(seed: int, count: int) -> list[Outcome]:
+    """``count`` outcomes over five days, some on exact hours and at an hour's last µs."""
+    rng = random.Random(seed)
+    made = []
+    for _ in range(count):
+        at = RANDOM_START + timedelta(seconds=rng.uniform(0, 5 * 86400))
+        at = at.replace(microsecond=rng.randint(0, 999_999))
+        roll = rng.random()
+        if roll < 0.1:
+            at = at.replace(minute=0, second=0, microsecond=0)
+        elif roll < 0.15:
+            at = at.replace(minute=59, second=59, microsecond=999_999)
+        reason = rng.choice(RANDOM_REASONS)
+        extra: dict[str, Any] = {}
+        if reason is Reason.SLOTS:
+            extra = {
+                "slot_count": rng.choice((None, 1, 2, 7)),
+                "earliest_slot": at + timedelta(days=rng.choice((3, 40, 80))),
+            }
+        made.append(an_outcome(rng.choice(RANDOM_TARGETS), at=at, reason=reason, **extra))
+    return made
 
 
 def png_bytes(width: int = 320, height: int = 200, seed: int = 0) -> bytes:

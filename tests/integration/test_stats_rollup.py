@@ -9,20 +9,18 @@ on whole hours, inside one hour, for every grouping, with target and prefecture 
 
 from __future__ import annotations
 
-import random
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from helpers import an_outcome
+from helpers import an_outcome, random_outcomes
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
 
-from monitor.domain import Outcome, Reason, TargetState
+from monitor.domain import Outcome, TargetState
 from monitor.errors import DatabaseError
 from monitor.reports.stats import stats_of_outcomes
 from monitor.reports.stats_query import collect_stats, split_period
@@ -31,43 +29,7 @@ from monitor.store.rollup import hour_of, rebuild_rollup
 from monitor.store.rows import outcome_hours, outcomes
 
 PARIS = ZoneInfo("Europe/Paris")
-#: Across the change to summer time in Paris (2026-03-29 01:00 UTC).
-START = datetime(2026, 3, 26, 20, 0, tzinfo=UTC)
-TARGETS = ("92/remise-titre", "92/naturalisation", "75/titre", "93/accueil")
-REASONS = (
-    Reason.NO_SLOT,
-    Reason.NO_SLOT,
-    Reason.NO_SLOT,
-    Reason.NO_CALENDAR,
-    Reason.SLOTS,
-    Reason.CAPTCHA,
-    Reason.TIMEOUT,
-    Reason.NETWORK_DOWN,
-)
 NOW = datetime(2026, 4, 2, tzinfo=UTC)
-
-
-def random_outcomes(seed: int, count: int) -> list[Outcome]:
-    """``count`` outcomes over five days, some on exact hours and at an hour's last µs."""
-    rng = random.Random(seed)
-    made = []
-    for _ in range(count):
-        at = START + timedelta(seconds=rng.uniform(0, 5 * 86400))
-        at = at.replace(microsecond=rng.randint(0, 999_999))
-        roll = rng.random()
-        if roll < 0.1:
-            at = at.replace(minute=0, second=0, microsecond=0)
-        elif roll < 0.15:
-            at = at.replace(minute=59, second=59, microsecond=999_999)
-        reason = rng.choice(REASONS)
-        extra: dict[str, Any] = {}
-        if reason is Reason.SLOTS:
-            extra = {
-                "slot_count": rng.choice((None, 1, 2, 7)),
-                "earliest_slot": at + timedelta(days=rng.choice((3, 40, 80))),
-            }
-        made.append(an_outcome(rng.choice(TARGETS), at=at, reason=reason, **extra))
-    return made
 
 
 def record_all(repository: Repository, made: list[Outcome]) -> list[Outcome]:

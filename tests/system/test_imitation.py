@@ -1075,15 +1075,16 @@ def test_python_m_monitor_imitation_prints_its_url_and_serves_until_interrupted(
         stdout=subprocess.PIPE,
         text=True,
     )
-    try:
-        assert process.stdout is not None
-        base_url = process.stdout.readline().strip()
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", base_url)
-        response = httpx.get(base_url + "/_imitation/scenario").json()
-        assert response["scenarios"]["4401"] == {"scenario": "slots", "params": {"count": 2}}
-    finally:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
+    with process:  # closes its stdout at the end
+        try:
+            assert process.stdout is not None
+            base_url = process.stdout.readline().strip()
+            assert re.fullmatch(r"http://127\.0\.0\.1:\d+", base_url)
+            response = httpx.get(base_url + "/_imitation/scenario").json()
+            assert response["scenarios"]["4401"] == {"scenario": "slots", "params": {"count": 2}}
+        finally:
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=10) == 0
 
 
 # -- in a real browser -------------------------------------------------------------------------

@@ -205,8 +205,8 @@ def backfilled_rollup_matches_the_rows(url: str) -> None:
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
+    from helpers import random_outcomes
     from sqlalchemy import insert, select
-    from test_stats_rollup import random_outcomes
 
     from monitor.reports.stats import stats_of_outcomes
     from monitor.reports.stats_query import collect_stats

@@ -151,6 +151,7 @@ def test_the_demo_publishes_its_status_page_and_prints_its_address(tmp_path: Pat
     served = httpx.get(address, timeout=10)
     assert served.status_code == 200 and '<html lang="fr">' in served.text
     rest = process.stdout.read()
+    process.stdout.close()
     assert process.wait(timeout=60) == 0, rest
     rows = HTMLParser((out / "index.html").read_text(encoding="utf-8")).css("#targets tbody tr")
     assert sorted(row.attributes["data-target"] for row in rows) == [
