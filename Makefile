@@ -1,7 +1,7 @@
 # The two commands README.md names:
 #   make run    set up a fresh machine and run the daemon on prefectures.yaml with SQLite
 #   make test   set up and run every check: ruff, mypy --strict, alembic check, pytest
-.PHONY: run test setup setup-dev lint typecheck migrations-check pytest demo bench bench-probes bench-db image-check clean
+.PHONY: run test test-fast setup setup-dev lint typecheck migrations-check pytest demo bench bench-probes bench-db image-check clean
 
 VENV := .venv/bin
 
@@ -38,6 +38,10 @@ migrations-check:
 
 pytest:
 	$(VENV)/pytest -q -p no:cacheprovider
+
+# The unit tier only (tests/unit: pure, no I/O), in seconds; `make test` runs every tier.
+test-fast:
+	$(VENV)/pytest -q -p no:cacheprovider tests/unit
 
 bench: setup-dev
 	$(VENV)/python bench/run.py

@@ -4,7 +4,7 @@
     .venv/bin/python bench/evidence_caps.py after    # monitor.probes._page_read.PageReader
     # from the repository root, with tests/ on the path for the pages; about 30 s each
 
-The pages are those of tests/test_browser_evidence_caps.py, served on 127.0.0.1: GIANT (a
+The pages are those of tests/system/test_browser_evidence_caps.py, served on 127.0.0.1: GIANT (a
 129-byte page whose script builds 64 MiB of hidden text) and TALL (a 150,074 px tall page).
 For each: what was read, how long reading took (Chromium shared with other jobs: compare
 orders of magnitude, not digits), and this Python process's peak RSS at the end.
@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "system"))
 
 from playwright.async_api import async_playwright
 from sitefixture import Reply, serve

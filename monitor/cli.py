@@ -130,7 +130,9 @@ def cli(
     """prefecture-monitor: watch prefectures' booking pages, keep evidence, alert on slots."""
     verbosity = -1 if quiet else verbose
     configure(verbosity)
-    ctx.obj = App(config_path=config_path, database_override=database, verbosity=verbosity)
+    app = App(config_path=config_path, database_override=database, verbosity=verbosity)
+    ctx.obj = app
+    ctx.call_on_close(app.close)
 
 
 def main(argv: list[str] | None = None) -> None:

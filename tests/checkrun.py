@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+import helpers
 
 
 @dataclass(frozen=True)
@@ -45,23 +45,18 @@ def write_config(
     max_contexts: int = 4,
     prefecture: str = "t",
 ) -> Path:
-    """A config with one prefecture holding ``targets`` (each a target mapping)."""
-    settings: dict[str, Any] = {
-        "database": database,
-        "evidence_dir": str(evidence_dir),
-        "probe_timeout": probe_timeout,
-        "connectivity_check": [],
-        "user_agent": "prefecture-monitor/test (+https://example.invalid)",
-        "politeness": {"per_host_concurrency": concurrency, "per_host_min_gap": "0s"},
-        "browser": {"executable_path": chromium, "max_contexts": max_contexts},
-    }
-    config = {
-        "version": 1,
-        "settings": settings,
-        "prefectures": [{"id": prefecture, "name": "Préfecture de test", "targets": list(targets)}],
-    }
-    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
-    return path
+    """The ``monitor check`` preset of ``helpers.write_config``: one prefecture holding
+    ``targets``, every target of a host at once, the browser at ``chromium``."""
+    return helpers.write_config(
+        path,
+        targets=targets,
+        database=database,
+        prefecture=prefecture,
+        evidence_dir=str(evidence_dir),
+        probe_timeout=probe_timeout,
+        politeness={"per_host_concurrency": concurrency, "per_host_min_gap": "0s"},
+        browser={"executable_path": chromium, "max_contexts": max_contexts},
+    )
 
 
 def monitor(*args: str, timeout: float = 300, env: Mapping[str, str] | None = None) -> Run:

@@ -1,7 +1,11 @@
-"""Shared fixtures: one imitation site per session, the Chromium to drive, migrated SQLite.
+"""Shared fixtures: one imitation site per session, the Chromium to drive, a migrated database.
 
 Real things only (STYLE.md): the imitation is a real HTTP server on 127.0.0.1, the browser
 is the machine's Chromium, the database is SQLite brought to head by the Alembic migrations.
+The tests are in three tiers, one folder each, each test marked with its folder's name:
+unit (pure, guarded by tests/unit/conftest.py), integration (SQLite, PostgreSQL, local
+servers, one process) and system (subprocesses, Chromium, the daemon for real seconds).
+What they share besides fixtures is in tests/helpers.py.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import Database, database_at
 from notifyrig import SMTP_PASSWORD, SMTP_USER
 from signal_stub import SignalStub
 from smtp_server import SMTPServer
@@ -19,6 +24,16 @@ import monitor.logs
 from monitor.errors import BrowserNotFound
 from monitor.imitation import ImitationSite, install
 from monitor.probes.chromium import find_chromium
+
+TIERS = ("unit", "integration", "system")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its tier, the folder it is in (``-m unit``, ``-m "not system"``)."""
+    for item in items:
+        tier = item.path.parent.name
+        if tier in TIERS:
+            item.add_marker(tier)
 
 
 @pytest.fixture(autouse=True)
@@ -70,16 +85,9 @@ def chromium_path() -> str:
         pytest.skip(f"browser tests need Chromium: {exc}")
 
 
-def migrate_sqlite(path: Path) -> str:
-    """Create a SQLite database at ``path`` through the migrations; returns its URL."""
-    from monitor.store import upgrade
-
-    url = f"sqlite:///{path}"
-    upgrade(url)
-    return url
-
-
 @pytest.fixture
-def migrated_database(tmp_path: Path) -> str:
-    """The URL of a fresh SQLite database at the migrations' head."""
-    return migrate_sqlite(tmp_path / "monitor.db")
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    """A fresh SQLite file at the migrations' head (tests/helpers.py's Database), named by
+    $MONITOR_DATABASE_URL, commands run from ``tmp_path`` without a config."""
+    path = tmp_path / "monitor.db"
+    yield from database_at(f"sqlite:///{path}", path, tmp_path, monkeypatch)

@@ -1,6 +1,7 @@
 """Running the daemon in tests: configs on the imitation, in-process runs, reading rows back.
 
-``daemon_config`` writes a prefectures.yaml whose targets are given as (id, platform, url);
+``daemon_config`` writes a prefectures.yaml whose targets are given as (id, platform, url)
+(the daemon's preset of ``helpers.write_config``);
 ``run_in_process`` runs a daemon (:func:`monitor.daemon.compose.build_daemon`) on it for
 some seconds in this event loop (real engines, recorder and SQLite; ``components`` may
 replace a part) and returns the repository; ``outcomes_of`` reads every stored outcome,
@@ -19,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
+from helpers import write_config
 
 from monitor.config import Config, load_config
 from monitor.domain import Outcome
-from monitor.store import Repository, create_engine_for, upgrade
+from monitor.store import Repository, create_engine_for
 
 RDVSP_QUERY = (
     "departement=&motif_name_with_location_type="
@@ -54,44 +55,27 @@ def daemon_config(
     channels: Sequence[Mapping[str, Any]] = (),
     alerts: Mapping[str, Any] | None = None,
 ) -> Path:
-    """A config with prefecture "t" holding ``targets`` (mappings: id, platform, url, …)."""
-    config: dict[str, Any] = {
-        "version": 1,
-        "settings": {
-            "database": database,
-            "evidence_dir": str(path.parent / "evidence"),
-            "user_agent": "prefecture-monitor/test (+https://example.invalid)",
-            "schedule": {"interval": interval, "jitter": jitter},
-            "politeness": {
-                "per_host_concurrency": concurrency,
-                "per_host_min_gap": gap,
-                "backoff_max": "1h",
-            },
-            "probe_timeout": probe_timeout,
-            "connectivity_check": list(connectivity_check),
-            "alerts": dict(alerts or {"anomaly_after": 3, "resolved_after": 2}),
+    """The daemon's preset of ``helpers.write_config``: prefecture "t" holding ``targets``
+    (mappings: id, platform, url, …; each named by its id), probed every ``interval``."""
+    return write_config(
+        path,
+        targets=[{"name": str(t["id"]), **t} for t in targets],
+        database=database,
+        channels=channels,
+        schedule={"interval": interval, "jitter": jitter},
+        politeness={
+            "per_host_concurrency": concurrency,
+            "per_host_min_gap": gap,
+            "backoff_max": "1h",
         },
-        "channels": [dict(channel) for channel in channels],
-        "prefectures": [
-            {
-                "id": "t",
-                "name": "Préfecture de test",
-                "targets": [{"name": str(t["id"]), **t} for t in targets],
-            }
-        ],
-    }
-    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
-    return path
+        probe_timeout=probe_timeout,
+        connectivity_check=list(connectivity_check),
+        alerts=dict(alerts or {"anomaly_after": 3, "resolved_after": 2}),
+    )
 
 
 def load(path: Path) -> Config:
     return load_config(path, env={})
-
-
-def migrated(path: Path) -> str:
-    url = f"sqlite:///{path}"
-    upgrade(url)
-    return url
 
 
 async def run_in_process(
@@ -150,6 +134,8 @@ def imitation_process(scenarios: Mapping[str, tuple[str, Mapping[str, Any]]]) ->
     finally:
         process.terminate()
         process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def site_requests(base_url: str) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import yaml
-from test_history import Database, an_outcome, png_bytes
+from helpers import Database, an_outcome, png_bytes
 
 from monitor.domain import Outcome, Reason, Status, TargetState
 from monitor.store.evidence import write_evidence

@@ -64,6 +64,11 @@ class App:
 
         return create_engine_for(self.database_url, pool_size=self.db_pool)
 
+    def close(self) -> None:
+        """Close the database's pooled connections, when a command opened the database."""
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
     def repository(self, *, migrate: bool = False) -> Repository:
         """The repository on a database at the code's revision (upgraded first if ``migrate``)."""
         from monitor.store.engine import ensure_current, upgrade

@@ -26,7 +26,7 @@ none of the known strings), ``session_lost`` (``cgu/`` redirects to the landing)
 long the script waits before rendering.
 
 Parameters for what real versions vary (all off by default, so the scenarios above keep
-their meaning; tests/test_imitation_fidelity.py lists why each exists):
+their meaning; tests/system/test_imitation_fidelity.py lists why each exists):
 
     content_delay_ms   > 0: the header renders first, the page content that much later
     client_routing     true: "Prendre un rendez-vous" changes route client-side (pushState,

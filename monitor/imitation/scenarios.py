@@ -37,7 +37,7 @@ FAULTS: frozenset[str] = frozenset(
     }
 )
 #: Hostile or broken answers (issue 12), faults too; heavy (a 100 MB page, a gzip bomb),
-#: so kept out of the catalogue's every-platform matrix: tests/test_site_faults.py.
+#: so kept out of the catalogue's every-platform matrix: tests/system/test_site_faults.py.
 HOSTILE_FAULTS: frozenset[str] = frozenset(
     {"trickle", "huge", "gzip_bomb", "redirect_loop", "malformed", "wrong_charset"}
 )

@@ -11,7 +11,7 @@ way playwright-python does (``PlaywrightClient`` and its ``PipeTransport``), wit
 change: the transport spawns Node.js with an explicit ``env``. The client is built as
 upstream builds it, then handed our transport before its start task runs. Both are private
 classes of playwright-python (pinned in constraints.txt):
-tests/test_browser_confinement.py reads the driver's ``/proc/<pid>/environ`` to catch an
+tests/system/test_browser_confinement.py reads the driver's ``/proc/<pid>/environ`` to catch an
 upgrade that changes them.
 """
 

@@ -62,7 +62,7 @@ logger = logging.getLogger(__name__)
 
 #: The features Playwright (1.65) switches off with its own ``--disable-features``. Chromium
 #: keeps only the last of repeated switches, so the engine's ``--disable-features`` repeats
-#: them; tests/test_probe_browser.py checks that it still covers what Playwright disables.
+#: them; tests/system/test_probe_browser.py checks that it still covers what Playwright disables.
 PLAYWRIGHT_DISABLED_FEATURES = (
     "AimEnabled",
     "AvoidCorsURLLoaderRestartOnRedirect",

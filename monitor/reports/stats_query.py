@@ -20,7 +20,7 @@ rows older than migration 0004) form the group ``NO_NODE``. ``--since`` and ``--
 that cut inside an hour cannot be answered from the hour's rollup rows: the rollup gives
 the whole hours between them, and the partial hours at either end are read from
 ``outcomes`` (a range read on the ``started_at`` index, an hour at most each) and counted
-in Python. The figures are the same as over every outcome (tests/test_stats_rollup.py).
+in Python. The figures are the same as over every outcome (tests/integration/test_stats_rollup.py).
 Work in Python is per aggregate row, per edge-hour outcome or per available outcome.
 """
 

@@ -1,7 +1,7 @@
 """The database schema: SQLAlchemy Core tables and the column types they share.
 
 The schema is created and changed only by the Alembic revisions in ``monitor/migrations``
-(never ``create_all``); ``tests/test_migrations.py`` checks that those revisions and these
+(never ``create_all``); ``tests/system/test_migrations.py`` checks that those revisions and these
 tables agree. Core tables, not ORM models: nothing maps rows to objects, and a command
 reading the database need not import the ORM.
 

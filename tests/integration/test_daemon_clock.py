@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from daemonrig import daemon_config, load, migrated, outcomes_of, rdvsp_path
+from daemonrig import daemon_config, load, outcomes_of, rdvsp_path
 from fakeclock import FakeClock
+from helpers import migrated
 
 from monitor.attempt.record import record_attempt
 from monitor.config import Target

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from daemonrig import daemon_config, load, migrated
+from daemonrig import daemon_config, load
+from helpers import migrated
 
 from monitor.daemon.components import Components
 from monitor.daemon.compose import build_daemon

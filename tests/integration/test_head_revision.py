@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from alembic import command
+from helpers import Database
 from sqlalchemy import text
 
 from monitor.errors import DatabaseError
@@ -21,8 +22,8 @@ def test_it_keeps_the_head_revision_equal_to_alembics_head() -> None:
     assert head_revision() == HEAD_REVISION
 
 
-def test_it_accepts_a_database_at_head(migrated_database: str) -> None:
-    engine = create_engine_for(migrated_database)
+def test_it_accepts_a_database_at_head(database: Database) -> None:
+    engine = create_engine_for(database.url)
     try:
         ensure_current(engine)  # raises if not
         with engine.connect() as connection:
@@ -32,9 +33,9 @@ def test_it_accepts_a_database_at_head(migrated_database: str) -> None:
         engine.dispose()
 
 
-def test_it_refuses_a_database_one_revision_behind(migrated_database: str) -> None:
-    command.downgrade(alembic_config(migrated_database), "-1")
-    engine = create_engine_for(migrated_database)
+def test_it_refuses_a_database_one_revision_behind(database: Database) -> None:
+    command.downgrade(alembic_config(database.url), "-1")
+    engine = create_engine_for(database.url)
     try:
         with pytest.raises(DatabaseError, match=f"code expects {HEAD_REVISION}: run `monitor db"):
             ensure_current(engine)
@@ -42,8 +43,8 @@ def test_it_refuses_a_database_one_revision_behind(migrated_database: str) -> No
         engine.dispose()
 
 
-def test_it_refuses_a_version_table_holding_head_and_another(migrated_database: str) -> None:
-    engine = create_engine_for(migrated_database)
+def test_it_refuses_a_version_table_holding_head_and_another(database: Database) -> None:
+    engine = create_engine_for(database.url)
     try:
         with engine.begin() as connection:
             connection.execute(text("INSERT INTO alembic_version (version_num) VALUES ('0001')"))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from daemonrig import daemon_config
+from helpers import Database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,13 +64,13 @@ def imported(modules: set[str], packages: tuple[str, ...]) -> list[str]:
 
 
 @pytest.fixture(params=["no channel", "a channel"])
-def config(request: pytest.FixtureRequest, tmp_path: Path, migrated_database: str) -> Path:
+def config(request: pytest.FixtureRequest, tmp_path: Path, database: Database) -> Path:
     """A config without channels, and one with (Apprise checks channel URLs elsewhere)."""
     channels = [{"id": "hook", "url": "json://127.0.0.1:9/hook"}]
     return daemon_config(
         tmp_path / "prefectures.yaml",
         targets=[{"id": "a", "platform": "rdv-service-public", "url": "http://127.0.0.1:1/a"}],
-        database=migrated_database,
+        database=database.url,
         interval="10m",
         channels=channels if request.param == "a channel" else (),
     )

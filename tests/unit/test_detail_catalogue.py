@@ -43,7 +43,7 @@ def test_every_detail_code_has_words_and_every_word_has_its_code() -> None:
 @pytest.mark.parametrize("code", sorted(CODES))
 def test_every_entry_has_its_own_words_in_each_language(code: str) -> None:
     """A pair (French, English) of two templates; that each reads in its language, with
-    values or without, is tests/test_details.py."""
+    values or without, is tests/unit/test_details.py."""
     entry = CODES[code]
     assert len(entry) == len(LANGUAGES) == 2
     french, english = entry

@@ -1,7 +1,7 @@
 """How the dispatcher writes each delivery's result, on the in-memory outbox (tests/fakes.py).
 
 Pure: no database, no file, no socket, no thread (``fakes.run_inline``). The same rules on
-the real store are in tests/test_dispatcher.py.
+the real store are in tests/integration/test_dispatcher.py.
 """
 
 from __future__ import annotations

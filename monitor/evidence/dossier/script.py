@@ -2,8 +2,8 @@
 
 It restates the recipes of :mod:`monitor.store.evidence` (file names, evidence digest, chain)
 and the manifest written by :func:`monitor.evidence.dossier.build.write_manifest`, so that
-someone without prefecture-monitor can check a dossier; tests/test_dossier.py and
-tests/test_dossier_forgery.py run it on real dossiers so that the two can never drift apart.
+someone without prefecture-monitor can check a dossier; tests/system/test_dossier.py and
+tests/system/test_dossier_forgery.py run it on real dossiers so that the two can never drift apart.
 
 The manifest is the dossier's anchor: the script prints its SHA-256 first, the value
 ``monitor evidence`` printed when it made the dossier (the one a covering letter quotes), then

@@ -4,7 +4,7 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-23
 
-Hand-written (checked against the models by tests/test_migrations.py). Every constraint
+Hand-written (checked against the models by tests/system/test_migrations.py). Every constraint
 and index has an explicit name following monitor.store.schema.NAMING_CONVENTION, so later
 revisions (and SQLite batch mode) can find them. Timestamps are ``timestamp with time
 zone`` on PostgreSQL and UTC text on SQLite; the model's UTCDateTime type makes both
