@@ -9,10 +9,10 @@ loop could not send (database away, channel down) waits there for the next turn.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections.abc import Callable
-from typing import Any
+from datetime import datetime
+from typing import Protocol
 
 from monitor.config import Config
 from monitor.daemon.clock import SYSTEM_CLOCK, Clock
@@ -25,13 +25,21 @@ log = logging.getLogger(__name__)
 DISPATCH_PERIOD = 5.0
 
 
+class Sender(Protocol):
+    """What the loop needs of a dispatcher (:class:`monitor.alerts.dispatcher.Dispatcher`)."""
+
+    async def run_once(self, now: datetime | None = None) -> int: ...
+
+    async def aclose(self) -> None: ...
+
+
 class NotificationLoop:
     """Runs a dispatcher's ``run_once(now)`` when poked or every :data:`DISPATCH_PERIOD`."""
 
     def __init__(
         self,
-        dispatcher: Any | None,
-        make: Callable[[Config], Any] | None,
+        dispatcher: Sender | None,
+        make: Callable[[Config], Sender | None] | None,
         *,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
@@ -68,12 +76,7 @@ class NotificationLoop:
         dispatcher = self._dispatcher
         if dispatcher is None:
             return 0
-        now = self._clock.now()
-        if inspect.iscoroutinefunction(dispatcher.run_once):
-            sent = await dispatcher.run_once(now)
-        else:
-            sent = await asyncio.to_thread(dispatcher.run_once, now)
-        return int(sent or 0)
+        return await dispatcher.run_once(self._clock.now())
 
     async def reconfigure(self, config: Config, close_timeout: float) -> None:
         """New channels: a new dispatcher; the old one finishes its sends, if it can."""
@@ -83,6 +86,5 @@ class NotificationLoop:
         await close_within(old, close_timeout)
 
     async def aclose(self) -> None:
-        close = getattr(self._dispatcher, "aclose", None)
-        if close is not None:
-            await close()
+        if self._dispatcher is not None:
+            await self._dispatcher.aclose()

@@ -10,30 +10,28 @@ email although three dispatchers watch the outbox.
 
 from __future__ import annotations
 
-import os
 import signal as signals
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from daemonrig import rdvsp_path
+from fleetrig import PROJECT, environment, rows, start_node, wait_until
 from notifyrig import ENV, mail_url
 from pg import pg_server
 from smtp_server import AUTH_WITHOUT_TLS_IS_FINE_HERE, SMTPServer
 from sqlalchemy import func, select
 
 from monitor.imitation import ImitationSite
-from monitor.store import create_engine_for
 from monitor.store.rows import events, heartbeats, outcomes, probe_claims
 
 pytestmark = [AUTH_WITHOUT_TLS_IS_FINE_HERE, pytest.mark.postgres]
 
-PROJECT = Path(__file__).resolve().parents[2]
 TARGETS = 9
 OPENS = "t/cible-0"  #: the one target whose page shows slots
 DELAY = 0.3  #: each answer takes this long, so probes overlap and a kill finds some in flight
@@ -86,44 +84,12 @@ def site() -> Iterator[ImitationSite]:
         yield running
 
 
-def monitor(config_path: Path, *args: str, node: str = "") -> list[str]:
+def monitor(config_path: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "monitor", "--config", str(config_path), *args]
 
 
-def environment(node: str = "") -> dict[str, str]:
-    env = {**os.environ, **ENV, "PYTHONUNBUFFERED": "1"}
-    if node:
-        env["MONITOR_NODE"] = node
-    return env
-
-
-def start_node(config_path: Path, node: str, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as stream:
-        return subprocess.Popen(
-            monitor(config_path, "-v", "run"),
-            cwd=PROJECT,
-            env=environment(node),
-            stdout=stream,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def rows(database: str, query: object) -> list[tuple[object, ...]]:
-    engine = create_engine_for(database)
-    try:
-        with engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(query)]  # type: ignore[call-overload]
-    finally:
-        engine.dispose()
+def start(config_path: Path, node: str, log: Path) -> subprocess.Popen[bytes]:
+    return start_node(config_path, node, log, extra=ENV)
 
 
 def probed_after(database: str, moment: datetime) -> set[str]:
@@ -141,7 +107,7 @@ def test_three_cluster_daemons_share_the_targets_survive_a_kill_and_alert_once(
             upgraded = subprocess.run(
                 monitor(config_path, "db", "upgrade"),
                 cwd=PROJECT,
-                env=environment(),
+                env=environment(extra=ENV),
                 capture_output=True,
                 text=True,
                 timeout=120,
@@ -150,7 +116,7 @@ def test_three_cluster_daemons_share_the_targets_survive_a_kill_and_alert_once(
             assert upgraded.returncode == 0, upgraded.stderr
         names = ["node-1", "node-2", "node-3"]
         logs = {name: tmp_path / f"{name}.log" for name in names}
-        nodes = {name: start_node(config_path, name, logs[name]) for name in names}
+        nodes = {name: start(config_path, name, logs[name]) for name in names}
         try:
             wait_until(
                 lambda: len(probed_after(database, datetime(2000, 1, 1, tzinfo=UTC))) == TARGETS,

@@ -12,26 +12,23 @@ counts each node's attempts.
 from __future__ import annotations
 
 import json
-import os
 import signal as signals
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from daemonrig import rdvsp_path
+from fleetrig import PROJECT, environment, rows, start_node, wait_until
 from pg import pg_server
 from sqlalchemy import select, text
 
 from monitor.imitation import ImitationSite
-from monitor.store import create_engine_for
 from monitor.store.rows import heartbeats, outcomes, probe_claims
 
 pytestmark = [pytest.mark.postgres]
 
-PROJECT = Path(__file__).resolve().parents[2]
 TARGETS = 6
 NAMES = ("node-1", "node-2", "node-3")
 DEAD = "node-1"
@@ -84,14 +81,6 @@ def site() -> Iterator[ImitationSite]:
         yield running
 
 
-def environment(node: str | None = None) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key != "MONITOR_NODE"}
-    env["PYTHONUNBUFFERED"] = "1"
-    if node is not None:
-        env["MONITOR_NODE"] = node
-    return env
-
-
 def monitor(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "monitor", "--config", str(config), *args],
@@ -102,35 +91,6 @@ def monitor(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
     )
-
-
-def start_node(config: Path, node: str, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as stream:
-        return subprocess.Popen(
-            [sys.executable, "-m", "monitor", "--config", str(config), "-v", "run"],
-            cwd=PROJECT,
-            env=environment(node),
-            stdout=stream,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def rows(database: str, query: object) -> list[tuple[object, ...]]:
-    engine = create_engine_for(database)
-    try:
-        with engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(query)]  # type: ignore[call-overload]
-    finally:
-        engine.dispose()
 
 
 def beating(database: str) -> set[str]:
