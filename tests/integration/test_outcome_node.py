@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from helpers import Database
 from sqlalchemy import update
 
 from monitor.domain import Engine, Outcome, Reason, Status, TargetState
@@ -41,9 +42,9 @@ def record(repository: Repository, outcome: Outcome) -> Outcome:
 
 
 def test_an_outcomes_node_is_stored_chained_and_an_edit_of_it_is_caught(
-    migrated_database: str, tmp_path: Path
+    database: Database, tmp_path: Path
 ) -> None:
-    repository = Repository(create_engine_for(migrated_database))
+    repository = Repository(create_engine_for(database.url))
     # A row as recorded before the column existed (or by `check`), then two by daemon nodes.
     made = [
         record(repository, an_outcome(0, None)),
