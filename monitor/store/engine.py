@@ -146,9 +146,16 @@ def _first_line(exc: BaseException) -> str:
 
 @contextmanager
 def database_errors(url: str | URL) -> Iterator[None]:
-    """Turn SQLAlchemy's operational failures inside the block into one-line DatabaseErrors."""
+    """Turn SQLAlchemy's operational failures inside the block into one-line DatabaseErrors
+    (a pool with no connection free within its timeout too: the database is as good as
+    away for that call, and the caller's database-error path applies)."""
     try:
         yield
+    except sa_exc.TimeoutError as exc:  # the pool's, not a statement's
+        raise DatabaseError(
+            f"database {mask_database_url(url)}: {_first_line(exc)} "
+            "(every pooled connection is busy: raise settings.fleet.db_pool)"
+        ) from exc
     except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.ProgrammingError) as exc:
         reason = _first_line(exc.orig if exc.orig is not None else exc)
         missing_table = "no such table" in reason or (
