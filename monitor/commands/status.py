@@ -115,18 +115,11 @@ def status_cmd(
             click.echo(line)
 
 
-def smallest_interval(app: App) -> timedelta:
-    """The smallest interval of the enabled targets (the schedule's default if none)."""
-    config = app.config
-    intervals = [target.interval for target in config.targets()]
-    return min(intervals, default=config.settings.schedule.interval)
-
-
 def stale_limit(app: App) -> timedelta:
     """Age past which a heartbeat is stale: 3× the smallest interval."""
-    from monitor.daemon.heartbeat import stale_after
+    from monitor.daemon.heartbeat import smallest_interval, stale_after
 
-    return stale_after(smallest_interval(app))
+    return stale_after(smallest_interval(app.config))
 
 
 def this_machines_node(app: App, beats: Sequence[NodeBeat]) -> str | None:
@@ -142,10 +135,10 @@ def this_machines_node(app: App, beats: Sequence[NodeBeat]) -> str | None:
 
 
 def _heartbeat(app: App, fmt: str, node: str | None) -> int:
-    from monitor.daemon.heartbeat import stale_nodes
+    from monitor.daemon.heartbeat import smallest_interval, stale_nodes
     from monitor.reports.status import NODE_FIELDS, heartbeat_lines, node_rows
 
-    smallest = smallest_interval(app)
+    smallest = smallest_interval(app.config)
     limit = stale_limit(app)
     repository = app.repository()
     beats = repository.nodes()

@@ -35,14 +35,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.config import Config, Target
 from monitor.daemon.cadence import Cadence, next_fire
 from monitor.daemon.clock import SYSTEM_CLOCK, Clock
-from monitor.daemon.jobs import CadenceTrigger, misfire_grace, smallest_interval
+from monitor.daemon.heartbeat import smallest_interval
+from monitor.daemon.jobs import CadenceTrigger, misfire_grace
 from monitor.daemon.nodes import application_name
 from monitor.daemon.schedule import ProbeHost
 from monitor.errors import UsageError
@@ -115,16 +116,13 @@ class FleetSchedule:
         database_url: str,
         node: str,
         *,
-        leave: Callable[[], Awaitable[None]],
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        """``leave``: removes this node's heartbeat row (a node gone cleanly is not live)."""
         from procrastinate import App, PsycopgConnector
 
         self._host: ProbeHost | None = None
         self._repository = repository
         self._node = node
-        self._leave = leave
         self._clock = clock
         self.period = tick_period(config)
         #: The per-host caps held for the fleet (see monitor.daemon.politeness).
@@ -201,10 +199,10 @@ class FleetSchedule:
             self._worker.stop()
 
     async def close(self) -> None:
-        """Close the pool and the host locks; this node's heartbeat row goes."""
+        """Close the pool and the host locks (the daemon's stop then removes this node's
+        heartbeat row, as for any daemon stopped cleanly)."""
         await self.app.close_async()
         await self.host_locks.aclose()
-        await self._leave()
 
     # -- the tasks -------------------------------------------------------------------------
 

@@ -86,9 +86,7 @@ def build_daemon(
     )
     if schedule is None:
         if cluster_url is not None and not once:
-            fleet = FleetSchedule(
-                config, repository, cluster_url, node, leave=housekeeping.leave, clock=clock
-            )
+            fleet = FleetSchedule(config, repository, cluster_url, node, clock=clock)
             politeness.fleet = fleet.host_locks
             schedule = fleet
         else:

@@ -11,10 +11,19 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from monitor.config import Config
     from monitor.store.coordination import NodeBeat
 
 #: The heartbeat is written at least this often, whatever the intervals.
 MAX_HEARTBEAT_PERIOD = timedelta(minutes=1)
+
+
+def smallest_interval(config: Config) -> timedelta:
+    """The smallest interval of the enabled targets (the schedule's default if none): the
+    unit of the rules below."""
+    return min(
+        (target.interval for target in config.targets()), default=config.settings.schedule.interval
+    )
 
 
 def heartbeat_period(smallest_interval: timedelta) -> timedelta:

@@ -19,7 +19,6 @@ __all__ = [
     "CadenceTrigger",
     "guard_window",
     "misfire_grace",
-    "smallest_interval",
     "warn_about_host_budgets",
 ]
 
@@ -66,13 +65,6 @@ def misfire_grace(interval: timedelta) -> int:
     """Seconds a run may start late: absorbs a busy loop, not a suspend (APScheduler wants
     a positive integer)."""
     return max(1, int(min(interval / 4, timedelta(minutes=1)).total_seconds()))
-
-
-def smallest_interval(config: Config) -> timedelta:
-    """The smallest interval of the enabled targets (the schedule's default if none)."""
-    return min(
-        (target.interval for target in config.targets()), default=config.settings.schedule.interval
-    )
 
 
 def guard_window(config: Config) -> float:

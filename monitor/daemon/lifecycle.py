@@ -23,9 +23,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from monitor.config import Config
-from monitor.daemon.health import stale_after
+from monitor.daemon.heartbeat import smallest_interval, stale_after
 from monitor.daemon.housekeeping import live_nodes
-from monitor.daemon.jobs import smallest_interval
 from monitor.errors import UsageError
 from monitor.store import Repository
 from monitor.store.coordination import NodeBeat

@@ -39,17 +39,12 @@ from monitor.config import Config, Target
 from monitor.daemon.cadence import Cadence
 from monitor.daemon.clock import SYSTEM_CLOCK, Clock
 from monitor.daemon.components import CurrentConfig, EngineSet
-from monitor.daemon.health import (
-    HealthReporter,
-    OwnFaultGuard,
-    connectivity_check_for,
-    heartbeat_period,
-)
+from monitor.daemon.health import HealthReporter, OwnFaultGuard, connectivity_check_for
+from monitor.daemon.heartbeat import heartbeat_period, smallest_interval
 from monitor.daemon.housekeeping import Housekeeping
 from monitor.daemon.jobs import (
     CadenceTrigger,
     guard_window,
-    smallest_interval,
     warn_about_host_budgets,
 )
 from monitor.daemon.lifecycle import (
