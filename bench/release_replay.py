@@ -38,6 +38,8 @@ __all__ = [
     "CadenceSchedule",
     "Measured",
     "Probe",
+    "ProbeSchedule",
+    "Replan",
     "Replayed",
     "measure",
     "percentile",

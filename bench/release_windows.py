@@ -1,8 +1,8 @@
 """Learned release windows against today's even schedule, at the same number of probes (issue 28).
 
-    .venv/bin/python bench/release_windows.py                      # every shape, one seed: about 1 min
-    .venv/bin/python bench/release_windows.py --csv watched.csv    # a timeline watched by hand
-    .venv/bin/python bench/release_windows.py --end-to-end   # + the real daemon, mail
+    .venv/bin/python bench/release_windows.py                    # every shape, a seed: ~1 min
+    .venv/bin/python bench/release_windows.py --csv watched.csv  # a timeline watched by hand
+    .venv/bin/python bench/release_windows.py --end-to-end       # + the real daemon, mail
 
 **The replay** (the default). Each timeline (bench/release_timelines.py: named shapes of
 weekly batches and short cancellations, seeds fixed, or ``local time,free slots`` CSV
@@ -35,11 +35,11 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from release_replay import CadenceSchedule, Measured, ProbeSchedule, measure, replay
+from release_replay import CadenceSchedule, Measured, ProbeSchedule, Replan, measure, replay
 from release_timelines import SHAPES, Timeline, TimelineError, generate, parse_csv, to_csv
 
 from monitor.config.durations import ActiveHours, parse_active_hours, parse_duration, parse_jitter
@@ -61,7 +61,7 @@ class Settings:
     short: timedelta
 
 
-def schedules(settings: Settings) -> dict[str, object]:
+def schedules(settings: Settings) -> dict[str, Replan]:
     """Each schedule as its replan function (see release_replay.Replan)."""
     jitter = parse_jitter(settings.jitter_text)
     phase = phase_of(TARGET)
@@ -75,22 +75,22 @@ def schedules(settings: Settings) -> dict[str, object]:
         phase=phase,
     )
 
-    def even(opened: Sequence[object], now: object) -> ProbeSchedule:
+    def even(opened: Sequence[datetime], now: datetime) -> ProbeSchedule:
         return grid
 
-    def even_planned(opened: Sequence[object], now: object) -> ProbeSchedule:
+    def even_planned(opened: Sequence[datetime], now: datetime) -> ProbeSchedule:
         return plan
 
-    def learned(opened: Sequence[object], now: object) -> ProbeSchedule:
+    def learned(opened: Sequence[datetime], now: datetime) -> ProbeSchedule:
         return learned_plan(
-            opened,  # type: ignore[arg-type]
+            opened,
             (),
             interval=settings.interval,
             active_hours=settings.active_hours,
             zone=settings.zone,
             min_interval=settings.min_interval,
             max_interval=settings.max_interval,
-            now=now,  # type: ignore[arg-type]
+            now=now,
             phase=phase,
         )
 
@@ -107,7 +107,7 @@ def run_timeline(timeline: Timeline, settings: Settings) -> dict[str, Measured]:
         )
     found: dict[str, Measured] = {}
     for name, replan in schedules(settings).items():
-        walked = replay(timeline, replan)  # type: ignore[arg-type]
+        walked = replay(timeline, replan)
         found[name] = measure(timeline, walked.probes, since=since, short=settings.short)
     return found
 

@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 from release_replay import (
     CadenceSchedule,
+    Measured,
     Probe,
     measure,
     percentile,
@@ -28,6 +29,7 @@ from release_timelines import (
     parse_csv,
     to_csv,
 )
+from release_windows import verdicts
 
 from monitor.config.durations import parse_active_hours, parse_jitter
 from monitor.daemon.cadence import Cadence, next_fire
@@ -302,3 +304,18 @@ def test_the_even_schedule_is_the_daemons_own_cadence_grid() -> None:
         assert schedule.next_after(moment) == found[1]
         moment = found[1]
     assert hours.contains(moment.astimezone(PARIS))
+
+
+def figures(probes: int, caught: int, delays: tuple[float, ...]) -> Measured:
+    return Measured(probes, 1.0, 100, caught, len(delays), delays, 0)
+
+
+def test_learned_meets_the_goals_only_at_half_the_delay_and_half_as_many_again_caught() -> None:
+    even = figures(672, 40, (600.0, 480.0, 420.0))
+    met = {"even": even, "learned": figures(670, 60, (240.0, 270.0, 200.0))}
+    slower = {"even": even, "learned": figures(670, 60, (280.0, 300.0, 200.0))}
+    fewer = {"even": even, "learned": figures(670, 59, (240.0, 270.0, 200.0))}
+    dearer = {"even": even, "learned": figures(700, 60, (240.0, 270.0, 200.0))}
+    rows = verdicts({"met": met, "slower": slower, "fewer": fewer, "dearer": dearer})[2:]
+    assert [row.split(" | ")[-1] for row in rows] == ["met |", "missed |", "missed |", "missed |"]
+    assert rows[0] == "| met | 0.997 | 2.00× | 1.50× | met |"
