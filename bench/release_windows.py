@@ -42,7 +42,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from release_replay import CadenceSchedule, Measured, ProbeSchedule, Replan, measure, replay
 from release_timelines import SHAPES, Timeline, TimelineError, generate, parse_csv, to_csv
 
-from monitor.config.durations import ActiveHours, parse_active_hours, parse_duration, parse_jitter
+from monitor.config.durations import (
+    ActiveHours,
+    format_duration,
+    parse_active_hours,
+    parse_duration,
+    parse_jitter,
+)
 from monitor.daemon.focus import even_plan, learned_plan, phase_of
 
 TARGET = "75/titre-sejour"
@@ -346,12 +352,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "around the clock" if settings.active_hours is None else f"active hours {args.active_hours}"
     )
     head = [
-        f"interval {args.interval}, jitter {args.jitter}, {hours}, "
-        f"min_interval {args.min_interval}, max_interval {args.max_interval}, "
+        f"interval {format_duration(args.interval)}, jitter {args.jitter}, {hours}, "
+        f"min_interval {format_duration(args.min_interval)}, "
+        f"max_interval {format_duration(args.max_interval)}, "
         f"zone {args.timezone.key}",
         f"{args.learn_weeks} weeks learned, then {args.weeks} weeks measured "
         f"(CSV timelines: the rest of the file); shapes × {args.seeds} seeds; "
-        f"short-lived: under {args.short}",
+        f"short-lived: under {format_duration(args.short)}",
         f"replayed in {time.monotonic() - began:.1f} s",
         "",
     ]
