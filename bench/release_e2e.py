@@ -19,6 +19,10 @@ are handed in instead of the real ones, through the composition root's own param
   through :meth:`Daemon.run_slot`, the step APScheduler calls. The daemon has no
   ``focus: learned`` of its own on this branch (issue 28, item 2, is another branch's).
 
+The daemon starts 12 hours (virtual) before the measured days, so that the target's state
+at their start is its own; ``alerts.remind_every`` is 0, since a reminder of slots still
+open is a ``slots_opened`` too and no new alert.
+
 Slot → email, per alert: (virtual time of the probe that saw the slots − when they appeared)
 + (real time the SMTP server accepted the message − real time the probe began). The first
 part is the schedule's, the second the pipeline's (the probe itself, recording, dispatch,
@@ -64,6 +68,8 @@ KEY = "2801"  #: the legacy form's id on the imitation
 PREFECTURE, TARGET = "b", "e2e"
 TARGET_ID = f"{PREFECTURE}/{TARGET}"  #: as the config qualifies it
 MAIL_WAIT = 30.0
+#: Probed before the measured days, not measured: the target's state is then the daemon's.
+WARM_UP = timedelta(hours=12)
 
 
 class Inbox:
@@ -167,6 +173,8 @@ def _write_config(directory: Path, base_url: str, smtp_port: int, interval: time
             "politeness": {"per_host_concurrency": 1, "per_host_min_gap": "0s"},
             "probe_timeout": "20s",
             "connectivity_check": [],
+            # A reminder of slots still open is a slots_opened too: not a new alert here.
+            "alerts": {"remind_every": "0"},
         },
         "channels": [
             {
@@ -206,6 +214,7 @@ async def _drive(
     inbox: Inbox,
     config_path: Path,
     short: timedelta,
+    since: datetime,
 ) -> None:
     config = load_config(config_path, env={})
     url = config.settings.database
@@ -262,7 +271,7 @@ async def _drive(
                         run.mails += 1
                         opening = _opening_at(openings, probe.at)
                         # An opening under way when the run starts is not timed from it.
-                        if opening is not None and opening.start >= probes[0].at:
+                        if opening is not None and opening.start >= since:
                             run.alerts.append(
                                 Alert(
                                     (probe.at - opening.start).total_seconds(),
@@ -277,7 +286,7 @@ async def _drive(
         code = await asyncio.wait_for(running, timeout=60)
         engine.dispose()
     run.real_seconds = time.monotonic() - began
-    run.virtual_seconds = (probes[-1].at - probes[0].at).total_seconds()
+    run.virtual_seconds = (probes[-1].at - probes[0].at).total_seconds()  # warm-up included
     if code != 0:
         raise RuntimeError(f"the daemon stopped with exit code {code}")
 
@@ -298,13 +307,21 @@ def _imitation() -> tuple[subprocess.Popen[str], str]:
 
 
 def _one(
-    name: str, timeline: Timeline, probes: Sequence[Probe], interval: timedelta, short: timedelta
+    name: str,
+    timeline: Timeline,
+    probes: Sequence[Probe],
+    *,
+    since: datetime,
+    interval: timedelta,
+    short: timedelta,
 ) -> Run:
+    """Run the daemon through ``probes``; what appeared from ``since`` on is measured (the
+    probes before it are a warm-up, so that the target's state is the daemon's own)."""
     run = Run(name)
     window = list(probes)
-    start, end = window[0].at, window[-1].at
+    end = window[-1].at
     for opening in timeline.openings():
-        if start <= opening.start <= end:
+        if since <= opening.start <= end:
             if opening.duration < short:
                 run.short_total += 1
                 run.short_seen += any(opening.start <= p.at < opening.end for p in window)
@@ -327,6 +344,7 @@ def _one(
                     inbox=inbox,
                     config_path=path,
                     short=short,
+                    since=since,
                 )
             )
     finally:
@@ -356,8 +374,17 @@ def end_to_end(settings: Any, *, shape: Shape, days: float) -> list[str]:
         if name == "even plan":
             continue
         walked = replay(timeline, replan)
-        window = [p for p in walked.probes if since <= p.at < until]
-        runs.append(_one(name, timeline, window, settings.interval, settings.short))
+        window = [p for p in walked.probes if since - WARM_UP <= p.at < until]
+        runs.append(
+            _one(
+                name,
+                timeline,
+                window,
+                since=since,
+                interval=settings.interval,
+                short=settings.short,
+            )
+        )
     lines = [
         f"end to end: {shape.name} (seed 1), {days:g} days after {settings.learn_weeks} weeks "
         "of learning; the real daemon (http engine) on the imitation's legacy calendar, "
