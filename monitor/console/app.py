@@ -455,7 +455,6 @@ class _GuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        media = scope["path"].startswith(("/image/", "/audio/", "/capture/"))
 
         async def send_guarded(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -464,6 +463,10 @@ class _GuardMiddleware:
                     for name, value in message.get("headers", [])
                     if name.lower() != b"cache-control"
                 ]
+                media = any(
+                    name.lower() == b"content-type" and value.startswith((b"image/", b"audio/"))
+                    for name, value in headers
+                )
                 headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS]
                 if media:
                     headers = [h for h in headers if h[0] != b"content-security-policy"]

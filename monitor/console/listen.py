@@ -56,5 +56,7 @@ def parse_listen(text: str) -> Listen:
                     f"(IPv6 goes in brackets); {expected}"
                 ) from None
     if not port_text.isascii() or not port_text.isdigit() or int(port_text) > 65535:
-        raise ValueError(f"{text!r}: the port {port_text!r} is not a number from 0 to 65535")
+        raise ValueError(
+            f"{text!r}: the port {port_text!r} is not a number from 0 to 65535; {expected}"
+        )
     return Listen(host, int(port_text))
