@@ -46,6 +46,9 @@ _DIGITS = {
 }
 
 
+CAPTCHA_WIDTH = 240
+
+
 class Canvas:
     """An RGB picture in memory, written as PNG."""
 
@@ -88,14 +91,14 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def captcha_png(code: str, seed: int) -> bytes:
-    """The code in large digits over noise: a captcha a person reads, 200×80."""
+    """The code (5 digits) in large digits over noise: a captcha a person reads, 240×80."""
     noise = random.Random(seed)
-    canvas = Canvas(200, 80, (245, 242, 230))
+    canvas = Canvas(CAPTCHA_WIDTH, 80, (245, 242, 230))
     for _ in range(14):
         shade = tuple(noise.randrange(150, 220) for _ in range(3))
-        canvas.rect(noise.randrange(0, 200), noise.randrange(0, 80), noise.randrange(20, 90), 2,
-                    shade)  # type: ignore[arg-type]  # fmt: skip
-    canvas.text(code, 20, 15, 10, (40, 40, 110))
+        canvas.rect(noise.randrange(0, CAPTCHA_WIDTH), noise.randrange(0, 80),
+                    noise.randrange(20, 90), 2, shade)  # type: ignore[arg-type]  # fmt: skip
+    canvas.text(code, 22, 15, 10, (40, 40, 110))
     return canvas.png()
 
 
@@ -105,11 +108,11 @@ def screenshot_png(code: str, seed: int) -> bytes:
     canvas.rect(0, 0, 480, 48, (0, 0, 145))
     for line in range(4):
         canvas.rect(24, 72 + line * 16, 400 - line * 40, 8, (200, 200, 210))
-    image = Canvas(200, 80, (0, 0, 0))
-    image.pixels = bytearray(_decoded(captcha_png(code, seed), 200, 80))
+    pixels = _decoded(captcha_png(code, seed), CAPTCHA_WIDTH, 80)
+    stride = CAPTCHA_WIDTH * 3
     for row in range(80):
         start = ((150 + row) * 480 + 24) * 3
-        canvas.pixels[start : start + 600] = image.pixels[row * 600 : (row + 1) * 600]
+        canvas.pixels[start : start + stride] = pixels[row * stride : (row + 1) * stride]
     canvas.rect(24, 250, 200, 36, (230, 230, 235))
     canvas.rect(24, 300, 120, 36, (0, 0, 145))
     return canvas.png()

@@ -309,7 +309,7 @@ async def test_the_index_shows_each_session_and_links_the_status_page(console: C
     states = {view.target_id: view.state for view in console.desk.sessions()}
     assert states[WAITING] is SessionState.LIVE
     current = live.text.split('id="current"', 1)[1]
-    assert "session active" in current and "1 faites, 5 restantes" in current
+    assert "session active" in current and "1 faite, 5 restantes" in current
     assert "07/12/2026 10:40" in current  # the next read, Paris time
 
 
@@ -318,7 +318,7 @@ async def test_a_taken_port_is_one_clear_error(console: Console) -> None:
     second = ConsoleServer(build_console(
         console.desk, token=TOKEN, node="n", status_page_url=None, now=lambda: NOW,
     ), f"127.0.0.1:{port}")  # fmt: skip
-    with pytest.raises(ConsoleUnavailable, match="already taken.*settings.console.listen"):
+    with pytest.raises(ConsoleUnavailable, match=r"already taken.*settings\.console\.listen"):
         await second.start()
     with pytest.raises(ConsoleUnavailable, match="not an IPv6 address"):
         ConsoleServer(build_console(
