@@ -162,6 +162,8 @@ class ConsoleDesk:
         self.acts: list[tuple[str, ...]] = []
         self.images_given = 0
         self.image_type = "image/png"
+        #: Raised by the next open() when set: a fault of the desk, not a refusal.
+        self.fault: Exception | None = None
         start = now()
         waiting = SessionView(
             target_id="75/titre-sejour",
@@ -224,6 +226,9 @@ class ConsoleDesk:
 
     async def open(self, target_id: str, operator: str) -> SessionView:
         self.acts.append(("open", target_id, operator))
+        if self.fault is not None:
+            fault, self.fault = self.fault, None
+            raise fault
         target = self.targets.get(target_id)
         if target is None:
             raise DeskRefusal(f"{target_id} n'est pas une démarche assistée.")

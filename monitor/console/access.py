@@ -15,13 +15,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 import unicodedata
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 __all__ = [
     "NAME_MAX",
     "Access",
+    "LoginThrottle",
     "cross_origin_refusal",
     "name_problem",
 ]
@@ -90,6 +94,32 @@ class Access:
             return None
         expected = self._mac(_NAME_LABEL, nonce + chr(0) + name)
         return name if hmac.compare_digest(proof.encode(), expected.encode()) else None
+
+
+@dataclass
+class LoginThrottle:
+    """Wrong tokens tried: after ``limit`` within ``window`` seconds, no token is even
+    compared until the oldest of them is ``window`` old. One count for the whole console,
+    not per address: behind SSH or a proxy every client is 127.0.0.1. A browser already
+    logged in is never affected."""
+
+    limit: int = 10
+    window: float = 60.0
+    clock: Callable[[], float] = time.monotonic
+    _failures: deque[float] = field(default_factory=deque)
+
+    def _forget_old(self) -> None:
+        now = self.clock()
+        while self._failures and now - self._failures[0] >= self.window:
+            self._failures.popleft()
+
+    def blocked(self) -> bool:
+        self._forget_old()
+        return len(self._failures) >= self.limit
+
+    def failed(self) -> None:
+        self._forget_old()
+        self._failures.append(self.clock())
 
 
 def _decodable(quoted: str) -> bool:

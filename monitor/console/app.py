@@ -14,6 +14,7 @@ Pages are Jinja2 templates with autoescape on: a target's name or a reason is te
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, tzinfo
 from importlib.resources import files
@@ -38,11 +39,13 @@ from monitor.assist.views import (
     SessionState,
     SessionView,
 )
-from monitor.console.access import Access, cross_origin_refusal, name_problem
+from monitor.console.access import Access, LoginThrottle, cross_origin_refusal, name_problem
 from monitor.console.wording import row
 from monitor.printable import printable
 
 __all__ = ["SECURITY_HEADERS", "build_console"]
+
+log = logging.getLogger("monitor.console")
 
 LOGIN_COOKIE: Final = "console_login"
 NAME_COOKIE: Final = "console_operator"
@@ -140,6 +143,7 @@ class _Console:
     ) -> None:
         self.desk = desk
         self.access = access
+        self.throttle = LoginThrottle()
         self.node = node
         self.status_page_url = status_page_url
         self.now = now
@@ -253,11 +257,21 @@ class _Console:
             waiting=[r for r in rows if r.can_open], current=[r for r in rows if not r.can_open],
         )  # fmt: skip
 
+    def token_refusal(self, offered: str) -> HTMLResponse | None:
+        """The page refusing ``offered``, or None when it is the token."""
+        if self.throttle.blocked():
+            return self.refused_entry(
+                "Trop de jetons faux ces dernières minutes : réessayez dans une minute.", 429
+            )
+        if self.access.token_matches(offered):
+            return None
+        self.throttle.failed()
+        return self.refused_entry("Ce jeton n'est pas le bon.")
+
     async def login(self, request: Request) -> Response:
         values = await self.form(request, csrf=False)
-        if not self.access.token_matches(values.get("token", "")):
-            return self.refused_entry("Ce jeton n'est pas le bon.")
-        return self.login_response(request, "/")
+        refused = self.token_refusal(values.get("token", ""))
+        return refused or self.login_response(request, "/")
 
     async def logout(self, request: Request) -> Response:
         await self.form(request)
@@ -402,6 +416,7 @@ _TITLES = {
     405: "Méthode non permise",
     409: "Impossible maintenant",
     413: "Trop long",
+    429: "Trop d'essais",
     415: "Format refusé",
 }
 
@@ -478,7 +493,27 @@ class _GuardMiddleware:
         if response is not None:
             await response(scope, receive, send_guarded)
             return
-        await self.app(scope, receive, send_guarded)
+        started = False
+
+        async def send_watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send_guarded(message)
+
+        try:
+            await self.app(scope, receive, send_watched)
+        except Exception:
+            # A fault of ours or of the desk: logged with its path (never a query, which
+            # may hold the token), and a page with the same headers as every other.
+            log.exception("console: %s %s failed", scope["method"], scope["path"])
+            if started:
+                raise
+            failed = self.console.render(
+                None, "message.html.j2", status=500, title="Erreur de la console",
+                message="La console a rencontré une erreur : réessayez, et voyez le journal "
+                "du moniteur si elle revient.",
+            )  # fmt: skip
+            await failed(scope, receive, send_guarded)
 
     def gate(self, request: Request) -> Response | None:
         """The response that stops this request here, or None to let it through."""
@@ -498,8 +533,9 @@ class _GuardMiddleware:
             return None
         offered = request.query_params.get("token")
         if offered is not None:
-            if not console.access.token_matches(offered):
-                return console.refused_entry("Ce jeton n'est pas le bon.")
+            refused = console.token_refusal(offered)
+            if refused is not None:
+                return refused
             # The same page, without the token in the address bar nor the history.
             return console.login_response(request, _same_page(request.url.path))
         nonce = console.access.login_nonce(request.cookies.get(LOGIN_COOKIE))

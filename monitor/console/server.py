@@ -93,8 +93,10 @@ class ConsoleServer:
             lifespan="off",
             http="h11",
             ws="none",
-            log_config=None,
+            log_config=None,  # the daemon's logging, untouched
+            log_level="warning",  # uvicorn's start and stop lines: the console logs its own
             access_log=False,
+            limit_concurrency=64,
             server_header=False,
             proxy_headers=True,
             forwarded_allow_ips=["127.0.0.1", "::1"],

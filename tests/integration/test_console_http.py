@@ -364,3 +364,31 @@ async def test_it_listens_on_ipv6_loopback() -> None:
             assert response.status_code == 303
     finally:
         await server.stop()
+
+
+async def test_wrong_tokens_are_throttled_but_a_logged_in_browser_goes_on(
+    console: Console,
+) -> None:
+    async with console.client() as operator, console.client() as guesser:
+        await log_in(operator)
+        for attempt in range(10):
+            refused = await guesser.get("/", params={"token": f"guess-{attempt}"})
+            assert refused.status_code == 401
+        blocked = await guesser.post("/login", data={"token": TOKEN})
+        assert blocked.status_code == 429 and "réessayez dans une minute" in blocked.text
+        assert "set-cookie" not in blocked.headers
+        assert (await operator.get("/")).status_code == 200
+
+
+async def test_a_fault_of_the_desk_is_a_guarded_500_and_one_log_line(
+    console: Console, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with console.client() as client:
+        csrf = await log_in(client)
+        console.desk.fault = RuntimeError("the desk's browser vanished")
+        response = await client.post(f"/ouvrir/{WAITING}", data={"csrf": csrf})
+        assert response.status_code == 500 and "Erreur de la console" in response.text
+        assert_guarded(response)
+        assert (await client.get("/")).status_code == 200  # the console goes on
+    failures = [r for r in caplog.records if r.name == "monitor.console" and r.exc_info]
+    assert [r.getMessage() for r in failures] == [f"console: POST /ouvrir/{WAITING} failed"]

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from monitor.assist.views import EndReason, SessionState, SessionView
-from monitor.console.access import Access, cross_origin_refusal, name_problem
+from monitor.console.access import Access, LoginThrottle, cross_origin_refusal, name_problem
 from monitor.console.listen import Listen, parse_listen
 from monitor.console.wording import outcome_words, row
 
@@ -235,3 +235,16 @@ def test_every_end_reason_and_state_has_words() -> None:
 def test_an_unknown_outcome_is_shown_as_it_is() -> None:
     assert outcome_words("weird") == "weird"
     assert outcome_words(None) == ""
+
+
+def test_wrong_tokens_are_throttled_for_the_window() -> None:
+    now = [100.0]
+    throttle = LoginThrottle(limit=3, window=60.0, clock=lambda: now[0])
+    for _ in range(3):
+        assert not throttle.blocked()
+        throttle.failed()
+    assert throttle.blocked()
+    now[0] += 59.9
+    assert throttle.blocked()
+    now[0] += 0.1  # the oldest failure is a window old
+    assert not throttle.blocked()
