@@ -36,15 +36,17 @@ class Console:
     server: ConsoleServer
     bodies: list[str]
 
-    def client(self, **kwargs: object) -> httpx.AsyncClient:
+    def client(self, cookies: dict[str, str] | None = None) -> httpx.AsyncClient:
+        """A client whose every response (body and headers) is kept for the token check."""
+
         async def keep(response: httpx.Response) -> None:
             await response.aread()
             self.bodies.append(response.text)
             self.bodies.append(str(response.headers))
 
         return httpx.AsyncClient(
-            base_url=self.url, event_hooks={"response": [keep]}, timeout=10, **kwargs
-        )  # type: ignore[arg-type]
+            base_url=self.url, event_hooks={"response": [keep]}, timeout=10, cookies=cookies
+        )
 
 
 @pytest.fixture
