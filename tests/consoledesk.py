@@ -249,6 +249,8 @@ class ConsoleDesk:
 
     async def answer(self, target_id: str, code: str, operator: str) -> AnswerResult:
         self.acts.append(("answer", target_id, code, operator))
+        if not code.isdigit():
+            raise DeskRefusal("Le code de cette image n'a que des chiffres.")
         target = self.targets.get(target_id)
         if target is None or target.challenge is None:
             raise DeskRefusal("Aucun captcha n'attend sur cette démarche.")

@@ -374,6 +374,13 @@ class _Console:
         try:
             result = await self.desk.answer(target_id, code, operator)
         except DeskRefusal as refusal:
+            # Still a captcha to answer (the desk refused this code): stay on it.
+            challenge = self.desk.challenge(target_id)
+            if challenge is not None:
+                return self.challenge_response(
+                    request, self.session(target_id), challenge, waiting=False,
+                    message=str(refusal), status=409,
+                )  # fmt: skip
             return self.index_page(request, message=str(refusal), status=409)
         if result is AnswerResult.REJECTED:
             return RedirectResponse(target_path("captcha", target_id), status_code=303)

@@ -245,6 +245,12 @@ async def test_the_desks_refusal_is_shown_to_the_person(console: Console) -> Non
         again = await client.post(f"/ouvrir/{WAITING}", data={"csrf": csrf})
         assert again.status_code == 409
         assert "Une session est déjà ouverte sur cette démarche." in again.text
+        letters = await client.post(f"/code/{WAITING}", data={"csrf": csrf, "code": "abc"})
+        assert letters.status_code == 409
+        assert "n&#39;a que des chiffres" in letters.text
+        assert 'id="captcha"' in letters.text  # still on the captcha, to type it again
+        ended = await client.post("/code/92/naturalisation", data={"csrf": csrf, "code": "1"})
+        assert ended.status_code == 409 and "Aucun captcha n&#39;attend" in ended.text
         unknown = await client.post("/ouvrir/00/none", data={"csrf": csrf})
         assert unknown.status_code == 404
 
