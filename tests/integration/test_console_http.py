@@ -400,3 +400,13 @@ async def test_a_fault_of_the_desk_is_a_guarded_500_and_one_log_line(
         assert (await client.get("/")).status_code == 200  # the console goes on
     failures = [r for r in caplog.records if r.name == "monitor.console" and r.exc_info]
     assert [r.getMessage() for r in failures] == [f"console: POST /ouvrir/{WAITING} failed"]
+
+
+async def test_leaving_forgets_the_login_and_the_name(console: Console) -> None:
+    async with console.client() as client:
+        csrf = await log_in(client)
+        assert (await client.post("/sortir", data={"code": "1"})).status_code == 403
+        left = await client.post("/sortir", data={"csrf": csrf})
+        assert left.status_code == 200 and "Vous êtes sorti" in left.text
+        assert 'console_login=""' in left.headers.get_list("set-cookie")[0]
+        assert (await client.get("/")).status_code == 401
