@@ -83,9 +83,8 @@ def hour_label(first: int, last: int | None = None, language: str = "en") -> str
     days = WEEKDAYS[language]
     start_day, start_hour = divmod(first, 24)
     end_day, end_hour = divmod(last + 1, 24)
-    if end_hour == 0 and end_day == start_day + 1:  # up to midnight: the same day's 24h
-        end_day, end_hour = start_day, 24
-    end_day %= 7
+    if end_hour == 0:  # up to midnight: that day's 24h
+        end_day, end_hour = end_day - 1, 24
     start = f"{days[start_day]} {start_hour:02d}h"
     if end_day == start_day:
         return f"{start}–{end_hour:02d}h"
