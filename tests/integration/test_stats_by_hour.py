@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -265,3 +266,12 @@ def test_the_rollup_gives_the_figures_of_every_outcome_one_by_one(
     )
     assert got == [group for group in expected if group.prefecture == "92"]
     assert sum(group.total_openings for group in got[1:]) == got[0].total_openings
+
+
+def test_the_contract_lists_the_hour_fields_in_their_order() -> None:
+    root = Path(__file__).resolve().parents[2]
+    contract = (root / "docs" / "contract.md").read_text(encoding="utf-8")
+    line = contract.split("- `stats --by hour`:", 1)[1].split("\n- ", 1)[0]
+    named = [name for name in re.findall(r"`(\w+)`", line) if name in HOUR_FIELDS]
+    assert named == list(HOUR_FIELDS)
+    assert "`--by hour` **(planned)**" not in contract
