@@ -149,9 +149,18 @@ class FleetClaims(Protocol):
     def next_probes(self) -> dict[str, datetime]: ...
 
 
-class StatusReads(Protocol):
-    """The status page's reads: states, latest outcomes and back-off times, and the engine
-    its own queries (monitor.publish.query, monitor.reports) run on."""
+class SlotHistory(Protocol):
+    """When slots first appeared: each target's ``slots_opened`` times (reminders left out),
+    UTC, oldest first, from ``since`` on; only targets that have one are in the mapping."""
+
+    def slots_opened_times(
+        self, target_ids: Collection[str] | None, since: datetime | None
+    ) -> Mapping[str, list[datetime]]: ...
+
+
+class StatusReads(SlotHistory, Protocol):
+    """The status page's reads: states, latest outcomes, back-off times and when slots
+    appeared, and the engine its own queries (monitor.publish.query, monitor.reports) run on."""
 
     @property
     def engine(self) -> Engine: ...
@@ -185,15 +194,6 @@ class DossierReads(Protocol):
     def history(self, **filters: Unpack[HistoryFilters]) -> Iterator[Outcome]: ...
 
     def chain_head(self, target: str) -> str | None: ...
-
-
-class SlotHistory(Protocol):
-    """When slots first appeared: each target's ``slots_opened`` times (reminders left out),
-    UTC, oldest first, from ``since`` on; only targets that have one are in the mapping."""
-
-    def slots_opened_times(
-        self, target_ids: Collection[str] | None, since: datetime | None
-    ) -> Mapping[str, list[datetime]]: ...
 
 
 if TYPE_CHECKING:
