@@ -275,3 +275,20 @@ def test_the_contract_lists_the_hour_fields_in_their_order() -> None:
     named = [name for name in re.findall(r"`(\w+)`", line) if name in HOUR_FIELDS]
     assert named == list(HOUR_FIELDS)
     assert "`--by hour` **(planned)**" not in contract
+
+
+def test_what_a_record_holds_cannot_act_on_a_terminal_or_a_spreadsheet(
+    database: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A copied database may hold any target id: tables show control characters as �,
+    CSV cells never start a formula."""
+    evil = "=HYPERLINK(1)/\x1b[2Jx"
+    record(database, an_outcome(evil, at=utc(2026, 3, 2, 7, 40), reason=Reason.SLOTS), opened=True)
+    table = run(capsys, "stats", "--by", "hour")
+    assert table.code == 0, table.err
+    assert "\x1b" not in table.out and "=HYPERLINK(1)/\ufffd[2Jx" in table.out
+    result = run(capsys, "stats", "--by", "hour", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.out)))
+    assert {row["target"] for row in rows} == {"'" + evil}
+    assert {row["prefecture"] for row in rows} == {"'=HYPERLINK(1)"}
+    assert rows[MON_08]["slots_opened"] == "1"
