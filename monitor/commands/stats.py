@@ -184,7 +184,7 @@ def hour_table_rows(weeks: Sequence[WeekFigures]) -> list[dict[str, object]]:
     without any folded into one line (``no probe``)."""
     rows: list[dict[str, object]] = []
     for group in weeks:
-        key = f"{group.key} (pooled)" if group.key.endswith("/*") else group.key
+        key = f"{group.key} (pooled)" if group.pooled else group.key
         for line in table_lines(group):
             rows.append(
                 {

@@ -95,11 +95,12 @@ def hour_label(first: int, last: int | None = None, language: str = "en") -> str
 class WeekFigures:
     """One group's counts per hour of the week (tuples of :data:`HOURS_IN_WEEK`)."""
 
-    key: str  #: a target id, or a prefecture id followed by ``/*`` for its targets pooled
+    key: str  #: a target id, or ``<prefecture>/*`` for a prefecture's targets pooled
     prefecture: str | None
     probes: tuple[int, ...]
     with_slots: tuple[int, ...]
     openings: tuple[int, ...]
+    pooled: bool = False  #: the sum of a prefecture's targets (``key`` is no target id)
 
     @property
     def total_probes(self) -> int:
@@ -203,6 +204,7 @@ class WeekTallies:
             probes=_sum(f.probes for f in members),
             with_slots=_sum(f.with_slots for f in members),
             openings=_sum(f.openings for f in members),
+            pooled=True,
         )
         return [pooled, *figures]
 
@@ -238,10 +240,9 @@ def week_figures(
 def hour_rows(figures: Iterable[WeekFigures], timezone: str) -> Iterator[dict[str, object]]:
     """Machine rows: every hour of the week of every group (168 each, zeros included)."""
     for group in figures:
-        pooled = group.key.endswith("/*")
         for index in range(HOURS_IN_WEEK):
             yield {
-                "target": None if pooled else group.key,
+                "target": None if group.pooled else group.key,
                 "prefecture": group.prefecture,
                 "timezone": timezone,
                 "week_hour": index,

@@ -161,6 +161,11 @@ def test_it_reads_for_people_and_machines(
     assert "Hours of the week in Europe/Paris" in table.out
     assert "counted once, when slots" in table.out
 
+    pooled = run(capsys, "stats", "--by", "hour", "--prefecture", "75")
+    lines = [" ".join(line.split()) for line in pooled.out.splitlines()]
+    assert "75/* (pooled) Tue 11h–12h 1 1 1" in lines
+    assert f"{OTHER} Tue 11h–12h 1 1 1" in lines
+
     result = run(capsys, "stats", "--by", "hour", "--format", "csv")
     assert result.code == 0, result.err
     read = list(csv.DictReader(io.StringIO(result.out)))

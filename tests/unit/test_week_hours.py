@@ -220,6 +220,7 @@ def test_tallies_add_counts_openings_and_pool_a_prefecture() -> None:
 
     pooled, c, a, b = tallies.finish(pool="92")
     assert (pooled.key, c.key, a.key, b.key) == ("92/*", "75/c", "92/a", "92/b")
+    assert pooled.pooled and not any(f.pooled for f in (a, b, c))
     assert (a.probes[8], a.with_slots[8], a.openings[8]) == (11, 5, 2)
     assert (b.probes[32], b.with_slots[32]) == (1, 0)
     assert pooled.probes[8] == 11 and pooled.probes[32] == 1 and pooled.total_openings == 2
@@ -236,7 +237,7 @@ def test_busiest_hours_are_the_most_openings_then_the_earliest() -> None:
 
 
 def test_machine_rows_hold_every_hour_of_every_group() -> None:
-    pooled = WeekFigures("92/*", "92", (1,) * 168, (0,) * 168, (0,) * 168)
+    pooled = WeekFigures("92/*", "92", (1,) * 168, (0,) * 168, (0,) * 168, pooled=True)
     rows = list(hour_rows([pooled, figures_with(h8=(12, 5, 3))], "Europe/Paris"))
     assert len(rows) == 2 * HOURS_IN_WEEK
     assert all(tuple(row) == HOUR_FIELDS for row in rows)
