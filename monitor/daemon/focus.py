@@ -73,13 +73,13 @@ __all__ = [
 
 HOURS_PER_WEEK = 168
 #: An event's weight halves with each such age.
-HALF_LIFE = timedelta(weeks=4)
+HALF_LIFE = timedelta(weeks=6)
 #: Events older than this are left out.
 HISTORY = timedelta(weeks=26)
 #: The prefecture's other targets count as this many events of this target's.
-POOL_WEIGHT = 6.0
+POOL_WEIGHT = 2.0
 #: The even prior counts as this many events.
-PRIOR_WEIGHT = 3.0
+PRIOR_WEIGHT = 2.0
 
 #: The Monday the probe meter starts from (local time, whatever the zone).
 _ORIGIN_MONDAY = date(2000, 1, 3)
