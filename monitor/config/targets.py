@@ -13,6 +13,7 @@ from monitor.config.env import as_written
 from monitor.config.errors import Invalid
 from monitor.config.types import (
     ActiveHoursSpec,
+    Focus,
     FrozenModel,
     HttpUrl,
     JitterSpec,
@@ -154,6 +155,9 @@ class TargetConfig(FrozenModel):
     jitter: JitterSpec | None = None
     #: Left out: the settings' window. Written as null: always active for this target.
     active_hours: ActiveHoursSpec | None = None
+    focus: Focus | None = None
+    min_interval: PositiveDuration | None = None
+    max_interval: PositiveDuration | None = None
     engine: Engine | None = None
     desks: tuple[int, ...] = ()
     steps: tuple[Step, ...] = ()
@@ -259,6 +263,10 @@ class Target:
     timezone: str = "Europe/Paris"
     #: ``url`` as the config file writes it, before ``${…}`` interpolation (None: as url)
     written_url: str | None = None
+    #: schedule.focus and its caps (docs/contract.md#settings)
+    focus: Focus = "even"
+    min_interval: timedelta = timedelta(minutes=2)
+    max_interval: timedelta = timedelta(hours=2)
 
     @property
     def public_url(self) -> str:
