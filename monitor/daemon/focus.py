@@ -180,6 +180,18 @@ class WeekPlan:
             week += 1
         raise ValueError("the plan has no probe in eight weeks; its rates are too low")
 
+    def at_or_before(self, moment: datetime) -> datetime:
+        """The last probe time not after ``moment``: the slot (claim key) of a run due then."""
+        _aware(moment, "moment")
+        week = _week_of(moment, self.zone)
+        for _ in range(8):
+            times = _week_times(self, week)
+            index = bisect_right(times, moment)
+            if index > 0:
+                return times[index - 1]
+            week -= 1
+        raise ValueError("the plan has no probe in eight weeks; its rates are too low")
+
 
 def _aware(moment: datetime, name: str) -> None:
     if moment.tzinfo is None or moment.utcoffset() is None:

@@ -12,6 +12,8 @@
     StatusReads     what the status page reads beside its own queries (monitor.publish)
     ChainRecord     the rows ``verify`` walks (monitor.evidence.verify)
     DossierReads    the rows and chain a dossier holds (monitor.evidence.dossier.build)
+    SlotHistory     when slots first appeared, per target (monitor.reports.week_hours_query,
+                    the learned schedule)
 
 The Repository satisfies every one (checked by mypy below); ``tests/fakes.py`` holds
 in-memory stand-ins for the daemon's ports, held to the Repository's semantics by
@@ -20,7 +22,7 @@ in-memory stand-ins for the daemon's ports, held to the Repository's semantics b
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, Unpack
 
@@ -45,6 +47,7 @@ __all__ = [
     "Outbox",
     "OutboxResults",
     "Recorder",
+    "SlotHistory",
     "StatusReads",
 ]
 
@@ -184,6 +187,15 @@ class DossierReads(Protocol):
     def chain_head(self, target: str) -> str | None: ...
 
 
+class SlotHistory(Protocol):
+    """When slots first appeared: each target's ``slots_opened`` times (reminders left out),
+    UTC, oldest first, from ``since`` on; only targets that have one are in the mapping."""
+
+    def slots_opened_times(
+        self, target_ids: Collection[str] | None, since: datetime | None
+    ) -> Mapping[str, list[datetime]]: ...
+
+
 if TYPE_CHECKING:
 
     def _repository_is_every_port(
@@ -197,9 +209,11 @@ if TYPE_CHECKING:
         StatusReads,
         ChainRecord,
         DossierReads,
+        SlotHistory,
     ]:
         """Never called: mypy checks that the Repository satisfies each port."""
         return (
+            repository,
             repository,
             repository,
             repository,

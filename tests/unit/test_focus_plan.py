@@ -336,3 +336,13 @@ def test_budget_and_caps_hold_for_any_history(
         assert later - earlier >= min_interval - hair
         assert _active_seconds(hours, earlier, later) <= (max_interval + hair).total_seconds()
     assert all(hours.contains(t.astimezone(PARIS)) for t in times)
+
+
+def test_the_slot_of_a_moment_is_the_last_probe_time_not_after_it() -> None:
+    plan = _learn(_weekly(8, 10))
+    start = _paris(2026, 12, 7, 6)
+    first = plan.next_after(start)
+    second = plan.next_after(first)
+    assert plan.at_or_before(first) == first
+    assert plan.at_or_before(second - timedelta(microseconds=1)) == first
+    assert plan.at_or_before(start) < start - timedelta(hours=8)  # last night's last probe
