@@ -176,7 +176,7 @@ def _resolve(prefecture: Prefecture, target: TargetConfig, settings: Settings) -
 
 def _check_learned(prefectures: Sequence[Prefecture], settings: Settings) -> None:
     """A learned target's caps in order, and its interval between them (the budget it keeps
-    must fit the caps: docs/contract.md#settings)."""
+    must fit the caps: docs/contract.md#learned-schedule)."""
     for p, prefecture in enumerate(prefectures):
         for t, written in enumerate(prefecture.targets):
             target = _resolve(prefecture, written, settings)

@@ -1,6 +1,6 @@
 """Where a target's probes go in the week: the even plan and the learned plan, pure.
 
-See docs/contract.md#settings (``schedule.focus``). A :class:`WeekPlan` gives each of the
+See docs/contract.md#learned-schedule (``schedule.focus``). A :class:`WeekPlan` gives each of the
 168 hours of a local week (Monday 00h = hour 0, in ``settings.timezone``) the gap between
 two probes in that hour, or None when the hour is outside ``active_hours``.
 

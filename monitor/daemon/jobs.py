@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 class CadenceTrigger(BaseTrigger):  # type: ignore[misc]  # apscheduler is untyped
     """A target's fire times (see :mod:`monitor.daemon.cadence`), or its week plan's with
-    ``schedule.focus: learned`` (:mod:`monitor.daemon.focus`, docs/contract.md#settings);
+    ``schedule.focus: learned`` (:mod:`monitor.daemon.focus`, docs/contract.md#learned-schedule);
     ``not_before`` is set by the daemon after a run (back-off, Retry-After) and cleared when
     it no longer applies; it wins over both.
 

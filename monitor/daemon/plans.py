@@ -1,4 +1,4 @@
-"""The learned targets' week plans (docs/contract.md#settings, ``schedule.focus``), and when
+"""The learned targets' week plans (docs/contract.md#learned-schedule, ``schedule.focus``), and when
 each target probes next.
 
 :func:`plans_for` and :func:`upcoming` are pure: the week plan of every ``learned`` target
@@ -103,7 +103,7 @@ def upcoming(
     zone: tzinfo,
 ) -> NextProbe:
     """When ``target`` probes next after ``now`` (not before ``not_before``), and its cadence
-    then: its plan's if it has one, else its interval's grid (docs/contract.md#settings)."""
+    then: its plan's if it has one, else its interval's grid (docs/contract.md#learned-schedule)."""
     floor = now if not_before is None else max(now, not_before - timedelta(microseconds=1))
     if plan is not None:
         at = plan.next_after(floor)

@@ -90,7 +90,7 @@ def target_rows(
     as such), whether it is still observed, its alerts and its latest probe's detail (in
     ``language`` for a table). ``grace`` is how long a probe may run (``probe_timeout``).
     ``upcoming``: each target's next scheduled probe and its cadence then (even or
-    learned, docs/contract.md#settings)."""
+    learned, docs/contract.md#learned-schedule)."""
     rows: list[dict[str, object]] = []
     for target in targets:
         state = states.get(target.id)
