@@ -246,3 +246,18 @@ async def test_the_plan_is_computed_again_the_next_day(tmp_path: Path) -> None:
     assert second.gaps[8] is not None and second.gaps[8] < timedelta(hours=1)
     daemon.request_stop()
     assert await asyncio.wait_for(running, timeout=30) == 0
+
+
+async def test_a_reload_computes_the_plan_again(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, MONDAY + timedelta(days=1, hours=10))  # Tuesday morning
+    daemon, running = await started(rig)
+    first = rig.trigger("t/learned").plan
+    rig.slots_opened("t/learned", monday_mornings(4))
+    built = len(rig.schedule.rebuilds)
+    daemon.request_reload()  # what SIGHUP does
+    await until(lambda: len(rig.schedule.rebuilds) > built)
+    second = rig.trigger("t/learned").plan
+    assert first is not None and second is not None and second != first
+    assert second.gaps[8] == min(gap for gap in second.gaps if gap is not None)
+    daemon.request_stop()
+    assert await asyncio.wait_for(running, timeout=30) == 0
