@@ -54,6 +54,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
+from itertools import pairwise
 
 from monitor.config.durations import ActiveHours
 
@@ -140,6 +141,7 @@ class WeekPlan:
     active_hours: ActiveHours | None = None
     phase: float = 0.0
     _rates: tuple[float, ...] = field(init=False, repr=False, compare=False)
+    _week_total: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.gaps) != HOURS_PER_WEEK:
@@ -155,6 +157,8 @@ class WeekPlan:
         if not any(rates):
             raise ValueError("a week plan needs at least one active hour with a gap")
         object.__setattr__(self, "_rates", tuple(rates))
+        total = sum(r * s * 3600 for r, s in zip(rates, share, strict=True))
+        object.__setattr__(self, "_week_total", total)
 
     def cadence_at(self, moment: datetime) -> timedelta | None:
         """The gap between probes at ``moment``; None outside the active time."""
@@ -165,8 +169,7 @@ class WeekPlan:
 
     def probes_per_week(self) -> float:
         """The probes a (168-hour) local week holds."""
-        share = _active_share(self.active_hours)
-        return sum(r * s * 3600 for r, s in zip(self._rates, share, strict=True))
+        return self._week_total
 
     def next_after(self, moment: datetime) -> datetime:
         """The first probe time strictly after ``moment`` (UTC)."""
@@ -198,10 +201,10 @@ def _aware(moment: datetime, name: str) -> None:
         raise ValueError(f"{name} must be timezone-aware, got {moment!r}")
 
 
-def _monday(week: int, zone: tzinfo) -> datetime:
-    """Local Monday 00:00 of week ``week`` of the meter, as a UTC instant."""
-    day = _ORIGIN_MONDAY + timedelta(weeks=week)
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+def _monday(week: int, zone: tzinfo, day: int = 0) -> datetime:
+    """Local 00:00 of day ``day`` of week ``week`` of the meter (0: Monday), a UTC instant."""
+    local = _ORIGIN_MONDAY + timedelta(weeks=week, days=day)
+    return datetime.combine(local, time(0), tzinfo=zone).astimezone(UTC)
 
 
 def _week_of(moment: datetime, zone: tzinfo) -> int:
@@ -215,11 +218,13 @@ def _week_of(moment: datetime, zone: tzinfo) -> int:
     return week
 
 
-def _segments(plan: WeekPlan, week: int) -> list[tuple[datetime, datetime, float]]:
-    """The active stretches of a week in real time, each with its rate (probes a second)."""
+def _segments(
+    plan: WeekPlan, cursor: datetime, end: datetime
+) -> list[tuple[datetime, datetime, float]]:
+    """The active stretches from ``cursor`` to ``end`` (local midnights) in real time, each
+    with its rate (probes a second)."""
     runs = active_minutes(plan.active_hours)
     zone = plan.zone
-    cursor, end = _monday(week, zone), _monday(week + 1, zone)
     found: list[tuple[datetime, datetime, float]] = []
     while cursor < end:
         local = cursor.astimezone(zone)
@@ -238,24 +243,37 @@ def _segments(plan: WeekPlan, week: int) -> list[tuple[datetime, datetime, float
     return found
 
 
-def _naive_week_total(plan: WeekPlan) -> float:
-    return plan.probes_per_week()
+@lru_cache(maxsize=1_024)
+def _changed_weeks(zone: tzinfo, block: int) -> tuple[int, ...]:
+    """The weeks of a block whose clocks change (not 168 real hours long)."""
+    first = block * _WEEKS_PER_BLOCK
+    mondays = [_monday(w, zone) for w in range(first, first + _WEEKS_PER_BLOCK + 1)]
+    return tuple(
+        first + index
+        for index, (start, end) in enumerate(pairwise(mondays))
+        if end - start != timedelta(weeks=1)
+    )
 
 
-@lru_cache(maxsize=512)
-def _real_week_total(plan: WeekPlan, week: int) -> float:
-    """What a week adds to the meter: the 168-hour total unless its clocks change."""
-    if _monday(week + 1, plan.zone) - _monday(week, plan.zone) == timedelta(weeks=1):
-        return _naive_week_total(plan)
-    return sum((stop - start).total_seconds() * rate for start, stop, rate in _segments(plan, week))
+@lru_cache(maxsize=16_384)
+def _correction(plan: WeekPlan, week: int) -> float:
+    """What a week whose clocks change adds to the meter beyond a 168-hour week."""
+    zone, share = plan.zone, _active_share(plan.active_hours)
+    days = [_monday(week, zone, day) for day in range(8)]
+    total = 0.0
+    for day, (start, end) in enumerate(pairwise(days)):
+        if end - start == timedelta(days=1):
+            continue
+        real = sum((b - a).total_seconds() * rate for a, b, rate in _segments(plan, start, end))
+        hours = range(day * 24, day * 24 + 24)
+        total += real - sum(plan._rates[h] * share[h] * 3600 for h in hours)
+    return total
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=8_192)
 def _block_correction(plan: WeekPlan, block: int) -> float:
     """The clock changes' share of the meter over a block of weeks."""
-    naive = _naive_week_total(plan)
-    first = block * _WEEKS_PER_BLOCK
-    return sum(_real_week_total(plan, w) - naive for w in range(first, first + _WEEKS_PER_BLOCK))
+    return sum(_correction(plan, w) for w in _changed_weeks(plan.zone, block))
 
 
 def _meter_at(plan: WeekPlan, week: int) -> float:
@@ -264,9 +282,9 @@ def _meter_at(plan: WeekPlan, week: int) -> float:
     correction = sum(_block_correction(plan, b) for b in range(block))
     first = block * _WEEKS_PER_BLOCK
     correction += sum(
-        _real_week_total(plan, w) - _naive_week_total(plan) for w in range(first, first + rest)
+        _correction(plan, w) for w in _changed_weeks(plan.zone, block) if w < first + rest
     )
-    return week * _naive_week_total(plan) + correction
+    return week * plan._week_total + correction
 
 
 @lru_cache(maxsize=256)
@@ -277,7 +295,7 @@ def _week_times(plan: WeekPlan, week: int) -> tuple[datetime, ...]:
     value = math.ceil(begin - plan.phase) + plan.phase
     times: list[datetime] = []
     meter = begin
-    segments = _segments(plan, week)
+    segments = _segments(plan, _monday(week, plan.zone), _monday(week + 1, plan.zone))
     for index, (start, stop, rate) in enumerate(segments):
         meter_end = meter + (stop - start).total_seconds() * rate
         last = index == len(segments) - 1

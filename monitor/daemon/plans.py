@@ -83,7 +83,12 @@ def read_plans(config: Config, store: SlotTimes, now: datetime) -> dict[str, Wee
     prefectures = {target.prefecture for target in learned}
     ids = [target.id for target in everyone if target.prefecture in prefectures]
     times = store.slots_opened_times(ids, now - HISTORY - timedelta(days=1))
-    return plans_for(learned, everyone, times, zone=config.settings.tz, now=now)
+    plans = plans_for(learned, everyone, times, zone=config.settings.tz, now=now)
+    for plan in plans.values():
+        # Fills focus.py's caches here, in the thread: the triggers' first next_after on
+        # the event loop then finds them warm (a cold one walks the clock changes since 2000).
+        plan.next_after(now)
+    return plans
 
 
 @dataclass(frozen=True)
