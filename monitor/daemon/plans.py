@@ -134,25 +134,27 @@ class PlanBook:
         which probes evenly meanwhile)."""
         return self._plans.get(target.id) if target.focus == LEARNED else None
 
-    async def refresh(self, config: Config) -> None:
-        """Compute every learned target's plan again, in a thread; on a database error keep
-        the plans in force (logged)."""
+    async def refresh(self, config: Config) -> bool:
+        """Compute every learned target's plan again, in a thread; whether any changed. On a
+        database error the plans in force are kept (logged)."""
         now = self._clock.now().astimezone(UTC)
         self._day = now.astimezone(config.settings.tz).date()
+        before = self._plans
         if not _learned(config.targets()):
             self._plans = {}
-            return
+            return bool(before)
         try:
             self._plans = await asyncio.to_thread(read_plans, config, self._store, now)
         except Exception as error:
             log.error("learned schedules not recomputed, keeping the current ones: %s", error)
-            return
+            return False
         log.info("learned schedules computed for %d targets", len(self._plans))
+        return self._plans != before
 
     async def refresh_daily(self, config: Config) -> bool:
-        """:meth:`refresh` when the local day has changed since the last one; whether it did."""
+        """:meth:`refresh` when the local day has changed since the last one; whether a plan
+        changed (the daemon then rebuilds its jobs; even targets' never change)."""
         today = self._clock.now().astimezone(config.settings.tz).date()
         if today == self._day:
             return False
-        await self.refresh(config)
-        return True
+        return await self.refresh(config)

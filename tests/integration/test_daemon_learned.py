@@ -29,6 +29,7 @@ from monitor.daemon.components import Components
 from monitor.daemon.compose import build_daemon
 from monitor.daemon.focus import even_plan, phase_of
 from monitor.daemon.jobs import CadenceTrigger
+from monitor.daemon.plans import PlanBook
 from monitor.daemon.schedule import ProbeHost
 from monitor.daemon.scheduler import Daemon
 from monitor.domain import (
@@ -261,3 +262,23 @@ async def test_a_reload_computes_the_plan_again(tmp_path: Path) -> None:
     assert second.gaps[8] == min(gap for gap in second.gaps if gap is not None)
     daemon.request_stop()
     assert await asyncio.wait_for(running, timeout=30) == 0
+
+
+async def test_a_new_day_rebuilds_nothing_without_learned_targets(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, MONDAY + timedelta(hours=10))
+    loaded = load(rig.config_path)
+    even = load(
+        write_config(
+            tmp_path / "even.yaml",
+            targets=[{"id": "a", "name": "a", "platform": "anef", "url": "http://h.example/"}],
+            database=rig.database,
+        )
+    )
+    book = PlanBook(rig.repository, clock=rig.clock)
+    assert not await book.refresh(even)
+    await rig.clock.advance(timedelta(days=1).total_seconds())
+    assert not await book.refresh_daily(even)  # a new day, nothing learned: no rebuild
+    assert await book.refresh_daily(loaded) is False  # same day: nothing to do
+    await rig.clock.advance(timedelta(days=1).total_seconds())
+    assert await book.refresh_daily(loaded)  # the learned target's plan appears
+    assert book.plan(loaded.targets()[0]) is not None
