@@ -269,6 +269,12 @@ class Target:
     max_interval: timedelta = timedelta(hours=2)
 
     @property
+    def longest_gap(self) -> timedelta:
+        """The longest time between two of its probes in active hours: its interval, or a
+        learned target's max_interval (docs/contract.md#not-observed)."""
+        return max(self.interval, self.max_interval) if self.focus == "learned" else self.interval
+
+    @property
     def public_url(self) -> str:
         """The booking URL as it may be shown to anyone: as the config writes it, with
         each ``${…}`` part masked (its value may be a key: the site's, or the user's)."""

@@ -105,7 +105,7 @@ def target_rows(
             alerts.append("backing off")
         seen = observation(
             last_site.get(target.id),
-            interval=target.interval,
+            interval=target.longest_gap,
             now=now,
             next_probe=next_probe,
             grace=grace,

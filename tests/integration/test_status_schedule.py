@@ -15,7 +15,7 @@ from helpers import migrated, write_config
 from monitor.cli import cli
 from monitor.config.durations import format_duration
 from monitor.daemon.focus import learned_plan, phase_of
-from monitor.domain import Event, EventKind
+from monitor.domain import Engine, Event, EventKind, Outcome, Reason, Status, TargetState
 from monitor.store import Repository, create_engine_for
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -100,3 +100,36 @@ def test_the_table_shows_the_cadence_as_a_duration(
     header, _, row = result.stdout.splitlines()[:3]
     assert "NEXT PROBE" in header and "CADENCE" in header
     assert format_duration(INTERVAL) in row.split()
+
+
+def test_a_learned_target_is_observed_for_two_of_its_longest_gaps(
+    setup: tuple[Path, Repository, list[datetime]],
+) -> None:
+    config, repository, _ = setup
+    seen = datetime.now(UTC) - timedelta(minutes=70)  # more than two intervals (30m) ago
+    for key in ("learned", "even"):
+        outcome = Outcome(
+            target=f"t/{key}",
+            prefecture="t",
+            started_at=seen,
+            finished_at=seen + timedelta(seconds=1),
+            engine=Engine.HTTP,
+            status=Status.UNAVAILABLE,
+            reason=Reason.NO_SLOT,
+            detail="aucun créneau",
+            url=f"http://h.test/{key}",
+            http_status=200,
+        )
+        state = TargetState(
+            f"t/{key}",
+            status=Status.UNAVAILABLE,
+            reason=Reason.NO_SLOT,
+            since=seen,
+            last_probe_at=seen,
+            streak=1,
+            consecutive_healthy=1,
+        )
+        repository.record_outcome(outcome, state, [], lambda event: [])
+    rows = rows_of(config)
+    assert rows["t/learned"]["observed"] is True  # its gaps may be 2h (max_interval)
+    assert rows["t/even"]["observed"] is False
