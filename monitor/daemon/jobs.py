@@ -122,7 +122,11 @@ def warn_about_host_budgets(config: Config) -> None:
     for host, targets in by_host.items():
         # Each probe makes at least one request; most make two to five.
         needed = gap * len(targets)
-        shortest = min(target.interval for target in targets)
+        # A learned target may probe every min_interval in its hot hours.
+        shortest = min(
+            target.min_interval if target.focus == "learned" else target.interval
+            for target in targets
+        )
         if gap > timedelta(0) and needed >= shortest:
             log.warning(
                 "host %s: %d targets need at least %s per round at one request every %s, "

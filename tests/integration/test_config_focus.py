@@ -3,11 +3,13 @@ overrides, and a one-line error for caps out of order or an interval outside the
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from monitor.daemon.jobs import warn_about_host_budgets
 from tests.integration.test_config import base, error_of, load, target
 
 
@@ -86,3 +88,20 @@ def test_an_even_target_may_keep_an_interval_outside_the_caps(tmp_path: Path) ->
     raw = base()
     raw["settings"] = {"schedule": {"interval": "3h"}}
     assert {t.interval for t in load(tmp_path, raw).targets()} == {timedelta(hours=3)}
+
+
+def test_a_host_too_busy_for_a_learned_targets_hot_hours_is_warned(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    raw = base()
+    raw["prefectures"][1]["targets"].append(
+        {**target(raw, 1), "id": "autre", "url": "https://pprdv.interieur.gouv.fr/booking/create/9"}
+    )
+    raw["settings"] = {
+        "schedule": {"interval": "15m", "focus": "learned", "min_interval": "20s"},
+        "politeness": {"per_host_min_gap": "15s"},
+    }
+    with caplog.at_level(logging.WARNING, logger="monitor.daemon.jobs"):
+        warn_about_host_budgets(load(tmp_path, raw))
+    assert "host pprdv.interieur.gouv.fr: 2 targets need at least 30s" in caplog.text
+    assert "shortest interval 20s" in caplog.text
