@@ -34,6 +34,7 @@ from pydantic import (
 )
 
 from monitor.config.channels import Channel, unusable_channel
+from monitor.config.durations import format_duration
 from monitor.config.env import Interpolator, as_written, mask_secrets
 from monitor.config.errors import Invalid, from_validation_error
 from monitor.config.settings import (
@@ -46,6 +47,7 @@ from monitor.config.settings import (
     Schedule,
     Settings,
     check_database_url,
+    check_focus_caps,
     mask_database_url,
 )
 from monitor.config.source import interpolate, read_yaml
@@ -104,6 +106,7 @@ class Config(FrozenModel):
     def _cross_checks(self) -> Config:
         _unique([p.id for p in self.prefectures], "prefectures", "prefecture")
         _unique([c.id for c in self.channels], "channels", "channel")
+        _check_learned(self.prefectures, self.settings)
         known = [target.id for target in self.targets(include_disabled=True)]
         for c, channel in enumerate(self.channels):
             for g, glob in enumerate(channel.targets):
@@ -165,7 +168,31 @@ def _resolve(prefecture: Prefecture, target: TargetConfig, settings: Settings) -
         calendar_weeks=settings.legacy.calendar_weeks,
         timezone=settings.timezone,
         written_url=target._written_url,
+        focus=target.focus if target.focus is not None else schedule.focus,
+        min_interval=target.min_interval or schedule.min_interval,
+        max_interval=target.max_interval or schedule.max_interval,
     )
+
+
+def _check_learned(prefectures: Sequence[Prefecture], settings: Settings) -> None:
+    """A learned target's caps in order, and its interval between them (the budget it keeps
+    must fit the caps: docs/contract.md#learned-schedule)."""
+    for p, prefecture in enumerate(prefectures):
+        for t, written in enumerate(prefecture.targets):
+            target = _resolve(prefecture, written, settings)
+            at = ("prefectures", p, "targets", t)
+            check_focus_caps(target.min_interval, target.max_interval, at=at)
+            if target.focus != "learned":
+                continue
+            if not target.min_interval <= target.interval <= target.max_interval:
+                raise Invalid(
+                    "is outside the learned schedule's "
+                    f"caps (min_interval {format_duration(target.min_interval)} to "
+                    f"max_interval {format_duration(target.max_interval)}); change the "
+                    "interval or the caps (settings.schedule or the target's own)",
+                    at=(*at, "interval"),
+                    value=format_duration(target.interval),
+                )
 
 
 def _unique(ids: Sequence[str], key: str, what: str) -> None:

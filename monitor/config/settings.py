@@ -10,14 +10,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from monitor.config.durations import ActiveHours, Jitter
+from monitor.config.durations import ActiveHours, Jitter, format_duration
 from monitor.config.errors import Invalid
 from monitor.config.masking import mask_database_password
 from monitor.config.types import (
     ActiveHoursSpec,
     Duration,
+    Focus,
     FrozenModel,
     HttpUrl,
     JitterSpec,
@@ -41,6 +42,26 @@ class Schedule(FrozenModel):
     #: None: always active. The contract's example shows 07:00-21:00, which prefectures.yaml sets;
     #: the code default stays "always" so that a minimal config probes at any hour.
     active_hours: ActiveHoursSpec | None = None
+    #: even: today's grid; learned: the same budget where slots appear (monitor.daemon.focus)
+    focus: Focus = "even"
+    min_interval: PositiveDuration = timedelta(minutes=2)  #: learned: never more often
+    max_interval: PositiveDuration = timedelta(hours=2)  #: learned: never less often
+
+    @model_validator(mode="after")
+    def _caps_in_order(self) -> Schedule:
+        check_focus_caps(self.min_interval, self.max_interval, at=())
+        return self
+
+
+def check_focus_caps(low: timedelta, high: timedelta, *, at: tuple[str | int, ...]) -> None:
+    """A learned schedule's caps: ``min_interval`` not longer than ``max_interval``."""
+    if low > high:
+        raise Invalid(
+            f"is longer than max_interval ({format_duration(high)}); make min_interval the "
+            "shorter of the two (defaults: 2m and 2h)",
+            at=(*at, "min_interval"),
+            value=format_duration(low),
+        )
 
 
 class Politeness(FrozenModel):
@@ -189,5 +210,6 @@ __all__ = [
     "Schedule",
     "Settings",
     "check_database_url",
+    "check_focus_caps",
     "mask_database_url",
 ]

@@ -13,6 +13,7 @@ from monitor.config.env import as_written
 from monitor.config.errors import Invalid
 from monitor.config.types import (
     ActiveHoursSpec,
+    Focus,
     FrozenModel,
     HttpUrl,
     JitterSpec,
@@ -154,6 +155,9 @@ class TargetConfig(FrozenModel):
     jitter: JitterSpec | None = None
     #: Left out: the settings' window. Written as null: always active for this target.
     active_hours: ActiveHoursSpec | None = None
+    focus: Focus | None = None
+    min_interval: PositiveDuration | None = None
+    max_interval: PositiveDuration | None = None
     engine: Engine | None = None
     desks: tuple[int, ...] = ()
     steps: tuple[Step, ...] = ()
@@ -259,6 +263,16 @@ class Target:
     timezone: str = "Europe/Paris"
     #: ``url`` as the config file writes it, before ``${…}`` interpolation (None: as url)
     written_url: str | None = None
+    #: schedule.focus and its caps (docs/contract.md#settings)
+    focus: Focus = "even"
+    min_interval: timedelta = timedelta(minutes=2)
+    max_interval: timedelta = timedelta(hours=2)
+
+    @property
+    def longest_gap(self) -> timedelta:
+        """The longest time between two of its probes in active hours: its interval, or a
+        learned target's max_interval (docs/contract.md#not-observed)."""
+        return max(self.interval, self.max_interval) if self.focus == "learned" else self.interval
 
     @property
     def public_url(self) -> str:

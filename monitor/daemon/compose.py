@@ -3,7 +3,8 @@
 What is built here and nowhere else: the engines, the probe step and the recorder
 (:class:`monitor.daemon.components.Components`, replaceable by tests), the notification
 loop and its dispatcher, the politeness gate, the own-fault guard, the health reporter,
-the housekeeping, the runner, the status-page publisher and the schedule (APScheduler in
+the housekeeping, the runner, the status-page publisher, the learned targets' week plans
+(shared by the daemon and a fleet node's tick) and the schedule (APScheduler in
 this process, or a fleet node's procrastinate worker). One clock is handed to the daemon,
 the runner, the gate, the guard, the notification loop and the fleet's tick (the health
 reporter's events and the housekeeping's timers still read the machine's). The config in
@@ -24,6 +25,7 @@ from monitor.daemon.health import HealthReporter, OwnFaultGuard, connectivity_ch
 from monitor.daemon.housekeeping import Housekeeping
 from monitor.daemon.jobs import guard_window
 from monitor.daemon.notifying import NotificationLoop
+from monitor.daemon.plans import PlanBook
 from monitor.daemon.politeness import Politeness
 from monitor.daemon.runner import ProbeRunner
 from monitor.daemon.schedule import EmbeddedSchedule, Schedule
@@ -84,9 +86,10 @@ def build_daemon(
         record=parts.record,
         clock=clock,
     )
+    plans = PlanBook(repository, clock=clock)
     if schedule is None:
         if cluster_url is not None and not once:
-            fleet = FleetSchedule(config, repository, cluster_url, node, clock=clock)
+            fleet = FleetSchedule(config, repository, cluster_url, node, clock=clock, plans=plans)
             politeness.fleet = fleet.host_locks
             schedule = fleet
         else:
@@ -109,6 +112,7 @@ def build_daemon(
         engines=parts.engines,
         schedule=schedule,
         publisher=publisher,
+        plans=plans,
         clock=clock,
         once=once,
     )

@@ -10,7 +10,9 @@ Scheduling (times computed by :mod:`monitor.daemon.cadence`): each target gets a
 :class:`CadenceTrigger` (its own grid, offset and jitter; ``active_hours``; a ``not_before``
 for back-off and ``Retry-After``), handed to the schedule at start and on SIGHUP; never two
 runs of one target at once, and missed runs collapse into at most one (see
-:mod:`monitor.daemon.jobs` and :mod:`monitor.daemon.cluster`). Jobs live in memory; what
+:mod:`monitor.daemon.jobs` and :mod:`monitor.daemon.cluster`). A ``learned`` target's trigger
+follows its week plan (:mod:`monitor.daemon.plans`), recomputed at start, after SIGHUP and
+once a local day, in a thread. Jobs live in memory; what
 must survive a restart is in the database (back-off times, claims, states).
 
 Supervision, as procrastinate's worker: a part's task (the dispatch loop, the schedule)
@@ -57,6 +59,7 @@ from monitor.daemon.lifecycle import (
     wait_or_hurry,
 )
 from monitor.daemon.notifying import NotificationLoop
+from monitor.daemon.plans import PlanBook
 from monitor.daemon.politeness import Politeness
 from monitor.daemon.runner import ProbeRunner
 from monitor.daemon.schedule import Schedule
@@ -105,6 +108,7 @@ class Daemon:
         engines: EngineSet,
         schedule: Schedule,
         publisher: AfterProbes | None = None,
+        plans: PlanBook | None = None,
         clock: Clock = SYSTEM_CLOCK,
         once: bool = False,
     ) -> None:
@@ -121,6 +125,7 @@ class Daemon:
         self._engines = engines
         self._schedule = schedule
         self.publisher = publisher
+        self.plans = plans
         self._clock = clock
         self._once = once
         self._targets: dict[str, Target] = {}
@@ -166,6 +171,8 @@ class Daemon:
             if self._once:
                 await self._supervise(self._run_once())
             else:
+                if self.plans is not None:
+                    await self.plans.refresh(self.config)
                 self._build_jobs()
                 await self._schedule.start(self)
                 self._start_part("schedule", self._schedule.run())
@@ -219,6 +226,8 @@ class Daemon:
                 period = heartbeat_period(smallest_interval(self.config)).total_seconds()
             await self._housekeeping.beat()
             await self._housekeeping.tidy(self.config.settings.evidence_dir)
+            if self.plans is not None and await self.plans.refresh_daily(self.config):
+                self._build_jobs()
             await wait_for_event(self._wake, period, self._clock.sleep)
 
     async def _run_once(self) -> None:
@@ -244,8 +253,18 @@ class Daemon:
 
     def _trigger_for(self, target: Target) -> CadenceTrigger:
         cadence = Cadence.of(target.id, target.interval, target.jitter)
+        plan = None if self.plans is None else self.plans.plan(target)
+        floor = None
+        old = self._triggers.get(target.id)
+        if plan is not None and old is not None and old.last_fire is not None:
+            floor = old.last_fire + target.min_interval  # a new plan: min_interval still holds
         return CadenceTrigger(
-            cadence, target.active_hours, self.config.settings.tz, self.runner.not_before(target.id)
+            cadence,
+            target.active_hours,
+            self.config.settings.tz,
+            self.runner.not_before(target.id),
+            plan=plan,
+            floor=floor,
         )
 
     def _build_jobs(self) -> None:
@@ -283,7 +302,7 @@ class Daemon:
                 log.debug("%s: host %s paused for %.0fs more", target_id, target.host, paused)
                 self._set_not_before(target_id, now + timedelta(seconds=paused))
                 return
-            result = await self.runner.run(target, slot or trigger.cadence.slot_of(now))
+            result = await self.runner.run(target, slot or trigger.slot_of(now))
             self._notifying.poke()
             if self.publisher is not None and result.outcome is not None:
                 self.publisher.poke()
@@ -336,6 +355,8 @@ class Daemon:
         self.health.configure(config)
         if config.channels != old_channels:
             await self._notifying.reconfigure(config, _CLOSE_WAIT)
+        if self.plans is not None:
+            await self.plans.refresh(config)
         self._build_jobs()
         log.info("config reloaded from %s: %d targets", config.source, len(self._targets))
 

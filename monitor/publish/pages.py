@@ -169,7 +169,7 @@ def collect(
                 screenshot=screenshots.get(target.id),
                 observed=observation(
                     last_site.get(target.id),
-                    interval=target.interval,
+                    interval=target.longest_gap,
                     now=window.now,
                     next_probe=backoffs.get(target.id),
                     grace=grace,

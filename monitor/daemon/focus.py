@@ -1,0 +1,429 @@
+"""Where a target's probes go in the week: the even plan and the learned plan, pure.
+
+See docs/contract.md#learned-schedule (``schedule.focus``). A :class:`WeekPlan` gives each of the
+168 hours of a local week (Monday 00h = hour 0, in ``settings.timezone``) the gap between
+two probes in that hour, or None when the hour is outside ``active_hours``.
+
+**The estimator (learned plan), in plain words.** We count when this target's slots have
+appeared (its ``slots_opened`` events) in each hour of the week, a recent event counting
+more than an old one (its weight halves every :data:`HALF_LIFE`; events older than
+:data:`HISTORY` or from the current day are left out, so every node computing the plan on
+the same day gets the same plan). Each count is shared with the two neighbouring hours
+(a quarter each way): a release seen at 08:58 says something about 09:00. To this we add
+two kinds of imaginary events:
+
+* the *pooled* ones: :data:`POOL_WEIGHT` events spread like the other targets' of the same
+  prefecture (the same shape of counts, scaled to that many events). While the target has
+  few events of its own they shape the estimate; once it has dozens they barely matter;
+* the *even prior*: :data:`PRIOR_WEIGHT` events spread evenly over the active time of the
+  week, so that no active hour is ever estimated at zero.
+
+The estimate for an hour, divided by how much of that hour is active, is how likely slots
+are to appear per minute of that hour. Each hour's probe rate is proportional to it, scaled
+so that the week holds exactly the probes ``interval`` gives within ``active_hours``, and
+clamped to one probe every ``min_interval`` at most and one every ``max_interval`` at
+least; the scale is then found again so that the clamped hours' probes are taken from, or
+given to, the others (the total never exceeds the even budget). Gaps are rounded up to the
+whole second, which can only lower the total. With no history at all the plan is the even
+one.
+
+Proportional is a compromise: to shorten the mean delay to a release the best rate grows
+as the square root of the likelihood, to catch the most short-lived slots it goes all to
+the likeliest hours; the caps keep both extremes out.
+
+**The probe times.** A plan turns into probe times like a meter: it counts, along real
+time, the probes the plan "owes" (each active second adds ``1 / gap`` of a probe), from a
+fixed origin (Monday 3 January 2000, local time) and forever after; a probe is due each
+time the count passes a whole number plus the target's phase (a hash of its id, as
+:mod:`monitor.daemon.cadence` spreads targets' offsets). So the times depend on the plan
+and the target alone: two fleet nodes, or one node after a restart, compute the same ones,
+and a probe time is its own claim key. Within one hour the probes are exactly ``gap``
+apart; a gap that spans two hours is between theirs; time outside active hours does not
+count. A real hour counts with the gap of its local hour: the hour repeated when clocks go
+back is probed twice at its rate, the hour skipped in spring not at all. There is no
+per-probe jitter as in :mod:`monitor.daemon.cadence`: it would break the caps; the
+phase and the varying gaps keep targets from firing together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+from itertools import pairwise
+
+from monitor.config.durations import ActiveHours
+
+__all__ = [
+    "HALF_LIFE",
+    "HISTORY",
+    "HOURS_PER_WEEK",
+    "POOL_WEIGHT",
+    "PRIOR_WEIGHT",
+    "WeekPlan",
+    "active_minutes",
+    "even_plan",
+    "hour_of_week",
+    "learned_plan",
+    "phase_of",
+]
+
+HOURS_PER_WEEK = 168
+#: An event's weight halves with each such age.
+HALF_LIFE = timedelta(weeks=6)
+#: Events older than this are left out.
+HISTORY = timedelta(weeks=26)
+#: The prefecture's other targets count as this many events of this target's.
+POOL_WEIGHT = 2.0
+#: The even prior counts as this many events.
+PRIOR_WEIGHT = 2.0
+
+#: The Monday the probe meter starts from (local time, whatever the zone).
+_ORIGIN_MONDAY = date(2000, 1, 3)
+_WEEKS_PER_BLOCK = 52
+_SECOND = timedelta(seconds=1)
+_MICRO = timedelta(microseconds=1)
+
+
+def hour_of_week(moment: datetime, zone: tzinfo) -> int:
+    """The hour of the local week ``moment`` falls in: Monday 00h = 0, Sunday 23h = 167."""
+    _aware(moment, "moment")
+    local = moment.astimezone(zone)
+    return local.weekday() * 24 + local.hour
+
+
+def phase_of(target_id: str) -> float:
+    """The target's deterministic phase in [0, 1): where in each gap its probes fall."""
+    digest = hashlib.sha256(f"focus\x1f{target_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+@lru_cache(maxsize=64)
+def active_minutes(active_hours: ActiveHours | None) -> tuple[tuple[tuple[int, int], ...], ...]:
+    """For each local hour of the day (0 to 23), its active minutes as ``(from, to)`` runs."""
+    days: list[tuple[tuple[int, int], ...]] = []
+    for hour in range(24):
+        runs: list[tuple[int, int]] = []
+        start: int | None = None
+        for minute in range(61):
+            inside = minute < 60 and (
+                active_hours is None or active_hours.contains(time(hour, minute))
+            )
+            if inside and start is None:
+                start = minute
+            elif not inside and start is not None:
+                runs.append((start, minute))
+                start = None
+        days.append(tuple(runs))
+    return tuple(days)
+
+
+def _active_share(active_hours: ActiveHours | None) -> tuple[float, ...]:
+    """For each hour of the week, the share of it inside the window (0 to 1)."""
+    per_day = [sum(b - a for a, b in runs) / 60 for runs in active_minutes(active_hours)]
+    return tuple(per_day[h % 24] for h in range(HOURS_PER_WEEK))
+
+
+@dataclass(frozen=True)
+class WeekPlan:
+    """The gap between two probes for each hour of the local week (None: inactive hour).
+
+    ``active_hours`` narrows the hours further to the minute (an hour half inside the window
+    is probed at its gap during its active half); ``phase`` places the target's probes.
+    """
+
+    zone: tzinfo
+    gaps: tuple[timedelta | None, ...]
+    active_hours: ActiveHours | None = None
+    phase: float = 0.0
+    _rates: tuple[float, ...] = field(init=False, repr=False, compare=False)
+    _week_total: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if len(self.gaps) != HOURS_PER_WEEK:
+            raise ValueError(f"a week plan has {HOURS_PER_WEEK} gaps, got {len(self.gaps)}")
+        if not 0.0 <= self.phase < 1.0:
+            raise ValueError(f"a plan's phase is in [0, 1), got {self.phase!r}")
+        share = _active_share(self.active_hours)
+        rates: list[float] = []
+        for hour, gap in enumerate(self.gaps):
+            if gap is not None and gap <= timedelta(0):
+                raise ValueError(f"hour {hour} of the plan has a gap of {gap}: it must be positive")
+            rates.append(0.0 if gap is None or share[hour] == 0 else 1 / gap.total_seconds())
+        if not any(rates):
+            raise ValueError("a week plan needs at least one active hour with a gap")
+        object.__setattr__(self, "_rates", tuple(rates))
+        total = sum(r * s * 3600 for r, s in zip(rates, share, strict=True))
+        object.__setattr__(self, "_week_total", total)
+
+    def cadence_at(self, moment: datetime) -> timedelta | None:
+        """The gap between probes at ``moment``; None outside the active time."""
+        local = moment.astimezone(self.zone)
+        if self.active_hours is not None and not self.active_hours.contains(local):
+            return None
+        return self.gaps[hour_of_week(moment, self.zone)]
+
+    def probes_per_week(self) -> float:
+        """The probes a (168-hour) local week holds."""
+        return self._week_total
+
+    def next_after(self, moment: datetime) -> datetime:
+        """The first probe time strictly after ``moment`` (UTC)."""
+        _aware(moment, "moment")
+        week = _week_of(moment, self.zone)
+        for _ in range(8):  # a week with no probe at all is possible, eight in a row are not
+            times = _week_times(self, week)
+            index = bisect_right(times, moment)
+            if index < len(times):
+                return times[index]
+            week += 1
+        raise ValueError("the plan has no probe in eight weeks; its rates are too low")
+
+    def at_or_before(self, moment: datetime) -> datetime:
+        """The last probe time not after ``moment``: the slot (claim key) of a run due then."""
+        _aware(moment, "moment")
+        week = _week_of(moment, self.zone)
+        for _ in range(8):
+            times = _week_times(self, week)
+            index = bisect_right(times, moment)
+            if index > 0:
+                return times[index - 1]
+            week -= 1
+        raise ValueError("the plan has no probe in eight weeks; its rates are too low")
+
+
+def _aware(moment: datetime, name: str) -> None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {moment!r}")
+
+
+def _monday(week: int, zone: tzinfo, day: int = 0) -> datetime:
+    """Local 00:00 of day ``day`` of week ``week`` of the meter (0: Monday), a UTC instant."""
+    local = _ORIGIN_MONDAY + timedelta(weeks=week, days=day)
+    return datetime.combine(local, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def _week_of(moment: datetime, zone: tzinfo) -> int:
+    local = moment.astimezone(zone)
+    week = (local.date() - _ORIGIN_MONDAY).days // 7
+    if week < 0:
+        raise ValueError(f"probe times start in 2000, {moment.isoformat()} is before")
+    # A Monday that starts late (a DST change at midnight) can leave moment before it.
+    while moment < _monday(week, zone):
+        week -= 1
+    return week
+
+
+def _segments(
+    plan: WeekPlan, cursor: datetime, end: datetime
+) -> list[tuple[datetime, datetime, float]]:
+    """The active stretches from ``cursor`` to ``end`` (local midnights) in real time, each
+    with its rate (probes a second)."""
+    runs = active_minutes(plan.active_hours)
+    zone = plan.zone
+    found: list[tuple[datetime, datetime, float]] = []
+    while cursor < end:
+        local = cursor.astimezone(zone)
+        hour_start = cursor - timedelta(
+            minutes=local.minute, seconds=local.second, microseconds=local.microsecond
+        )
+        hour_end = min(hour_start + timedelta(hours=1), end)
+        rate = plan._rates[local.weekday() * 24 + local.hour]
+        if rate > 0:
+            for first, last in runs[local.hour]:
+                start = max(cursor, hour_start + timedelta(minutes=first))
+                stop = min(hour_end, hour_start + timedelta(minutes=last))
+                if start < stop:
+                    found.append((start, stop, rate))
+        cursor = hour_end
+    return found
+
+
+@lru_cache(maxsize=1_024)
+def _changed_weeks(zone: tzinfo, block: int) -> tuple[int, ...]:
+    """The weeks of a block whose clocks change (not 168 real hours long)."""
+    first = block * _WEEKS_PER_BLOCK
+    mondays = [_monday(w, zone) for w in range(first, first + _WEEKS_PER_BLOCK + 1)]
+    return tuple(
+        first + index
+        for index, (start, end) in enumerate(pairwise(mondays))
+        if end - start != timedelta(weeks=1)
+    )
+
+
+@lru_cache(maxsize=16_384)
+def _correction(plan: WeekPlan, week: int) -> float:
+    """What a week whose clocks change adds to the meter beyond a 168-hour week."""
+    zone, share = plan.zone, _active_share(plan.active_hours)
+    days = [_monday(week, zone, day) for day in range(8)]
+    total = 0.0
+    for day, (start, end) in enumerate(pairwise(days)):
+        if end - start == timedelta(days=1):
+            continue
+        real = sum((b - a).total_seconds() * rate for a, b, rate in _segments(plan, start, end))
+        hours = range(day * 24, day * 24 + 24)
+        total += real - sum(plan._rates[h] * share[h] * 3600 for h in hours)
+    return total
+
+
+@lru_cache(maxsize=8_192)
+def _block_correction(plan: WeekPlan, block: int) -> float:
+    """The clock changes' share of the meter over a block of weeks."""
+    return sum(_correction(plan, w) for w in _changed_weeks(plan.zone, block))
+
+
+def _meter_at(plan: WeekPlan, week: int) -> float:
+    """The meter at the start of week ``week``: every probe owed since the origin."""
+    block, rest = divmod(week, _WEEKS_PER_BLOCK)
+    correction = sum(_block_correction(plan, b) for b in range(block))
+    first = block * _WEEKS_PER_BLOCK
+    correction += sum(
+        _correction(plan, w) for w in _changed_weeks(plan.zone, block) if w < first + rest
+    )
+    return week * plan._week_total + correction
+
+
+@lru_cache(maxsize=256)
+def _week_times(plan: WeekPlan, week: int) -> tuple[datetime, ...]:
+    """The probe times of a week, ascending: where the meter passes ``k + phase``."""
+    begin, end = _meter_at(plan, week), _meter_at(plan, week + 1)
+    # Each value k + phase in [begin, end) belongs to this week and no other.
+    value = math.ceil(begin - plan.phase) + plan.phase
+    times: list[datetime] = []
+    meter = begin
+    segments = _segments(plan, _monday(week, plan.zone), _monday(week + 1, plan.zone))
+    for index, (start, stop, rate) in enumerate(segments):
+        meter_end = meter + (stop - start).total_seconds() * rate
+        last = index == len(segments) - 1
+        while value < end and (value <= meter_end or last):
+            offset = timedelta(seconds=(value - meter) / rate)
+            times.append(min(start + _round_micro(offset), stop - _MICRO))
+            value += 1
+        meter = meter_end
+    return tuple(times)
+
+
+def _round_micro(delta: timedelta) -> timedelta:
+    return timedelta(microseconds=round(delta / _MICRO))
+
+
+def _check_caps(interval: timedelta, min_interval: timedelta, max_interval: timedelta) -> None:
+    if min_interval <= timedelta(0):
+        raise ValueError(f"min_interval must be positive, got {min_interval}")
+    if min_interval > max_interval:
+        raise ValueError(
+            f"min_interval ({min_interval}) is longer than max_interval ({max_interval}); "
+            "make min_interval the shorter one"
+        )
+    if not min_interval <= interval <= max_interval:
+        raise ValueError(
+            f"interval ({interval}) must lie between min_interval ({min_interval}) and "
+            f"max_interval ({max_interval}) for a learned schedule"
+        )
+
+
+def even_plan(
+    *,
+    interval: timedelta,
+    active_hours: ActiveHours | None,
+    zone: tzinfo,
+    phase: float = 0.0,
+) -> WeekPlan:
+    """One probe every ``interval`` in every active hour: the budget a learned plan keeps."""
+    if interval <= timedelta(0):
+        raise ValueError(f"interval must be positive, got {interval}")
+    share = _active_share(active_hours)
+    gaps = tuple(interval if share[h] > 0 else None for h in range(HOURS_PER_WEEK))
+    return WeekPlan(zone=zone, gaps=gaps, active_hours=active_hours, phase=phase)
+
+
+def _weights(
+    events: Sequence[datetime], zone: tzinfo, cutoff: datetime, share: Sequence[float]
+) -> list[float]:
+    """Recency-weighted counts per hour of the week, shared with the neighbouring hours."""
+    counts = [0.0] * HOURS_PER_WEEK
+    for event in events:
+        _aware(event, "a slots_opened time")
+        age = cutoff - event
+        if age <= timedelta(0) or age > HISTORY:
+            continue
+        counts[hour_of_week(event, zone)] += 0.5 ** (age / HALF_LIFE)
+    smoothed = [
+        0.25 * counts[h - 1] + 0.5 * counts[h] + 0.25 * counts[(h + 1) % HOURS_PER_WEEK]
+        for h in range(HOURS_PER_WEEK)
+    ]
+    return [value if share[h] > 0 else 0.0 for h, value in enumerate(smoothed)]
+
+
+def _day_start(now: datetime, zone: tzinfo) -> datetime:
+    return datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone).astimezone(UTC)
+
+
+def learned_plan(
+    own: Sequence[datetime],
+    pooled: Sequence[datetime],
+    *,
+    interval: timedelta,
+    active_hours: ActiveHours | None,
+    zone: tzinfo,
+    min_interval: timedelta,
+    max_interval: timedelta,
+    now: datetime,
+    phase: float = 0.0,
+) -> WeekPlan:
+    """The even plan's weekly budget, spread where slots appear (see the module docstring).
+
+    ``own``: the target's ``slots_opened`` times; ``pooled``: its prefecture's other
+    targets'. Only events before the start of ``now``'s local day count.
+    """
+    _aware(now, "now")
+    _check_caps(interval, min_interval, max_interval)
+    share = _active_share(active_hours)
+    if not any(share):
+        raise ValueError("active hours leave no minute of the week to probe in")
+    cutoff = _day_start(now, zone)
+    own_counts = _weights(own, zone, cutoff, share)
+    pooled_counts = _weights(pooled, zone, cutoff, share)
+    if not any(own_counts) and not any(pooled_counts):
+        return even_plan(interval=interval, active_hours=active_hours, zone=zone, phase=phase)
+    active_total = sum(share)
+    pooled_total = sum(pooled_counts)
+    estimate = [
+        own_counts[h]
+        + (POOL_WEIGHT * pooled_counts[h] / pooled_total if pooled_total else 0.0)
+        + PRIOR_WEIGHT * share[h] / active_total
+        for h in range(HOURS_PER_WEEK)
+    ]
+    # Per hour of active time (probes an hour are proportional to it).
+    density = [estimate[h] / share[h] if share[h] else 0.0 for h in range(HOURS_PER_WEEK)]
+    budget = active_total * (timedelta(hours=1) / interval)  # probes a week
+    low, high = timedelta(hours=1) / max_interval, timedelta(hours=1) / min_interval
+
+    def total(scale: float) -> float:
+        return sum(
+            share[h] * min(high, max(low, scale * density[h]))
+            for h in range(HOURS_PER_WEEK)
+            if share[h]
+        )
+
+    below, above = 0.0, high / min(d for h, d in enumerate(density) if share[h])
+    for _ in range(200):
+        middle = (below + above) / 2
+        if total(middle) <= budget:
+            below = middle
+        else:
+            above = middle
+    scale = below * (1 - 1e-12)
+    gaps: list[timedelta | None] = []
+    for h in range(HOURS_PER_WEEK):
+        if not share[h]:
+            gaps.append(None)
+            continue
+        rate = min(high, max(low, scale * density[h]))  # probes an hour
+        seconds = math.ceil(3600 / rate)
+        gaps.append(min(max_interval, max(min_interval, seconds * _SECOND)))
+    return WeekPlan(zone=zone, gaps=tuple(gaps), active_hours=active_hours, phase=phase)
