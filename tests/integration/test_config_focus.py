@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from monitor.daemon.jobs import warn_about_host_budgets
-from tests.integration.test_config import base, error_of, load, target
+from test_config import base, error_of, load, target
 
 
 def test_focus_defaults_to_even_with_the_contract_caps(tmp_path: Path) -> None:
