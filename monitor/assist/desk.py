@@ -1,6 +1,6 @@
 """The daemon's assisted sessions: one browser context per ``assist: true`` target, the
 captcha shown to a person, their code typed once, the slot page re-read at a person's pace
-(docs/contract.md#assist, docs/architecture.md#assisted-sessions).
+(docs/contract.md#assisted-sessions, docs/architecture.md#assisted-sessions).
 
     open(target, operator)    the démarche opened as the platform's flow does, up to /cgu/;
                               its captcha captured as the page has it → CHALLENGE

@@ -1,7 +1,7 @@
 """When an assisted session reads, asks and ends: pure rules on times and addresses.
 
 The desk (:mod:`monitor.assist.desk`) does the I/O; what it decides is here
-(docs/contract.md#assist):
+(docs/contract.md#assisted-sessions):
 
 - where the site put the session's page (:func:`place_of`): the slot page ``/creneau/``,
   the captcha page ``/cgu/`` (rejected code: ``?error=invalidCaptcha``), the démarche's

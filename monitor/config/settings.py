@@ -98,7 +98,7 @@ MIN_REREAD = timedelta(minutes=5)
 
 
 class AssistSettings(FrozenModel):
-    """Assisted sessions of ``assist: true`` targets (docs/contract.md#settings-assist)."""
+    """Assisted sessions of ``assist: true`` targets (docs/contract.md#settings)."""
 
     reread: PositiveDuration = timedelta(minutes=10)  #: a live session's slot page, this often
     max_rereads: int = Field(default=6, ge=1)  #: then the session ends (reads_used)
@@ -117,10 +117,11 @@ class AssistSettings(FrozenModel):
 
 
 class ConsoleSettings(FrozenModel):
-    """The operator console served by ``monitor run`` (docs/contract.md#settings-console)."""
+    """The operator console served by ``monitor run`` (docs/contract.md#settings)."""
 
     listen: str = "127.0.0.1:8470"  #: host:port
-    token: Text  #: required; every page asks for it; masked wherever the config is shown
+    #: required; every page asks for it; masked wherever the config is shown, never in a repr
+    token: Text = Field(repr=False)
 
     @field_validator("listen")
     @classmethod

@@ -269,7 +269,7 @@ class Target:
     timezone: str = "Europe/Paris"
     #: ``url`` as the config file writes it, before ``${…}`` interpolation (None: as url)
     written_url: str | None = None
-    #: watched in assisted sessions opened from the console (docs/contract.md#assist)
+    #: watched in assisted sessions opened from the console (docs/contract.md#assisted-sessions)
     assist: bool = False
 
     @property

@@ -124,7 +124,7 @@ class Daemon:
         self._engines = engines
         self._schedule = schedule
         self.publisher = publisher
-        #: The assisted sessions the operator console acts on (docs/contract.md#assist).
+        #: The assisted sessions the operator console acts on (docs/contract.md#assisted-sessions).
         self.desk = desk
         self._clock = clock
         self._once = once
