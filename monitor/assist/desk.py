@@ -395,6 +395,7 @@ class AssistDesk:
         if console is None:  # the config refuses assist without a console; a reload race
             return
         now = self._now()
+        session.asked_at = now  # before the write: the loop must not ask a second time
         try:
             asked = await self._db(
                 self._parts.store.ask_for_assist,
@@ -406,7 +407,6 @@ class AssistDesk:
         except DatabaseError as error:
             log.warning("%s: assist_needed not sent: %s", session.target.id, error)
             return
-        session.asked_at = now
         if asked:
             log.info("%s: assist_needed sent (%s)", session.target.id, console.url)
             self._parts.on_written()
@@ -717,8 +717,7 @@ class AssistDesk:
             reason,
             session.reads,
         )
-        session.asked_at = None  # ask again now: nobody holds the target any more
-        if reason is not EndReason.STOPPED:
+        if reason is not EndReason.STOPPED:  # nobody holds the target any more: ask now
             await self._ask(session, self._parts.config().settings)
 
     async def _end_all(self, reason: EndReason) -> None:
