@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 
 from monitor.domain import Event, Outcome, Reason, Status, TargetState
+from monitor.store.assist import AssistStore
 from monitor.store.coordination import CoordinationStore
 from monitor.store.outbox import ChannelsFor, OutboxStore, insert_events
 from monitor.store.recording import STATE_OF, Advance, Recorded, record_in, storable
@@ -62,9 +63,9 @@ class HistoryFilters(TypedDict, total=False):
     newest_first: bool
 
 
-class Repository(OutboxStore, CoordinationStore):
+class Repository(OutboxStore, CoordinationStore, AssistStore):
     """Outcomes, target states and events; the outbox (OutboxStore); probe claims and
-    heartbeats (CoordinationStore)."""
+    heartbeats (CoordinationStore); assisted sessions and assist_needed (AssistStore)."""
 
     # -- outcomes and events ---------------------------------------------------------------
 
