@@ -24,12 +24,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from monitor.alerts.policy import should_ask
 from monitor.assist import pace
 from monitor.assist.capture import (
     ANSWER_FIELD,
@@ -58,9 +59,10 @@ from monitor.platforms.worker import off_loop
 from monitor.probes.base import ProbeEngine, RequestGate
 from monitor.probes.browser import BrowserSession
 from monitor.store import Recorded
-from monitor.store.ports import Recorder
+from monitor.store.assist import SessionTaken
+from monitor.store.ports import AssistRecords, Recorder
 
-__all__ = ["AssistDesk", "AssistStore", "DeskParts"]
+__all__ = ["AssistDesk", "DeskParts", "DeskStore"]
 
 log = logging.getLogger(__name__)
 
@@ -76,20 +78,8 @@ CLOSE_WAIT = 5.0
 # -- what the desk is handed -----------------------------------------------------------------
 
 
-class AssistStore(Recorder, Protocol):
-    """The repository's assisted-session records (monitor.store.repository)."""
-
-    def open_assist_session(self, target: str, node: str, operator: str, now: datetime) -> int: ...
-
-    def end_assist_session(
-        self, session_id: int, reason: str, reads: int, now: datetime
-    ) -> None: ...
-
-    def live_assist_sessions(self) -> Mapping[str, str]: ...
-
-    def ask_for_assist(
-        self, target: str, *, console_url: str, channels: Sequence[Channel], now: datetime
-    ) -> bool: ...
+class DeskStore(AssistRecords, Recorder, Protocol):
+    """The repository as the desk uses it: assisted sessions' rows and the record path."""
 
 
 class RecordAssisted(Protocol):
@@ -117,7 +107,7 @@ class Ticket(Protocol):
 class Gatekeeper(Protocol):
     """The daemon's politeness gate (monitor.daemon.politeness.Politeness)."""
 
-    def probe(self, host: str) -> AbstractAsyncContextManager[Ticket, None]: ...
+    def probe(self, host: str) -> AbstractAsyncContextManager[Ticket, bool | None]: ...
 
     async def wait_turn(self, host: str) -> float: ...
 
@@ -141,7 +131,7 @@ class DeskParts:
     """Everything the desk works with, handed in by monitor.daemon.compose."""
 
     config: Callable[[], Config]  #: the config in force (updated on reload)
-    store: AssistStore
+    store: DeskStore
     engines: Browsers
     politeness: Gatekeeper
     record: RecordAssisted
@@ -249,9 +239,14 @@ class AssistDesk:
             raise DeskRefusal(f"A session of {session.target.name} is live on node {node}.")
         async with session.lock:
             now = self._now()
-            session_id = await self._db(
-                self._parts.store.open_assist_session, target_id, self._parts.node, who, now
-            )
+            try:
+                session_id = await self._db(
+                    self._parts.store.open_assist_session, target_id, self._parts.node, who, now
+                )
+            except SessionTaken as taken:
+                raise DeskRefusal(str(taken)) from None
+            except DatabaseError as error:
+                raise DeskRefusal(f"The database is unavailable: {error}") from None
             _begin(session, session_id, who, now)
             log.info("%s: assisted session opened by %s", target_id, who)
             try:
@@ -292,8 +287,27 @@ class AssistDesk:
     async def start(self) -> None:
         """Start the desk's loop: assist_needed for targets without a live session, then
         re-reads, abandoned captchas and repeated asks on schedule."""
-        if self._loop is None and self._sessions:
-            self._loop = asyncio.create_task(self._run(), name="assist-desk")
+        if self._loop is not None or not self._sessions:
+            return
+        try:
+            # Sessions this node left live when it was killed: their contexts are gone.
+            left = await self._db(
+                self._parts.store.end_node_assist_sessions,
+                self._parts.node,
+                str(EndReason.STOPPED),
+                self._now(),
+            )
+            for target_id in left:
+                log.info(
+                    "%s: assisted session left open by the last run ended (stopped)", target_id
+                )
+            for session in self._sessions.values():
+                session.asked_at = await self._db(
+                    self._parts.store.last_asked_for_assist, session.target.id
+                )
+        except DatabaseError as error:
+            log.warning("assisted sessions: the last run's records not read: %s", error)
+        self._loop = asyncio.create_task(self._run(), name="assist-desk")
 
     async def skips(self, target_id: str) -> bool:
         """Whether the ordinary schedule leaves ``target_id`` alone: a session of it is
@@ -371,7 +385,7 @@ class AssistDesk:
                 dues.append(shown + pace.ABANDON_AFTER)
             if not session.busy and session.target.id not in self._elsewhere:
                 every = settings.assist.ask_every
-                if pace.ask_due(session.asked_at, now, every):
+                if should_ask(session.asked_at, now, every):
                     await self._ask(session, settings)
                 if session.asked_at is not None:
                     dues.append(session.asked_at + every)

@@ -8,8 +8,8 @@ The desk (:mod:`monitor.assist.desk`) does the I/O; what it decides is here
   root, or elsewhere;
 - after each read, whether the session ends (:func:`end_after_read`): sent back to
   ``/cgu/`` or the root, or ``settings.assist.max_rereads`` re-reads made;
-- when the next read is due, when ``assist_needed`` is due again, when an unanswered
-  captcha is abandoned.
+- when an unanswered captcha is abandoned, and how long the desk may sleep (when
+  ``assist_needed`` is due again: ``monitor.alerts.policy.should_ask``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ __all__ = [
     "ABANDON_AFTER",
     "Place",
     "abandoned",
-    "ask_due",
     "end_after_read",
     "is_rejected",
     "next_wake",
@@ -83,11 +82,6 @@ def end_after_read(place: Place, rereads_done: int, max_rereads: int) -> EndReas
 
 def reads_left(rereads_done: int, max_rereads: int) -> int:
     return max(0, max_rereads - rereads_done)
-
-
-def ask_due(last_asked: datetime | None, now: datetime, every: timedelta) -> bool:
-    """``assist_needed`` again: never asked yet, or ``every`` since the last time."""
-    return last_asked is None or now - last_asked >= every
 
 
 def abandoned(shown_at: datetime, now: datetime, wait: timedelta = ABANDON_AFTER) -> bool:

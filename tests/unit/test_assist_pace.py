@@ -64,13 +64,6 @@ def test_reads_left_never_negative() -> None:
     assert [pace.reads_left(done, 2) for done in range(4)] == [2, 1, 0, 0]
 
 
-def test_ask_due_every_period_while_unanswered() -> None:
-    every = timedelta(hours=2)
-    assert pace.ask_due(None, T, every)
-    assert not pace.ask_due(T, T + every - timedelta(seconds=1), every)
-    assert pace.ask_due(T, T + every, every)
-
-
 def test_abandoned_after_the_wait() -> None:
     assert not pace.abandoned(T, T + pace.ABANDON_AFTER - timedelta(seconds=1))
     assert pace.abandoned(T, T + pace.ABANDON_AFTER)
