@@ -71,6 +71,8 @@ MAX_CODE_LENGTH = 32
 MAX_OPERATOR_LENGTH = 80
 #: The desk's loop wakes at least this often (seconds) to look at other nodes' sessions.
 LOOK_AROUND = 60.0
+#: Seconds an opening waits for the desk to have started (the daemon's first steps).
+STARTING_WAIT = 30.0
 #: Seconds to close a context at the stop.
 CLOSE_WAIT = 5.0
 
@@ -210,6 +212,8 @@ class AssistDesk:
         self._sessions: dict[str, _Session] = {}
         self._elsewhere: dict[str, str] = {}  #: live sessions of other nodes: target -> node
         self._wake = asyncio.Event()
+        #: Set once the last run's leftovers are ended: no session opens before that.
+        self._ready = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
         self._closing = False
         self._adopt(parts.config())
@@ -231,6 +235,10 @@ class AssistDesk:
         who = _operator(operator)
         if self._closing:
             raise DeskRefusal("The monitor is stopping; open the session again once it is back.")
+        try:
+            await asyncio.wait_for(self._ready.wait(), STARTING_WAIT)
+        except TimeoutError:
+            raise DeskRefusal("The monitor is still starting; try again in a moment.") from None
         if session.busy or session.lock.locked():
             raise DeskRefusal(f"A session of {session.target.name} is already {session.state}.")
         await self._look_around()
@@ -307,6 +315,7 @@ class AssistDesk:
                 )
         except DatabaseError as error:
             log.warning("assisted sessions: the last run's records not read: %s", error)
+        self._ready.set()
         self._loop = asyncio.create_task(self._run(), name="assist-desk")
 
     async def skips(self, target_id: str) -> bool:
