@@ -25,6 +25,7 @@ from fakeclock import FakeClock
 from helpers import migrated
 from sqlalchemy import select
 
+from monitor.assist import pace
 from monitor.assist.desk import AssistDesk
 from monitor.assist.views import AnswerResult, DeskRefusal, EndReason, SessionState
 from monitor.attempt.probe import observe
@@ -81,6 +82,8 @@ class Rig:
     desk: AssistDesk
     clock: FakeClock
     repository: Repository
+    engines: Engines
+    daemon_task: asyncio.Task[int]
 
     def code(self) -> str:
         """What the person reads in the image (the imitation's control side)."""
@@ -178,7 +181,7 @@ async def daemon_rig(tmp_path: Path, chromium_path: str) -> AsyncIterator[Rig]:
         )
         assert daemon.desk is not None
         running = asyncio.create_task(daemon.run())
-        rig = Rig(site, daemon, daemon.desk, clock, repository)
+        rig = Rig(site, daemon, daemon.desk, clock, repository, engines, running)
         try:
             yield rig
         finally:
@@ -317,3 +320,60 @@ def _rows_after(tmp_path: Path) -> list[Any]:
             )
     finally:
         engine.dispose()
+
+
+def test_an_unanswered_captcha_is_abandoned_and_a_reload_stops_a_session(
+    tmp_path: Path, chromium_path: str
+) -> None:
+    async def scenario() -> None:
+        async with daemon_rig(tmp_path, chromium_path) as rig:
+            await act(lambda: rig.desk.open(TARGET, OPERATOR))
+            browser = rig.engines.browser  # launched by the opening
+            assert browser is not None and browser.contexts_open == 1
+            await rig.clock.advance(pace.ABANDON_AFTER.total_seconds())
+            await until(lambda: rig.desk.sessions()[0].state is SessionState.ENDED)
+            (view,) = rig.desk.sessions()
+            assert view.end_reason is EndReason.ABANDONED and view.reads_done == 0
+            assert rig.desk.challenge(TARGET) is None
+            assert browser.contexts_open == 0  # its context is closed
+            assert outcomes_of(rig.repository, TARGET) == []
+            with pytest.raises(DeskRefusal):
+                await rig.desk.answer(TARGET, rig.code(), OPERATOR)  # nothing waits for it
+
+            await act(lambda: rig.desk.open(TARGET, "Dominique"))
+            rig.daemon.request_reload()
+            await until(lambda: rig.desk.sessions()[0].state is SessionState.ENDED)
+            assert rig.desk.sessions()[0].end_reason is EndReason.STOPPED
+            assert browser.contexts_open == 0
+            rows = rig.rows(assist_sessions)
+            assert [(r.operator, r.end_reason) for r in rows] == [
+                (OPERATOR, "abandoned"),
+                ("Dominique", "stopped"),
+            ]
+
+    asyncio.run(scenario())
+
+
+def test_a_failing_browser_ends_the_session_and_the_daemon_goes_on(
+    tmp_path: Path, chromium_path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario() -> None:
+        async with daemon_rig(tmp_path, chromium_path) as rig:
+            await act(lambda: rig.desk.open(TARGET, OPERATOR))
+            code = rig.code()
+            assert await act(lambda: rig.desk.answer(TARGET, code, OPERATOR)) is (
+                AnswerResult.ACCEPTED
+            )
+            browser = rig.engines.browser
+            assert browser is not None
+            await browser.aclose()  # Chromium gone under the live session
+            await rig.reread()
+            (view,) = rig.desk.sessions()
+            assert view.state is SessionState.ENDED
+            assert view.end_reason is EndReason.BROWSER_FAILED
+            reads = outcomes_of(rig.repository, TARGET)
+            assert [(o.status, o.reason) for o in reads] == [(Status.UNAVAILABLE, Reason.NO_SLOT)]
+            assert not rig.daemon_task.done()  # the daemon goes on
+
+    asyncio.run(scenario())
+    assert "assisted session ended, the browser failed" in caplog.text
