@@ -657,7 +657,12 @@ class AssistDesk:
         timeout = self._parts.config().settings.probe_timeout.total_seconds()
         options = FlowOptions(render_wait=min(10.0, timeout * 0.4))
         try:
-            page = await self._within(session, lambda: step(browser, options))
+            try:
+                page = await self._within(session, lambda: step(browser, options))
+            except Exception as error:
+                if session.state is SessionState.ENDED:  # ended meanwhile (the stop): no read
+                    raise _Ended from error
+                raise
         except MonitorFault as error:
             await self._fail(session, error)
             raise _Ended from error
@@ -799,24 +804,33 @@ class AssistDesk:
 
 
 class _HeldGate:
-    """A ticket's gate that stops the read's deadline while a request waits at it."""
+    """A ticket's gate that stops the act's deadline while any request waits at it (the
+    time the politeness gate holds requests back is not the site's)."""
 
     def __init__(self, gate: RequestGate) -> None:
         self._gate = gate
         self.deadline: asyncio.Timeout | None = None
+        self._waiting = 0
+        self._left: float | None = None  #: seconds the suspended deadline had left
 
     async def __call__(self, url: str) -> None:
-        deadline = self.deadline
-        when = deadline.when() if deadline is not None and not deadline.expired() else None
         loop = asyncio.get_running_loop()
-        left = None if when is None else when - loop.time()
-        if deadline is not None and left is not None:
-            deadline.reschedule(None)
+        self._waiting += 1
+        deadline = self.deadline
+        if self._waiting == 1 and deadline is not None and not deadline.expired():
+            when = deadline.when()
+            if when is not None:
+                self._left = when - loop.time()
+                deadline.reschedule(None)
         try:
             await self._gate(url)
         finally:
-            if deadline is not None and left is not None and not deadline.expired():
-                deadline.reschedule(loop.time() + max(0.0, left))
+            self._waiting -= 1
+            left, deadline = self._left, self.deadline
+            if self._waiting == 0 and left is not None:
+                self._left = None
+                if deadline is not None and not deadline.expired():
+                    deadline.reschedule(loop.time() + max(0.0, left))
 
 
 def _begin(session: _Session, session_id: int, operator: str, now: datetime) -> None:
