@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from helpers import Database
+from helpers import Database, write_config
 from sqlalchemy import select, update
 
-from monitor.config import Channel
-from monitor.domain import Engine, EventKind, Outcome, Reason, Status
+from monitor.attempt.record import record
+from monitor.config import Channel, load_config
+from monitor.domain import Detail, Engine, EventKind, Finding, Observation, Outcome, Reason, Status
 from monitor.evidence.verify import verify_targets
 from monitor.store.assist import SessionTaken
 from monitor.store.evidence import canonical_fields
@@ -164,4 +165,49 @@ def test_ask_for_assist_writes_the_event_and_a_delivery_per_subscribing_channel(
         (stored[1].id, "assist-75"),
         (stored[2].id, "everything"),
         (stored[2].id, "assist-75"),
+    ]
+
+
+def test_record_writes_the_operator_of_the_session_a_probe_ran_in(
+    database: Database, tmp_path: Path
+) -> None:
+    path = write_config(
+        tmp_path / "prefectures.yaml",
+        database=database.url,
+        targets=[
+            {
+                "id": "titre-sejour",
+                "name": "Titre de séjour",
+                "platform": "rdv-prefecture",
+                "url": "https://www.rdv-prefecture.interieur.gouv.fr/rdvpref/reservation/demarche/1/",
+            }
+        ],
+    )
+    config = load_config(path, env={})
+    [target] = config.targets()
+
+    def seen(minutes: int) -> Observation:
+        at = T0 + timedelta(minutes=minutes)
+        return Observation(
+            target=target.id,
+            engine=target.engine,
+            url=target.url,
+            started_at=at,
+            finished_at=at,
+            failure=Finding(
+                Status.ANOMALY,
+                Reason.TIMEOUT,
+                Detail("probe_timeout", {"seconds": 9.0, "held": None}),
+            ),
+        )
+
+    common = {"settings": config.settings, "channels": config.channels}
+    ordinary = record(database.repository, target, seen(0), now=T0, **common)
+    assisted = record(
+        database.repository, target, seen(10), now=T0, assisted_by="Camille", **common
+    )
+    assert (ordinary.assisted_by, assisted.assisted_by) == (None, "Camille")
+    assert [o.assisted_by for o in database.repository.history(newest_first=False)] == [
+        None,
+        "Camille",
     ]
