@@ -314,6 +314,9 @@ async def _play_the_person(daemon: Daemon, site: ImitationSite, out: TextIO) -> 
         _say(out, f"{PERSON} types a wrong code: {result}, a new image is shown")
         site.set_scenario(ASSISTED_KEY, "captcha_wall", slot_count=2)
         code = site.captcha_code(ASSISTED_KEY)  # the person reads it in the image
+        if code is None:
+            _say(out, "no captcha was shown")
+            return
         result = await desk.answer(ASSISTED, code, PERSON)
         _say(out, f"{PERSON} types the code the image shows: {result}")
         for view in desk.sessions():

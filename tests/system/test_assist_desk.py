@@ -87,7 +87,9 @@ class Rig:
 
     def code(self) -> str:
         """What the person reads in the image (the imitation's control side)."""
-        return self.site.captcha_code(KEY)
+        code = self.site.captcha_code(KEY)
+        assert code is not None, "no captcha issued yet"
+        return code
 
     def rows(self, table: Any) -> list[Any]:
         with self.repository.engine.connect() as connection:
@@ -217,6 +219,8 @@ def test_a_session_from_the_captcha_to_reads_used(tmp_path: Path, chromium_path:
             assert first is not None and first.number == 1 and not first.rejected
             assert first.image.startswith(PNG_MAGIC) and first.image_type == "image/png"
             assert first.screenshot.startswith(PNG_MAGIC)
+            assert first.audio is not None and first.audio.startswith(b"RIFF")
+            assert first.audio_type == "audio/wav"
             with pytest.raises(DeskRefusal):
                 await rig.desk.open(TARGET, "Someone else")  # one session per target
 
@@ -277,8 +281,9 @@ def test_a_session_from_the_captcha_to_reads_used(tmp_path: Path, chromium_path:
     asyncio.run(scenario())
 
 
+@pytest.mark.parametrize("lost_to", ["cgu", "root"])
 def test_sent_back_to_the_captcha_ends_the_session_and_is_no_anomaly(
-    tmp_path: Path, chromium_path: str
+    tmp_path: Path, chromium_path: str, lost_to: str
 ) -> None:
     async def scenario() -> None:
         async with daemon_rig(tmp_path, chromium_path) as rig:
@@ -287,8 +292,9 @@ def test_sent_back_to_the_captcha_ends_the_session_and_is_no_anomaly(
             assert await act(lambda: rig.desk.answer(TARGET, code, OPERATOR)) is (
                 AnswerResult.ACCEPTED
             )
-            # The site forgets the session: /creneau/ sends it back to /cgu/.
-            rig.site.set_scenario(KEY, "captcha_wall", session_seconds=0)
+            # The site lets the session read /creneau/ once (the read after the captcha),
+            # then sends it back to /cgu/ or to the root.
+            rig.site.set_scenario(KEY, "captcha_wall", session_reads=1, lost_to=lost_to)
             await rig.reread()
             (view,) = rig.desk.sessions()
             assert view.state is SessionState.ENDED and view.end_reason is EndReason.SENT_BACK
