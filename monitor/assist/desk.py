@@ -182,6 +182,7 @@ class _Session:
     stack: AsyncExitStack | None = None
     gate: _Gate | None = None
     reading: asyncio.Task[None] | None = None
+    ending: bool = False  #: its end is being recorded
 
     @property
     def rereads(self) -> int:
@@ -355,12 +356,13 @@ class AssistDesk:
     async def _run(self) -> None:
         while not self._closing:
             try:
-                wait = await self._turn()
+                wake_at = await self._turn()
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # the desk must never take the daemon down
                 log.error("assisted sessions: %s", error, exc_info=True)
-                wait = LOOK_AROUND
+                wake_at = self._now() + timedelta(seconds=LOOK_AROUND)
+            wait = max(0.0, (wake_at - self._now()).total_seconds())
             waking = asyncio.ensure_future(self._wake.wait())
             sleeping = asyncio.ensure_future(self._parts.clock.sleep(wait))
             try:
@@ -370,8 +372,8 @@ class AssistDesk:
                 sleeping.cancel()
             self._wake.clear()
 
-    async def _turn(self) -> float:
-        """One look at every session; returns the seconds until the next thing is due."""
+    async def _turn(self) -> datetime:
+        """One look at every session; returns when the next thing is due."""
         await self._look_around()
         settings = self._parts.config().settings
         now = self._now()
@@ -660,7 +662,7 @@ class AssistDesk:
             try:
                 page = await self._within(session, lambda: step(browser, options))
             except Exception as error:
-                if session.state is SessionState.ENDED:  # ended meanwhile (the stop): no read
+                if session.ending or session.state is SessionState.ENDED:  # cut by an end
                     raise _Ended from error
                 raise
         except MonitorFault as error:
@@ -718,27 +720,32 @@ class AssistDesk:
 
     async def _end(self, session: _Session, reason: EndReason) -> None:
         """Close the context, record the end with its reason, and ask for a new session."""
-        if not session.busy and session.stack is None:
+        if session.ending or (not session.busy and session.stack is None):
             return
-        await _close(session)
+        session.ending = True  # an act the closing cuts short records nothing
         now = self._now()
-        session.state = SessionState.ENDED
-        session.end_reason = reason
-        session.ended_at = now
-        session.next_read = None
-        session.challenge = None
-        session.slot_url = None
-        if session.session_id is not None:
-            try:
-                await self._db(
-                    self._parts.store.end_assist_session,
-                    session.session_id,
-                    str(reason),
-                    session.reads,
-                    now,
-                )
-            except DatabaseError as error:
-                log.error("%s: the session's end not recorded: %s", session.target.id, error)
+        try:
+            await _close(session)
+            if session.session_id is not None:
+                try:
+                    await self._db(
+                        self._parts.store.end_assist_session,
+                        session.session_id,
+                        str(reason),
+                        session.reads,
+                        now,
+                    )
+                except DatabaseError as error:
+                    log.error("%s: the session's end not recorded: %s", session.target.id, error)
+        finally:
+            # Shown ended once its end is recorded.
+            session.state = SessionState.ENDED
+            session.end_reason = reason
+            session.ended_at = now
+            session.next_read = None
+            session.challenge = None
+            session.slot_url = None
+            session.ending = False
         log.info(
             "%s: assisted session ended (%s) after %d reads",
             session.target.id,

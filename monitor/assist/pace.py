@@ -8,7 +8,7 @@ The desk (:mod:`monitor.assist.desk`) does the I/O; what it decides is here
   root, or elsewhere;
 - after each read, whether the session ends (:func:`end_after_read`): sent back to
   ``/cgu/`` or the root, or ``settings.assist.max_rereads`` re-reads made;
-- when an unanswered captcha is abandoned, and how long the desk may sleep (when
+- when an unanswered captcha is abandoned, and when the desk wakes next (when
   ``assist_needed`` is due again: ``monitor.alerts.policy.should_ask``).
 """
 
@@ -89,7 +89,6 @@ def abandoned(shown_at: datetime, now: datetime, wait: timedelta = ABANDON_AFTER
     return now - shown_at >= wait
 
 
-def next_wake(now: datetime, dues: list[datetime], longest: timedelta) -> float:
-    """Seconds until the earliest of ``dues`` (0 if one is past), at most ``longest``."""
-    soonest = min([*dues, now + longest])
-    return max(0.0, (soonest - now).total_seconds())
+def next_wake(now: datetime, dues: list[datetime], longest: timedelta) -> datetime:
+    """The earliest of ``dues``, and no later than ``longest`` from ``now``."""
+    return min([*dues, now + longest])

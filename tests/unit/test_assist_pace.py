@@ -69,11 +69,13 @@ def test_abandoned_after_the_wait() -> None:
     assert pace.abandoned(T, T + pace.ABANDON_AFTER)
 
 
-def test_next_wake_is_the_earliest_due_capped_and_never_negative() -> None:
+def test_next_wake_is_the_earliest_due_and_no_later_than_the_longest() -> None:
     longest = timedelta(minutes=1)
-    assert pace.next_wake(T, [], longest) == 60.0
-    assert pace.next_wake(T, [T + timedelta(seconds=5), T + timedelta(seconds=9)], longest) == 5.0
-    assert pace.next_wake(T, [T - timedelta(seconds=5)], longest) == 0.0
+    assert pace.next_wake(T, [], longest) == T + longest
+    soon, later = T + timedelta(seconds=5), T + timedelta(seconds=9)
+    assert pace.next_wake(T, [later, soon], longest) == soon
+    assert pace.next_wake(T, [T - timedelta(seconds=5)], longest) == T - timedelta(seconds=5)
+    assert pace.next_wake(T, [T + timedelta(hours=1)], longest) == T + longest
 
 
 def _page(image: str, extra: str = "") -> str:
