@@ -399,3 +399,25 @@ def test_a_failing_browser_ends_the_session_and_the_daemon_goes_on(
 
     asyncio.run(scenario())
     assert "assisted session ended, the browser failed" in caplog.text
+
+
+def test_a_session_live_on_another_node_holds_the_target(
+    tmp_path: Path, chromium_path: str
+) -> None:
+    async def scenario() -> None:
+        async with daemon_rig(tmp_path, chromium_path) as rig:
+            rig.repository.open_assist_session(TARGET, "node-b", "Zoé", rig.clock.now())
+            # Its reads are the target's probes: this node's schedule leaves it alone...
+            await rig.daemon.run_slot(TARGET, None)
+            assert outcomes_of(rig.repository, TARGET) == []
+            # ...and no second session opens here; the console shows where it is.
+            with pytest.raises(DeskRefusal, match="node-b"):
+                await rig.desk.open(TARGET, OPERATOR)
+            (view,) = rig.desk.sessions()
+            assert view.node == "node-b" and view.state is SessionState.WAITING
+            assert rig.engines.browser is None  # no context was opened for it
+            for code, who in (("", OPERATOR), ("A\x00B", OPERATOR), ("ABC", " ")):
+                with pytest.raises(DeskRefusal):
+                    await rig.desk.answer(TARGET, code, who)
+
+    asyncio.run(scenario())
