@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from monitor.alerts.policy import should_ask
 from monitor.assist import pace
@@ -43,6 +43,7 @@ from monitor.assist.pace import Place
 from monitor.assist.views import (
     AnswerResult,
     Challenge,
+    Desk,
     DeskRefusal,
     EndReason,
     SessionState,
@@ -885,3 +886,10 @@ def _code(code: str) -> str:
     if len(typed) > MAX_CODE_LENGTH or not typed.isprintable():
         raise DeskRefusal(f"A code is at most {MAX_CODE_LENGTH} printable characters.")
     return typed
+
+
+if TYPE_CHECKING:
+
+    def _is_a_desk(desk: AssistDesk) -> Desk:
+        """mypy checks that the desk is the console's :class:`~monitor.assist.views.Desk`."""
+        return desk
