@@ -142,6 +142,9 @@ class DeskParts:
     node: str
     #: called after a record or an ask wrote deliveries (the notification loop's poke)
     on_written: Callable[[], None] = lambda: None
+    #: the console's address as served (its real port when ``listen`` asks for port 0);
+    #: None: ``settings.console.url``
+    console_url: Callable[[], str] | None = None
 
 
 # -- one target's session ----------------------------------------------------------------------
@@ -422,11 +425,12 @@ class AssistDesk:
             return
         now = self._now()
         session.asked_at = now  # before the write: the loop must not ask a second time
+        address = console.url if self._parts.console_url is None else self._parts.console_url()
         try:
             asked = await self._db(
                 self._parts.store.ask_for_assist,
                 session.target.id,
-                console_url=console.url,
+                console_url=address,
                 channels=self._parts.config().channels,
                 now=now,
             )
@@ -434,7 +438,7 @@ class AssistDesk:
             log.warning("%s: assist_needed not sent: %s", session.target.id, error)
             return
         if asked:
-            log.info("%s: assist_needed sent (%s)", session.target.id, console.url)
+            log.info("%s: assist_needed sent (%s)", session.target.id, address)
             self._parts.on_written()
 
     # -- opening and answering -------------------------------------------------------------

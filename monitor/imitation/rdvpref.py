@@ -46,7 +46,8 @@ their meaning; tests/system/test_imitation_fidelity.py lists why each exists):
                        (image/png) instead of an inline base64 ``data:`` URL
     session_seconds    a solved captcha opens ``/creneau/`` for that long; then 302 cgu/
     session_reads      a solved captcha opens ``/creneau/`` for that many GETs; then 302
-    lost_to            where a session past either limit is sent: "cgu" (default) | "root"
+    lost_to            where ``/creneau/`` sends a session it refuses (never solved, or
+                       past either limit): "cgu" (default) | "root"
     audio              the audio version's markup: "src" (default: ``audio[src]``) |
                        "source" (``audio > source[type=audio/wav]``)
     card_dates         slot cards' dates: "time" (default: ``<time datetime>``) | "text"

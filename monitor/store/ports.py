@@ -12,6 +12,8 @@
     StatusReads     what the status page reads beside its own queries (monitor.publish)
     ChainRecord     the rows ``verify`` walks (monitor.evidence.verify)
     DossierReads    the rows and chain a dossier holds (monitor.evidence.dossier.build)
+    SlotHistory     when slots first appeared, per target (monitor.reports.week_hours_query,
+                    the learned schedule)
     AssistRecords   assisted sessions opened and ended, and assist_needed (monitor.assist)
 
 The Repository satisfies every one (checked by mypy below); ``tests/fakes.py`` holds
@@ -21,7 +23,7 @@ in-memory stand-ins for the daemon's ports, held to the Repository's semantics b
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, Unpack
 
@@ -48,6 +50,7 @@ __all__ = [
     "Outbox",
     "OutboxResults",
     "Recorder",
+    "SlotHistory",
     "StatusReads",
 ]
 
@@ -149,9 +152,18 @@ class FleetClaims(Protocol):
     def next_probes(self) -> dict[str, datetime]: ...
 
 
-class StatusReads(Protocol):
-    """The status page's reads: states, latest outcomes and back-off times, and the engine
-    its own queries (monitor.publish.query, monitor.reports) run on."""
+class SlotHistory(Protocol):
+    """When slots first appeared: each target's ``slots_opened`` times (reminders left out),
+    UTC, oldest first, from ``since`` on; only targets that have one are in the mapping."""
+
+    def slots_opened_times(
+        self, target_ids: Collection[str] | None, since: datetime | None
+    ) -> Mapping[str, list[datetime]]: ...
+
+
+class StatusReads(SlotHistory, Protocol):
+    """The status page's reads: states, latest outcomes, back-off times and when slots
+    appeared, and the engine its own queries (monitor.publish.query, monitor.reports) run on."""
 
     @property
     def engine(self) -> Engine: ...
@@ -222,10 +234,12 @@ if TYPE_CHECKING:
         StatusReads,
         ChainRecord,
         DossierReads,
+        SlotHistory,
         AssistRecords,
     ]:
         """Never called: mypy checks that the Repository satisfies each port."""
         return (
+            repository,
             repository,
             repository,
             repository,

@@ -3,11 +3,14 @@ sessions opened and ended; ``assist_needed`` written with a delivery per subscri
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from helpers import Database, write_config
+from helpers import Database, database_at, write_config
+from pg import create_database, shared_pg_url
 from sqlalchemy import select, update
 
 from monitor.attempt.record import record
@@ -19,6 +22,7 @@ from monitor.store.evidence import canonical_fields
 from monitor.store.rows import assist_sessions, deliveries, events, outcomes
 
 T0 = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
+_databases = itertools.count()
 TARGET = "75/titre-sejour"
 CONSOLE = "https://console.example.invalid/"
 
@@ -70,9 +74,26 @@ def test_assisted_by_is_stored_chained_verified_and_an_edit_is_caught(
     assert [problem.outcome_id for problem in report.problems] == [made[1].id, made[3].id]
 
 
+@pytest.fixture
+def pg_database(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Database]:
+    url = create_database(shared_pg_url(request.config), f"assist_records_{next(_databases)}")
+    yield from database_at(url, tmp_path, tmp_path, monkeypatch)
+
+
 def test_sessions_are_opened_once_per_target_and_ended_with_their_reason(
     database: Database,
 ) -> None:
+    sessions_are_opened_once_per_target_and_ended_with_their_reason(database)
+
+
+@pytest.mark.postgres
+def test_sessions_on_postgresql(pg_database: Database) -> None:
+    sessions_are_opened_once_per_target_and_ended_with_their_reason(pg_database)
+
+
+def sessions_are_opened_once_per_target_and_ended_with_their_reason(database: Database) -> None:
     repository = database.repository
     first = repository.open_assist_session(TARGET, "paris-1", "Camille", T0)
     other = repository.open_assist_session("92/remise-titre", "lyon-2", "Sami", T0)
@@ -118,6 +139,17 @@ def channel(id: str, **filters: object) -> Channel:
 
 
 def test_ask_for_assist_writes_the_event_and_a_delivery_per_subscribing_channel(
+    database: Database,
+) -> None:
+    ask_for_assist_writes_the_event_and_a_delivery_per_subscribing_channel(database)
+
+
+@pytest.mark.postgres
+def test_ask_for_assist_on_postgresql(pg_database: Database) -> None:
+    ask_for_assist_writes_the_event_and_a_delivery_per_subscribing_channel(pg_database)
+
+
+def ask_for_assist_writes_the_event_and_a_delivery_per_subscribing_channel(
     database: Database,
 ) -> None:
     repository = database.repository
