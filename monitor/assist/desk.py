@@ -541,7 +541,7 @@ class AssistDesk:
         if src is None:
             return None
         if src.startswith("data:"):
-            return decode_data_url(src, kind)
+            return await off_loop(lambda: decode_data_url(src, kind), name="captcha media")
         browser = session.browser
         if browser is None:
             return None
