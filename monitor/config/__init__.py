@@ -117,6 +117,7 @@ class Config(FrozenModel):
                         at=("channels", c, "targets", g),
                         value=glob,
                     )
+        _console_for_assist(self)
         return self
 
     @property
@@ -171,6 +172,7 @@ def _resolve(prefecture: Prefecture, target: TargetConfig, settings: Settings) -
         focus=target.focus if target.focus is not None else schedule.focus,
         min_interval=target.min_interval or schedule.min_interval,
         max_interval=target.max_interval or schedule.max_interval,
+        assist=target.assist,
     )
 
 
@@ -192,6 +194,22 @@ def _check_learned(prefectures: Sequence[Prefecture], settings: Settings) -> Non
                     "interval or the caps (settings.schedule or the target's own)",
                     at=(*at, "interval"),
                     value=format_duration(target.interval),
+                )
+
+
+def _console_for_assist(config: Config) -> None:
+    """Assisted sessions are opened from the console: ``assist: true`` needs one."""
+    if config.settings.console is not None:
+        return
+    for p, prefecture in enumerate(config.prefectures):
+        for t, target in enumerate(prefecture.targets):
+            if target.assist:
+                raise Invalid(
+                    "needs settings.console: a person opens assisted sessions from the "
+                    'operator console; add settings.console with token: "${MONITOR_CONSOLE_TOKEN}"'
+                    " or remove assist",
+                    at=("prefectures", p, "targets", t, "assist"),
+                    value=True,
                 )
 
 
@@ -247,7 +265,7 @@ def load_config(
         raw["settings"] = {"user_agent": USER_AGENT_TEMPLATE, **(settings or {})}
     interpolator = Interpolator(env)
     data = interpolate(raw, (), interpolator, source)
-    secrets = frozenset(interpolator.secrets)
+    secrets = frozenset(interpolator.secrets) | _console_token(data)
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
@@ -263,6 +281,14 @@ def load_config(
         check_channel_urls(config, source)
     _warn_short_intervals(config)
     return config
+
+
+def _console_token(data: Any) -> frozenset[str]:
+    """The console's token, masked like any secret even when the file writes it out."""
+    settings = data.get("settings") if isinstance(data, dict) else None
+    console = settings.get("console") if isinstance(settings, dict) else None
+    token = console.get("token") if isinstance(console, dict) else None
+    return frozenset({token}) if isinstance(token, str) and token else frozenset()
 
 
 def _keep_written_urls(config: Config, raw: dict[str, Any]) -> None:

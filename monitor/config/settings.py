@@ -114,6 +114,54 @@ class FleetSettings(FrozenModel):
     db_pool: int = Field(default=5, ge=1)
 
 
+#: The shortest ``settings.assist.reread``: a person reloading a page does it no faster.
+MIN_REREAD = timedelta(minutes=5)
+
+
+class AssistSettings(FrozenModel):
+    """Assisted sessions of ``assist: true`` targets (docs/contract.md#settings)."""
+
+    reread: PositiveDuration = timedelta(minutes=10)  #: a live session's slot page, this often
+    max_rereads: int = Field(default=6, ge=1)  #: then the session ends (reads_used)
+    ask_every: PositiveDuration = timedelta(hours=2)  #: assist_needed again while unanswered
+
+    @field_validator("reread")
+    @classmethod
+    def _not_too_often(cls, value: timedelta) -> timedelta:
+        if value < MIN_REREAD:
+            raise Invalid(
+                "is too often: a live session's slot page is re-read at a person's pace, "
+                "at least 5m apart; write 5m or more",
+                value=format_duration(value),
+            )
+        return value
+
+
+class ConsoleSettings(FrozenModel):
+    """The operator console served by ``monitor run`` (docs/contract.md#settings)."""
+
+    listen: str = "127.0.0.1:8470"  #: host:port
+    #: required; every page asks for it; masked wherever the config is shown, never in a repr
+    token: Text = Field(repr=False)
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, colon, port = value.rpartition(":")
+        if not colon or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise Invalid("is not host:port; write e.g. 127.0.0.1:8470", value=value)
+        return value
+
+    @property
+    def url(self) -> str:
+        """The console's address, as assist_needed gives it to people."""
+        host, _, port = self.listen.rpartition(":")
+        shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+        if ":" in shown and not shown.startswith("["):
+            shown = f"[{shown}]"
+        return f"http://{shown}:{port}/"
+
+
 def check_database_url(value: str) -> str:
     """Accept sqlite and PostgreSQL (psycopg 3) URLs; returns the URL SQLAlchemy should use.
 
@@ -155,6 +203,8 @@ class Settings(FrozenModel):
     legacy: LegacySettings = LegacySettings()
     publish: PublishSettings = PublishSettings()
     fleet: FleetSettings = FleetSettings()
+    assist: AssistSettings = AssistSettings()
+    console: ConsoleSettings | None = None  #: None: no console (assisted sessions need one)
 
     @field_validator(
         "schedule",
@@ -164,6 +214,7 @@ class Settings(FrozenModel):
         "legacy",
         "publish",
         "fleet",
+        "assist",
         "connectivity_check",
         mode="before",
     )
@@ -202,7 +253,9 @@ __all__ = [
     "USER_AGENT_TEMPLATE",
     "ActiveHours",
     "AlertSettings",
+    "AssistSettings",
     "BrowserSettings",
+    "ConsoleSettings",
     "FleetSettings",
     "LegacySettings",
     "Politeness",

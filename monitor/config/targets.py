@@ -163,6 +163,8 @@ class TargetConfig(FrozenModel):
     steps: tuple[Step, ...] = ()
     rules: Rules | None = None
     enabled: bool = True
+    #: watched in sessions a person opens from the console (rdv-prefecture only)
+    assist: bool = False
 
     #: ``url`` as the file writes it, before interpolation; set by the loader.
     _written_url: str | None = PrivateAttr(default=None)
@@ -184,6 +186,14 @@ class TargetConfig(FrozenModel):
 
     @model_validator(mode="after")
     def _fits_platform(self) -> TargetConfig:
+        if self.assist and self.platform is not Platform.RDV_PREFECTURE:
+            raise Invalid(
+                "is only for platform rdv-prefecture, whose slot page is behind a captcha a "
+                f"person answers; platform {self.platform.value} is probed on its own: "
+                "remove assist",
+                at=("assist",),
+                value=True,
+            )
         if self.desks and self.platform is not Platform.LEGACY_BOOKING:
             raise Invalid(
                 f"are only for platform legacy-booking, not {self.platform.value}",
@@ -267,6 +277,9 @@ class Target:
     focus: Focus = "even"
     min_interval: timedelta = timedelta(minutes=2)
     max_interval: timedelta = timedelta(hours=2)
+
+    #: watched in assisted sessions opened from the console (docs/contract.md#assisted-sessions)
+    assist: bool = False
 
     @property
     def longest_gap(self) -> timedelta:

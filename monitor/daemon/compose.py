@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from monitor.assist.desk import AssistDesk, DeskParts
 from monitor.config import Config
 from monitor.daemon.clock import SYSTEM_CLOCK, Clock
 from monitor.daemon.cluster import FleetSchedule
@@ -99,6 +100,28 @@ def build_daemon(
 
         gap = settings.publish.min_gap.total_seconds()
         publisher = refresher_for(current, repository, publish_dir, min_gap=gap)
+    notifying = NotificationLoop(parts.dispatcher, remake, clock=clock)
+    desk = None
+    if not once and any(target.assist for target in config.targets()):
+        after = publisher
+
+        def written() -> None:
+            notifying.poke()
+            if after is not None:
+                after.poke()
+
+        desk = AssistDesk(
+            DeskParts(
+                config=current,
+                store=repository,
+                engines=parts.engines,
+                politeness=politeness,
+                record=parts.record,
+                clock=clock,
+                node=node,
+                on_written=written,
+            )
+        )
     return Daemon(
         config=current,
         reload_config=reload_config,
@@ -108,11 +131,12 @@ def build_daemon(
         guard=guard,
         health=health,
         housekeeping=housekeeping,
-        notifying=NotificationLoop(parts.dispatcher, remake, clock=clock),
+        notifying=notifying,
         engines=parts.engines,
         schedule=schedule,
         publisher=publisher,
         plans=plans,
+        desk=desk,
         clock=clock,
         once=once,
     )

@@ -37,6 +37,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from monitor import __version__
+from monitor.assist.desk import AssistDesk
 from monitor.config import Config, Target
 from monitor.daemon.cadence import Cadence
 from monitor.daemon.clock import SYSTEM_CLOCK, Clock
@@ -109,10 +110,12 @@ class Daemon:
         schedule: Schedule,
         publisher: AfterProbes | None = None,
         plans: PlanBook | None = None,
+        desk: AssistDesk | None = None,
         clock: Clock = SYSTEM_CLOCK,
         once: bool = False,
     ) -> None:
-        """``config`` is updated on reload; ``once``: one round (``--once``), no schedule."""
+        """``config`` is updated on reload; ``once``: one round (``--once``), no schedule;
+        ``desk``: the assisted sessions (None: no ``assist: true`` target)."""
         self._current = config
         self._reload_config = reload_config
         self._node = node
@@ -126,6 +129,8 @@ class Daemon:
         self._schedule = schedule
         self.publisher = publisher
         self.plans = plans
+        #: The assisted sessions the operator console acts on (docs/contract.md#assisted-sessions).
+        self.desk = desk
         self._clock = clock
         self._once = once
         self._targets: dict[str, Target] = {}
@@ -176,6 +181,8 @@ class Daemon:
                 self._build_jobs()
                 await self._schedule.start(self)
                 self._start_part("schedule", self._schedule.run())
+                if self.desk is not None:
+                    await self.desk.start()
                 await self._supervise(self._main_loop())
         finally:
             await self._shutdown()
@@ -296,6 +303,10 @@ class Daemon:
         assert task is not None
         self._running.add(task)
         try:
+            if target.assist and self.desk is not None and await self.desk.skips(target_id):
+                # A session holds the target: its reads are the target's probes.
+                log.debug("%s: in an assisted session, the ordinary probe skipped", target_id)
+                return
             now = self._clock.now()
             paused = self.politeness.paused_for(target.host)
             if paused > 0:
@@ -358,6 +369,10 @@ class Daemon:
         if self.plans is not None:
             await self.plans.refresh(config)
         self._build_jobs()
+        if self.desk is not None:
+            await self.desk.reconfigure(config)
+        elif any(target.assist for target in config.targets()):
+            log.warning("assist: true takes effect at the next restart")
         log.info("config reloaded from %s: %d targets", config.source, len(self._targets))
 
     # -- stop ------------------------------------------------------------------------------
@@ -386,6 +401,8 @@ class Daemon:
         await self._schedule.close()
         if self.runner.recordings:
             await asyncio.wait(set(self.runner.recordings), timeout=_RECORDING_WAIT)
+        if self.desk is not None:  # sessions end "stopped", their contexts closed
+            await close_within(self.desk, _CLOSE_WAIT)
         for part in self._parts.values():
             await finish(part)
         try:

@@ -8,9 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from test_config import base, error_of, load, target
 
 from monitor.daemon.jobs import warn_about_host_budgets
-from test_config import base, error_of, load, target
 
 
 def test_focus_defaults_to_even_with_the_contract_caps(tmp_path: Path) -> None:
