@@ -64,15 +64,20 @@ import httpx
 import yaml
 from playwright.async_api import Browser, Page, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+from selectolax.lexbor import LexborHTMLParser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import proctree
+from same_work import Keeper
 
 from monitor.probes.chromium import find_chromium
 
 #: The Chromium the daemon would pick ($MONITOR_BROWSER first): every approach runs on it.
 CHROMIUM = find_chromium(None)
 DESKS = (4411, 4412)
+#: The same-work floors (issue 30 item 4): the bare loops also keeping what the engine keeps.
+SAME_WORK_BROWSER = "same-work floor: + HTML and screenshot written with digests, a row"
+SAME_WORK_HTTP = "same-work floor: + parse, page written with its digest, a row"
 RDVSP_QUERY = (
     "departement=&motif_name_with_location_type="
     "renouvellement_de_recepisses_arrives_a_echeance-public_office&public_link_organisation_id="
@@ -238,15 +243,19 @@ async def _legacy_walk(page: Page, url: str, settle: bool) -> None:
             raise RuntimeError(f"floor: not the no-slot page at {page.url}")
 
 
-async def _page_loads(page: Page, target: dict[str, Any], keep: bool, settle: bool) -> None:
+async def _page_loads(
+    page: Page, target: dict[str, Any], keep: bool, settle: bool, keeper: Keeper | None
+) -> None:
     if target["platform"] == "legacy-booking":
         await _legacy_walk(page, target["url"], settle)
     else:
         await page.goto(target["url"])
         await _settle(page, settle)
-    if keep:  # what the engine keeps of the final page, without writing it anywhere
-        await page.content()
-        await page.screenshot(full_page=True)
+    if keep:  # what the engine keeps of the final page
+        html = await page.content()
+        png = await page.screenshot(full_page=True)
+        if keeper is not None:  # written under its digest, with the probe's row
+            await keeper.keep(target["id"], "unavailable", {"html": html.encode(), "png": png})
 
 
 @contextlib.asynccontextmanager
@@ -257,8 +266,13 @@ async def playwright_floor(
     fresh_browser: bool,
     keep: bool = False,
     settle: bool = False,
+    keeper: Keeper | None = None,
 ) -> AsyncIterator[Round]:
-    """Bare Playwright: one browser and a context per probe, or a browser per probe."""
+    """Bare Playwright: one browser and a context per probe, or a browser per probe.
+
+    ``keep``: the final page's HTML and full-page screenshot are taken; ``keeper``: and
+    written with their digests and the probe's row (the same-work floor).
+    """
     every = targets(base_url, count, "browser")
     slots = asyncio.Semaphore(concurrency)
     async with async_playwright() as playwright:
@@ -272,13 +286,13 @@ async def playwright_floor(
                     browser = await playwright.chromium.launch(executable_path=CHROMIUM)
                     try:
                         page = await browser.new_page()
-                        await _page_loads(page, target, keep, settle)
+                        await _page_loads(page, target, keep, settle, keeper)
                     finally:
                         await browser.close()
                 else:
                     context = await shared.new_context()
                     try:
-                        await _page_loads(await context.new_page(), target, keep, settle)
+                        await _page_loads(await context.new_page(), target, keep, settle, keeper)
                     finally:
                         await context.close()
 
@@ -293,8 +307,15 @@ async def playwright_floor(
 
 
 @contextlib.asynccontextmanager
-async def bare_httpx(base_url: str, count: int, concurrency: int) -> AsyncIterator[Round]:
-    """A bare httpx loop: the same requests, a client (cookie jar) per probe, nothing parsed."""
+async def bare_httpx(
+    base_url: str, count: int, concurrency: int, keeper: Keeper | None = None
+) -> AsyncIterator[Round]:
+    """A bare httpx loop: the same requests, a client (cookie jar) per probe.
+
+    Without ``keeper`` nothing is parsed or kept. With it (the same-work floor) the final
+    page is parsed once (selectolax's Lexbor, as the engine), its text checked for the
+    no-slot sentence, and the page written under its digest with the probe's row.
+    """
     every = targets(base_url, count, "http")
     slots = asyncio.Semaphore(concurrency)
     # One connection pool for the run, as the engine keeps one; a client per probe for its
@@ -307,14 +328,21 @@ async def bare_httpx(base_url: str, count: int, concurrency: int) -> AsyncIterat
         async with slots:
             url = target["url"]
             if target["platform"] != "legacy-booking":
-                (await client.get(url)).raise_for_status()
-                return
-            for desk in DESKS:
-                (await client.get(url)).raise_for_status()
-                form = {"condition": "on", "nextButton": "Effectuer une demande de rendez-vous"}
-                (await client.post(f"{url}/0", data=form)).raise_for_status()
-                form = {"planning": str(desk), "nextButton": "Etape suivante"}
-                (await client.post(f"{url}/1", data=form)).raise_for_status()
+                final = await client.get(url)
+                final.raise_for_status()
+            else:
+                for desk in DESKS:
+                    (await client.get(url)).raise_for_status()
+                    form = {"condition": "on", "nextButton": "Effectuer une demande de rendez-vous"}
+                    (await client.post(f"{url}/0", data=form)).raise_for_status()
+                    form = {"planning": str(desk), "nextButton": "Etape suivante"}
+                    final = await client.post(f"{url}/1", data=form)
+                    final.raise_for_status()
+            if keeper is not None:
+                text = LexborHTMLParser(final.content).text(separator=" ")
+                if "plage" not in text and "créneau" not in text.lower():
+                    raise RuntimeError(f"same-work floor: not a no-slot page at {final.url}")
+                await keeper.keep(target["id"], "unavailable", {"html": final.content})
 
     async def one_round() -> None:
         await asyncio.gather(*(probe(t) for t in every))
@@ -419,6 +447,10 @@ async def main_async(args: argparse.Namespace) -> None:
     become_subreaper()
     workdir = Path(tempfile.mkdtemp(prefix="bench-probes-"))
     n, c = args.targets, args.concurrency
+
+    def keeper(kind: str) -> Keeper:
+        return Keeper(Path(tempfile.mkdtemp(prefix=f"same-work-{kind}-", dir=workdir)))
+
     with imitation() as base:
         results = {}
         if "browser" in args.parts:
@@ -432,6 +464,9 @@ async def main_async(args: argparse.Namespace) -> None:
                     "floor + content, screenshot, networkidle wait": lambda: playwright_floor(
                         base, n, c, False, keep=True, settle=True
                     ),
+                    SAME_WORK_BROWSER: lambda: playwright_floor(
+                        base, n, c, False, keep=True, settle=True, keeper=keeper("browser")
+                    ),
                     "bots: a browser per probe": lambda: playwright_floor(base, n, c, True),
                 },
                 probes=n,
@@ -442,6 +477,7 @@ async def main_async(args: argparse.Namespace) -> None:
                 {
                     "engine (daemon path)": lambda: daemon_engine(base, n, "http", c, workdir),
                     "bare httpx loop": lambda: bare_httpx(base, n, c),
+                    SAME_WORK_HTTP: lambda: bare_httpx(base, n, c, keeper("http")),
                 },
                 probes=n,
                 rounds=args.rounds,
@@ -457,8 +493,12 @@ async def main_async(args: argparse.Namespace) -> None:
     if "browser" in results:
         print(table("browser", results["browser"], "floor: bare Playwright", n))
         print()
+        print(table("browser", results["browser"], SAME_WORK_BROWSER, n))
+        print()
     if "http" in results:
         print(table("http", results["http"], "bare httpx loop", n))
+        print()
+        print(table("http", results["http"], SAME_WORK_HTTP, n))
         print()
     for kind, size in evidence.items():
         print(f"evidence, {kind} engine: {size / (n * (args.rounds + 1)) / 1024:.1f} KiB per probe")

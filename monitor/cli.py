@@ -69,8 +69,9 @@ COMMANDS: dict[str, Listing] = {
     ),
     "status": Listing(
         "monitor.commands.status:status_cmd",
-        "Each target's current status and reason, since when, last probe and streak, and the "
-        "latest probe's detail (in a table, in settings.language or --lang).",
+        "Each target's current status and reason, since when, last probe and streak, its next "
+        "probe and cadence (even or learned), and the latest probe's detail (in a table, in "
+        "settings.language or --lang).",
     ),
     "verify": Listing(
         "monitor.commands.verify_cmd:verify_cmd",

@@ -92,6 +92,8 @@ class EventKind(StrEnum):
     ANOMALY_RESOLVED = "anomaly_resolved"
     MONITOR_DEGRADED = "monitor_degraded"
     MONITOR_RECOVERED = "monitor_recovered"
+    #: an ``assist: true`` target has no live assisted session: a person is asked to open one
+    ASSIST_NEEDED = "assist_needed"
 
 
 @dataclass(frozen=True)
@@ -247,6 +249,9 @@ class Outcome:
     #: the daemon node that made the probe (``$MONITOR_NODE`` or ``host:pid``); None for
     #: ``monitor check`` and for rows older than migration 0004
     node: str | None = None
+    #: the operator who opened the assisted session the probe ran in; None outside one and
+    #: for rows older than migration 0005
+    assisted_by: str | None = None
     id: int | None = None
 
     @property

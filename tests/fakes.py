@@ -12,6 +12,8 @@ runs the same assertions on it and on a migrated SQLite Repository, so it cannot
 at once in the calling thread, so the daemon's parts (which call the store off the loop)
 are tested without a thread.
 
+SlotHistory's times are read from the events kept here.
+
 The ports that also hand out an Engine (StatusReads, ChainRecord, DossierReads) have no
 fake: their consumers run SQL of their own, which only a real database answers.
 """
@@ -23,21 +25,28 @@ import dataclasses
 import itertools
 import json
 import threading
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from monitor.details import detail_columns, structured_detail
-from monitor.domain import Event, Outcome, TargetState
+from monitor.domain import Event, EventKind, Outcome, TargetState
 from monitor.store import ChannelsFor, PendingDelivery, Recorded
 from monitor.store.coordination import NodeBeat
 from monitor.store.evidence import chain_hash
 from monitor.store.recording import Advance, storable
 
 if TYPE_CHECKING:
-    from monitor.store.ports import FleetClaims, HealthRecords, Ledger, NodeUpkeep, Outbox
+    from monitor.store.ports import (
+        FleetClaims,
+        HealthRecords,
+        Ledger,
+        NodeUpkeep,
+        Outbox,
+        SlotHistory,
+    )
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -333,6 +342,24 @@ class MemoryStore:
     def claimed_since(self, since: datetime) -> set[tuple[str, datetime]]:
         return {key for key in self.claims if key[1] >= since}
 
+    # -- SlotHistory -----------------------------------------------------------------------
+
+    def slots_opened_times(
+        self, target_ids: Collection[str] | None, since: datetime | None
+    ) -> Mapping[str, list[datetime]]:
+        """Repository.slots_opened_times: non-reminder slots_opened, at their probe's start."""
+        found: dict[str, list[datetime]] = {}
+        for event in self.events.values():
+            if event.kind is not EventKind.SLOTS_OPENED or event.reminder:
+                continue
+            if target_ids is not None and event.target not in target_ids:
+                continue
+            probe = None if event.outcome_id is None else self.outcomes.get(event.outcome_id)
+            at = (event.occurred_at if probe is None else probe.started_at).astimezone(UTC)
+            if since is None or at >= since:
+                found.setdefault(event.target, []).append(at)
+        return {target: sorted(times) for target, times in sorted(found.items())}
+
 
 class InlineExecutor(ThreadPoolExecutor):
     """A thread pool that starts no thread: each call runs at once, in the caller's thread.
@@ -392,6 +419,6 @@ if TYPE_CHECKING:
 
     def _memory_store_is_every_port(
         store: MemoryStore,
-    ) -> tuple[Outbox, Ledger, HealthRecords, NodeUpkeep, FleetClaims]:
+    ) -> tuple[Outbox, Ledger, HealthRecords, NodeUpkeep, FleetClaims, SlotHistory]:
         """Never called: mypy checks that the fake satisfies each port it stands in for."""
-        return (store, store, store, store, store)
+        return (store, store, store, store, store, store)

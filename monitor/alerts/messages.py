@@ -51,6 +51,8 @@ class _Facts:
     slot_count: int | None
     earliest_slot: datetime | None
     last_available_at: datetime | None
+    console_url: str | None
+    end_reason: str | None
 
     def moment(self, value: datetime) -> str:
         return format_moment(value, language=self.lang, tz=self.tz)
@@ -154,6 +156,16 @@ def _monitor_recovered(f: _Facts) -> tuple[list[str], list[str]]:
     return full, [_capitalise(f.words["short.back"].format(when=f.moment(f.when)))]
 
 
+def _assist_needed(f: _Facts) -> tuple[list[str], list[str]]:
+    full = [f.line("console", f.console_url or "")]
+    if f.since is not None:
+        ended = f.moment(f.since)
+        why = f.words.get(f"end.{f.end_reason}") if f.end_reason else None
+        full.append(f.line("last_session", f"{ended} ({why})" if why else ended))
+    full += ["", f.words["assist_note"]]
+    return full, [f.words["short.open_session"].format(url=f.console_url or "")]
+
+
 _BUILDERS: dict[EventKind, _Builder] = {
     EventKind.SLOTS_OPENED: _slots_opened,
     EventKind.SLOTS_CLOSED: _slots_closed,
@@ -161,6 +173,7 @@ _BUILDERS: dict[EventKind, _Builder] = {
     EventKind.ANOMALY_RESOLVED: _anomaly_resolved,
     EventKind.MONITOR_DEGRADED: _monitor_degraded,
     EventKind.MONITOR_RECOVERED: _monitor_recovered,
+    EventKind.ASSIST_NEEDED: _assist_needed,
 }
 _MONITOR_KINDS = frozenset({EventKind.MONITOR_DEGRADED, EventKind.MONITOR_RECOVERED})
 
@@ -241,6 +254,8 @@ def _read(event: Event, *, words: dict[str, str], lang: str, tz: ZoneInfo) -> _F
         slot_count=_number(payload, "slot_count"),
         earliest_slot=_moment(payload, "earliest_slot"),
         last_available_at=_moment(payload, "last_available_at"),
+        console_url=_text(payload, "console_url"),
+        end_reason=_text(payload, "end_reason"),
     )
 
 

@@ -83,6 +83,17 @@ SENTENCES: dict[str, dict[str, str]] = _by_language(
         "anomaly_resolved": ("Site rétabli", "Site back to normal"),
         "monitor_degraded": ("Moniteur en difficulté", "Monitor degraded"),
         "monitor_recovered": ("Moniteur rétabli", "Monitor recovered"),
+        "assist_needed": ("Session assistée demandée", "Assisted session needed"),
+        "lead.assist_needed": (
+            "Une personne est demandée pour ouvrir une session assistée : répondre au captcha "
+            "dans la console, pour que le moniteur lise la page des créneaux.",
+            "A person is asked to open an assisted session: answer the captcha in the console, "
+            "so that the monitor can read the slot page.",
+        ),
+        "lead.assist_needed.reminder": (
+            "Personne n'a encore ouvert de session assistée.",
+            "Nobody has opened an assisted session yet.",
+        ),
         "lead.slots_opened": ("Des créneaux de rendez-vous sont proposés.",
                               "Appointment slots are offered."),
         "lead.slots_opened.reminder": ("Des créneaux sont toujours proposés.",
@@ -120,6 +131,24 @@ SENTENCES: dict[str, dict[str, str]] = _by_language(
         "last_seen": ("Dernier créneau vu", "Slots last seen"),
         "began": ("Début du problème", "Problem began"),
         "back": ("Rétabli", "Back to normal"),
+        "console": ("Console", "Console"),
+        "last_session": ("Dernière session terminée", "Last session ended"),
+        "assist_note": (
+            "Le moniteur ne répond jamais au captcha et ne réserve jamais : il lit la page des "
+            "créneaux au rythme d'une personne, dans la session que vous ouvrez.",
+            "The monitor never answers the captcha and never books: it reads the slot page at "
+            "a person's pace, within the session you open.",
+        ),
+        "short.open_session": ("ouvrir une session : {url}", "open a session: {url}"),
+        "end.sent_back": ("le site a renvoyé la session au captcha",
+                          "the site sent the session back to the captcha"),
+        "end.reads_used": ("toutes les lectures prévues ont été faites",
+                           "every planned read was made"),
+        "end.abandoned": ("personne n'a répondu au captcha à temps",
+                          "nobody answered the captcha in time"),
+        "end.browser_failed": ("le navigateur du moniteur a échoué",
+                               "the monitor's browser failed"),
+        "end.stopped": ("le moniteur s'est arrêté", "the monitor stopped"),
         "one_slot": ("1 créneau", "1 slot"),
         "slots": ("{n} créneaux", "{n} slots"),
         "short.earliest": ("premier le {day}", "earliest {day}"),

@@ -42,7 +42,12 @@ Event payloads hold JSON-safe values only (str, int, None; datetimes as ISO 8601
 ``slots_closed``       first probe that found no slot (``last_available_at`` added)
 ``anomaly_started``    first anomaly of the streak; same for ``anomaly_resolved``
 ``monitor_degraded``   first degraded report; same for ``monitor_recovered``
+``assist_needed``      when the target's last assisted session ended (absent if
+                       none did); with ``end_reason`` and ``console_url``
 =====================  ==========================================================
+
+``assist_needed`` is written by the assisted sessions' desk, not by this policy: it asks
+again at most every ``settings.assist.ask_every`` (:func:`should_ask`).
 """
 
 from __future__ import annotations
@@ -68,6 +73,7 @@ __all__ = [
     "apply_monitor_health",
     "apply_outcome",
     "backoff_delay",
+    "should_ask",
 ]
 
 
@@ -377,3 +383,12 @@ def _require_aware(moment: datetime, name: str) -> None:
     # A naive datetime would be silently read as the host's local time: refuse it.
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware, got {moment!r}")
+
+
+def should_ask(last_asked: datetime | None, now: datetime, ask_every: timedelta) -> bool:
+    """Whether to send ``assist_needed`` again for a target that still has no live session:
+    never asked, or last asked at least ``ask_every`` ago (docs/contract.md#assisted-sessions).
+    ``ask_every`` must be positive; a ``last_asked`` in the future (a clock set back) waits."""
+    if ask_every <= timedelta(0):
+        raise ValueError(f"ask_every must be positive, not {ask_every}")
+    return last_asked is None or now - last_asked >= ask_every

@@ -118,10 +118,18 @@ def record(
     settings: Settings,
     channels: Sequence[Channel],
     now: datetime,
+    assisted_by: str | None = None,
 ) -> Outcome:
-    """Classify, keep the evidence, alert and store one probe; returns the stored outcome."""
+    """Classify, keep the evidence, alert and store one probe; returns the stored outcome.
+    ``assisted_by``: the operator who opened the assisted session the probe ran in."""
     return record_attempt(
-        repo, target, observation, settings=settings, channels=channels, now=now
+        repo,
+        target,
+        observation,
+        settings=settings,
+        channels=channels,
+        now=now,
+        assisted_by=assisted_by,
     ).outcome
 
 
@@ -134,9 +142,12 @@ def record_attempt(
     channels: Sequence[Channel],
     now: datetime,
     node: str | None = None,
+    assisted_by: str | None = None,
 ) -> Recorded:
     """:func:`record`, also returning the target's state before and after the outcome;
-    ``node``: the daemon node that made the probe (None for ``monitor check``)."""
+    ``node``: the daemon node that made the probe (None for ``monitor check``);
+    ``assisted_by``: the operator who opened the assisted session the probe ran in (None
+    outside one; docs/contract.md#assisted-sessions)."""
     outcome = screenshot_cut(classify(target, observation), observation.pages)
     try:
         evidence = keep_evidence(settings, observation.pages)
@@ -146,7 +157,13 @@ def record_attempt(
         logger.error("%s: evidence not kept in %s: %s", target.id, settings.evidence_dir, exc)
         outcome = evidence_not_kept(outcome, exc)
         evidence = EvidenceRecord(paths=(), sha256=evidence_digest(()))
-    outcome = replace(outcome, evidence=evidence.paths, sha256=evidence.sha256, node=node)
+    outcome = replace(
+        outcome,
+        evidence=evidence.paths,
+        sha256=evidence.sha256,
+        node=node,
+        assisted_by=assisted_by,
+    )
     policy = alert_policy(settings)
     captcha_is_normal = target.platform in CAPTCHA_ENTRY
 

@@ -1,10 +1,14 @@
 """`monitor stats`: per target, prefecture, local day or daemon node, the figures of
-monitor.reports.stats."""
+monitor.reports.stats; per hour of the week (``--by hour``), those of
+monitor.reports.week_hours."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TextIO
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -21,6 +25,7 @@ from monitor.reports.stats import (
     stats_fields,
     stats_row,
 )
+from monitor.reports.week_hours import HOUR_FIELDS, WeekFigures, hour_rows, table_lines
 
 _HEADINGS = {"target": "TARGET", "prefecture": "PREFECTURE", "day": "DAY", "node": "NODE"}
 
@@ -74,11 +79,12 @@ def table_row(stats: GroupStats, by: str) -> dict[str, object]:
 @click.command("stats")
 @click.option(
     "--by",
-    type=click.Choice(("target", "prefecture", "day", "node")),
+    type=click.Choice(("target", "prefecture", "day", "node", "hour")),
     default="target",
     show_default=True,
-    help="Group per target, per prefecture, per local day, or per daemon node (where each "
-    "probe ran: compare two places).",
+    help="Group per target, per prefecture, per local day, per daemon node (where each "
+    "probe ran: compare two places), or per hour of the week (per target; with "
+    "--prefecture, its targets pooled too): probes, those that saw slots, openings.",
 )
 @click.option("--target", "targets", multiple=True, metavar="GLOB", help="Repeatable.")
 @click.option("--prefecture", metavar="ID", help="Only this prefecture's targets.")
@@ -102,6 +108,9 @@ def stats_cmd(
     to now (or --until, or the day's end with --by day). Buckets, where dates are known:
     at least two dates within a month / one date within a month / first date in one to
     two months / beyond two months / no date (= unavailable). Exit 3 when nothing matches.
+
+    --by hour: per local hour of the week (settings.timezone), the probes, those that saw
+    slots (available) and the openings (slots_opened events: when slots first appeared).
     """
     from monitor.reports.stats_query import collect_stats, matching_targets
 
@@ -114,6 +123,25 @@ def stats_cmd(
     chosen = None
     if targets:
         chosen = matching_targets(repository.targets_with_outcomes(), targets)
+    if by == "hour":
+        from monitor.reports.week_hours_query import collect_week_hours
+
+        weeks = collect_week_hours(
+            repository.engine,
+            repository,
+            targets=chosen,
+            prefecture=prefecture,
+            since=since_at,
+            until=until_at,
+            tz=settings.tz,
+            pool=prefecture is not None,
+        )
+        _emit_hours(weeks, fmt, settings.tz, sys.stdout)
+        if not weeks:
+            raise empty_result(
+                describe_filters(target=targets, prefecture=prefecture, since=since, until=until)
+            )
+        return
     groups = collect_stats(
         repository.engine,
         by=by,
@@ -139,4 +167,53 @@ def stats_cmd(
     if not groups:
         raise empty_result(
             describe_filters(target=targets, prefecture=prefecture, since=since, until=until)
+        )
+
+
+_HOUR_COLUMNS = (
+    Column("group", "TARGET", max_width=40),
+    Column("when", "WHEN"),
+    Column("probes", "PROBES"),
+    Column("probes_with_slots", "SAW SLOTS"),
+    Column("slots_opened", "OPENINGS"),
+)
+
+
+def hour_table_rows(weeks: Sequence[WeekFigures]) -> list[dict[str, object]]:
+    """``--by hour`` for people: per group, each hour with a probe, and each run of hours
+    without any folded into one line (``no probe``)."""
+    rows: list[dict[str, object]] = []
+    for group in weeks:
+        key = f"{group.key} (pooled)" if group.pooled else group.key
+        for line in table_lines(group):
+            rows.append(
+                {
+                    "group": key,
+                    "when": line.label(),
+                    "probes": "no probe" if line.quiet else line.probes,
+                    "probes_with_slots": "" if line.quiet else line.with_slots,
+                    "slots_opened": "" if line.quiet else line.openings,
+                }
+            )
+    return rows
+
+
+def _emit_hours(weeks: Sequence[WeekFigures], fmt: str, tz: ZoneInfo, stream: TextIO) -> None:
+    if fmt != "table":
+        emit(
+            hour_rows(weeks, str(tz)),
+            fmt=fmt,
+            fields=HOUR_FIELDS,
+            columns=_HOUR_COLUMNS,
+            tz=tz,
+            stream=stream,
+        )
+        return
+    if emit(hour_table_rows(weeks), fmt=fmt, fields=HOUR_FIELDS, columns=_HOUR_COLUMNS, tz=tz,
+            stream=stream):  # fmt: skip
+        stream.write(
+            f"\nHours of the week in {tz}: 'Mon 00h–01h' is every Monday from 00:00 to 01:00\n"
+            "local time. PROBES: attempts started in that hour; SAW SLOTS: those that found\n"
+            "slots (available); OPENINGS: slots_opened events, each counted once, when slots\n"
+            "first appeared. Hours without any probe are folded into one 'no probe' line.\n"
         )

@@ -40,6 +40,8 @@ COLUMNS = (
     Column("reason", "REASON"),
     Column("since", "SINCE"),
     Column("last_probe", "LAST PROBE"),
+    Column("next_run", "NEXT PROBE"),
+    Column("cadence", "CADENCE"),
     Column("streak", "STREAK"),
     Column("alerts", "ALERTS"),
     Column("detail", "DETAIL", 70),
@@ -72,8 +74,9 @@ def status_cmd(
     fmt: str,
     lang: str | None,
 ) -> None:
-    """Each target's current status and reason, since when, last probe and streak, and the
-    latest probe's detail (in a table, in settings.language or --lang)."""
+    """Each target's current status and reason, since when, last probe and streak, its next
+    probe and cadence (even or learned), and the latest probe's detail (in a table, in
+    settings.language or --lang)."""
     # Channel URLs are checked by `config validate`, `run` and `check`: not every minute.
     app.check_channels = False
     if heartbeat:
@@ -81,6 +84,7 @@ def status_cmd(
     if node is not None:
         raise click.UsageError("--node goes with --heartbeat")
     from monitor.config import select_targets
+    from monitor.daemon.plans import read_plans, upcoming
     from monitor.reports.observed import last_site_outcomes
     from monitor.reports.status import STATUS_FIELDS, for_table, node_lines, node_rows, target_rows
 
@@ -91,10 +95,19 @@ def status_cmd(
     states = {state.target: state for state in repository.states()}
     tz = config.settings.tz
     now = datetime.now(UTC)
+    backoffs = repository.next_probes()
+    # The daemon's plans as it computed them today (the same store, the same day).
+    plans = read_plans(config, repository, now)
+    coming = {
+        target.id: upcoming(
+            target, plans.get(target.id), now=now, not_before=backoffs.get(target.id), zone=tz
+        )
+        for target in targets
+    }
     rows = target_rows(
         targets,
         states,
-        next_probes=repository.next_probes(),
+        next_probes=backoffs,
         latest=repository.latest_outcomes(ids),
         last_site=last_site_outcomes(repository.engine, ids),
         now=now,
@@ -102,6 +115,7 @@ def status_cmd(
         fmt=fmt,
         language=lang or config.settings.language,
         tz=tz,
+        upcoming={key: (found.at, found.cadence) for key, found in coming.items()},
     )
     if fmt == "table":
         rows = for_table(rows)

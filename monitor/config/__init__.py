@@ -34,6 +34,7 @@ from pydantic import (
 )
 
 from monitor.config.channels import Channel, unusable_channel
+from monitor.config.durations import format_duration
 from monitor.config.env import Interpolator, as_written, mask_secrets
 from monitor.config.errors import Invalid, from_validation_error
 from monitor.config.settings import (
@@ -46,6 +47,7 @@ from monitor.config.settings import (
     Schedule,
     Settings,
     check_database_url,
+    check_focus_caps,
     mask_database_url,
 )
 from monitor.config.source import interpolate, read_yaml
@@ -104,6 +106,7 @@ class Config(FrozenModel):
     def _cross_checks(self) -> Config:
         _unique([p.id for p in self.prefectures], "prefectures", "prefecture")
         _unique([c.id for c in self.channels], "channels", "channel")
+        _check_learned(self.prefectures, self.settings)
         known = [target.id for target in self.targets(include_disabled=True)]
         for c, channel in enumerate(self.channels):
             for g, glob in enumerate(channel.targets):
@@ -114,6 +117,7 @@ class Config(FrozenModel):
                         at=("channels", c, "targets", g),
                         value=glob,
                     )
+        _console_for_assist(self)
         return self
 
     @property
@@ -165,7 +169,48 @@ def _resolve(prefecture: Prefecture, target: TargetConfig, settings: Settings) -
         calendar_weeks=settings.legacy.calendar_weeks,
         timezone=settings.timezone,
         written_url=target._written_url,
+        focus=target.focus if target.focus is not None else schedule.focus,
+        min_interval=target.min_interval or schedule.min_interval,
+        max_interval=target.max_interval or schedule.max_interval,
+        assist=target.assist,
     )
+
+
+def _check_learned(prefectures: Sequence[Prefecture], settings: Settings) -> None:
+    """A learned target's caps in order, and its interval between them (the budget it keeps
+    must fit the caps: docs/contract.md#learned-schedule)."""
+    for p, prefecture in enumerate(prefectures):
+        for t, written in enumerate(prefecture.targets):
+            target = _resolve(prefecture, written, settings)
+            at = ("prefectures", p, "targets", t)
+            check_focus_caps(target.min_interval, target.max_interval, at=at)
+            if target.focus != "learned":
+                continue
+            if not target.min_interval <= target.interval <= target.max_interval:
+                raise Invalid(
+                    "is outside the learned schedule's "
+                    f"caps (min_interval {format_duration(target.min_interval)} to "
+                    f"max_interval {format_duration(target.max_interval)}); change the "
+                    "interval or the caps (settings.schedule or the target's own)",
+                    at=(*at, "interval"),
+                    value=format_duration(target.interval),
+                )
+
+
+def _console_for_assist(config: Config) -> None:
+    """Assisted sessions are opened from the console: ``assist: true`` needs one."""
+    if config.settings.console is not None:
+        return
+    for p, prefecture in enumerate(config.prefectures):
+        for t, target in enumerate(prefecture.targets):
+            if target.assist:
+                raise Invalid(
+                    "needs settings.console: a person opens assisted sessions from the "
+                    'operator console; add settings.console with token: "${MONITOR_CONSOLE_TOKEN}"'
+                    " or remove assist",
+                    at=("prefectures", p, "targets", t, "assist"),
+                    value=True,
+                )
 
 
 def _unique(ids: Sequence[str], key: str, what: str) -> None:
@@ -220,7 +265,7 @@ def load_config(
         raw["settings"] = {"user_agent": USER_AGENT_TEMPLATE, **(settings or {})}
     interpolator = Interpolator(env)
     data = interpolate(raw, (), interpolator, source)
-    secrets = frozenset(interpolator.secrets)
+    secrets = frozenset(interpolator.secrets) | _console_token(data)
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
@@ -236,6 +281,14 @@ def load_config(
         check_channel_urls(config, source)
     _warn_short_intervals(config)
     return config
+
+
+def _console_token(data: Any) -> frozenset[str]:
+    """The console's token, masked like any secret even when the file writes it out."""
+    settings = data.get("settings") if isinstance(data, dict) else None
+    console = settings.get("console") if isinstance(settings, dict) else None
+    token = console.get("token") if isinstance(console, dict) else None
+    return frozenset({token}) if isinstance(token, str) and token else frozenset()
 
 
 def _keep_written_urls(config: Config, raw: dict[str, Any]) -> None:

@@ -10,14 +10,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from monitor.config.durations import ActiveHours, Jitter
+from monitor.config.durations import ActiveHours, Jitter, format_duration
 from monitor.config.errors import Invalid
 from monitor.config.masking import mask_database_password
 from monitor.config.types import (
     ActiveHoursSpec,
     Duration,
+    Focus,
     FrozenModel,
     HttpUrl,
     JitterSpec,
@@ -41,6 +42,26 @@ class Schedule(FrozenModel):
     #: None: always active. The contract's example shows 07:00-21:00, which prefectures.yaml sets;
     #: the code default stays "always" so that a minimal config probes at any hour.
     active_hours: ActiveHoursSpec | None = None
+    #: even: today's grid; learned: the same budget where slots appear (monitor.daemon.focus)
+    focus: Focus = "even"
+    min_interval: PositiveDuration = timedelta(minutes=2)  #: learned: never more often
+    max_interval: PositiveDuration = timedelta(hours=2)  #: learned: never less often
+
+    @model_validator(mode="after")
+    def _caps_in_order(self) -> Schedule:
+        check_focus_caps(self.min_interval, self.max_interval, at=())
+        return self
+
+
+def check_focus_caps(low: timedelta, high: timedelta, *, at: tuple[str | int, ...]) -> None:
+    """A learned schedule's caps: ``min_interval`` not longer than ``max_interval``."""
+    if low > high:
+        raise Invalid(
+            f"is longer than max_interval ({format_duration(high)}); make min_interval the "
+            "shorter of the two (defaults: 2m and 2h)",
+            at=(*at, "min_interval"),
+            value=format_duration(low),
+        )
 
 
 class Politeness(FrozenModel):
@@ -93,6 +114,54 @@ class FleetSettings(FrozenModel):
     db_pool: int = Field(default=5, ge=1)
 
 
+#: The shortest ``settings.assist.reread``: a person reloading a page does it no faster.
+MIN_REREAD = timedelta(minutes=5)
+
+
+class AssistSettings(FrozenModel):
+    """Assisted sessions of ``assist: true`` targets (docs/contract.md#settings)."""
+
+    reread: PositiveDuration = timedelta(minutes=10)  #: a live session's slot page, this often
+    max_rereads: int = Field(default=6, ge=1)  #: then the session ends (reads_used)
+    ask_every: PositiveDuration = timedelta(hours=2)  #: assist_needed again while unanswered
+
+    @field_validator("reread")
+    @classmethod
+    def _not_too_often(cls, value: timedelta) -> timedelta:
+        if value < MIN_REREAD:
+            raise Invalid(
+                "is too often: a live session's slot page is re-read at a person's pace, "
+                "at least 5m apart; write 5m or more",
+                value=format_duration(value),
+            )
+        return value
+
+
+class ConsoleSettings(FrozenModel):
+    """The operator console served by ``monitor run`` (docs/contract.md#settings)."""
+
+    listen: str = "127.0.0.1:8470"  #: host:port
+    #: required; every page asks for it; masked wherever the config is shown, never in a repr
+    token: Text = Field(repr=False)
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, colon, port = value.rpartition(":")
+        if not colon or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise Invalid("is not host:port; write e.g. 127.0.0.1:8470", value=value)
+        return value
+
+    @property
+    def url(self) -> str:
+        """The console's address, as assist_needed gives it to people."""
+        host, _, port = self.listen.rpartition(":")
+        shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+        if ":" in shown and not shown.startswith("["):
+            shown = f"[{shown}]"
+        return f"http://{shown}:{port}/"
+
+
 def check_database_url(value: str) -> str:
     """Accept sqlite and PostgreSQL (psycopg 3) URLs; returns the URL SQLAlchemy should use.
 
@@ -134,6 +203,8 @@ class Settings(FrozenModel):
     legacy: LegacySettings = LegacySettings()
     publish: PublishSettings = PublishSettings()
     fleet: FleetSettings = FleetSettings()
+    assist: AssistSettings = AssistSettings()
+    console: ConsoleSettings | None = None  #: None: no console (assisted sessions need one)
 
     @field_validator(
         "schedule",
@@ -143,6 +214,7 @@ class Settings(FrozenModel):
         "legacy",
         "publish",
         "fleet",
+        "assist",
         "connectivity_check",
         mode="before",
     )
@@ -181,7 +253,9 @@ __all__ = [
     "USER_AGENT_TEMPLATE",
     "ActiveHours",
     "AlertSettings",
+    "AssistSettings",
     "BrowserSettings",
+    "ConsoleSettings",
     "FleetSettings",
     "LegacySettings",
     "Politeness",
@@ -189,5 +263,6 @@ __all__ = [
     "Schedule",
     "Settings",
     "check_database_url",
+    "check_focus_caps",
     "mask_database_url",
 ]

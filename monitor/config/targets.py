@@ -13,6 +13,7 @@ from monitor.config.env import as_written
 from monitor.config.errors import Invalid
 from monitor.config.types import (
     ActiveHoursSpec,
+    Focus,
     FrozenModel,
     HttpUrl,
     JitterSpec,
@@ -154,11 +155,16 @@ class TargetConfig(FrozenModel):
     jitter: JitterSpec | None = None
     #: Left out: the settings' window. Written as null: always active for this target.
     active_hours: ActiveHoursSpec | None = None
+    focus: Focus | None = None
+    min_interval: PositiveDuration | None = None
+    max_interval: PositiveDuration | None = None
     engine: Engine | None = None
     desks: tuple[int, ...] = ()
     steps: tuple[Step, ...] = ()
     rules: Rules | None = None
     enabled: bool = True
+    #: watched in sessions a person opens from the console (rdv-prefecture only)
+    assist: bool = False
 
     #: ``url`` as the file writes it, before interpolation; set by the loader.
     _written_url: str | None = PrivateAttr(default=None)
@@ -180,6 +186,14 @@ class TargetConfig(FrozenModel):
 
     @model_validator(mode="after")
     def _fits_platform(self) -> TargetConfig:
+        if self.assist and self.platform is not Platform.RDV_PREFECTURE:
+            raise Invalid(
+                "is only for platform rdv-prefecture, whose slot page is behind a captcha a "
+                f"person answers; platform {self.platform.value} is probed on its own: "
+                "remove assist",
+                at=("assist",),
+                value=True,
+            )
         if self.desks and self.platform is not Platform.LEGACY_BOOKING:
             raise Invalid(
                 f"are only for platform legacy-booking, not {self.platform.value}",
@@ -259,6 +273,19 @@ class Target:
     timezone: str = "Europe/Paris"
     #: ``url`` as the config file writes it, before ``${…}`` interpolation (None: as url)
     written_url: str | None = None
+    #: schedule.focus and its caps (docs/contract.md#settings)
+    focus: Focus = "even"
+    min_interval: timedelta = timedelta(minutes=2)
+    max_interval: timedelta = timedelta(hours=2)
+
+    #: watched in assisted sessions opened from the console (docs/contract.md#assisted-sessions)
+    assist: bool = False
+
+    @property
+    def longest_gap(self) -> timedelta:
+        """The longest time between two of its probes in active hours: its interval, or a
+        learned target's max_interval (docs/contract.md#not-observed)."""
+        return max(self.interval, self.max_interval) if self.focus == "learned" else self.interval
 
     @property
     def public_url(self) -> str:

@@ -24,6 +24,8 @@ from monitor.config.durations import (
 from monitor.config.errors import Invalid
 
 Language = Literal["fr", "en"]
+#: schedule.focus (docs/contract.md#settings)
+Focus = Literal["even", "learned"]
 
 
 class FrozenModel(BaseModel):

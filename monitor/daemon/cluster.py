@@ -7,7 +7,9 @@ procrastinate worker instead of the in-memory jobs (procrastinate's "dynamic sch
   tick once for the whole fleet) looks at every target's grid (:mod:`monitor.daemon.cadence`,
   the same offsets, jitter, active hours and back-off as the embedded engine) and defers a
   ``probe`` job for each run firing in the next window (two ticks), with
-  ``schedule_at`` = its fire time, ``queueing_lock`` = the target (one waiting job per
+  ``schedule_at`` = its fire time (a ``learned`` target's from its week plan,
+  :mod:`monitor.daemon.plans`, the same on every node: its fire time is its slot),
+  ``queueing_lock`` = the target (one waiting job per
   target however often ticks overlap) and ``lock`` = the target (never two runs of one
   target at once, as ``max_instances=1``);
 * any worker of the fleet takes the job when due (``FOR UPDATE SKIP LOCKED``) and runs
@@ -42,9 +44,11 @@ from typing import Any
 from monitor.config import Config, Target
 from monitor.daemon.cadence import Cadence, next_fire
 from monitor.daemon.clock import SYSTEM_CLOCK, Clock
+from monitor.daemon.focus import WeekPlan
 from monitor.daemon.heartbeat import smallest_interval
 from monitor.daemon.jobs import CadenceTrigger, misfire_grace
 from monitor.daemon.nodes import application_name
+from monitor.daemon.plans import PlanBook
 from monitor.daemon.schedule import ProbeHost
 from monitor.errors import UsageError
 from monitor.store.engine import mask_database_url, normalize_database_url
@@ -117,10 +121,13 @@ class FleetSchedule:
         node: str,
         *,
         clock: Clock = SYSTEM_CLOCK,
+        plans: PlanBook | None = None,
     ) -> None:
+        """``plans``: the learned targets' week plans (the daemon's; None: all even)."""
         from procrastinate import App, PsycopgConnector
 
         self._host: ProbeHost | None = None
+        self._plans = plans
         self._repository = repository
         self._node = node
         self._clock = clock
@@ -228,7 +235,15 @@ class FleetSchedule:
         for target in config.targets():
             if _queueing_lock(target.id) in waiting:
                 continue
-            slot = next_run_to_queue(target, config, now, window, claimed, backoffs.get(target.id))
+            slot = next_run_to_queue(
+                target,
+                config,
+                now,
+                window,
+                claimed,
+                backoffs.get(target.id),
+                plan=self._plan(target),
+            )
             if slot is None:
                 continue
             fire, nominal = slot
@@ -236,6 +251,9 @@ class FleetSchedule:
                 deferred += 1
         log.debug("tick at %s: %d probes deferred", now.isoformat(timespec="seconds"), deferred)
         return deferred
+
+    def _plan(self, target: Target) -> WeekPlan | None:
+        return None if self._plans is None else self._plans.plan(target)
 
     async def _defer(self, target: Target, fire: datetime, nominal: datetime) -> bool:
         from procrastinate.exceptions import AlreadyEnqueued
@@ -256,10 +274,14 @@ class FleetSchedule:
         if target is None:
             log.info("%s: no longer in the config, job for %s dropped", target_id, slot)
             return
-        cadence = Cadence.of(target.id, target.interval, target.jitter)
-        fire = cadence.fire(cadence.index_at_or_before(slot))
+        plan = self._plan(target)
+        if plan is not None:
+            fire, period = slot, plan.cadence_at(slot) or target.interval
+        else:
+            cadence = Cadence.of(target.id, target.interval, target.jitter)
+            fire, period = cadence.fire(cadence.index_at_or_before(slot)), target.interval
         late = self._clock.now() - fire
-        if late >= target.interval:
+        if late >= period:
             log.info(
                 "%s: run of slot %s skipped, %.1fs late", target_id, slot, late.total_seconds()
             )
@@ -296,9 +318,14 @@ def next_run_to_queue(
     window: timedelta,
     claimed: set[tuple[str, datetime]],
     not_before: datetime | None,
+    *,
+    plan: WeekPlan | None = None,
 ) -> tuple[datetime, datetime] | None:
     """The first run of ``target`` not claimed yet that fires before ``now + window``
-    (runs that fired up to the misfire grace ago included): (fire time, slot)."""
+    (runs that fired up to the misfire grace ago included): (fire time, slot). With a
+    ``plan`` (a learned target) the fire times are the plan's, each its own slot."""
+    if plan is not None:
+        return _next_planned(target, plan, now, window, claimed, not_before)
     cadence = Cadence.of(target.id, target.interval, target.jitter)
     after = now - timedelta(seconds=misfire_grace(target.interval))
     tz = config.settings.tz
@@ -311,4 +338,25 @@ def next_run_to_queue(
         k, fire = found
         if (target.id, cadence.nominal(k)) not in claimed:
             return fire, cadence.nominal(k)
+        after = fire
+
+
+def _next_planned(
+    target: Target,
+    plan: WeekPlan,
+    now: datetime,
+    window: timedelta,
+    claimed: set[tuple[str, datetime]],
+    not_before: datetime | None,
+) -> tuple[datetime, datetime] | None:
+    shortest = min(gap for gap in plan.gaps if gap is not None)
+    after = now - timedelta(seconds=misfire_grace(shortest))
+    if not_before is not None:
+        after = max(after, not_before - timedelta(microseconds=1))
+    while True:
+        fire = plan.next_after(after)
+        if fire > now + window:
+            return None
+        if (target.id, fire) not in claimed:
+            return fire, fire
         after = fire

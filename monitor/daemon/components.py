@@ -55,6 +55,7 @@ class Record(Protocol):
         channels: Sequence[Channel],
         now: datetime,
         node: str | None = None,
+        assisted_by: str | None = None,
     ) -> Recorded: ...
 
 

@@ -3,7 +3,8 @@
 What is built here and nowhere else: the engines, the probe step and the recorder
 (:class:`monitor.daemon.components.Components`, replaceable by tests), the notification
 loop and its dispatcher, the politeness gate, the own-fault guard, the health reporter,
-the housekeeping, the runner, the status-page publisher and the schedule (APScheduler in
+the housekeeping, the runner, the status-page publisher, the learned targets' week plans
+(shared by the daemon and a fleet node's tick) and the schedule (APScheduler in
 this process, or a fleet node's procrastinate worker). One clock is handed to the daemon,
 the runner, the gate, the guard, the notification loop and the fleet's tick (the health
 reporter's events and the housekeeping's timers still read the machine's). The config in
@@ -16,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from monitor.assist.desk import AssistDesk, DeskParts
 from monitor.config import Config
 from monitor.daemon.clock import SYSTEM_CLOCK, Clock
 from monitor.daemon.cluster import FleetSchedule
@@ -24,6 +26,7 @@ from monitor.daemon.health import HealthReporter, OwnFaultGuard, connectivity_ch
 from monitor.daemon.housekeeping import Housekeeping
 from monitor.daemon.jobs import guard_window
 from monitor.daemon.notifying import NotificationLoop
+from monitor.daemon.plans import PlanBook
 from monitor.daemon.politeness import Politeness
 from monitor.daemon.runner import ProbeRunner
 from monitor.daemon.schedule import EmbeddedSchedule, Schedule
@@ -84,9 +87,10 @@ def build_daemon(
         record=parts.record,
         clock=clock,
     )
+    plans = PlanBook(repository, clock=clock)
     if schedule is None:
         if cluster_url is not None and not once:
-            fleet = FleetSchedule(config, repository, cluster_url, node, clock=clock)
+            fleet = FleetSchedule(config, repository, cluster_url, node, clock=clock, plans=plans)
             politeness.fleet = fleet.host_locks
             schedule = fleet
         else:
@@ -96,6 +100,28 @@ def build_daemon(
 
         gap = settings.publish.min_gap.total_seconds()
         publisher = refresher_for(current, repository, publish_dir, min_gap=gap)
+    notifying = NotificationLoop(parts.dispatcher, remake, clock=clock)
+    desk = None
+    if not once and any(target.assist for target in config.targets()):
+        after = publisher
+
+        def written() -> None:
+            notifying.poke()
+            if after is not None:
+                after.poke()
+
+        desk = AssistDesk(
+            DeskParts(
+                config=current,
+                store=repository,
+                engines=parts.engines,
+                politeness=politeness,
+                record=parts.record,
+                clock=clock,
+                node=node,
+                on_written=written,
+            )
+        )
     return Daemon(
         config=current,
         reload_config=reload_config,
@@ -105,10 +131,12 @@ def build_daemon(
         guard=guard,
         health=health,
         housekeeping=housekeeping,
-        notifying=NotificationLoop(parts.dispatcher, remake, clock=clock),
+        notifying=notifying,
         engines=parts.engines,
         schedule=schedule,
         publisher=publisher,
+        plans=plans,
+        desk=desk,
         clock=clock,
         once=once,
     )

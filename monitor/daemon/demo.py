@@ -7,7 +7,10 @@ imitation's scenarios on a script so that within a minute or two one sees:
 
     slots open (slots_opened) and close again (slots_closed),
     a site answering 502 three times in a row (anomaly_started), back-off in the log,
-    and the site recovering (anomaly_resolved).
+    the site recovering (anomaly_resolved), and an assisted session on RDV Préfecture:
+    assist_needed, then the demo playing the person (a wrong code, then the right one,
+    read from the imitation's control side: the demo only, nothing else in the product
+    reads it), the slot page recorded with assisted_by and re-read every 5 minutes.
 
 Alerts go through the real outbox and dispatcher to an Apprise route registered here,
 ``demo://console``, which prints each message on standard output; logs (one line per
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import shutil
 import sys
 import tempfile
@@ -43,6 +47,13 @@ __all__ = ["DemoStep", "demo_config", "run_demo", "script"]
 #: The Apprise scheme of the console channel (registered when this module is imported).
 CONSOLE_URL = "demo://console"
 _console: TextIO = sys.stdout
+
+#: The assisted RDV Préfecture target of the demo, its démarche (the imitation's key) and
+#: when the demo plays the person (in intervals after the start).
+ASSISTED = "38/sejour"
+ASSISTED_KEY = "3762"
+PERSON_AT = 3.0
+PERSON = "Demo volunteer"
 
 RDVSP_QUERY = (
     "departement=&motif_name_with_location_type="
@@ -115,6 +126,9 @@ def demo_config(
             "connectivity_check": [],
             "alerts": {"anomaly_after": 3, "resolved_after": 2, "remind_every": "0"},
             "publish": {"min_gap": f"{interval}s"},  # the status page keeps up with the story
+            # Assisted sessions are opened from the console; its token is random, never shown.
+            "console": {"token": secrets.token_urlsafe(24)},
+            "assist": {"reread": "5m", "max_rereads": 6, "ask_every": "2h"},
         },
         "channels": [{"id": "console", "url": CONSOLE_URL}],
         "prefectures": [
@@ -149,6 +163,21 @@ def demo_config(
                     "demarches-simplifiees",
                     "/commencer/imitation-pre-demande",
                 ),
+            ),
+            prefecture(
+                "38",
+                "Préfecture de l'Isère (imitation)",
+                {
+                    **target(
+                        "sejour",
+                        "Titre de séjour (RDV Préfecture)",
+                        "rdv-prefecture",
+                        f"/rdvpref/reservation/demarche/{ASSISTED_KEY}/",
+                    ),
+                    "assist": True,
+                    # Its ordinary probes (the captcha barrier) are few: the host is shared.
+                    "interval": "10m",
+                },
             ),
         ],
     }
@@ -251,7 +280,15 @@ async def _story(
             await asyncio.sleep(max(0.0, start + duration - loop.time()))
             daemon.request_stop()
 
-    helpers = [asyncio.create_task(tell()), asyncio.create_task(stop_later())]
+    async def person() -> None:
+        await asyncio.sleep(max(0.0, start + PERSON_AT * interval - loop.time()))
+        await _play_the_person(daemon, site, out)
+
+    helpers = [
+        asyncio.create_task(tell()),
+        asyncio.create_task(stop_later()),
+        asyncio.create_task(person()),
+    ]
     try:
         code: int = await running
     finally:
@@ -260,6 +297,38 @@ async def _story(
         await asyncio.gather(*helpers, return_exceptions=True)
     _say(out, "demo stopped")
     return code
+
+
+async def _play_the_person(daemon: Daemon, site: ImitationSite, out: TextIO) -> None:
+    """What a volunteer does in the console: open a session, answer the captcha (a wrong
+    code first, to show a rejection), and leave the monitor to read the slot page."""
+    from monitor.assist.views import DeskRefusal
+
+    desk = daemon.desk
+    if desk is None:
+        return
+    try:
+        _say(out, f"{PERSON} opens an assisted session of {ASSISTED}")
+        await desk.open(ASSISTED, PERSON)
+        result = await desk.answer(ASSISTED, "WRONG1", PERSON)
+        _say(out, f"{PERSON} types a wrong code: {result}, a new image is shown")
+        site.set_scenario(ASSISTED_KEY, "captcha_wall", slot_count=2)
+        code = site.captcha_code(ASSISTED_KEY)  # the person reads it in the image
+        if code is None:
+            _say(out, "no captcha was shown")
+            return
+        result = await desk.answer(ASSISTED, code, PERSON)
+        _say(out, f"{PERSON} types the code the image shows: {result}")
+        for view in desk.sessions():
+            _say(
+                out,
+                f"{view.target_id}: session {view.state}, last read {view.last_outcome}, "
+                f"next read at {view.next_read:%H:%M:%S} UTC"
+                if view.next_read is not None
+                else f"{view.target_id}: session {view.state} ({view.end_reason})",
+            )
+    except DeskRefusal as refusal:
+        _say(out, f"the desk refused: {refusal}")
 
 
 def _say(out: TextIO, text: str) -> None:

@@ -1,6 +1,6 @@
 """Where a target's probes go in the week: the even plan and the learned plan, pure.
 
-See docs/contract.md#settings (``schedule.focus``). A :class:`WeekPlan` gives each of the
+See docs/contract.md#learned-schedule (``schedule.focus``). A :class:`WeekPlan` gives each of the
 168 hours of a local week (Monday 00h = hour 0, in ``settings.timezone``) the gap between
 two probes in that hour, or None when the hour is outside ``active_hours``.
 
@@ -54,6 +54,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
+from itertools import pairwise
 
 from monitor.config.durations import ActiveHours
 
@@ -73,13 +74,13 @@ __all__ = [
 
 HOURS_PER_WEEK = 168
 #: An event's weight halves with each such age.
-HALF_LIFE = timedelta(weeks=4)
+HALF_LIFE = timedelta(weeks=6)
 #: Events older than this are left out.
 HISTORY = timedelta(weeks=26)
 #: The prefecture's other targets count as this many events of this target's.
-POOL_WEIGHT = 6.0
+POOL_WEIGHT = 2.0
 #: The even prior counts as this many events.
-PRIOR_WEIGHT = 3.0
+PRIOR_WEIGHT = 2.0
 
 #: The Monday the probe meter starts from (local time, whatever the zone).
 _ORIGIN_MONDAY = date(2000, 1, 3)
@@ -140,6 +141,7 @@ class WeekPlan:
     active_hours: ActiveHours | None = None
     phase: float = 0.0
     _rates: tuple[float, ...] = field(init=False, repr=False, compare=False)
+    _week_total: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.gaps) != HOURS_PER_WEEK:
@@ -155,6 +157,8 @@ class WeekPlan:
         if not any(rates):
             raise ValueError("a week plan needs at least one active hour with a gap")
         object.__setattr__(self, "_rates", tuple(rates))
+        total = sum(r * s * 3600 for r, s in zip(rates, share, strict=True))
+        object.__setattr__(self, "_week_total", total)
 
     def cadence_at(self, moment: datetime) -> timedelta | None:
         """The gap between probes at ``moment``; None outside the active time."""
@@ -165,8 +169,7 @@ class WeekPlan:
 
     def probes_per_week(self) -> float:
         """The probes a (168-hour) local week holds."""
-        share = _active_share(self.active_hours)
-        return sum(r * s * 3600 for r, s in zip(self._rates, share, strict=True))
+        return self._week_total
 
     def next_after(self, moment: datetime) -> datetime:
         """The first probe time strictly after ``moment`` (UTC)."""
@@ -180,16 +183,28 @@ class WeekPlan:
             week += 1
         raise ValueError("the plan has no probe in eight weeks; its rates are too low")
 
+    def at_or_before(self, moment: datetime) -> datetime:
+        """The last probe time not after ``moment``: the slot (claim key) of a run due then."""
+        _aware(moment, "moment")
+        week = _week_of(moment, self.zone)
+        for _ in range(8):
+            times = _week_times(self, week)
+            index = bisect_right(times, moment)
+            if index > 0:
+                return times[index - 1]
+            week -= 1
+        raise ValueError("the plan has no probe in eight weeks; its rates are too low")
+
 
 def _aware(moment: datetime, name: str) -> None:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware, got {moment!r}")
 
 
-def _monday(week: int, zone: tzinfo) -> datetime:
-    """Local Monday 00:00 of week ``week`` of the meter, as a UTC instant."""
-    day = _ORIGIN_MONDAY + timedelta(weeks=week)
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+def _monday(week: int, zone: tzinfo, day: int = 0) -> datetime:
+    """Local 00:00 of day ``day`` of week ``week`` of the meter (0: Monday), a UTC instant."""
+    local = _ORIGIN_MONDAY + timedelta(weeks=week, days=day)
+    return datetime.combine(local, time(0), tzinfo=zone).astimezone(UTC)
 
 
 def _week_of(moment: datetime, zone: tzinfo) -> int:
@@ -203,11 +218,13 @@ def _week_of(moment: datetime, zone: tzinfo) -> int:
     return week
 
 
-def _segments(plan: WeekPlan, week: int) -> list[tuple[datetime, datetime, float]]:
-    """The active stretches of a week in real time, each with its rate (probes a second)."""
+def _segments(
+    plan: WeekPlan, cursor: datetime, end: datetime
+) -> list[tuple[datetime, datetime, float]]:
+    """The active stretches from ``cursor`` to ``end`` (local midnights) in real time, each
+    with its rate (probes a second)."""
     runs = active_minutes(plan.active_hours)
     zone = plan.zone
-    cursor, end = _monday(week, zone), _monday(week + 1, zone)
     found: list[tuple[datetime, datetime, float]] = []
     while cursor < end:
         local = cursor.astimezone(zone)
@@ -226,24 +243,37 @@ def _segments(plan: WeekPlan, week: int) -> list[tuple[datetime, datetime, float
     return found
 
 
-def _naive_week_total(plan: WeekPlan) -> float:
-    return plan.probes_per_week()
+@lru_cache(maxsize=1_024)
+def _changed_weeks(zone: tzinfo, block: int) -> tuple[int, ...]:
+    """The weeks of a block whose clocks change (not 168 real hours long)."""
+    first = block * _WEEKS_PER_BLOCK
+    mondays = [_monday(w, zone) for w in range(first, first + _WEEKS_PER_BLOCK + 1)]
+    return tuple(
+        first + index
+        for index, (start, end) in enumerate(pairwise(mondays))
+        if end - start != timedelta(weeks=1)
+    )
 
 
-@lru_cache(maxsize=512)
-def _real_week_total(plan: WeekPlan, week: int) -> float:
-    """What a week adds to the meter: the 168-hour total unless its clocks change."""
-    if _monday(week + 1, plan.zone) - _monday(week, plan.zone) == timedelta(weeks=1):
-        return _naive_week_total(plan)
-    return sum((stop - start).total_seconds() * rate for start, stop, rate in _segments(plan, week))
+@lru_cache(maxsize=16_384)
+def _correction(plan: WeekPlan, week: int) -> float:
+    """What a week whose clocks change adds to the meter beyond a 168-hour week."""
+    zone, share = plan.zone, _active_share(plan.active_hours)
+    days = [_monday(week, zone, day) for day in range(8)]
+    total = 0.0
+    for day, (start, end) in enumerate(pairwise(days)):
+        if end - start == timedelta(days=1):
+            continue
+        real = sum((b - a).total_seconds() * rate for a, b, rate in _segments(plan, start, end))
+        hours = range(day * 24, day * 24 + 24)
+        total += real - sum(plan._rates[h] * share[h] * 3600 for h in hours)
+    return total
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=8_192)
 def _block_correction(plan: WeekPlan, block: int) -> float:
     """The clock changes' share of the meter over a block of weeks."""
-    naive = _naive_week_total(plan)
-    first = block * _WEEKS_PER_BLOCK
-    return sum(_real_week_total(plan, w) - naive for w in range(first, first + _WEEKS_PER_BLOCK))
+    return sum(_correction(plan, w) for w in _changed_weeks(plan.zone, block))
 
 
 def _meter_at(plan: WeekPlan, week: int) -> float:
@@ -252,9 +282,9 @@ def _meter_at(plan: WeekPlan, week: int) -> float:
     correction = sum(_block_correction(plan, b) for b in range(block))
     first = block * _WEEKS_PER_BLOCK
     correction += sum(
-        _real_week_total(plan, w) - _naive_week_total(plan) for w in range(first, first + rest)
+        _correction(plan, w) for w in _changed_weeks(plan.zone, block) if w < first + rest
     )
-    return week * _naive_week_total(plan) + correction
+    return week * plan._week_total + correction
 
 
 @lru_cache(maxsize=256)
@@ -265,7 +295,7 @@ def _week_times(plan: WeekPlan, week: int) -> tuple[datetime, ...]:
     value = math.ceil(begin - plan.phase) + plan.phase
     times: list[datetime] = []
     meter = begin
-    segments = _segments(plan, week)
+    segments = _segments(plan, _monday(week, plan.zone), _monday(week + 1, plan.zone))
     for index, (start, stop, rate) in enumerate(segments):
         meter_end = meter + (stop - start).total_seconds() * rate
         last = index == len(segments) - 1

@@ -95,7 +95,7 @@ class EmbeddedSchedule:
                 name=target_id,
                 max_instances=1,
                 coalesce=True,
-                misfire_grace_time=misfire_grace(trigger.cadence.interval),
+                misfire_grace_time=misfire_grace(trigger.shortest_gap),
                 replace_existing=True,
             )
 

@@ -10,7 +10,9 @@ Scheduling (times computed by :mod:`monitor.daemon.cadence`): each target gets a
 :class:`CadenceTrigger` (its own grid, offset and jitter; ``active_hours``; a ``not_before``
 for back-off and ``Retry-After``), handed to the schedule at start and on SIGHUP; never two
 runs of one target at once, and missed runs collapse into at most one (see
-:mod:`monitor.daemon.jobs` and :mod:`monitor.daemon.cluster`). Jobs live in memory; what
+:mod:`monitor.daemon.jobs` and :mod:`monitor.daemon.cluster`). A ``learned`` target's trigger
+follows its week plan (:mod:`monitor.daemon.plans`), recomputed at start, after SIGHUP and
+once a local day, in a thread. Jobs live in memory; what
 must survive a restart is in the database (back-off times, claims, states).
 
 Supervision, as procrastinate's worker: a part's task (the dispatch loop, the schedule)
@@ -35,6 +37,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from monitor import __version__
+from monitor.assist.desk import AssistDesk
 from monitor.config import Config, Target
 from monitor.daemon.cadence import Cadence
 from monitor.daemon.clock import SYSTEM_CLOCK, Clock
@@ -57,6 +60,7 @@ from monitor.daemon.lifecycle import (
     wait_or_hurry,
 )
 from monitor.daemon.notifying import NotificationLoop
+from monitor.daemon.plans import PlanBook
 from monitor.daemon.politeness import Politeness
 from monitor.daemon.runner import ProbeRunner
 from monitor.daemon.schedule import Schedule
@@ -105,10 +109,13 @@ class Daemon:
         engines: EngineSet,
         schedule: Schedule,
         publisher: AfterProbes | None = None,
+        plans: PlanBook | None = None,
+        desk: AssistDesk | None = None,
         clock: Clock = SYSTEM_CLOCK,
         once: bool = False,
     ) -> None:
-        """``config`` is updated on reload; ``once``: one round (``--once``), no schedule."""
+        """``config`` is updated on reload; ``once``: one round (``--once``), no schedule;
+        ``desk``: the assisted sessions (None: no ``assist: true`` target)."""
         self._current = config
         self._reload_config = reload_config
         self._node = node
@@ -121,6 +128,9 @@ class Daemon:
         self._engines = engines
         self._schedule = schedule
         self.publisher = publisher
+        self.plans = plans
+        #: The assisted sessions the operator console acts on (docs/contract.md#assisted-sessions).
+        self.desk = desk
         self._clock = clock
         self._once = once
         self._targets: dict[str, Target] = {}
@@ -166,9 +176,13 @@ class Daemon:
             if self._once:
                 await self._supervise(self._run_once())
             else:
+                if self.plans is not None:
+                    await self.plans.refresh(self.config)
                 self._build_jobs()
                 await self._schedule.start(self)
                 self._start_part("schedule", self._schedule.run())
+                if self.desk is not None:
+                    await self.desk.start()
                 await self._supervise(self._main_loop())
         finally:
             await self._shutdown()
@@ -219,6 +233,8 @@ class Daemon:
                 period = heartbeat_period(smallest_interval(self.config)).total_seconds()
             await self._housekeeping.beat()
             await self._housekeeping.tidy(self.config.settings.evidence_dir)
+            if self.plans is not None and await self.plans.refresh_daily(self.config):
+                self._build_jobs()
             await wait_for_event(self._wake, period, self._clock.sleep)
 
     async def _run_once(self) -> None:
@@ -244,8 +260,18 @@ class Daemon:
 
     def _trigger_for(self, target: Target) -> CadenceTrigger:
         cadence = Cadence.of(target.id, target.interval, target.jitter)
+        plan = None if self.plans is None else self.plans.plan(target)
+        floor = None
+        old = self._triggers.get(target.id)
+        if plan is not None and old is not None and old.last_fire is not None:
+            floor = old.last_fire + target.min_interval  # a new plan: min_interval still holds
         return CadenceTrigger(
-            cadence, target.active_hours, self.config.settings.tz, self.runner.not_before(target.id)
+            cadence,
+            target.active_hours,
+            self.config.settings.tz,
+            self.runner.not_before(target.id),
+            plan=plan,
+            floor=floor,
         )
 
     def _build_jobs(self) -> None:
@@ -277,13 +303,17 @@ class Daemon:
         assert task is not None
         self._running.add(task)
         try:
+            if target.assist and self.desk is not None and await self.desk.skips(target_id):
+                # A session holds the target: its reads are the target's probes.
+                log.debug("%s: in an assisted session, the ordinary probe skipped", target_id)
+                return
             now = self._clock.now()
             paused = self.politeness.paused_for(target.host)
             if paused > 0:
                 log.debug("%s: host %s paused for %.0fs more", target_id, target.host, paused)
                 self._set_not_before(target_id, now + timedelta(seconds=paused))
                 return
-            result = await self.runner.run(target, slot or trigger.cadence.slot_of(now))
+            result = await self.runner.run(target, slot or trigger.slot_of(now))
             self._notifying.poke()
             if self.publisher is not None and result.outcome is not None:
                 self.publisher.poke()
@@ -336,7 +366,13 @@ class Daemon:
         self.health.configure(config)
         if config.channels != old_channels:
             await self._notifying.reconfigure(config, _CLOSE_WAIT)
+        if self.plans is not None:
+            await self.plans.refresh(config)
         self._build_jobs()
+        if self.desk is not None:
+            await self.desk.reconfigure(config)
+        elif any(target.assist for target in config.targets()):
+            log.warning("assist: true takes effect at the next restart")
         log.info("config reloaded from %s: %d targets", config.source, len(self._targets))
 
     # -- stop ------------------------------------------------------------------------------
@@ -365,6 +401,8 @@ class Daemon:
         await self._schedule.close()
         if self.runner.recordings:
             await asyncio.wait(set(self.runner.recordings), timeout=_RECORDING_WAIT)
+        if self.desk is not None:  # sessions end "stopped", their contexts closed
+            await close_within(self.desk, _CLOSE_WAIT)
         for part in self._parts.values():
             await finish(part)
         try:

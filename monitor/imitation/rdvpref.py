@@ -9,13 +9,21 @@
                                    server-rendered slot list or "Aucun créneau disponible"
     POST …/demarche/<id>/creneau/  a chosen trhId → "Vos informations" (nothing beyond)
     GET  /simple-captcha-endpoint?get=image&c=captchaFR → {uuid, imageb64}
+    GET  /simple-captcha-endpoint?get=image&c=captchaFR&t=<uuid>  the image (PNG)
+    GET  /simple-captcha-endpoint?get=sound&c=captchaFR&t=<uuid>  its audio version (WAV)
     POST /valider-captcha {uuid, code} → true | false
 
-The captcha code is random, so nothing can pass it, unless a test gives the key
-``params.captcha_answer``: every captcha of that key then has that code. The monitor itself
-must never try. With a passed captcha, ``/creneau/`` shows ``params.slot_count`` (default 0)
-slots from ``params.first_date``. The session cookie is ``JSESSIONID`` (claimed:
-docs/platforms.md#rdv-prefecture-the-slot-page).
+The real flow (docs/platforms.md#the-local-imitation): each ``/cgu/`` issues a new captcha
+whose code is random (six characters drawn in its image, toned in its sound), checked
+server side: a wrong code goes back to ``/cgu/?error=invalidCaptcha`` with a new image, a
+right one opens ``/creneau/`` to this session (its ``JSESSIONID`` cookie, claimed:
+docs/platforms.md#rdv-prefecture-the-slot-page) for ``session_seconds`` or
+``session_reads`` reads, then sends it back (``lost_to``). A test stands in for the person
+through the control side, never the product: ``GET /_imitation/captcha?key=<démarche id>``
+(``ImitationSite.captcha_code``) gives the code of the latest captcha issued for that
+démarche. ``params.captcha_answer`` (older tests) makes every captcha of the key have that
+code. ``/creneau/`` shows ``params.slot_count`` (default 0) slots from ``params.first_date``;
+the parameters are read on each request, so a test changes the slots between two reads.
 
 Scenarios: ``captcha_wall`` (default), ``chained_recaptcha_like_gate`` (a local
 ``div.g-recaptcha``-like checkbox page before the image captcha), ``interstitial`` (403
@@ -37,6 +45,16 @@ their meaning; tests/system/test_imitation_fidelity.py lists why each exists):
     captcha_image      "url": the captcha ``img`` loads ``/simple-captcha-endpoint?…&t=<uuid>``
                        (image/png) instead of an inline base64 ``data:`` URL
     session_seconds    a solved captcha opens ``/creneau/`` for that long; then 302 cgu/
+    session_reads      a solved captcha opens ``/creneau/`` for that many GETs; then 302
+    lost_to            where ``/creneau/`` sends a session it refuses (never solved, or
+                       past either limit): "cgu" (default) | "root"
+    audio              the audio version's markup: "src" (default: ``audio[src]``) |
+                       "source" (``audio > source[type=audio/wav]``)
+    card_dates         slot cards' dates: "time" (default: ``<time datetime>``) | "text"
+                       (the French words only)
+    dialog             on a slot card's click: "notice" (default: a Quasar-like dialog
+                       ``#q-portal--dialog--1`` to dismiss) | "taken" (it says the slot was
+                       just taken) | "none"
     variant            "nbsp" | "uppercase": typography of the empty ``/creneau/`` state
     status             ``interstitial``: 403 (default) or 503; ``maintenance``: 200 (default)
     rendering          ``maintenance``: "server" (default) | "client" (rendered by the app)
@@ -52,8 +70,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from monitor.imitation import captcha_media, spa
 from monitor.imitation import rdvpref_pages as pages
-from monitor.imitation import spa
 from monitor.imitation.scenarios import Route, Scenario
 from monitor.imitation.spa import Node
 from monitor.imitation.wire import (
@@ -63,7 +81,6 @@ from monitor.imitation.wire import (
     html_response,
     json_response,
     page,
-    png,
     redirect,
 )
 
@@ -92,6 +109,8 @@ class _Session:
     demarche: str = ""  #: the last démarche this session visited (for the captcha endpoint)
     #: démarche → monotonic time its captcha was solved
     passed: dict[str, float] = field(default_factory=dict)
+    #: démarche → ``/creneau/`` reads since its captcha was solved
+    reads: dict[str, int] = field(default_factory=dict)
     gate_passed: set[str] = field(default_factory=set)  #: first gate of the chained scenario
 
 
@@ -106,6 +125,13 @@ class RdvPrefecture:
         self._lock = threading.Lock()
         self._sessions: Bounded[str, _Session] = Bounded()
         self._captchas: Bounded[str, str] = Bounded()  # uuid -> expected code
+        self._latest: Bounded[str, str] = Bounded()  # démarche -> its latest issued code
+
+    def captcha_code(self, demarche: str) -> str | None:
+        """The code of the latest captcha issued for ``demarche`` (None: none yet): the
+        imitation's control side, standing in for the person who reads the image."""
+        with self._lock:
+            return self._latest.get(demarche)
 
     def route(self, request: Request) -> Route | None:
         if match := _DEMARCHE.match(request.path):
@@ -118,16 +144,19 @@ class RdvPrefecture:
                     demarche = self._sessions[sid].demarche if sid in self._sessions else ""
                 parts = {"page": kind}
                 if kind == "captcha_image" and request.query.get("t"):
-                    parts["kind"] = "image"  # the image itself: logged as an asset
+                    # the image or sound itself: logged as an asset
+                    parts["kind"] = "sound" if request.query.get("get") == "sound" else "image"
                 return Route(NAME, (demarche,) if demarche else (), "", parts)
         return None
 
     def handle(self, request: Request, route: Route, scenario: Scenario) -> Response:
         name, sub = scenario.name, route.parts["page"]
         if sub == "captcha_image":
+            if route.parts.get("kind") == "sound":
+                return self._sound(request.query["t"])
             if route.parts.get("kind") == "image":
                 return self._image(request.query["t"])
-            captcha_id, image = self._issue(scenario)
+            captcha_id, image = self._issue(scenario, route.key)
             return json_response({"uuid": captcha_id, "imageb64": image})
         if sub == "captcha_check":
             payload = request.json() if request.body else {}
@@ -162,26 +191,41 @@ class RdvPrefecture:
             session.demarche = demarche
         return sid, session, fresh
 
-    def _issue(self, scenario: Scenario) -> tuple[str, str]:
-        """A new captcha: uuid and base64 PNG; its code is unguessable unless a test set it."""
+    def _issue(self, scenario: Scenario, demarche: str) -> tuple[str, str]:
+        """A new captcha for ``demarche``: uuid and base64 PNG; its code is unguessable
+        unless a test set it (``captcha_answer``), and known to the control side."""
         answer = scenario.params.get("captcha_answer")
-        code = str(answer) if answer is not None else secrets.token_hex(8).upper()
+        code = (
+            str(answer)
+            if answer is not None
+            else "".join(secrets.choice(captcha_media.ALPHABET) for _ in range(6))
+        )
         captcha_id = str(uuid.uuid4())
         with self._lock:
             self._captchas[captcha_id] = code
-        return captcha_id, base64.b64encode(self._png(captcha_id)).decode()
+            if demarche:
+                self._latest[demarche] = code
+        return captcha_id, base64.b64encode(self._png(captcha_id, code)).decode()
 
     @staticmethod
-    def _png(captcha_id: str) -> bytes:
-        return png(200, 70, seed=int(captcha_id.replace("-", "")[:4], 16))
+    def _png(captcha_id: str, code: str) -> bytes:
+        return captcha_media.image(code, seed=int(captcha_id.replace("-", "")[:4], 16))
 
     def _image(self, captcha_id: str) -> Response:
         """The captcha image by URL (the earlier variant): a PNG while the captcha is open."""
         with self._lock:
-            known = captcha_id in self._captchas
-        if not known:
+            code = self._captchas.get(captcha_id)
+        if code is None:
             return html_response(page("Introuvable", "<h1>Image introuvable</h1>"), 404)
-        return Response(body=self._png(captcha_id), content_type="image/png")
+        return Response(body=self._png(captcha_id, code), content_type="image/png")
+
+    def _sound(self, captcha_id: str) -> Response:
+        """The captcha's audio version: a WAV while the captcha is open."""
+        with self._lock:
+            code = self._captchas.get(captcha_id)
+        if code is None:
+            return html_response(page("Introuvable", "<h1>Son introuvable</h1>"), 404)
+        return Response(body=captcha_media.sound(code), content_type="audio/wav")
 
     def _view(
         self, request: Request, scenario: Scenario, nodes: list[Node], delay: int
@@ -232,22 +276,32 @@ class RdvPrefecture:
                 and route.key not in session.gate_passed
             ):
                 return self._view(request, scenario, pages.gate(base), delay)
-            captcha_id, image = self._issue(scenario)
+            captcha_id, image = self._issue(scenario, route.key)
             rejected = request.query.get("error") == "invalidCaptcha"
+            endpoint = f"{route.prefix}/simple-captcha-endpoint"
             image_url = (
-                f"{route.prefix}/simple-captcha-endpoint?get=image&c=captchaFR&t={captcha_id}"
+                f"{endpoint}?get=image&c=captchaFR&t={captcha_id}"
                 if scenario.params.get("captcha_image") == "url"
                 else None
             )
             view = (
                 pages.drifted_cgu(base)
                 if drift
-                else pages.cgu(base, captcha_id, image, rejected, image_url=image_url)
+                else pages.cgu(
+                    base,
+                    captcha_id,
+                    image,
+                    rejected,
+                    image_url=image_url,
+                    sound_url=f"{endpoint}?get=sound&c=captchaFR&t={captcha_id}",
+                    audio=str(scenario.params.get("audio") or "src"),
+                )
             )
             return self._view(request, scenario, view, delay)
         if sub == "creneau":
-            if not self._open(session, route.key, scenario):
-                return redirect(f"{base}/cgu/")
+            if not self._open(session, route.key, scenario, read=request.method == "GET"):
+                lost_to = scenario.params.get("lost_to")
+                return redirect(f"{base}/" if lost_to == "root" else f"{base}/cgu/")
             if request.method == "POST" and request.form().get("trhId"):
                 return html_response(pages.informations())
             return html_response(pages.creneau(base, route.key, scenario))
@@ -265,19 +319,26 @@ class RdvPrefecture:
             expected = self._captchas.pop(form.get("captchaId", ""), None)
         if expected is not None and form.get("captchaUsercode", "").upper() == expected.upper():
             session.passed[route.key] = time.monotonic()
+            session.reads[route.key] = 0
             return redirect(f"{base}/creneau/")
         return redirect(f"{base}/cgu/?error=invalidCaptcha")
 
-    @staticmethod
-    def _open(session: _Session, demarche: str, scenario: Scenario) -> bool:
+    def _open(self, session: _Session, demarche: str, scenario: Scenario, *, read: bool) -> bool:
         """Whether the session's solved captcha still opens ``/creneau/``
-        (docs/platforms.md#rdv-prefecture-the-captcha: "for a
-        while"); an expired one is forgotten, so the next visit starts at ``/cgu/``."""
-        solved = session.passed.get(demarche)
-        if solved is None:
-            return False
-        lifetime = scenario.params.get("session_seconds")
-        if lifetime is not None and time.monotonic() - solved > float(lifetime):
-            del session.passed[demarche]
-            return False
-        return True
+        (docs/platforms.md#rdv-prefecture-the-captcha: "for a while"): within
+        ``session_seconds`` and, for a ``read`` (a GET), ``session_reads``. An expired one
+        is forgotten, so the next visit starts at ``/cgu/``."""
+        with self._lock:
+            solved = session.passed.get(demarche)
+            if solved is None:
+                return False
+            lifetime = scenario.params.get("session_seconds")
+            expired = lifetime is not None and time.monotonic() - solved > float(lifetime)
+            reads = session.reads.get(demarche, 0) + (1 if read else 0)
+            limit = scenario.params.get("session_reads")
+            if expired or (limit is not None and reads > int(limit)):
+                del session.passed[demarche]
+                session.reads.pop(demarche, None)
+                return False
+            session.reads[demarche] = reads
+            return True

@@ -8,6 +8,7 @@ page ``/creneau/`` and the "Vos informations" form are server-rendered HTML with
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from monitor.imitation import spa
 from monitor.imitation.frdates import iso, long_date, parse_first_date, slot_times
@@ -158,15 +159,37 @@ def gate(base: str) -> list[Node]:
     return [header(), el("main", {"id": "contenu"}, el("h1", {}, "Vérification"), form)]
 
 
+#: The captcha's audio element (docs/platforms.md#rdv-prefecture-the-captcha).
+AUDIO_ID = "BDC_CaptchaSoundAudio_captchaFR"
+
+
+def sound_player(sound_url: str, audio: str) -> Node:
+    """The audio version of the captcha: ``audio[src]`` ("src"), or an ``audio`` holding a
+    ``source`` of type audio/wav ("source"), as the two markups of players are written."""
+    if audio == "source":
+        return el(
+            "audio",
+            {"id": AUDIO_ID, "controls": "", "preload": "none"},
+            el("source", {"src": sound_url, "type": "audio/wav"}),
+        )
+    return el("audio", {"id": AUDIO_ID, "controls": "", "preload": "none", "src": sound_url})
+
+
 def cgu(
-    base: str, captcha_id: str, image: str, rejected: bool, *, image_url: str | None = None
+    base: str,
+    captcha_id: str,
+    image: str,
+    rejected: bool,
+    *,
+    image_url: str | None = None,
+    sound_url: str | None = None,
+    audio: str = "src",
 ) -> list[Node]:
     """``image`` is the base64 PNG inlined as a ``data:`` URL (2025); with ``image_url``
     the ``img`` points to that URL instead (the earlier variant,
-    docs/platforms.md#rdv-prefecture-the-captcha)."""
-    captcha = el(
-        "div",
-        {"class": "captcha"},
+    docs/platforms.md#rdv-prefecture-the-captcha). ``sound_url``: the audio version, in
+    the ``audio`` markup of :func:`sound_player`."""
+    parts: list[Node] = [
         el(
             "img",
             {
@@ -176,8 +199,11 @@ def cgu(
             },
         ),
         el("a", {"id": "captchaFR_SoundLink", "href": "#", "title": "Écouter le code"}, "Écouter"),
-        el("button", {"type": "button", "class": "q-btn"}, "Générer un nouveau captcha"),
-    )
+    ]
+    if sound_url is not None:
+        parts.append(sound_player(sound_url, audio))
+    parts.append(el("button", {"type": "button", "class": "q-btn"}, "Générer un nouveau captcha"))
+    captcha = el("div", {"class": "captcha"}, *parts)
     fields: list[Node] = [
         el(
             "label",
@@ -264,11 +290,11 @@ def creneau(base: str, demarche: str, scenario: Scenario) -> str:
         )
         body = f"{empty}\n<p>{retry}</p>"
     else:
+        as_text = scenario.params.get("card_dates") == "text"
         cards = "".join(
             f'<li class="row cellule justify-center radio-card">'
             f'<input type="radio" name="trhId" id="trhId_{n}" value="{n}">'
-            f'<label for="trhId_{n}"><time datetime="{h(iso(moment))}">'
-            f"{h(long_date(moment))}</time></label></li>\n"
+            f'<label for="trhId_{n}">{_card_date(moment, as_text)}</label></li>\n'
             for n, moment in enumerate(slots, 1)
         )
         body = (
@@ -276,10 +302,67 @@ def creneau(base: str, demarche: str, scenario: Scenario) -> str:
             f'<ul>\n{cards}</ul>\n<button type="submit" class="q-btn bg-primary text-white">'
             "Suivant</button></form>"
         )
+        body += _dialog_script(str(scenario.params.get("dialog") or "notice"))
     return page(
         "Choisissez votre créneau",
         f'<div id="q-app"><main id="contenu">{body}</main></div>\n'
         f"<script>window.__INITIAL_STATE__ = {state};</script>",
+    )
+
+
+def _card_date(moment: datetime, as_text: bool) -> str:
+    """A slot card's date: in a ``<time datetime>``, or only as French words."""
+    words = h(long_date(moment))
+    return words if as_text else f'<time datetime="{h(iso(moment))}">{words}</time>'
+
+
+#: What the dialog on a slot card's click says, per ``params.dialog``
+#: (docs/platforms.md#rdv-prefecture-the-slot-page: "sometimes a Quasar dialog").
+DIALOG_TEXTS = {
+    "notice": (
+        "Créneau sélectionné",
+        "Ce créneau vous est réservé pendant quelques minutes : complétez vos informations "
+        "pour confirmer le rendez-vous.",
+    ),
+    "taken": (
+        "Créneau indisponible",
+        "Ce créneau vient d'être réservé par un autre usager. Veuillez en choisir un autre.",
+    ),
+}
+DIALOG_ID = "q-portal--dialog--1"
+
+
+def _dialog_script(kind: str) -> str:
+    """A script that opens a Quasar-like dialog (``#q-portal--dialog--1``, appended to the
+    body as Quasar's portals are) when a slot card is clicked; its "OK" closes it."""
+    if kind not in DIALOG_TEXTS:
+        return ""
+    title, text = DIALOG_TEXTS[kind]
+    words = json.dumps({"title": title, "text": text}, ensure_ascii=False).replace("</", "<\\/")
+    return (
+        "\n<script>(function () {\n"
+        f"  var words = {words};\n"
+        "  function make(tag, cls, text) {\n"
+        "    var e = document.createElement(tag); if (cls) { e.className = cls; }\n"
+        "    if (text) { e.textContent = text; } return e;\n"
+        "  }\n"
+        "  document.addEventListener('click', function (event) {\n"
+        "    var card = event.target.closest && event.target.closest('li.radio-card');\n"
+        f"    if (!card || document.getElementById('{DIALOG_ID}')) {{ return; }}\n"
+        f"    var portal = make('div'); portal.id = '{DIALOG_ID}';\n"
+        "    var dialog = make('div', 'q-dialog fullscreen q-dialog--modal');\n"
+        "    dialog.setAttribute('role', 'dialog'); dialog.setAttribute('aria-modal', 'true');\n"
+        "    var card2 = make('div', 'q-card');\n"
+        "    card2.appendChild(make('div', 'text-h6', words.title));\n"
+        "    card2.appendChild(make('div', 'q-card__section', words.text));\n"
+        "    var ok = make('button', 'q-btn text-primary', 'OK'); ok.type = 'button';\n"
+        "    ok.addEventListener('click', function () { portal.remove(); });\n"
+        "    card2.appendChild(ok);\n"
+        "    dialog.appendChild(make('div', 'q-dialog__backdrop fixed-full'));\n"
+        "    dialog.appendChild(card2); portal.appendChild(dialog);\n"
+        "    document.body.appendChild(portal);\n"
+        "  });\n"
+        "})();</script>"
     )
 
 

@@ -13,6 +13,9 @@ Each platform module recognises its own path shape anywhere in the path, so pref
     GET    /_imitation/scenario  the current table and the scenario names per platform
     GET    /_imitation/requests  the request log as JSON (see requestlog.LoggedRequest)
     DELETE /_imitation/requests  empties the log
+    GET    /_imitation/captcha?key=<démarche id>  {"key", "code"}: the latest RDV Préfecture
+                                 captcha code issued for it (404 when none), for a test or
+                                 the demo standing in for the person; the product never asks
 
 Admin calls are neither logged nor counted in flight; static assets (step images,
 favicon) are logged with ``asset=True`` but not counted in flight (see requestlog.py).
@@ -89,11 +92,12 @@ class ImitationSite:
         _check_loopback(host)
         self.host = host
         self._port = port
+        self._rdvpref = RdvPrefecture()
         self.platforms: dict[str, Platform] = {
             p.name: p
             for p in (
                 LegacyBooking(),
-                RdvPrefecture(),
+                self._rdvpref,
                 RdvServicePublic(),
                 DemarchesSimplifiees(),
                 Anef(),
@@ -194,6 +198,11 @@ class ImitationSite:
     def reset_log(self) -> None:
         self._log.reset()
 
+    def captcha_code(self, key: str) -> str | None:
+        """The code of the latest RDV Préfecture captcha issued for démarche ``key`` (None:
+        none yet): what a person would read in its image. For tests and the demo only."""
+        return self._rdvpref.captcha_code(str(key))
+
     # -- serving --------------------------------------------------------------------------
 
     def _route(self, request: Request) -> tuple[Route | None, Scenario | None]:
@@ -242,6 +251,13 @@ class ImitationSite:
         if path == "requests" and request.method == "DELETE":
             self.reset_log()
             return json_response({"ok": True})
+        if path == "captcha" and request.method == "GET":
+            key = request.query.get("key", "")
+            code = self.captcha_code(key) if key else None
+            if code is None:
+                error = f"no captcha issued for démarche {key!r}" if key else "give ?key=<id>"
+                return json_response({"error": error}, 404)
+            return json_response({"key": key, "code": code})
         if path == "scenario" and request.method == "GET":
             table = {k: {"scenario": n, "params": p} for k, (n, p) in self.scenarios.items()}
             return json_response({"scenarios": table, "known": self._book.known})
@@ -326,7 +342,7 @@ class _Handler(BaseHTTPRequestHandler):
         host = self.headers.get("Host", "")
         route, scenario = site._route(request)
         asset = request.path.endswith("/favicon.ico") or (
-            route is not None and route.parts.get("kind") == "image"
+            route is not None and route.parts.get("kind") in ("image", "sound")
         )
         seq = site._log.begin(
             method=request.method,

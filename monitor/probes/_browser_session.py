@@ -215,6 +215,30 @@ class BrowserSession:
             Detail("too_many_redirects", {"max": MAX_REDIRECTS, "url": requested}),
         )
 
+    async def fetch_media(self, url: str) -> tuple[int, str | None, bytes]:
+        """``url``'s status, media type and raw bytes (an image, a sound), with the
+        context's cookies and through the gate; redirects followed, size capped."""
+        url = urljoin(self._page.url, url)
+        for _hop in range(MAX_REDIRECTS + 1):
+            self._gate.refuse(url, first=url)
+            await self._gate.admit(url)
+            with self._errors(_doing("doing.fetch", url=url)):
+                response = await self._context.request.get(
+                    url, max_redirects=0, timeout=self._timeout * 1000, fail_on_status_code=False
+                )
+                status, headers, body = response.status, response.headers, await response.body()
+                await response.dispose()
+            if len(body) > MAX_RESPONSE_BYTES:
+                raise too_large(url)
+            location = headers.get("location")
+            if 300 <= status < 400 and location:
+                url = urljoin(url, location)
+                continue
+            return status, headers.get("content-type"), body
+        raise ProbeError(
+            Reason.HTTP_ERROR, Detail("too_many_redirects", {"max": MAX_REDIRECTS, "url": url})
+        )
+
     def current(self) -> PageSnapshot:
         if self._snapshot is None:
             raise MonitorFault(Reason.INTERNAL, "no page has been opened in this session yet")

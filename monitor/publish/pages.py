@@ -2,8 +2,9 @@
 
 :func:`collect` joins the configured targets (every one is listed, even one never probed)
 with their stored state, the window's totals (monitor.reports.stats_query), the daily and hourly
-figures and anomaly periods (monitor.publish.figures over monitor.publish.query), the
-latest outcome and the latest screenshot.
+figures and anomaly periods (monitor.publish.figures over monitor.publish.query), the hours
+of the week when slots appeared (monitor.reports.week_hours_query), the latest outcome and
+the latest screenshot.
 
 No status outlives its evidence (monitor.reports.observed): a target without a site outcome
 for two of its intervals shows ``not_observed``, since its last site outcome, never its last
@@ -42,6 +43,8 @@ from monitor.reports.observed import (
 )
 from monitor.reports.stats import GroupStats
 from monitor.reports.stats_query import collect_stats
+from monitor.reports.week_hours import WeekFigures
+from monitor.reports.week_hours_query import collect_week_hours
 from monitor.store.ports import StatusReads
 
 
@@ -58,6 +61,7 @@ class TargetPage:
     latest: Outcome | None
     screenshot: Outcome | None
     observed: Observation = NEVER_OBSERVED
+    week: WeekFigures | None = None  #: per hour of the week, over the window
 
     @property
     def status(self) -> str:
@@ -141,6 +145,7 @@ def collect(
     hours = query.hour_counts(engine, since)
     days = daily_figures(hours, query.slots_seen(engine, since), tz)
     grid = hourly_counts(hours, tz)
+    weeks = {week.key: week for week in collect_week_hours(engine, repository, since=since, tz=tz)}
     changes = query.changes(engine, since)
     states = {state.target: state for state in repository.states()}
     ids = [target.id for target in targets]
@@ -164,11 +169,12 @@ def collect(
                 screenshot=screenshots.get(target.id),
                 observed=observation(
                     last_site.get(target.id),
-                    interval=target.interval,
+                    interval=target.longest_gap,
                     now=window.now,
                     next_probe=backoffs.get(target.id),
                     grace=grace,
                 ),
+                week=weeks.get(target.id),
             )
         )
     return pages

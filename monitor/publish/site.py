@@ -49,13 +49,28 @@ from monitor.publish import opendata
 from monitor.publish.chart import COLOURS, timeline
 from monitor.publish.current import CURRENT_FIELDS, current_csv, current_json, current_rows
 from monitor.publish.pages import TargetPage, Window, collect, window_of
+from monitor.publish.week_grid import (
+    LEVEL_COLOURS,
+    LEVELS,
+    NOT_PROBED_COLOUR,
+    PROBED_COLOUR,
+    week_grid,
+)
 from monitor.publish.words import words
 from monitor.reports.output import without_controls
 from monitor.reports.stats import humanize_duration, percent
+from monitor.reports.week_hours import WEEKDAY_NAMES, WEEKDAYS
 from monitor.store.evidence import verify_file
 from monitor.store.ports import StatusReads
 
 log = logging.getLogger(__name__)
+
+#: The "when slots appeared" picture's fills, by CSS class (monitor.publish.week_grid).
+WEEK_COLOURS = {
+    "none": NOT_PROBED_COLOUR,
+    "l0": PROBED_COLOUR,
+    **{f"l{level}": colour for level, colour in enumerate(LEVEL_COLOURS, start=1)},
+}
 
 #: The file that marks a directory as a generation ``publish`` made (and may remove).
 MARKER = ".monitor-publish"
@@ -216,6 +231,10 @@ def write_site(
         "licence": options.licence,
         "version": __version__,
         "colours": COLOURS,
+        "week_colours": WEEK_COLOURS,
+        "week_levels": LEVELS,
+        "days": WEEKDAYS[options.language],
+        "day_names": WEEKDAY_NAMES[options.language],
     }
     _write(directory / "index.html", env.get_template("index.html.j2").render(
         common, root="", pages=pages, departements=_departements(pages),
@@ -237,7 +256,7 @@ def write_site(
         )
         _write(directory / page.page, target_template.render(
             common, root="../../", page=page, chart=chart, screenshot=shot, message=message,
-            periods=list(reversed(page.periods)), now=window.now,
+            periods=list(reversed(page.periods)), now=window.now, week=week_grid(page.week),
         ))  # fmt: skip
     _write_data(directory / "data", pages, options, window)
 

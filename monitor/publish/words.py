@@ -69,6 +69,22 @@ _OWN: dict[str, dict[str, str]] = {
         "not_observed_note": "Aucune réponse du site n'a été obtenue depuis plus de deux "
                              "intervalles de sondage : son dernier état n'est plus affiché "
                              "comme actuel.",
+        "week_title": "Quand des créneaux sont apparus",
+        "week_note": "Une case par heure de la semaine (heure locale), sur les 90 derniers "
+                     "jours : le chiffre dit combien de fois des créneaux sont apparus à cette "
+                     "heure-là (une fois par apparition, quand ils apparaissent, même s'ils "
+                     "restent ouverts ensuite) ; plus la case est foncée, plus c'est fréquent. "
+                     "Gris : heure jamais sondée ; blanc : sondée, aucune apparition.",
+        "week_none": "Aucun créneau n'est apparu sur les 90 derniers jours.",
+        "week_summary": "Des créneaux sont apparus {count} fois ; le plus souvent :",
+        "week_caption": "{name} : apparitions de créneaux par jour de la semaine (lignes) et "
+                        "par heure (colonnes)",
+        "week_hour": "{day} {start} h–{end} h",
+        "week_cell": "{when} : {openings} apparition(s) ; {probes} tentative(s), dont "
+                     "{with_slots} avec créneaux",
+        "week_cell_none": "{when} : jamais sondée",
+        "week_legend_none": "jamais sondée", "week_legend_zero": "aucune apparition",
+        "week_legend_levels": "de rare à fréquent",
     },
     "en": {
         "site_title": "Prefecture appointments: the state of online booking",
@@ -123,6 +139,21 @@ _OWN: dict[str, dict[str, str]] = {
         "never_observed": "the site was never observed (monitor errors only)",
         "not_observed_note": "No answer from the site for more than two probing intervals: "
                              "its last status is no longer shown as current.",
+        "week_title": "When slots appeared",
+        "week_note": "One square per hour of the week (local time), over the last 90 days: "
+                     "the number says how many times slots appeared in that hour (once per "
+                     "appearance, when they appear, even if they stay open afterwards); the "
+                     "darker, the more often. Grey: never probed in that hour; white: probed, "
+                     "nothing appeared.",
+        "week_none": "No slot appeared in the last 90 days.",
+        "week_summary": "Slots appeared {count} times; most often:",
+        "week_caption": "{name}: slots appearing by day of the week (rows) and hour (columns)",
+        "week_hour": "{day} {start}:00–{end}:00",
+        "week_cell": "{when}: {openings} appearance(s); {probes} attempt(s), {with_slots} "
+                     "with slots",
+        "week_cell_none": "{when}: never probed",
+        "week_legend_none": "never probed", "week_legend_zero": "nothing appeared",
+        "week_legend_levels": "rare to frequent",
     },
 }
 # fmt: on

@@ -47,6 +47,7 @@ OUTCOME_FIELDS = (
     "sha256",
     "chain",
     "node",
+    "assisted_by",
 )
 
 Row = Mapping[str, object]
@@ -75,6 +76,7 @@ def outcome_row(outcome: Outcome) -> dict[str, object]:
         "sha256": outcome.sha256,
         "chain": outcome.chain,
         "node": outcome.node,
+        "assisted_by": outcome.assisted_by,
     }
 
 

@@ -49,6 +49,8 @@ STATUS_FIELDS = (
     "not_observed_since",
     "last_status",
     "last_reason",
+    "next_run",
+    "cadence_seconds",
 )
 #: Field names of ``--heartbeat``'s machine formats: one row per daemon node.
 NODE_FIELDS = (
@@ -82,10 +84,13 @@ def target_rows(
     fmt: str,
     language: str,
     tz: ZoneInfo,
+    upcoming: Mapping[str, tuple[datetime | None, timedelta | None]] | None = None,
 ) -> list[dict[str, object]]:
     """One row per target, in ``targets``' order: its state (a target never probed shows
     as such), whether it is still observed, its alerts and its latest probe's detail (in
-    ``language`` for a table). ``grace`` is how long a probe may run (``probe_timeout``)."""
+    ``language`` for a table). ``grace`` is how long a probe may run (``probe_timeout``).
+    ``upcoming``: each target's next scheduled probe and its cadence then (even or
+    learned, docs/contract.md#learned-schedule)."""
     rows: list[dict[str, object]] = []
     for target in targets:
         state = states.get(target.id)
@@ -100,7 +105,7 @@ def target_rows(
             alerts.append("backing off")
         seen = observation(
             last_site.get(target.id),
-            interval=target.interval,
+            interval=target.longest_gap,
             now=now,
             next_probe=next_probe,
             grace=grace,
@@ -125,9 +130,18 @@ def target_rows(
                 "not_observed_since": seen.not_observed_since if probed else None,
                 "last_status": state.status if state is not None else None,
                 "last_reason": state.reason if state is not None else None,
+                **_upcoming_fields((upcoming or {}).get(target.id)),
             }
         )
     return rows
+
+
+def _upcoming_fields(found: tuple[datetime | None, timedelta | None] | None) -> dict[str, object]:
+    at, cadence = found if found is not None else (None, None)
+    return {
+        "next_run": at,
+        "cadence_seconds": None if cadence is None else cadence.total_seconds(),
+    }
 
 
 def for_table(rows: Sequence[Mapping[str, object]]) -> list[dict[str, object]]:
@@ -140,7 +154,13 @@ def for_table(rows: Sequence[Mapping[str, object]]) -> list[dict[str, object]]:
             status = NEVER
         elif not row["observed"]:
             status = NOT_OBSERVED if row["since"] else NEVER_OBSERVED
-        shown.append({**row, "status": status})
+        seconds = row.get("cadence_seconds")
+        cadence = (
+            format_duration(timedelta(seconds=seconds))
+            if isinstance(seconds, int | float)
+            else None
+        )
+        shown.append({**row, "status": status, "cadence": cadence})
     return shown
 
 

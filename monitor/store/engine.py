@@ -30,7 +30,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 #: The revision the shipped migrations end at, so that a command on a current database
 #: checks it without importing Alembic (tests/integration/test_head_revision.py keeps it
 #: equal to Alembic's head).
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 
 #: Connection execution option: on SQLite, start the transaction with ``BEGIN IMMEDIATE``
 #: (take the write lock first). Write transactions need it: a deferred transaction that

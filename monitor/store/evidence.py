@@ -169,7 +169,9 @@ def canonical_fields(outcome: Outcome) -> bytes:
     so that the words a reader is shown cannot be changed either; older rows have neither
     key and hash exactly as they always did. Likewise an outcome made by a daemon node
     (every daemon row since migration 0004) has the key ``node`` (a string); rows without
-    a node (``monitor check``, older rows) have no such key.
+    a node (``monitor check``, older rows) have no such key. And an outcome recorded in
+    an assisted session (since migration 0005) has the key ``assisted_by`` (the operator's
+    name); every other row has no such key and hashes as before.
     """
     fields: dict[str, object] = {
         "target": outcome.target,
@@ -193,6 +195,8 @@ def canonical_fields(outcome: Outcome) -> bytes:
         fields["detail_args"] = structured["args"]
     if outcome.node is not None:
         fields["node"] = outcome.node
+    if outcome.assisted_by is not None:
+        fields["assisted_by"] = outcome.assisted_by
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
         "utf-8"
     )

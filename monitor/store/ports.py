@@ -12,6 +12,9 @@
     StatusReads     what the status page reads beside its own queries (monitor.publish)
     ChainRecord     the rows ``verify`` walks (monitor.evidence.verify)
     DossierReads    the rows and chain a dossier holds (monitor.evidence.dossier.build)
+    SlotHistory     when slots first appeared, per target (monitor.reports.week_hours_query,
+                    the learned schedule)
+    AssistRecords   assisted sessions opened and ended, and assist_needed (monitor.assist)
 
 The Repository satisfies every one (checked by mypy below); ``tests/fakes.py`` holds
 in-memory stand-ins for the daemon's ports, held to the Repository's semantics by
@@ -20,12 +23,13 @@ in-memory stand-ins for the daemon's ports, held to the Repository's semantics b
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, Unpack
 
 from sqlalchemy import Engine
 
+from monitor.config import Channel
 from monitor.domain import Event, Outcome, TargetState
 from monitor.store.coordination import NodeBeat
 from monitor.store.outbox import ChannelsFor, PendingDelivery
@@ -35,6 +39,7 @@ if TYPE_CHECKING:
     from monitor.store.repository import HistoryFilters, Repository
 
 __all__ = [
+    "AssistRecords",
     "ChainHeads",
     "ChainRecord",
     "DossierReads",
@@ -45,6 +50,7 @@ __all__ = [
     "Outbox",
     "OutboxResults",
     "Recorder",
+    "SlotHistory",
     "StatusReads",
 ]
 
@@ -146,9 +152,18 @@ class FleetClaims(Protocol):
     def next_probes(self) -> dict[str, datetime]: ...
 
 
-class StatusReads(Protocol):
-    """The status page's reads: states, latest outcomes and back-off times, and the engine
-    its own queries (monitor.publish.query, monitor.reports) run on."""
+class SlotHistory(Protocol):
+    """When slots first appeared: each target's ``slots_opened`` times (reminders left out),
+    UTC, oldest first, from ``since`` on; only targets that have one are in the mapping."""
+
+    def slots_opened_times(
+        self, target_ids: Collection[str] | None, since: datetime | None
+    ) -> Mapping[str, list[datetime]]: ...
+
+
+class StatusReads(SlotHistory, Protocol):
+    """The status page's reads: states, latest outcomes, back-off times and when slots
+    appeared, and the engine its own queries (monitor.publish.query, monitor.reports) run on."""
 
     @property
     def engine(self) -> Engine: ...
@@ -184,6 +199,28 @@ class DossierReads(Protocol):
     def chain_head(self, target: str) -> str | None: ...
 
 
+class AssistRecords(Protocol):
+    """The assisted sessions' desk: each session recorded when opened and when it ends
+    (``reason``: a ``monitor.assist.views.EndReason`` value), the live ones across a fleet,
+    and ``assist_needed`` written with its deliveries (monitor.store.assist)."""
+
+    def open_assist_session(self, target: str, node: str, operator: str, now: datetime) -> int: ...
+
+    def end_assist_session(
+        self, session_id: int, reason: str, reads: int, now: datetime
+    ) -> None: ...
+
+    def end_node_assist_sessions(self, node: str, reason: str, now: datetime) -> list[str]: ...
+
+    def live_assist_sessions(self) -> Mapping[str, str]: ...
+
+    def last_asked_for_assist(self, target: str) -> datetime | None: ...
+
+    def ask_for_assist(
+        self, target: str, *, console_url: str, channels: Sequence[Channel], now: datetime
+    ) -> bool: ...
+
+
 if TYPE_CHECKING:
 
     def _repository_is_every_port(
@@ -197,9 +234,13 @@ if TYPE_CHECKING:
         StatusReads,
         ChainRecord,
         DossierReads,
+        SlotHistory,
+        AssistRecords,
     ]:
         """Never called: mypy checks that the Repository satisfies each port."""
         return (
+            repository,
+            repository,
             repository,
             repository,
             repository,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypedDict, TypeVar, Unpack
 
@@ -16,18 +16,21 @@ from sqlalchemy import (
     Connection,
     Row,
     Select,
+    false,
     func,
     or_,
     select,
     true,
 )
 
-from monitor.domain import Event, Outcome, Reason, Status, TargetState
+from monitor.domain import Event, EventKind, Outcome, Reason, Status, TargetState
+from monitor.store.assist import AssistStore
 from monitor.store.coordination import CoordinationStore
 from monitor.store.outbox import ChannelsFor, OutboxStore, insert_events
 from monitor.store.recording import STATE_OF, Advance, Recorded, record_in, storable
 from monitor.store.rows import (
     OutcomeRecord,
+    events,
     outcome_from_row,
     outcome_record,
     outcomes,
@@ -62,9 +65,9 @@ class HistoryFilters(TypedDict, total=False):
     newest_first: bool
 
 
-class Repository(OutboxStore, CoordinationStore):
+class Repository(OutboxStore, CoordinationStore, AssistStore):
     """Outcomes, target states and events; the outbox (OutboxStore); probe claims and
-    heartbeats (CoordinationStore)."""
+    heartbeats (CoordinationStore); assisted sessions and assist_needed (AssistStore)."""
 
     # -- outcomes and events ---------------------------------------------------------------
 
@@ -297,6 +300,33 @@ class Repository(OutboxStore, CoordinationStore):
                     select(outcomes.c.target).distinct().order_by(outcomes.c.target)
                 ).scalars()
             )
+
+    def slots_opened_times(
+        self, target_ids: Collection[str] | None, since: datetime | None
+    ) -> Mapping[str, list[datetime]]:
+        """When slots first appeared, per target: its ``slots_opened`` events (reminders left
+        out), each at the start of the probe that saw the slots (the event's outcome; the
+        event's own time if it has none), from ``since`` on (inclusive; None: all), UTC,
+        oldest first. ``target_ids`` None: every target; targets without one are absent.
+        """
+        if target_ids is not None and not target_ids:
+            return {}
+        moment = func.coalesce(outcomes.c.started_at, events.c.occurred_at).label("at")
+        query = (
+            select(events.c.target, moment)
+            .select_from(events.outerjoin(outcomes, outcomes.c.id == events.c.outcome_id))
+            .where(events.c.kind == str(EventKind.SLOTS_OPENED), events.c.reminder == false())
+            .order_by(events.c.target, moment, events.c.id)
+        )
+        if target_ids is not None:
+            query = query.where(events.c.target.in_(sorted(set(target_ids))))
+        if since is not None:
+            query = query.where(moment >= since)
+        found: dict[str, list[datetime]] = {}
+        with self._read() as connection:
+            for target, at in connection.execution_options(yield_per=STREAM_BATCH).execute(query):
+                found.setdefault(target, []).append(at.astimezone(UTC))
+        return found
 
     def evidence_paths(self, *, since: datetime | None = None) -> set[str]:
         """Evidence files referenced by outcomes started at or after ``since`` (all: None).

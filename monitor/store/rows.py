@@ -32,6 +32,7 @@ deliveries = schema.deliveries
 delivery_attempts = schema.delivery_attempts
 probe_claims = schema.probe_claims
 heartbeats = schema.heartbeats
+assist_sessions = schema.assist_sessions
 
 
 #: The columns of target_states that mirror domain.TargetState field for field.
@@ -74,6 +75,7 @@ def outcome_values(outcome: Outcome, *, chain: str) -> dict[str, Any]:
         "sha256": outcome.sha256,
         "chain": chain,
         "node": outcome.node,
+        "assisted_by": outcome.assisted_by,
     }
 
 
@@ -115,6 +117,7 @@ def outcome_from_row(row: Row[Any]) -> Outcome:
         sha256=r["sha256"],
         chain=r["chain"],
         node=r["node"],
+        assisted_by=r["assisted_by"],
     )
 
 

@@ -60,6 +60,7 @@ CHANNEL_LENGTH = 100
 NAME_LENGTH = 32
 CODE_LENGTH = 64  #: a detail's code, e.g. "calendar_free_cells"
 DIGEST_LENGTH = 64
+OPERATOR_LENGTH = 100  #: an operator's name, as typed once in the console
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -199,6 +200,8 @@ outcomes = Table(
     _required("chain", String(DIGEST_LENGTH)),
     # the daemon node that made the probe; NULL for `monitor check` and before 0004
     _optional("node", String(NODE_LENGTH)),
+    # the operator who opened the assisted session the probe ran in; NULL outside one
+    _optional("assisted_by", String(OPERATOR_LENGTH)),
     Index("ix_outcomes_target_started_at", "target", "started_at"),
     Index("ix_outcomes_status_started_at", "status", "started_at"),
     Index("ix_outcomes_prefecture_started_at", "prefecture", "started_at"),
@@ -336,4 +339,31 @@ heartbeats = Table(
     _required("pid", Integer),
     _required("version", String(64)),
     _required("started_at", UTCDateTime()),
+)
+
+#: One assisted session (docs/contract.md#assisted-sessions): who opened it on which target
+#: and node, when, and when and why it ended (``monitor.assist.views.EndReason``). A row with
+#: no ``ended_at`` is live. Rows are kept: they say who watched when.
+assist_sessions = Table(
+    "assist_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _required("target", String(TARGET_LENGTH)),
+    _required("node", String(NODE_LENGTH)),
+    _required("operator", String(OPERATOR_LENGTH)),
+    _required("opened_at", UTCDateTime()),
+    _optional("ended_at", UTCDateTime()),
+    _optional("end_reason", String(NAME_LENGTH)),
+    # slot-page reads made in the session, counted when it ends
+    _required("reads", Integer),
+    Index("ix_assist_sessions_target_opened_at", "target", "opened_at"),
+    # One live session per target, across every node of a fleet: a second opening fails.
+    Index(
+        "ix_assist_sessions_live_target",
+        "target",
+        unique=True,
+        postgresql_where=text("ended_at IS NULL"),
+        sqlite_where=text("ended_at IS NULL"),
+    ),
+    sqlite_autoincrement=True,
 )

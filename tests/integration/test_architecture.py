@@ -20,6 +20,8 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[2] / "monitor"
 LAYERS: tuple[tuple[tuple[str, ...], ...], ...] = (
     (("monitor.__main__", "monitor.cli", "monitor.commands"),),
     (("monitor.daemon",),),
+    (("monitor.console",),),  # the operator console: pages over the desk's views
+    (("monitor.assist",),),  # assisted sessions: the daemon hands them their parts
     (("monitor.publish",),),
     (("monitor.attempt",), ("monitor.evidence",)),
     (("monitor.alerts",), ("monitor.reports",)),

@@ -56,16 +56,20 @@ def outcomes() -> list[Outcome]:
             an_outcome(at=T0 + timedelta(minutes=10, microseconds=478718), engine=Engine.BROWSER),
             DESKS,
         ),
-        structured(
-            an_outcome(
-                at=T0 + timedelta(minutes=20, seconds=1, microseconds=5),
-                reason=Reason.SLOTS,
-                slot_count=3,
-                earliest_slot=T0 + timedelta(days=9, hours=1, minutes=30),
-                evidence=("aa/" + "aa" * 32 + ".html", "aa/" + "aa" * 32 + ".png"),
-                sha256="cd" * 32,
+        replace(  # read in an assisted session (since migration 0005)
+            structured(
+                an_outcome(
+                    at=T0 + timedelta(minutes=20, seconds=1, microseconds=5),
+                    reason=Reason.SLOTS,
+                    slot_count=3,
+                    earliest_slot=T0 + timedelta(days=9, hours=1, minutes=30),
+                    evidence=("aa/" + "aa" * 32 + ".html", "aa/" + "aa" * 32 + ".png"),
+                    sha256="cd" * 32,
+                ),
+                Detail("slots_offered", {"count": 3, "earliest": "2026-03-11T09:30:00+00:00"}),
             ),
-            Detail("slots_offered", {"count": 3, "earliest": "2026-03-11T09:30:00+00:00"}),
+            node="paris-1",
+            assisted_by="=Camille « C. »",  # a name is the person's text: a formula in CSV
         ),
         replace(  # made by a daemon node (since migration 0004)
             structured(

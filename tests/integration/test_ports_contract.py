@@ -31,7 +31,14 @@ from monitor.domain import (
 )
 from monitor.store import Repository, create_engine_for, upgrade
 from monitor.store.evidence import chain_hash
-from monitor.store.ports import FleetClaims, HealthRecords, Ledger, NodeUpkeep, Outbox
+from monitor.store.ports import (
+    FleetClaims,
+    HealthRecords,
+    Ledger,
+    NodeUpkeep,
+    Outbox,
+    SlotHistory,
+)
 from monitor.store.rows import delivery_attempts
 
 T0 = datetime(2026, 3, 2, 13, 5, tzinfo=UTC)
@@ -40,7 +47,7 @@ LEASE = timedelta(minutes=5)
 TARGET = "92/remise-titre"
 
 
-class Store(Outbox, Ledger, HealthRecords, NodeUpkeep, FleetClaims, Protocol):
+class Store(Outbox, Ledger, HealthRecords, NodeUpkeep, FleetClaims, SlotHistory, Protocol):
     """Every port the fake stands in for: what these tests call."""
 
 
@@ -122,6 +129,31 @@ def one_delivery(subject: Subject, *channels: str) -> Event:
 
 
 # -- Recorder, Ledger ----------------------------------------------------------------------
+
+
+def test_slots_opened_times_are_the_probes_starts_oldest_first_without_reminders(
+    subject: Subject,
+) -> None:
+    store = subject.store
+    other = "75/titre"
+    plan = [  # (start, target, event)
+        (T0 + timedelta(hours=5), TARGET, event()),
+        (T0, TARGET, event(at=T0 + timedelta(hours=9))),  # recorded late: its probe's time
+        (T0 + timedelta(hours=6), TARGET, replace(event(), reminder=True)),
+        (T0 + timedelta(hours=7), TARGET, event(EventKind.SLOTS_CLOSED)),
+        (T0 + timedelta(hours=1), other, replace(event(), target=other)),
+    ]
+    for start, target, happened in plan:
+        probe = outcome(start.astimezone(PARIS_WINTER), target=target, status=Status.AVAILABLE)
+        store.record_probe(probe, advancing(happened), to("mail"), now=T0)
+    every = store.slots_opened_times(None, None)
+    assert dict(every) == {other: [T0 + timedelta(hours=1)], TARGET: [T0, T0 + timedelta(hours=5)]}
+    assert all(moment.tzinfo is UTC for times in every.values() for moment in times)
+    assert store.slots_opened_times([TARGET], T0 + timedelta(hours=1)) == {
+        TARGET: [T0 + timedelta(hours=5)]
+    }
+    assert store.slots_opened_times([], None) == {}
+    assert store.slots_opened_times(["13/x"], None) == {}
 
 
 def test_it_records_an_outcome_linked_to_the_previous_one(subject: Subject) -> None:

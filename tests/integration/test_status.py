@@ -81,6 +81,9 @@ def test_it_lists_every_configured_target_including_those_never_probed(
         "SINCE",
         "LAST",
         "PROBE",
+        "NEXT",
+        "PROBE",
+        "CADENCE",
         "STREAK",
         "ALERTS",
         "DETAIL",
@@ -99,6 +102,8 @@ def test_it_gives_machines_utc_json_with_nulls_for_targets_never_probed(
     result = status(config, "--format", "json")
     assert result.exit_code == 0, result.output
     rows = {row["target"]: row for row in json.loads(result.stdout)}
+    assert rows["t/probed"].pop("cadence_seconds") == 600  # tested in test_status_schedule
+    assert rows["t/probed"].pop("next_run") is not None
     assert rows["t/probed"] == {
         "target": "t/probed",
         "prefecture": "t",

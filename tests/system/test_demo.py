@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 
-def test_the_demo_shows_slots_opening_and_an_anomaly_starting_then_stops_by_itself() -> None:
+def test_the_demo_shows_slots_an_anomaly_and_an_assisted_session_then_stops_by_itself() -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
     done = subprocess.run(
         # The story's last step is at 16 intervals; the site's recovery then needs two
@@ -28,3 +28,9 @@ def test_the_demo_shows_slots_opening_and_an_anomaly_starting_then_stops_by_itse
     assert "Slots available" in done.stdout and "Site anomaly" in done.stdout
     assert "[demo] imitation site on http://127.0.0.1:" in done.stdout
     assert "[demo] demo stopped" in done.stdout
+    # The assisted session: asked for, a wrong code rejected, the right one accepted, the
+    # slot page read within the session.
+    assert "assist_needed" in console
+    assert "types a wrong code: rejected" in done.stdout
+    assert "types the code the image shows: accepted" in done.stdout
+    assert "38/sejour: session live, last read available/slots" in done.stdout

@@ -24,6 +24,7 @@ from monitor.domain import Detail, Engine, Outcome, Reason
 CHROMIUM = "/usr/bin/chromium"
 PNG_OUT = Path("/tmp/dossier.png")
 HOSTILE = "<script>alert('x')</script> & « Service surchargé »"
+OPERATOR = "Camille <b>B.</b> & co"  #: as typed in the console: text, never markup
 
 
 NO_SLOT_SAID = Detail(
@@ -100,6 +101,8 @@ def record_week(database: Database) -> list[Outcome]:
             detail=record_line(said),
             structured=said,
             node="paris-1" if index % 2 else None,  # by a daemon node, or as rows before 0004
+            # the slot page is read only in a session a person opened (since 0005)
+            assisted_by=OPERATOR if reason is Reason.SLOTS else None,
             **changes,
         )
         if reason is Reason.NETWORK_DOWN:
@@ -185,12 +188,14 @@ def test_the_shipped_script_verifies_the_dossier_and_catches_an_edit(dossier: Do
     rows[3]["detail"] = "Aucun problème"
     rows[1]["detail_args"]["refused"] = True  # the words a reader is shown are chained too
     rows[5]["node"] = "elsewhere"  # and where the probe ran
+    rows[6]["assisted_by"] = "Mallory"  # and who opened the assisted session
     (dossier.out / "outcomes.json").write_text(json.dumps(rows))
     tampered = subprocess.run(script, capture_output=True, text=True, check=False)
     assert tampered.returncode == 1
     assert f"attempt {rows[3]['id']}: chain does not recompute" in tampered.stdout
     assert f"attempt {rows[1]['id']}: chain does not recompute" in tampered.stdout
     assert f"attempt {rows[5]['id']}: chain does not recompute" in tampered.stdout
+    assert f"attempt {rows[6]['id']}: chain does not recompute" in tampered.stdout
     assert "file changed since the dossier was made: outcomes.json" in tampered.stdout
 
 
@@ -198,6 +203,8 @@ def test_the_report_escapes_what_pages_said(dossier: Dossier) -> None:
     html = (dossier.out / "index.html").read_text()
     assert "<script>" not in html
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; « Service surchargé »" in html
+    assert "<b>" not in html
+    assert "session assistée ouverte par Camille &lt;b&gt;B.&lt;/b&gt; &amp; co" in html
 
 
 def test_the_report_is_french_and_self_contained(dossier: Dossier) -> None:

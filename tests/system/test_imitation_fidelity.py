@@ -35,7 +35,9 @@ RDV Préfecture (docs/platforms.md#rdv-prefecture)
   (docs/platforms.md#rdv-prefecture-the-captcha, one bot reloads every 10 min) and then
   ``/creneau/`` goes back to ``/cgu/`` (SESSION_LOST,
   docs/platforms.md#rdv-prefecture-states-and-outcomes). unknown: only reachable with a
-  human-solved session (docs/platforms.md#politeness-and-captchas). FIXED: ``session_seconds``.
+  human-solved session (docs/platforms.md#politeness-and-captchas). FIXED: ``session_seconds``,
+  and ``session_reads`` (a number of reads), each sending the session to ``cgu/`` or, with
+  ``lost_to="root"``, to the démarche's root.
 - Empty ``/creneau/`` state has one typography; whitespace/typography variants are asked for
   (docs/platforms.md#text-as-the-sites-write-it, docs/platforms.md#mistakes-bots-make, 4).
   unknown: the real string is as quoted, but exact matching would break on a re-render or CSS
@@ -50,12 +52,17 @@ RDV Préfecture (docs/platforms.md#rdv-prefecture)
 - Captcha POST is a form POST answered by 302; the real app may validate by XHR. no: the
   monitor never submits the captcha. LEFT.
 - No audio element ``#BDC_CaptchaSoundAudio_captchaFR``; "Le code saisi est invalide." is
-  invented. no: the captcha is recognised by the image/input ids and the query. LEFT.
+  invented. no: the captcha is recognised by the image/input ids and the query. FIXED for the
+  audio (issue 27: the console shows it to a person): an ``audio`` element with a WAV from
+  ``get=sound``, as ``audio[src]`` or ``audio > source`` (``audio="source"``). The sentence
+  is LEFT.
 - Slot cards carry ``<time datetime>`` and ids ``trhId_1..n``; the real label format and ids
-  were not captured. no for status/reason (cards suffice); may change ``earliest_slot``. LEFT
-  (no source to model).
+  were not captured. no for status/reason (cards suffice); may change ``earliest_slot``.
+  FIXED as far as the monitor reads dates both ways: ``card_dates="text"`` (French words
+  only); the real format is still unknown.
 - No Quasar dialog (``#q-portal--dialog--1``, "slot just taken") on slot pick (DIALOG). no: the
-  monitor never picks a slot. LEFT.
+  monitor never picks a slot. FIXED (issue 27): a card's click opens it, ``dialog="notice"``
+  (default), ``"taken"`` or ``"none"``.
 - Chained gate only in the order reCAPTCHA-like → image captcha. no: both are captcha walls the
   monitor stops at. LEFT.
 - ``JSESSIONID``, ``/api/…`` JSON endpoints, Cloudflare's exact page: claimed only
@@ -177,7 +184,7 @@ def test_defaults_are_unchanged(client: httpx.Client) -> None:
     assert "later" not in view and "clientRouting" not in view
     assert "tarteaucitron" not in text_of(view)
     cgu = text_of(view_of(client.get(DEMARCHE.format(3901) + "cgu/")))
-    assert "data:image/png;base64," in cgu and "t=" not in cgu
+    assert "data:image/png;base64," in cgu and "get=image" not in cgu
 
 
 def test_captcha_image_by_url_serves_a_png_while_the_captcha_is_open(

@@ -251,7 +251,8 @@ def words_of(text: str) -> set[str]:
 
 
 # Every word of the English messages is English, but for these, which French shares.
-SHARED = {"cause", "page", "site", "sites", "observations", "captcha", "test"}
+SHARED = {"cause", "page", "site", "sites", "observations", "captcha", "test", "console"}
+SHARED |= {"session"}
 ENGLISH = {
     word
     for evt in SAMPLES.values()
@@ -286,7 +287,9 @@ def test_it_renders_every_event_kind_in_both_languages(
     assert message.title
     assert message.body
     assert "{" not in message.title + message.body
-    if not kind.value.startswith("monitor"):
+    if kind is EventKind.ASSIST_NEEDED:  # the console's address, not the booking page's
+        assert PREFECTURE in message.title
+    elif not kind.value.startswith("monitor"):
         assert URL in message.body
         assert PREFECTURE in message.title
 
@@ -405,3 +408,74 @@ def test_a_payload_from_before_structured_details_shows_its_recorded_line() -> N
         detail_args={},
     )
     assert "the recorded line" in show(unknown, "fr")
+
+
+ASK = Event(
+    kind=EventKind.ASSIST_NEEDED,
+    target="92/remise-titre",
+    occurred_at=OBSERVED,
+    payload={
+        "console_url": "https://console.example.org/",
+        "since": datetime(2026, 11, 23, 12, 0, tzinfo=UTC).isoformat(),
+        "end_reason": "sent_back",
+    },
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "fr",
+            [
+                f"Session assistée demandée — {PREFECTURE} : {PROCEDURE}",
+                "Une personne est demandée pour ouvrir une session assistée",
+                f"Préfecture : {PREFECTURE}",
+                f"Démarche : {PROCEDURE}",
+                "Console : https://console.example.org/",
+                "Dernière session terminée : lundi 23 novembre 2026 à 13 h 00 "
+                "(le site a renvoyé la session au captcha)",
+                "ne répond jamais au captcha et ne réserve jamais",
+            ],
+        ),
+        (
+            "en",
+            [
+                f"Assisted session needed — {PREFECTURE}: {PROCEDURE}",
+                "A person is asked to open an assisted session",
+                "Console: https://console.example.org/",
+                "Last session ended: Monday 23 November 2026, 13:00 "
+                "(the site sent the session back to the captcha)",
+                "never answers the captcha and never books",
+            ],
+        ),
+    ],
+)
+def test_assist_needed_asks_a_person_and_gives_the_consoles_address(
+    language: str, expected: list[str]
+) -> None:
+    text = show(ASK, language)
+    for part in expected:
+        assert part in text
+    short = show(ASK, language, short=True)
+    assert "https://console.example.org/" in short
+    assert len(short.splitlines()) == 2
+
+
+def test_a_first_assist_needed_has_no_last_session_and_a_reminder_says_so() -> None:
+    first = Event(
+        kind=EventKind.ASSIST_NEEDED,
+        target="92/remise-titre",
+        occurred_at=OBSERVED,
+        payload={"console_url": "https://console.example.org/"},
+    )
+    assert "Dernière session" not in show(first)
+    again = Event(
+        kind=EventKind.ASSIST_NEEDED,
+        target="92/remise-titre",
+        occurred_at=OBSERVED,
+        reminder=True,
+        payload={"console_url": "https://console.example.org/"},
+    )
+    assert show(again).startswith("Rappel : Session assistée demandée")
+    assert "Rappel : personne n'a encore ouvert de session assistée." in show(again)

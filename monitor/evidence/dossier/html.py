@@ -196,6 +196,11 @@ def _attempt(dossier: Dossier, index: int, attempt: Attempt) -> str:
     )
     if o.http_status is not None:
         result += f"<br><span class='small'>HTTP {o.http_status}</span>"
+    if o.assisted_by is not None:  # the operator's name, as they typed it: text, escaped
+        result += (
+            f"<br><span class='small assisted'>{escape(w['assisted_by'])} "
+            f"{escape(o.assisted_by)}</span>"
+        )
     if o.slot_count is not None or o.earliest_slot is not None:
         result += (
             f"<br><span class='small'>{escape(w['slots'])} {o.slot_count or '?'} – "

@@ -32,8 +32,8 @@ compared for you. Then, against manifest.json:
    evidence files, sorted by path (what `sha256sum` prints);
 7. every attempt's "chain" is SHA-256(previous chain, 64 hex characters, followed by the
    attempt's canonical JSON), from manifest.json's "previous_chain" (64 zeros when null);
-   an attempt with a "detail_code" has it and its "detail_args" in that JSON too, and an
-   attempt with a "node" has it.
+   an attempt with a "detail_code" has it and its "detail_args" in that JSON too, an
+   attempt with a "node" has it, and one with an "assisted_by" has it.
 
 One line per problem; exit status 0 when there is none, 1 otherwise.
 """
@@ -71,6 +71,8 @@ def canonical(row):
         fields["detail_args"] = row["detail_args"]
     if row.get("node") is not None:
         fields["node"] = row["node"]
+    if row.get("assisted_by") is not None:
+        fields["assisted_by"] = row["assisted_by"]
     for name in TIMES:
         if fields[name] is not None:
             moment = datetime.fromisoformat(fields[name]).astimezone(timezone.utc)

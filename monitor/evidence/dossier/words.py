@@ -23,9 +23,10 @@ _VERIFY_FR = [
     "final_url, slot_count, earliest_slot, sha256, triées, sans espace, en UTF-8, les dates "
     "en UTC au format <code>2025-03-01T08:00:00.000000+00:00</code> ; une tentative qui a un "
     "detail_code y ajoute detail_code et detail_args (le motif et ses valeurs, dont le message "
-    "affiché est tiré), et une tentative faite par un nœud du démon y ajoute node (le nom du "
-    "nœud). Modifier, retirer ou insérer une tentative rompt le chaînage de la "
-    "suivante.",
+    "affiché est tiré), une tentative faite par un nœud du démon y ajoute node (le nom du "
+    "nœud), et une tentative faite dans une session assistée y ajoute assisted_by (le nom de "
+    "la personne qui l'a ouverte). Modifier, retirer ou insérer une tentative rompt le "
+    "chaînage de la suivante.",
     "Les données de chaque tentative sont dans <code>outcomes.json</code>. "
     "<code>manifest.json</code> est la référence du dossier : il donne l'empreinte SHA-256 "
     "de chaque autre fichier, les fichiers qui doivent y être (<code>index.html</code>, "
@@ -61,7 +62,8 @@ _VERIFY_EN = [
     "earliest_slot, sha256, sorted, no whitespace, UTF-8, times in UTC as "
     "<code>2025-03-01T08:00:00.000000+00:00</code>; an attempt with a detail_code adds "
     "detail_code and detail_args (the reason code and values its message is written from), "
-    "and one made by a daemon node adds node (the node's name). "
+    "one made by a daemon node adds node (the node's name), and one made in an assisted "
+    "session adds assisted_by (the name of the person who opened it). "
     "Editing, removing or inserting an attempt breaks the next one's link.",
     "Each attempt's data is in <code>outcomes.json</code>. <code>manifest.json</code> is "
     "the dossier's reference: it gives every other file with its SHA-256, the files that "
@@ -122,6 +124,7 @@ WORDS: dict[str, dict[str, Any]] = {
         "col_message": "Message affiché", "col_url": "Adresse", "col_shot": "Capture",
         "col_hash": "Empreintes SHA-256",
         "slots": "créneaux :", "earliest": "premier :", "screenshot": "Capture de la tentative",
+        "assisted_by": "session assistée ouverte par",
         "html": "page HTML (code source)", "file": "fichier", "digest": "preuves",
         "chain_value": "chaînage",
         "source_title": "Page HTML enregistrée, montrée comme texte",
@@ -171,6 +174,7 @@ WORDS: dict[str, dict[str, Any]] = {
         "col_message": "Message shown", "col_url": "Address", "col_shot": "Screenshot",
         "col_hash": "SHA-256 digests",
         "slots": "slots:", "earliest": "earliest:", "screenshot": "Screenshot of attempt",
+        "assisted_by": "assisted session opened by",
         "html": "HTML page (source)", "file": "file", "digest": "evidence",
         "chain_value": "chain",
         "source_title": "Saved HTML page, shown as text",
