@@ -363,14 +363,14 @@ def _seconds(values: Sequence[float], share: float, unit: float = 60.0, suffix: 
 
 def end_to_end(settings: Any, *, shape: Shape, days: float) -> list[str]:
     """Both schedules on ``days`` of ``shape`` after the learning weeks; the table's lines."""
-    from release_windows import schedules  # the same schedules as the replay
+    from release_windows import TARGET, schedules  # the same schedules as the replay
 
     weeks = settings.learn_weeks + math.ceil(days / 7)
     timeline = generate(shape, weeks=weeks, seed=1, zone=settings.zone)
     since = timeline.start + timedelta(weeks=settings.learn_weeks)
     until = since + timedelta(days=days)
     runs: list[Run] = []
-    for name, replan in schedules(settings).items():
+    for name, replan in schedules(settings, f"{TARGET}/{timeline.name}").items():
         if name == "even plan":
             continue
         walked = replay(timeline, replan)

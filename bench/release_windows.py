@@ -51,6 +51,8 @@ from monitor.config.durations import (
 )
 from monitor.daemon.focus import even_plan, learned_plan, phase_of
 
+#: Each timeline's target is named after it, so that the grid's phase (a hash of the id, as
+#: in the daemon) differs between seeds instead of favouring or hurting every run alike.
 TARGET = "75/titre-sejour"
 SCHEDULES = ("even", "even plan", "learned")
 
@@ -67,12 +69,12 @@ class Settings:
     short: timedelta
 
 
-def schedules(settings: Settings) -> dict[str, Replan]:
-    """Each schedule as its replan function (see release_replay.Replan)."""
+def schedules(settings: Settings, target: str = TARGET) -> dict[str, Replan]:
+    """Each schedule of ``target`` as its replan function (see release_replay.Replan)."""
     jitter = parse_jitter(settings.jitter_text)
-    phase = phase_of(TARGET)
+    phase = phase_of(target)
     grid = CadenceSchedule.of(
-        TARGET, settings.interval, jitter, settings.active_hours, settings.zone
+        target, settings.interval, jitter, settings.active_hours, settings.zone
     )
     plan = even_plan(
         interval=settings.interval,
@@ -112,7 +114,7 @@ def run_timeline(timeline: Timeline, settings: Settings) -> dict[str, Measured]:
             "leaves nothing to measure: lower --learn-weeks or give a longer timeline"
         )
     found: dict[str, Measured] = {}
-    for name, replan in schedules(settings).items():
+    for name, replan in schedules(settings, f"{TARGET}/{timeline.name}").items():
         walked = replay(timeline, replan)
         found[name] = measure(timeline, walked.probes, since=since, short=settings.short)
     return found
@@ -127,6 +129,10 @@ def _minutes(seconds: float) -> str:
 
 def _share(part: int, whole: int) -> str:
     return "-" if not whole else f"{part}/{whole} ({100 * part / whole:.0f} %)"
+
+
+def _times(ratio: float) -> str:
+    return "-" if math.isnan(ratio) else f"{ratio:.2f}×"
 
 
 def _row(cells: Sequence[str]) -> str:
