@@ -12,12 +12,15 @@ Apprise, and an aiosmtpd server on 127.0.0.1 that stamps each message's arrival.
 are handed in instead of the real ones, through the composition root's own parameters:
 
 * the clock: a virtual one (``tests/fakeclock.py``) that jumps from one probe to the next,
-  so a week passes in minutes; what runs at each probe runs in real time;
+  so a week passes in half a minute; what runs at each probe runs in real time;
 * the schedule: :class:`DrivenSchedule`, which runs the target at the probe times the
   replay computed with the real schedule code (the cadence grid for ``even``, the learned
   plan recomputed each midnight from what the simulated monitor recorded for ``learned``),
-  through :meth:`Daemon.run_slot`, the step APScheduler calls. The daemon has no
-  ``focus: learned`` of its own on this branch (issue 28, item 2, is another branch's).
+  through :meth:`Daemon.run_slot`, the step APScheduler calls. The daemon's own
+  ``focus: learned`` (:mod:`monitor.daemon.plans`) is not what places them: it learns from
+  the start times of the outcomes that opened slots, which the probe stamps with the
+  machine's clock, and a virtual clock cannot move that one. The replay computes the same
+  plans (``focus.learned_plan``) from the same history, the probes that saw slots open.
 
 The daemon starts 12 hours (virtual) before the measured days, so that the target's state
 at their start is its own; ``alerts.remind_every`` is 0, since a reminder of slots still
