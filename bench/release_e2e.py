@@ -46,13 +46,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import yaml
 from aiosmtpd.controller import Controller
 from release_replay import Probe, percentile, replay
 from release_timelines import Opening, Shape, Timeline, generate
+
+if TYPE_CHECKING:
+    from release_windows import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -364,7 +367,7 @@ def _seconds(values: Sequence[float], share: float, unit: float = 60.0, suffix: 
     return "-" if math.isnan(value) else f"{value / unit:.{1 if unit > 1 else 3}f} {suffix}"
 
 
-def end_to_end(settings: Any, *, shape: Shape, days: float) -> list[str]:
+def end_to_end(settings: Settings, *, shape: Shape, days: float) -> list[str]:
     """Both schedules on ``days`` of ``shape`` after the learning weeks; the table's lines."""
     from release_windows import TARGET, schedules  # the same schedules as the replay
 
