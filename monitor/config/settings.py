@@ -5,6 +5,7 @@ The keys, their defaults and their meaning: docs/contract.md#settings.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from monitor.config.durations import ActiveHours, Jitter, format_duration
 from monitor.config.errors import Invalid
+from monitor.config.listen import parse_listen
 from monitor.config.masking import mask_database_password
 from monitor.config.types import (
     ActiveHoursSpec,
@@ -140,26 +142,26 @@ class AssistSettings(FrozenModel):
 class ConsoleSettings(FrozenModel):
     """The operator console served by ``monitor run`` (docs/contract.md#settings)."""
 
-    listen: str = "127.0.0.1:8470"  #: host:port
+    listen: str = "127.0.0.1:8470"  #: ADDRESS:PORT (monitor.config.listen)
     #: required; every page asks for it; masked wherever the config is shown, never in a repr
     token: Text = Field(repr=False)
 
     @field_validator("listen")
     @classmethod
-    def _host_port(cls, value: str) -> str:
-        host, colon, port = value.rpartition(":")
-        if not colon or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-            raise Invalid("is not host:port; write e.g. 127.0.0.1:8470", value=value)
+    def _address_port(cls, value: str) -> str:
+        try:
+            parse_listen(value)
+        except ValueError as error:
+            raise Invalid(f"is not host:port: {error}", value=value) from None
         return value
 
     @property
     def url(self) -> str:
-        """The console's address, as assist_needed gives it to people."""
-        host, _, port = self.listen.rpartition(":")
-        shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
-        if ":" in shown and not shown.startswith("["):
-            shown = f"[{shown}]"
-        return f"http://{shown}:{port}/"
+        """The console's address, as assist_needed gives it to people (0.0.0.0: loopback's)."""
+        where = parse_listen(self.listen)
+        if where.host in ("0.0.0.0", "::"):
+            where = dataclasses.replace(where, host="127.0.0.1")
+        return where.url()
 
 
 def check_database_url(value: str) -> str:

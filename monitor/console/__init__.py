@@ -4,7 +4,6 @@ answers the captcha the monitor's browser shows.
 
     app.py       the Starlette application: pages, forms, the guard (token, CSRF, headers)
     access.py    the token's cookie, CSRF tokens, the cross-origin rule, operator names (pure)
-    listen.py    ``settings.console.listen`` parsed (pure)
     wording.py   the pages' words and values (pure)
     server.py    uvicorn inside the running loop, without signal handlers of its own
 

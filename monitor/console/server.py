@@ -18,7 +18,7 @@ from collections.abc import Generator
 import uvicorn
 from starlette.types import ASGIApp
 
-from monitor.console.listen import Listen, parse_listen
+from monitor.config.listen import Listen, parse_listen
 from monitor.errors import MonitorError
 
 __all__ = ["ConsoleServer", "ConsoleUnavailable"]

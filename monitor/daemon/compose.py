@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from monitor.assist.desk import AssistDesk, DeskParts
 from monitor.config import Config
@@ -30,7 +31,7 @@ from monitor.daemon.plans import PlanBook
 from monitor.daemon.politeness import Politeness
 from monitor.daemon.runner import ProbeRunner
 from monitor.daemon.schedule import EmbeddedSchedule, Schedule
-from monitor.daemon.scheduler import AfterProbes, Daemon
+from monitor.daemon.scheduler import AfterProbes, Daemon, Served
 from monitor.store import Repository
 
 __all__ = ["CurrentConfig", "build_daemon"]
@@ -49,6 +50,7 @@ def build_daemon(
     components: Components | None = None,
     schedule: Schedule | None = None,
     clock: Clock = SYSTEM_CLOCK,
+    status_page_url: str | None = None,
 ) -> Daemon:
     """A daemon on ``repository`` for ``config``, its parts built here.
 
@@ -56,7 +58,8 @@ def build_daemon(
     ``publish_dir``: the status page regenerated there after probes (``publisher``: another
     one); ``components``, ``schedule`` and ``clock`` replace the real ones (tests). Given
     components keep their dispatcher across reloads; the default one is rebuilt for new
-    channels.
+    channels. With ``assist: true`` targets, the assisted sessions' desk and the operator
+    console over it (``status_page_url``: the public status page, linked from its pages).
     """
     current = CurrentConfig(config)
     settings = config.settings
@@ -102,6 +105,7 @@ def build_daemon(
         publisher = refresher_for(current, repository, publish_dir, min_gap=gap)
     notifying = NotificationLoop(parts.dispatcher, remake, clock=clock)
     desk = None
+    console: Served | None = None
     if not once and any(target.assist for target in config.targets()):
         after = publisher
 
@@ -120,8 +124,11 @@ def build_daemon(
                 clock=clock,
                 node=node,
                 on_written=written,
+                console_url=lambda: served.url,
             )
         )
+        served = _console(desk, config, node, clock, status_page_url)
+        console = served
     return Daemon(
         config=current,
         reload_config=reload_config,
@@ -137,6 +144,31 @@ def build_daemon(
         publisher=publisher,
         plans=plans,
         desk=desk,
+        console=console,
         clock=clock,
         once=once,
     )
+
+
+def _console(
+    desk: AssistDesk, config: Config, node: str, clock: Clock, status_page_url: str | None
+) -> Served:
+    """The operator console over ``desk``, served where ``settings.console.listen`` says.
+
+    Imported here, only for a daemon with assisted targets (which needs settings.console:
+    the config refuses ``assist: true`` without it), so that no other command pays for
+    Starlette and uvicorn."""
+    from monitor.console.app import build_console
+    from monitor.console.server import ConsoleServer
+
+    settings = config.settings
+    assert settings.console is not None  # checked by the config (assist needs a console)
+    app = build_console(
+        desk,
+        token=settings.console.token,
+        node=node,
+        status_page_url=status_page_url,
+        now=clock.now,
+        zone=ZoneInfo(settings.timezone),
+    )
+    return ConsoleServer(app, settings.console.listen)

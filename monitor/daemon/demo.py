@@ -82,7 +82,8 @@ class DemoStep:
 
 def script() -> tuple[DemoStep, ...]:
     """The story. Times are in intervals; with back-off, three 502s take about 6 intervals
-    (10 are given: a slow machine runs late)."""
+    (14 are given: a slow machine runs late, and the assisted session's reads share the
+    imitation's host with them)."""
     slots = (("count", 3), ("first_date", "2030-05-06T09:00"))
     # The legacy calendar shows the weeks from today on: its slots start the next weekday.
     soon = (("count", 3),)
@@ -93,8 +94,8 @@ def script() -> tuple[DemoStep, ...]:
         DemoStep(5, "4402", "http_502", (), "93/naturalisation now answers 502 Bad Gateway"),
         DemoStep(7, "4401", "no_slot", (), "75/titre-sejour has no slot any more"),
         DemoStep(9, "imitation-pre-demande", "closed", (), "92/pre-demande closes its form"),
-        DemoStep(15, "4402", "no_slot", (), "93/naturalisation works again"),
-        DemoStep(16, "2401", "slots", slots, "94/recepisse now offers 3 slots"),
+        DemoStep(19, "4402", "no_slot", (), "93/naturalisation works again"),
+        DemoStep(20, "2401", "slots", slots, "94/recepisse now offers 3 slots"),
     )
 
 
@@ -127,7 +128,8 @@ def demo_config(
             "alerts": {"anomaly_after": 3, "resolved_after": 2, "remind_every": "0"},
             "publish": {"min_gap": f"{interval}s"},  # the status page keeps up with the story
             # Assisted sessions are opened from the console; its token is random, never shown.
-            "console": {"token": secrets.token_urlsafe(24)},
+            # Any free port: a demo never collides with a console already running here.
+            "console": {"listen": "127.0.0.1:0", "token": secrets.token_urlsafe(24)},
             "assist": {"reread": "5m", "max_rereads": 6, "ask_every": "2h"},
         },
         "channels": [{"id": "console", "url": CONSOLE_URL}],
@@ -233,6 +235,7 @@ def run_demo(
             node="demo",
             reload_config=lambda: _load(config_file),
             publish_dir=status_dir,
+            status_page_url=page_url,
         )
         assert daemon.publisher is not None
         # The page exists (every target "never probed") from the start.

@@ -91,6 +91,19 @@ class AfterProbes(Protocol):
     async def aclose(self) -> None: ...
 
 
+class Served(Protocol):
+    """A web application the daemon serves in its loop (the operator console,
+    :class:`monitor.console.server.ConsoleServer`): started before the work it acts on,
+    stopped before that work closes."""
+
+    @property
+    def url(self) -> str: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 class Daemon:
     """``monitor run``: everything between the config and the database, for months."""
 
@@ -111,6 +124,7 @@ class Daemon:
         publisher: AfterProbes | None = None,
         plans: PlanBook | None = None,
         desk: AssistDesk | None = None,
+        console: Served | None = None,
         clock: Clock = SYSTEM_CLOCK,
         once: bool = False,
     ) -> None:
@@ -131,6 +145,8 @@ class Daemon:
         self.plans = plans
         #: The assisted sessions the operator console acts on (docs/contract.md#assisted-sessions).
         self.desk = desk
+        #: The operator console over the desk (docs/contract.md#assisted-sessions).
+        self.console = console
         self._clock = clock
         self._once = once
         self._targets: dict[str, Target] = {}
@@ -181,6 +197,8 @@ class Daemon:
                 self._build_jobs()
                 await self._schedule.start(self)
                 self._start_part("schedule", self._schedule.run())
+                if self.console is not None:  # before the desk: its asks carry the address
+                    await self.console.start()
                 if self.desk is not None:
                     await self.desk.start()
                 await self._supervise(self._main_loop())
@@ -351,7 +369,7 @@ class Daemon:
         old = self.config.settings
         old_channels = self.config.channels
         new = config.settings
-        for name in ("database", "cluster", "user_agent", "browser", "evidence_dir"):
+        for name in ("database", "cluster", "user_agent", "browser", "evidence_dir", "console"):
             if getattr(old, name) != getattr(new, name):
                 log.warning("settings.%s changed: it takes effect at the next restart", name)
         self._current.value = config
@@ -401,6 +419,11 @@ class Daemon:
         await self._schedule.close()
         if self.runner.recordings:
             await asyncio.wait(set(self.runner.recordings), timeout=_RECORDING_WAIT)
+        if self.console is not None:  # no one acts on the desk any more
+            try:
+                await asyncio.wait_for(self.console.stop(), timeout=_CLOSE_WAIT)
+            except Exception as error:  # TimeoutError included: best effort at exit
+                log.warning("stopping the operator console failed: %r", error)
         if self.desk is not None:  # sessions end "stopped", their contexts closed
             await close_within(self.desk, _CLOSE_WAIT)
         for part in self._parts.values():

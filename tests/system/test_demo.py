@@ -10,10 +10,10 @@ import sys
 def test_the_demo_shows_slots_an_anomaly_and_an_assisted_session_then_stops_by_itself() -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
     done = subprocess.run(
-        # The story's last step is at 16 intervals; the site's recovery then needs two
-        # healthy probes of a legacy target whose three neighbours share its host, one probe
-        # at a time: about 23 s here when quiet, later on a loaded CI machine.
-        [sys.executable, "-m", "monitor", "demo", "--interval", "1", "--duration", "32"],
+        # The story's last step is at 20 intervals; the site's recovery then needs two
+        # healthy probes of a legacy target whose four neighbours share its host, one probe
+        # at a time: about 27 s here when quiet, later on a loaded CI machine.
+        [sys.executable, "-m", "monitor", "demo", "--interval", "1", "--duration", "40"],
         capture_output=True,
         text=True,
         timeout=90,

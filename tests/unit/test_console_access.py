@@ -10,7 +10,7 @@ import pytest
 
 from monitor.assist.views import EndReason, SessionState, SessionView
 from monitor.console.access import Access, LoginThrottle, cross_origin_refusal, name_problem
-from monitor.console.listen import Listen, parse_listen
+from monitor.config.listen import Listen, parse_listen
 from monitor.console.wording import outcome_words, row
 
 TOKEN = "correct horse battery staple"
