@@ -1,6 +1,6 @@
-"""Learned release windows against today's even schedule, at the same number of probes (issue 28).
+"""Learned release windows against today's even schedule, at the same weekly budget (issue 28).
 
-    .venv/bin/python bench/release_windows.py                    # every shape, a seed: ~1 min
+    .venv/bin/python bench/release_windows.py                    # every shape, a seed: ~10 s of CPU
     .venv/bin/python bench/release_windows.py --csv watched.csv  # a timeline watched by hand
     .venv/bin/python bench/release_windows.py --end-to-end       # + the real daemon, mail
 
