@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from monitor.assist.views import EndReason, SessionState, SessionView
-from monitor.console.access import Access, LoginThrottle, cross_origin_refusal, name_problem
 from monitor.config.listen import Listen, parse_listen
+from monitor.console.access import Access, LoginThrottle, cross_origin_refusal, name_problem
 from monitor.console.wording import outcome_words, row
 
 TOKEN = "correct horse battery staple"
