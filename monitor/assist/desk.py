@@ -338,8 +338,14 @@ class AssistDesk:
         return target_id in live
 
     async def reconfigure(self, config: Config) -> None:
-        """A reloaded config: every session ends ``stopped``, the targets are taken anew."""
-        await self._end_all(EndReason.STOPPED)
+        """A reloaded config: a session whose target left the config, is no longer assisted
+        or now has another address ends ``stopped``; the others go on (a person answered a
+        captcha for them), with their target as the config now writes it."""
+        assisted = {target.id: target for target in config.targets() if target.assist}
+        for session in list(self._sessions.values()):
+            now = assisted.get(session.target.id)
+            if now is None or now.url != session.target.url:
+                await self._end_session(session, EndReason.STOPPED)
         self._adopt(config)
         self._wake.set()
         if self._loop is None:
@@ -762,12 +768,16 @@ class AssistDesk:
 
     async def _end_all(self, reason: EndReason) -> None:
         for session in list(self._sessions.values()):
-            if session.reading is not None:
-                session.reading.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await session.reading
-            if session.busy or session.stack is not None:
-                await self._end(session, reason)
+            await self._end_session(session, reason)
+
+    async def _end_session(self, session: _Session, reason: EndReason) -> None:
+        """End ``session`` now, its read in progress cancelled, if it is opening or live."""
+        if session.reading is not None:
+            session.reading.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await session.reading
+        if session.busy or session.stack is not None:
+            await self._end(session, reason)
 
     # -- helpers ----------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from monitor.assist.desk import AssistDesk
 from monitor.assist.views import AnswerResult, DeskRefusal, EndReason, SessionState
 from monitor.attempt.probe import observe
 from monitor.attempt.record import record_attempt
+from monitor.config import Config
 from monitor.daemon.components import Components
 from monitor.daemon.compose import build_daemon
 from monitor.daemon.jobs import CadenceTrigger
@@ -84,6 +85,8 @@ class Rig:
     repository: Repository
     engines: Engines
     daemon_task: asyncio.Task[int]
+    config_path: Path
+    reloaded: int = 0  #: reloads the desk has taken in (config reread, sessions kept or ended)
 
     def code(self) -> str:
         """What the person reads in the image (the imitation's control side)."""
@@ -198,7 +201,14 @@ async def daemon_rig(tmp_path: Path, chromium_path: str) -> AsyncIterator[Rig]:
         )
         assert daemon.desk is not None
         running = asyncio.create_task(daemon.run())
-        rig = Rig(site, daemon, daemon.desk, clock, repository, engines, running)
+        rig = Rig(site, daemon, daemon.desk, clock, repository, engines, running, config_path)
+        taken_in = daemon.desk.reconfigure
+
+        async def counted(config: Config) -> None:
+            await taken_in(config)
+            rig.reloaded += 1
+
+        daemon.desk.reconfigure = counted  # type: ignore[method-assign]
         try:
             yield rig
         finally:
@@ -343,7 +353,7 @@ def _rows_after(tmp_path: Path) -> list[Any]:
         engine.dispose()
 
 
-def test_an_unanswered_captcha_is_abandoned_and_a_reload_stops_a_session(
+def test_an_unanswered_captcha_is_abandoned_and_a_reload_keeps_or_stops_a_session(
     tmp_path: Path, chromium_path: str
 ) -> None:
     async def scenario() -> None:
@@ -363,6 +373,16 @@ def test_an_unanswered_captcha_is_abandoned_and_a_reload_stops_a_session(
                 await rig.desk.answer(TARGET, rig.code(), OPERATOR)  # nothing waits for it
 
             await act(lambda: rig.desk.open(TARGET, "Dominique"))
+            # A reload that leaves the target as it was keeps the person's session.
+            reloads = rig.reloaded
+            rig.daemon.request_reload()
+            await until(lambda: rig.reloaded > reloads)
+            assert rig.desk.sessions()[0].state is SessionState.CHALLENGE
+            assert browser.contexts_open == 1
+            # One that moves its address ends it: the captcha was for the old one.
+            rig.config_path.write_text(
+                rig.config_path.read_text().replace(f"/demarche/{KEY}/", f"/demarche/{KEY}0/")
+            )
             rig.daemon.request_reload()
             await until(lambda: rig.desk.sessions()[0].state is SessionState.ENDED)
             assert rig.desk.sessions()[0].end_reason is EndReason.STOPPED
