@@ -55,7 +55,7 @@ from monitor.store.rows import assist_sessions, events
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
 
 KEY = "8802"
-TARGET = "t/sejour"
+TARGET = "93/titre-sejour"
 TOKEN = "e2e-console-token-7f3a2b"
 OPERATOR = "Camille"
 MAX_REREADS = 2
@@ -63,7 +63,7 @@ REREAD = timedelta(minutes=10)
 ASK_EVERY = timedelta(hours=2)
 HOSTILE_KEY = "8803"
 HOSTILE_NAME = '<img src=x onerror=alert(1)><script>alert(2)</script>"><b id=injected>x</b>'
-HOSTILE_TARGET = "t/hostile"
+HOSTILE_TARGET = "93/hostile"
 PHONE, DESKTOP = 390, 1280
 LAUNCH_ARGS = [
     "--no-sandbox",
@@ -157,8 +157,8 @@ class Live:
 def targets(site: ImitationSite, hostile: bool) -> list[dict[str, Any]]:
     chosen = [
         {
-            "id": "sejour",
-            "name": "Titre de séjour",
+            "id": "titre-sejour",
+            "name": "Titre de séjour : première demande",
             "platform": "rdv-prefecture",
             "url": site.url(f"/rdvpref/reservation/demarche/{KEY}/"),
             "assist": True,
@@ -191,6 +191,8 @@ async def live_daemon(
             tmp_path / "prefectures.yaml",
             targets=targets(site, hostile),
             database=database,
+            prefecture="93",
+            prefecture_name="Préfecture de la Seine-Saint-Denis",
             channels=[
                 {
                     "id": "volunteers",
@@ -278,9 +280,6 @@ async def answer_through_the_console(live: Live, page: Any, tmp_path: Path | Non
     assert audio.status == 200 and (await audio.body()).startswith(b"RIFF")
     await page.click("details summary")
     assert await image_loaded(page, "#screenshot")
-    if tmp_path is not None:
-        await shoot(page, tmp_path, "console-live-captcha-desktop.png", DESKTOP)
-        await shoot(page, tmp_path, "console-live-captcha-phone.png", PHONE)
 
     first = live.code()
     await page.fill("#code", "WRONG1" if first != "WRONG1" else "WRONG2")
@@ -291,6 +290,9 @@ async def answer_through_the_console(live: Live, page: Any, tmp_path: Path | Non
     assert await image_loaded(page, "#captcha")
     second = live.code()
     assert second != first  # the site issued a new captcha, and the console shows it
+    if tmp_path is not None:
+        await shoot(page, tmp_path, "console-live-captcha-desktop.png", DESKTOP)
+        await shoot(page, tmp_path, "console-live-captcha-phone.png", PHONE)
     assert outcomes_of(live.repository, TARGET) == []  # a rejected code is no read
 
     await page.fill("#code", second)
@@ -446,7 +448,7 @@ async def test_cross_site_posts_and_hostile_names_do_nothing_over_the_real_daemo
             # The hostile target's captcha page too.
             await page.goto(live.url)
             await card(page, "waiting", HOSTILE_TARGET).locator("button.open").click()
-            await page.wait_for_url(re.compile(r"/captcha/t/hostile$"))
+            await page.wait_for_url(re.compile(r"/captcha/93/hostile$"))
             assert await page.inner_text("h1.name") == HOSTILE_NAME
             assert await image_loaded(page, "#captcha")
             injected = await page.evaluate(
