@@ -5,7 +5,8 @@ words stay inert. The console runs in the test's own event loop (uvicorn beside 
 over the in-memory desk of tests/consoledesk.py.
 
 Screenshots at phone (390 px) and desktop (1280 px) widths go to the test's tmp_path, or to
-``$CONSOLE_SCREENSHOTS`` when set (``CONSOLE_SCREENSHOTS=docs/img`` renews the README's).
+``$CONSOLE_SCREENSHOTS`` when set (the README shows the real daemon's console instead:
+tests/system/test_assist_console_e2e.py's ``console-live-*.png``).
 Nothing here touches the internet: any request off 127.0.0.1 is aborted.
 """
 
