@@ -115,26 +115,34 @@ def offset_changes(tz: tzinfo, first: int, last: int) -> list[tuple[int, int]]:
     return changes
 
 
-def day_number(hour: ColumnElement[int], changes: list[tuple[int, int]]) -> ColumnElement[int]:
-    """SQL: the local day (days since 1970-01-01) of the start of UTC ``hour``.
+def offset_sql(
+    hour: ColumnElement[int], changes: list[tuple[int, int]], unit: int = 1
+) -> ColumnElement[Any]:
+    """SQL: the UTC offset in force at the start of UTC ``hour``, in minutes divided by
+    ``unit`` (60: whole hours), from ``changes`` as :func:`offset_changes` gives them.
 
     Literals only, no bound parameters: PostgreSQL matches the expression in GROUP BY to
     the one selected only when they are written the same.
     """
-    offset: ColumnElement[Any] = sql_int(str(changes[-1][1]))
+    offset: ColumnElement[Any] = sql_int(str(changes[-1][1] // unit))
     if len(changes) > 1:
         offset = case(
             *[
-                (hour < sql_int(str(start)), sql_int(str(previous)))
+                (hour < sql_int(str(start)), sql_int(str(previous // unit)))
                 for (start, _), (_, previous) in zip(changes[1:], changes[:-1], strict=True)
             ],
             else_=offset,
         )
-    minutes = hour * sql_int("60") + offset
+    return offset
+
+
+def day_number(hour: ColumnElement[int], changes: list[tuple[int, int]]) -> ColumnElement[int]:
+    """SQL: the local day (days since 1970-01-01) of the start of UTC ``hour``."""
+    minutes = hour * sql_int("60") + offset_sql(hour, changes)
     return minutes.op("/", precedence=8, return_type=Integer)(sql_int("1440"))
 
 
-def _rollup_filters(
+def rollup_filters(
     targets: Sequence[str] | None, prefecture: str | None, first: int | None, end: int | None
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
@@ -149,7 +157,7 @@ def _rollup_filters(
     return conditions
 
 
-def _outcome_filters(
+def outcome_filters(
     targets: Sequence[str] | None,
     prefecture: str | None,
     since: datetime | None,
@@ -297,15 +305,15 @@ def collect_stats(
     with database_errors(engine.url), engine.connect() as connection:
         if by == "node":
             _from_outcomes(
-                connection, tallies, tz, _outcome_filters(targets, prefecture, since, until)
+                connection, tallies, tz, outcome_filters(targets, prefecture, since, until)
             )
         if whole is not None:
-            hours = _rollup_filters(None, None, *whole)
-            where = _rollup_filters(targets, prefecture, *whole)
+            hours = rollup_filters(None, None, *whole)
+            where = rollup_filters(targets, prefecture, *whole)
             _from_rollup(connection, tallies, tz, where, hours)
         for start, end in edges:
             _from_outcomes(
-                connection, tallies, tz, _outcome_filters(targets, prefecture, start, end)
+                connection, tallies, tz, outcome_filters(targets, prefecture, start, end)
             )
         # Query 4: the available outcomes of the whole period.
         slots = select(
@@ -316,7 +324,7 @@ def collect_stats(
             outcomes.c.earliest_slot,
             outcomes.c.node,
         ).where(
-            *_outcome_filters(targets, prefecture, since, until),
+            *outcome_filters(targets, prefecture, since, until),
             outcomes.c.status == str(Status.AVAILABLE),
         )
         for row in connection.execution_options(yield_per=_BATCH).execute(slots):

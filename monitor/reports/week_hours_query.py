@@ -20,13 +20,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
-from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Integer, case, func, select
 from sqlalchemy import literal_column as sql_int
 
 from monitor.domain import Status
-from monitor.reports.stats_query import offset_changes, split_period
+from monitor.reports.stats_query import (
+    offset_changes,
+    offset_sql,
+    outcome_filters,
+    rollup_filters,
+    split_period,
+)
 from monitor.reports.week_hours import HOURS_IN_WEEK, WeekFigures, WeekTallies
 from monitor.store.engine import database_errors
 from monitor.store.ports import SlotHistory
@@ -43,53 +48,10 @@ def week_hour_number(
     """SQL: the local hour of the week of UTC hour number ``hour``, offsets in whole hours
     (``changes`` as :func:`~monitor.reports.stats_query.offset_changes` gives them).
 
-    Literals only, as ``day_number``: PostgreSQL matches the GROUP BY expression to the
-    selected one only when they are written the same.
+    Literals only, as ``day_number``.
     """
-    offset: ColumnElement[Any] = sql_int(str(changes[-1][1] // 60))
-    if len(changes) > 1:
-        offset = case(
-            *[
-                (hour < sql_int(str(start)), sql_int(str(previous // 60)))
-                for (start, _), (_, previous) in zip(changes[1:], changes[:-1], strict=True)
-            ],
-            else_=offset,
-        )
-    local = hour + offset + sql_int(str(_EPOCH_WEEK_HOUR))
+    local = hour + offset_sql(hour, changes, unit=60) + sql_int(str(_EPOCH_WEEK_HOUR))
     return local.op("%", precedence=8, return_type=Integer)(sql_int(str(HOURS_IN_WEEK)))
-
-
-def _rollup_where(
-    targets: Sequence[str] | None, prefecture: str | None, first: int | None, end: int | None
-) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if targets is not None:
-        conditions.append(outcome_hours.c.target.in_(list(targets)))
-    if prefecture is not None:
-        conditions.append(outcome_hours.c.prefecture == prefecture)
-    if first is not None:
-        conditions.append(outcome_hours.c.hour >= first)
-    if end is not None:
-        conditions.append(outcome_hours.c.hour < end)
-    return conditions
-
-
-def _outcome_where(
-    targets: Sequence[str] | None,
-    prefecture: str | None,
-    since: datetime | None,
-    until: datetime | None,
-) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if targets is not None:
-        conditions.append(outcomes.c.target.in_(list(targets)))
-    if prefecture is not None:
-        conditions.append(outcomes.c.prefecture == prefecture)
-    if since is not None:
-        conditions.append(outcomes.c.started_at >= since)
-    if until is not None:
-        conditions.append(outcomes.c.started_at < until)
-    return conditions
 
 
 def _from_rollup(
@@ -168,15 +130,17 @@ def collect_week_hours(
     with database_errors(engine.url), engine.connect() as connection:
         exact = True
         if whole is not None:
-            hours = _rollup_where(None, None, *whole)
+            hours = rollup_filters(None, None, *whole)
             exact = _from_rollup(
-                connection, tallies, _rollup_where(targets, prefecture, *whole), hours
+                connection, tallies, rollup_filters(targets, prefecture, *whole), hours
             )
         if exact:
             for start, end in edges:
-                _from_outcomes(connection, tallies, _outcome_where(targets, prefecture, start, end))
+                _from_outcomes(
+                    connection, tallies, outcome_filters(targets, prefecture, start, end)
+                )
         else:
-            _from_outcomes(connection, tallies, _outcome_where(targets, prefecture, since, until))
+            _from_outcomes(connection, tallies, outcome_filters(targets, prefecture, since, until))
     found = tallies.targets
     if found:
         for target, moments in history.slots_opened_times(found, since).items():
