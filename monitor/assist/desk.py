@@ -51,7 +51,8 @@ from monitor.assist.views import (
 )
 from monitor.attempt.classify import Recognised, recognise_all
 from monitor.attempt.probe import failure_finding
-from monitor.config import Channel, Config, Settings, Target
+from monitor.attempt.record import Record
+from monitor.config import Config, Settings, Target
 from monitor.domain import Engine, Finding, Observation, PageSnapshot, Status
 from monitor.errors import DatabaseError, MonitorFault, ProbeError
 from monitor.platforms import rdv_prefecture
@@ -59,7 +60,6 @@ from monitor.platforms.common import FlowOptions, settle
 from monitor.platforms.worker import off_loop
 from monitor.probes.base import ProbeEngine, RequestGate
 from monitor.probes.browser import BrowserSession
-from monitor.store import Recorded
 from monitor.store.assist import SessionTaken
 from monitor.store.ports import AssistRecords, Recorder
 
@@ -83,23 +83,6 @@ CLOSE_WAIT = 5.0
 
 class DeskStore(AssistRecords, Recorder, Protocol):
     """The repository as the desk uses it: assisted sessions' rows and the record path."""
-
-
-class RecordAssisted(Protocol):
-    """monitor.attempt.record.record_attempt: the runner's one record path."""
-
-    def __call__(
-        self,
-        repo: Recorder,
-        target: Target,
-        observation: Observation,
-        *,
-        settings: Settings,
-        channels: Sequence[Channel],
-        now: datetime,
-        node: str | None = None,
-        assisted_by: str | None = None,
-    ) -> Recorded: ...
 
 
 class Ticket(Protocol):
@@ -137,7 +120,7 @@ class DeskParts:
     store: DeskStore
     engines: Browsers
     politeness: Gatekeeper
-    record: RecordAssisted
+    record: Record
     clock: Clock
     node: str
     #: called after a record or an ask wrote deliveries (the notification loop's poke)

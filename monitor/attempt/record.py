@@ -21,6 +21,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Protocol
 
 from monitor.alerts.policy import AlertPolicy, apply_outcome
 from monitor.attempt.classify import classify
@@ -131,6 +132,24 @@ def record(
         now=now,
         assisted_by=assisted_by,
     ).outcome
+
+
+class Record(Protocol):
+    """:func:`record_attempt`'s shape: the one record path of the daemon's runner and of
+    the assisted sessions' desk (tests hand in others)."""
+
+    def __call__(
+        self,
+        repo: Recorder,
+        target: Target,
+        observation: Observation,
+        *,
+        settings: Settings,
+        channels: Sequence[Channel],
+        now: datetime,
+        node: str | None = None,
+        assisted_by: str | None = None,
+    ) -> Recorded: ...
 
 
 def record_attempt(

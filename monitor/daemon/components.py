@@ -11,17 +11,16 @@ dispatcher   monitor.alerts.dispatcher.Dispatcher: sends the outbox (None: nothi
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from monitor.config import Channel, Config, Settings, Target
+from monitor.attempt.record import Record
+from monitor.config import Config, Target
 from monitor.daemon import metrics
 from monitor.domain import Engine, Observation
 from monitor.probes.base import ProbeEngine, RequestGate
-from monitor.store import Recorded
-from monitor.store.ports import Outbox, Recorder
+from monitor.store.ports import Outbox
 
 if TYPE_CHECKING:
     from monitor.alerts.dispatcher import Dispatcher
@@ -42,21 +41,6 @@ class Observe(Protocol):
     def __call__(
         self, target: Target, engine: ProbeEngine, *, timeout: float, gate: RequestGate
     ) -> Awaitable[Observation]: ...
-
-
-class Record(Protocol):
-    def __call__(
-        self,
-        repo: Recorder,
-        target: Target,
-        observation: Observation,
-        *,
-        settings: Settings,
-        channels: Sequence[Channel],
-        now: datetime,
-        node: str | None = None,
-        assisted_by: str | None = None,
-    ) -> Recorded: ...
 
 
 class CurrentConfig:

@@ -30,10 +30,11 @@ from typing import Any
 
 from monitor.alerts.policy import backoff_delay
 from monitor.attempt.probe import failed
+from monitor.attempt.record import Record
 from monitor.config import Config, Target
 from monitor.daemon import metrics
 from monitor.daemon.clock import SYSTEM_CLOCK, Clock
-from monitor.daemon.components import EngineSet, Observe, Record
+from monitor.daemon.components import EngineSet, Observe
 from monitor.daemon.health import HealthReporter, OwnFaultGuard, is_network_failure
 from monitor.daemon.politeness import Politeness, ProbeTicket, parse_retry_after
 from monitor.domain import (
