@@ -9,6 +9,7 @@ person would read it. Pure: no file, socket or thread, so the unit tier may use 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import random
 import struct
@@ -164,6 +165,9 @@ class ConsoleDesk:
         self.image_type = "image/png"
         #: Raised by the next open() when set: a fault of the desk, not a refusal.
         self.fault: Exception | None = None
+        #: When set, open() and answer() wait for it, the session opening or submitting
+        #: meanwhile: a site answering slowly, or a politeness gap between requests.
+        self.hold: asyncio.Event | None = None
         start = now()
         waiting = SessionView(
             target_id="75/titre-sejour",
@@ -234,6 +238,9 @@ class ConsoleDesk:
             raise DeskRefusal(f"{target_id} n'est pas une démarche assistée.")
         if target.view.state not in (SessionState.WAITING, SessionState.ENDED):
             raise DeskRefusal("Une session est déjà ouverte sur cette démarche.")
+        if self.hold is not None:
+            target.view = replace(target.view, state=SessionState.OPENING, operator=operator)
+            await self.hold.wait()
         target.view = replace(
             target.view,
             state=SessionState.CHALLENGE,
@@ -254,6 +261,11 @@ class ConsoleDesk:
         target = self.targets.get(target_id)
         if target is None or target.challenge is None:
             raise DeskRefusal("Aucun captcha n'attend sur cette démarche.")
+        if self.hold is not None:
+            shown, target.challenge = target.challenge, None
+            target.view = replace(target.view, state=SessionState.SUBMITTING)
+            await self.hold.wait()
+            target.challenge = shown
         if code == self.codes[target_id]:
             now = self.now()
             target.challenge = None

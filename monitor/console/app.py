@@ -14,11 +14,12 @@ Pages are Jinja2 templates with autoescape on: a target's name or a reason is te
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, tzinfo
 from importlib.resources import files
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from urllib.parse import parse_qs, quote
 from zoneinfo import ZoneInfo
 
@@ -47,6 +48,8 @@ __all__ = ["SECURITY_HEADERS", "build_console"]
 
 log = logging.getLogger("monitor.console")
 
+T = TypeVar("T")
+
 LOGIN_COOKIE: Final = "console_login"
 NAME_COOKIE: Final = "console_operator"
 #: A login lasts this long; then the token is asked again.
@@ -55,6 +58,10 @@ LOGIN_DAYS: Final = 30
 FORM_LIMIT: Final = 4096
 #: The longest code a person may type.
 CODE_MAX: Final = 40
+#: Seconds a form waits for the desk's act (opening, a code) before the person is shown a
+#: page that follows it: under the politeness gate (15 s between two requests to a host by
+#: default) an opening takes half a minute or more, longer than a proxy waits.
+ACT_GRACE: Final = 3.0
 #: Seconds between two refreshes of the index, and of a page waiting for the desk.
 INDEX_REFRESH: Final = 30
 WAIT_REFRESH: Final = 2
@@ -92,16 +99,18 @@ def build_console(
     status_page_url: str | None,
     now: Callable[[], datetime],
     zone: tzinfo | None = None,
+    act_grace: float = ACT_GRACE,
 ) -> Starlette:
     """The console's ASGI application over ``desk``.
 
     ``token`` is ``settings.console.token``; ``node`` this daemon's node name (shown on each
     page); ``status_page_url`` the public status page, linked when given; ``now`` the clock
     (UTC); ``zone`` the zone times are shown in (``settings.timezone``; Europe/Paris when
-    not given)."""
+    not given); ``act_grace`` how long a form waits for the desk's act (:data:`ACT_GRACE`)."""
     console = _Console(
         desk, Access(token), node, status_page_url, now, zone or ZoneInfo("Europe/Paris")
     )
+    console.act_grace = act_grace
     routes = [
         Route("/", console.index, methods=["GET"]),
         Route("/login", console.login, methods=["POST"]),
@@ -142,6 +151,9 @@ class _Console:
         zone: tzinfo,
     ) -> None:
         self.desk = desk
+        #: the desk's acts still going on after their form was answered (kept referenced)
+        self.acts: set[asyncio.Future[Any]] = set()
+        self.act_grace = ACT_GRACE
         self.access = access
         self.throttle = LoginThrottle()
         self.node = node
@@ -314,9 +326,10 @@ class _Console:
         operator = self.acting_operator(request)
         self.session(target_id)
         try:
-            await self.desk.open(target_id, operator)
+            await self.followed(self.desk.open(target_id, operator), f"{target_id}: opening")
         except DeskRefusal as refusal:
             return self.index_page(request, message=str(refusal), status=409)
+        # Opened, or still opening: the captcha page waits for it, refreshing itself.
         return RedirectResponse(target_path("captcha", target_id), status_code=303)
 
     async def challenge_page(self, request: Request) -> Response:
@@ -352,6 +365,7 @@ class _Console:
             target=row(view, self.zone),
             challenge=challenge,
             waiting=waiting,
+            submitting=view.state is SessionState.SUBMITTING,
             image_shown=challenge is not None and _media_type(challenge.image_type, IMAGE_TYPES),
             audio_shown=challenge is not None
             and challenge.audio is not None
@@ -372,7 +386,9 @@ class _Console:
                 request, view, challenge, waiting=False, message=problem, status=400
             )
         try:
-            result = await self.desk.answer(target_id, code, operator)
+            result = await self.followed(
+                self.desk.answer(target_id, code, operator), f"{target_id}: a code"
+            )
         except DeskRefusal as refusal:
             # Still a captcha to answer (the desk refused this code): stay on it.
             challenge = self.desk.challenge(target_id)
@@ -382,9 +398,32 @@ class _Console:
                     message=str(refusal), status=409,
                 )  # fmt: skip
             return self.index_page(request, message=str(refusal), status=409)
-        if result is AnswerResult.REJECTED:
+        if result is None or result is AnswerResult.REJECTED:
+            # Still submitting (the page follows it), or a new image to answer.
             return RedirectResponse(target_path("captcha", target_id), status_code=303)
         return RedirectResponse("/", status_code=303)
+
+    async def followed(self, act: Awaitable[T], what: str) -> T | None:
+        """``act``'s result if it ends within ``act_grace`` seconds (its DeskRefusal
+        raised); else None, and the act goes on while the pages show its progress (a
+        refusal then is logged, and the session's state says it)."""
+        task = asyncio.ensure_future(act)
+        done, _ = await asyncio.wait({task}, timeout=self.act_grace)
+        if task in done:
+            return task.result()
+        self.acts.add(task)
+        task.add_done_callback(lambda ended: self._act_ended(ended, what))
+        return None
+
+    def _act_ended(self, task: asyncio.Future[Any], what: str) -> None:
+        self.acts.discard(task)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if isinstance(error, DeskRefusal):
+            log.info("%s refused: %s", what, error)
+        elif error is not None:
+            log.error("%s failed: %r", what, error)
 
     # -- bytes ----------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ desk's bytes, a taken port is one clear error.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import socket
@@ -253,6 +254,52 @@ async def test_the_desks_refusal_is_shown_to_the_person(console: Console) -> Non
         assert ended.status_code == 409 and "Aucun captcha n&#39;attend" in ended.text
         unknown = await client.post("/ouvrir/00/none", data={"csrf": csrf})
         assert unknown.status_code == 404
+
+
+async def test_a_slow_act_is_followed_by_a_page_that_waits_for_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Under the politeness gate an opening takes half a minute: the form answers at once,
+    and the captcha page says what the desk is doing, refreshing itself, until it is done."""
+    desk = ConsoleDesk(lambda: NOW)
+    desk.hold = asyncio.Event()
+    app = build_console(
+        desk, token=TOKEN, node="n", status_page_url=None, now=lambda: NOW, act_grace=0.05
+    )
+    server = ConsoleServer(app, "127.0.0.1:0")
+    await server.start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            csrf = await log_in(client)
+            opened = await client.post(f"/ouvrir/{WAITING}", data={"csrf": csrf})
+            assert opened.status_code == 303
+            assert opened.headers["location"] == f"/captcha/{WAITING}"
+            waiting = await client.get(f"/captcha/{WAITING}")
+            assert 'id="waiting-desk"' in waiting.text and "ouvre la démarche" in waiting.text
+            assert 'http-equiv="refresh"' in waiting.text and 'id="captcha"' not in waiting.text
+            desk.hold.set()
+            async with asyncio.timeout(10):
+                while desk.challenge(WAITING) is None:
+                    await asyncio.sleep(0.01)
+            shown = await client.get(f"/captcha/{WAITING}")
+            assert 'id="captcha"' in shown.text and 'http-equiv="refresh"' not in shown.text
+
+            desk.hold.clear()
+            sent = await client.post(
+                f"/code/{WAITING}", data={"csrf": csrf, "code": desk.codes[WAITING]}
+            )
+            assert sent.status_code == 303 and sent.headers["location"] == f"/captcha/{WAITING}"
+            submitting = await client.get(f"/captcha/{WAITING}")
+            assert "attend sa réponse" in submitting.text
+            desk.hold.set()
+            async with asyncio.timeout(10):
+                while desk.targets[WAITING].view.state is not SessionState.LIVE:
+                    await asyncio.sleep(0.01)
+            live = await client.get(f"/captcha/{WAITING}")
+            assert live.status_code == 303 and live.headers["location"] == "/"
+    finally:
+        await server.stop()
+    assert TOKEN not in caplog.text
 
 
 async def test_the_captcha_is_the_desks_bytes_with_its_media_type(console: Console) -> None:
