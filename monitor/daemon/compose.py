@@ -76,7 +76,11 @@ def build_daemon(
     )
     health = HealthReporter(repository, config, node, per_node=cluster_url is not None)
     housekeeping = Housekeeping(
-        repository, node, started_at=clock.now(), forget_after=settings.fleet.forget_after
+        repository,
+        node,
+        started_at=clock.now(),
+        forget_after=settings.fleet.forget_after,
+        slot_clock=clock.now,
     )
     runner = ProbeRunner(
         repository=repository,

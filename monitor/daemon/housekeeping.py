@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -38,10 +39,14 @@ class Housekeeping:
         started_at: datetime,
         *,
         forget_after: timedelta = timedelta(days=1),
+        slot_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         """``forget_after``: a node silent this long leaves the heartbeat list
-        (``settings.fleet.forget_after``)."""
+        (``settings.fleet.forget_after``); ``slot_clock``: the daemon's clock, whose times
+        the probe claims' slots are (old claims are pruned by it, not by the machine's:
+        under a test's clock, a claim made a moment ago is not two days old)."""
         self._repository = repository
+        self._slot_clock = slot_clock
         self._node = node
         self._started_at = started_at
         self._forget_after = forget_after
@@ -73,7 +78,7 @@ class Housekeeping:
             if self._last_prune is None or now - self._last_prune >= PRUNE_EVERY:
                 self._last_prune = now
                 pruned = await asyncio.to_thread(
-                    self._repository.prune_claims, now - CLAIM_RETENTION
+                    self._repository.prune_claims, self._slot_clock() - CLAIM_RETENTION
                 )
                 log.debug("pruned %d old probe claims", pruned)
             if metrics.enabled():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fakes import MemoryStore, run_inline
@@ -122,3 +123,19 @@ def test_a_node_silent_for_forget_after_is_forgotten_with_one_info_line(
             "(settings.fleet.forget_after 1d)",
         )
     ]
+
+
+def test_old_claims_are_pruned_by_the_daemons_clock_not_the_machines(tmp_path: Path) -> None:
+    """A claim's slot is a time of the daemon's clock: under a test's clock (months before
+    the machine's) a claim made a moment ago must not be pruned as two days old."""
+    store = MemoryStore()
+    daemon_now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    store.claim_probe("t/a", daemon_now, "node-a")
+    store.claim_probe("t/a", daemon_now - timedelta(days=3), "node-a")
+
+    async def main() -> None:
+        upkeep = Housekeeping(store, "node-a", started_at=daemon_now, slot_clock=lambda: daemon_now)
+        await upkeep.tidy(tmp_path)
+
+    run_inline(main())
+    assert set(store.claims) == {("t/a", daemon_now)}
