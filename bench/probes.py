@@ -230,30 +230,6 @@ def step_reads_off() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def trial_clicks_off() -> Iterator[None]:
-    """One click, without the trial click before it (a button that never becomes clickable
-    would leave a click pending in the driver)."""
-    from monitor.probes import _browser_session as session
-
-    async def click_and_wait(self: Any, element: Any) -> None:
-        await element.click(timeout=0)
-        if not self._navigation.started.is_set():
-            try:
-                await asyncio.wait_for(
-                    self._navigation.started.wait(), session.NAVIGATION_GRACE_SECONDS
-                )
-            except TimeoutError:
-                return
-        await self._navigation.done.wait()
-
-    if not hasattr(session.BrowserSession, "_click_and_wait"):
-        yield  # merged into one click by the engine itself: nothing left to switch off
-        return
-    with _patched(session.BrowserSession, _click_and_wait=click_and_wait):
-        yield
-
-
-@contextlib.contextmanager
 def cookie_banner_off() -> Iterator[None]:
     """The legacy flow never clicks the cookie banner (on a site where it covers the form,
     the form's controls could not be clicked)."""
@@ -290,7 +266,6 @@ def fetch_pauses_off() -> Iterator[None]:
 SWITCHES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "quiet windows at 0": quiet_windows_off,
     "no per-step content() read": step_reads_off,
-    "no trial click": trial_clicks_off,
     "no cookie banner click": cookie_banner_off,
     "no CDP Fetch pauses": fetch_pauses_off,
 }
@@ -643,11 +618,10 @@ async def main_async(args: argparse.Namespace) -> None:
             results["browser"] = await measure(browser, probes=n, rounds=args.rounds)
         if "http" in args.parts:
             http: dict[str, Callable[[], Any]] = {
-                "engine (daemon path)": lambda: daemon_engine(base, n, "http", c, workdir)
+                "engine (daemon path)": lambda: daemon_engine(base, n, "http", c, workdir),
+                "bare httpx loop": lambda: bare_httpx(base, n, c),
+                SAME_WORK_HTTP: lambda: bare_httpx(base, n, c, keeper("http")),
             }
-            if args.cprofile is None:  # profiled: the engine alone
-                http["bare httpx loop"] = lambda: bare_httpx(base, n, c)
-                http[SAME_WORK_HTTP] = lambda: bare_httpx(base, n, c, keeper("http"))
             with profiled(args.cprofile):
                 results["http"] = await measure(http, probes=n, rounds=args.rounds)
     evidence = {
@@ -664,11 +638,9 @@ async def main_async(args: argparse.Namespace) -> None:
         print(table("browser", results["browser"], SAME_WORK_BROWSER, n))
         print()
     if "http" in results:
-        if "bare httpx loop" in results["http"]:
-            print(table("http", results["http"], "bare httpx loop", n))
+        print(table("http", results["http"], "bare httpx loop", n))
         print()
-        if SAME_WORK_HTTP in results["http"]:
-            print(table("http", results["http"], SAME_WORK_HTTP, n))
+        print(table("http", results["http"], SAME_WORK_HTTP, n))
         print()
     for kind, size in evidence.items():
         print(f"evidence, {kind} engine: {size / (n * (args.rounds + 1)) / 1024:.1f} KiB per probe")
@@ -695,7 +667,7 @@ def main() -> None:
     parser.add_argument(
         "--cprofile",
         type=Path,
-        help="http: profile the engine's rounds alone (every thread) into this pstats file",
+        help="http: profile the rounds (every thread) into this pstats file",
     )
     parser.add_argument(
         "--short",
