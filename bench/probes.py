@@ -13,22 +13,29 @@ Browser (issue 13 item 1):
           politeness gate, Playwright with Debian's Chromium (one browser, a context per
           probe), classification, evidence (HTML + full-page screenshot under their
           SHA-256), the outcome row with its chain in SQLite
-  engine, quiet windows at 0
-          the same, with the session's two quiet windows (0.1 s after a step, 0.5 s before
-          the evidence) set to 0 for its rounds: what those waits cost (not a setting: a
-          fetch a timer starts after load would be missed)
+  engine, <switch>
+          the same with one per-step cost switched off for its rounds (``--switches``, from
+          ``SWITCHES``: the quiet windows, the per-step content() read, the cookie banner
+          click, the gate's CDP Fetch pauses): what that cost is worth. Bench knobs, not
+          settings: each is unsafe for the daemon (the reason is in its docstring)
   floor   a bare Playwright loop: one browser, a fresh context per probe, the same page
           loads (goto, check, click), nothing read or kept
   floor + content, screenshot, networkidle wait
           the floor doing what the engine does besides loading: after each load it waits
           for the network to go quiet (Playwright's "networkidle": 500 ms without a
-          request, at most 1.5 s, as the engine's session does), then reads the final
-          page's HTML and takes a full-page screenshot (kept nowhere)
+          request, at most 1.5 s), then reads each final page's HTML (one per desk, as the
+          engine keeps) and takes a full-page screenshot (kept nowhere)
+  same-work floor
+          the same, each final page's HTML and screenshot written under its SHA-256 with
+          the probe's row and hash chain in SQLite (``same_work.Keeper``)
   bots    a fresh Chromium launched and closed for every probe, the same page loads
 
 HTTP (item 2):
   engine  the same daemon path with the httpx engine (classification, evidence, row)
   bare    an ``httpx.AsyncClient`` per probe doing the same requests, nothing parsed
+  same-work loop
+          the bare loop parsing the final page once, writing it under its digest with a row
+  ``--cprofile FILE`` profiles the http rounds, every thread on its own CPU clock
 
 Politeness does not bound the runs: the config sets ``per_host_concurrency`` to the
 concurrency and ``per_host_min_gap`` to 0 s, so the gate lets ``--concurrency`` probes
