@@ -13,22 +13,29 @@ Browser (issue 13 item 1):
           politeness gate, Playwright with Debian's Chromium (one browser, a context per
           probe), classification, evidence (HTML + full-page screenshot under their
           SHA-256), the outcome row with its chain in SQLite
-  engine, quiet windows at 0
-          the same, with the session's two quiet windows (0.1 s after a step, 0.5 s before
-          the evidence) set to 0 for its rounds: what those waits cost (not a setting: a
-          fetch a timer starts after load would be missed)
+  engine, <switch>
+          the same with one per-step cost switched off for its rounds (``--switches``, from
+          ``SWITCHES``: the quiet windows, the per-step content() read, the cookie banner
+          click, the gate's CDP Fetch pauses): what that cost is worth. Bench knobs, not
+          settings: each is unsafe for the daemon (the reason is in its docstring)
   floor   a bare Playwright loop: one browser, a fresh context per probe, the same page
           loads (goto, check, click), nothing read or kept
   floor + content, screenshot, networkidle wait
           the floor doing what the engine does besides loading: after each load it waits
           for the network to go quiet (Playwright's "networkidle": 500 ms without a
-          request, at most 1.5 s, as the engine's session does), then reads the final
-          page's HTML and takes a full-page screenshot (kept nowhere)
+          request, at most 1.5 s), then reads each final page's HTML (one per desk, as the
+          engine keeps) and takes a full-page screenshot (kept nowhere)
+  same-work floor
+          the same, each final page's HTML and screenshot written under its SHA-256 with
+          the probe's row and hash chain in SQLite (``same_work.Keeper``)
   bots    a fresh Chromium launched and closed for every probe, the same page loads
 
 HTTP (item 2):
   engine  the same daemon path with the httpx engine (classification, evidence, row)
   bare    an ``httpx.AsyncClient`` per probe doing the same requests, nothing parsed
+  same-work loop
+          the bare loop parsing the final page once, writing it under its digest with a row
+  ``--cprofile FILE`` profiles the http rounds, every thread on its own CPU clock
 
 Politeness does not bound the runs: the config sets ``per_host_concurrency`` to the
 concurrency and ``per_host_min_gap`` to 0 s, so the gate lets ``--concurrency`` probes
@@ -45,14 +52,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import ctypes
 import json
 import logging
 import os
+import pstats
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -166,6 +176,108 @@ Round = Callable[[], Awaitable[None]]
 UNEXPECTED: dict[str, int] = {}
 
 
+# --- the browser engine's per-step costs, switched off one at a time (issue 30 item 2) ---
+#
+# Each switch patches the engine's modules for its approach's rounds only and puts them back
+# after: bench knobs, never settings. Each is unsafe for the daemon (the reason is given);
+# what it measures is what that cost is worth.
+
+
+@contextlib.contextmanager
+def _patched(owner: Any, **values: Any) -> Iterator[None]:
+    saved = {name: getattr(owner, name) for name in values}
+    for name, value in values.items():
+        setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(owner, name, value)
+
+
+@contextlib.contextmanager
+def quiet_windows_off() -> Iterator[None]:
+    """The session's two quiet windows at 0: only requests in flight waited for (a fetch a
+    timer starts after load would be missed)."""
+    from monitor.probes import _browser_session as session
+
+    with _patched(session, QUIET_AFTER_STEP=0.0, QUIET_BEFORE_EVIDENCE=0.0):
+        yield
+
+
+@contextlib.contextmanager
+def step_reads_off() -> Iterator[None]:
+    """No ``content()`` read after a step: the HTML of the same step of the same URL read
+    once (in the warm-up), then reused (the imitation's pages do not change; a real site's
+    would be missed). The evidence's own read before the screenshot stays."""
+    from monitor.probes import _browser_session as session
+
+    seen: dict[tuple[str, int], str] = {}
+    capture = session.BrowserSession._capture
+
+    async def settled(self: Any) -> Any:
+        await self._activity.quiet(session.QUIET_AFTER_STEP, limit=session.SETTLE_SECONDS)
+        url = self._page.url
+        step = self._bench_steps = getattr(self, "_bench_steps", 0) + 1
+        key = (url, step)
+        if key not in seen:
+            seen[key] = (await capture(self)).html
+        snapshot = session.PageSnapshot(
+            url=self._navigation.url or url,
+            final_url=url,
+            http_status=self._navigation.status,
+            html=seen[key],
+            retry_after=self._navigation.retry_after,
+        )
+        self._snapshot = snapshot
+        return snapshot
+
+    with _patched(session.BrowserSession, _settled=settled):
+        yield
+
+
+@contextlib.contextmanager
+def cookie_banner_off() -> Iterator[None]:
+    """The legacy flow never clicks the cookie banner (on a site where it covers the form,
+    the form's controls could not be clicked)."""
+    from monitor.platforms import legacy_booking
+
+    with _patched(legacy_booking, COOKIE_ACCEPT="#no-such-banner a"):
+        yield
+
+
+@contextlib.contextmanager
+def fetch_pauses_off() -> Iterator[None]:
+    """No request paused over CDP ``Fetch``: the gate, the destination rules and the size
+    cap announced in headers are all skipped (unsafe: redirects off the public web would
+    be followed). A main-frame document's start is taken from ``Network`` events instead."""
+    from monitor.probes import _page_gate
+
+    async def enable(self: Any) -> None:
+        def started(event: dict[str, Any]) -> None:
+            if event.get("type") == "Document" and event.get("frameId") == self._main_frame_id:
+                self._on_main_document()
+
+        self._cdp.on("Network.requestWillBeSent", started)
+        self._cdp.on("Network.responseReceived", self._on_document_answer)
+        self._cdp.on("Network.dataReceived", self._on_document_data)
+        await self._cdp.send(
+            "Network.enable", {"maxTotalBufferSize": 0, "maxResourceBufferSize": 0}
+        )
+
+    with _patched(_page_gate.PageGate, enable=enable):
+        yield
+
+
+#: The per-step costs the browser profile switches off, one per approach.
+SWITCHES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
+    "quiet windows at 0": quiet_windows_off,
+    "no per-step content() read": step_reads_off,
+    "no cookie banner click": cookie_banner_off,
+    "no CDP Fetch pauses": fetch_pauses_off,
+}
+
+
 @contextlib.asynccontextmanager
 async def daemon_engine(
     base_url: str,
@@ -174,20 +286,18 @@ async def daemon_engine(
     concurrency: int,
     workdir: Path,
     *,
-    without_quiet_windows: bool = False,
+    switch: str | None = None,
 ) -> AsyncIterator[Round]:
     """The daemon's runner on ``count`` targets (real engines, recorder, SQLite).
 
-    ``without_quiet_windows``: the browser session's two quiet windows set to 0 during this
-    approach's rounds (only in-flight requests are waited for): what the windows cost. Not
-    a setting of the daemon: without them a fetch a timer starts after load is missed.
+    ``switch``: one of :data:`SWITCHES`, the per-step cost switched off during this
+    approach's rounds (and its warm-up): what that cost is worth.
     """
     from monitor.config import load_config
     from monitor.daemon.compose import build_daemon
-    from monitor.probes import _browser_session as session
     from monitor.store import Repository, create_engine_for, upgrade
 
-    kind = f"{engine}-unwaited" if without_quiet_windows else engine
+    kind = f"{engine}-switched" if switch else engine
     directory = Path(tempfile.mkdtemp(prefix=f"engine-{kind}-", dir=workdir))
     path = write_config(directory, targets(base_url, count, engine), concurrency=concurrency)
     config = load_config(path, env={})
@@ -199,13 +309,8 @@ async def daemon_engine(
 
     async def one_round() -> None:
         slot = datetime.now(UTC)
-        windows = session.QUIET_AFTER_STEP, session.QUIET_BEFORE_EVIDENCE
-        if without_quiet_windows:
-            session.QUIET_AFTER_STEP = session.QUIET_BEFORE_EVIDENCE = 0.0
-        try:
+        with SWITCHES[switch]() if switch else contextlib.nullcontext():
             results = await asyncio.gather(*(daemon.runner.run(t, slot) for t in every))
-        finally:
-            session.QUIET_AFTER_STEP, session.QUIET_BEFORE_EVIDENCE = windows
         for result in results:
             outcome = result.outcome
             if outcome is None or outcome.status != "unavailable":
@@ -226,8 +331,16 @@ async def _settle(page: Page, settle: bool) -> None:
             await page.wait_for_load_state("networkidle", timeout=1500)
 
 
-async def _legacy_walk(page: Page, url: str, settle: bool) -> None:
-    # The engine's walk: for each desk, the conditions, their acceptance, the desk.
+async def _kept(page: Page) -> list[tuple[str, bytes]]:
+    """What the engine keeps of a final page: its HTML and a full-page screenshot."""
+    html = await page.content()
+    return [("html", html.encode()), ("png", await page.screenshot(full_page=True))]
+
+
+async def _legacy_walk(page: Page, url: str, settle: bool, keep: bool) -> list[tuple[str, bytes]]:
+    # The engine's walk: for each desk, the conditions, their acceptance, the desk. Like the
+    # engine, each desk's final page is kept (two per probe), not only the last one.
+    kept: list[tuple[str, bytes]] = []
     for desk in DESKS:
         await page.goto(url)
         await _settle(page, settle)
@@ -241,21 +354,22 @@ async def _legacy_walk(page: Page, url: str, settle: bool) -> None:
         await _settle(page, settle)
         if "plus de plage" not in await page.content():
             raise RuntimeError(f"floor: not the no-slot page at {page.url}")
+        if keep:
+            kept += await _kept(page)
+    return kept
 
 
 async def _page_loads(
     page: Page, target: dict[str, Any], keep: bool, settle: bool, keeper: Keeper | None
 ) -> None:
     if target["platform"] == "legacy-booking":
-        await _legacy_walk(page, target["url"], settle)
+        kept = await _legacy_walk(page, target["url"], settle, keep)
     else:
         await page.goto(target["url"])
         await _settle(page, settle)
-    if keep:  # what the engine keeps of the final page
-        html = await page.content()
-        png = await page.screenshot(full_page=True)
-        if keeper is not None:  # written under its digest, with the probe's row
-            await keeper.keep(target["id"], "unavailable", {"html": html.encode(), "png": png})
+        kept = await _kept(page) if keep else []
+    if keeper is not None:  # written under their digests, with the probe's row
+        await keeper.keep(target["id"], "unavailable", kept)
 
 
 @contextlib.asynccontextmanager
@@ -342,7 +456,7 @@ async def bare_httpx(
                 text = LexborHTMLParser(final.content).text(separator=" ")
                 if "plage" not in text and "créneau" not in text.lower():
                     raise RuntimeError(f"same-work floor: not a no-slot page at {final.url}")
-                await keeper.keep(target["id"], "unavailable", {"html": final.content})
+                await keeper.keep(target["id"], "unavailable", [("html", final.content)])
 
     async def one_round() -> None:
         await asyncio.gather(*(probe(t) for t in every))
@@ -351,6 +465,41 @@ async def bare_httpx(
         yield one_round
     finally:
         await transport.aclose()
+
+
+@contextlib.contextmanager
+def profiled(path: Path | None) -> Iterator[None]:
+    """cProfile in this thread and every thread started meanwhile (the recording's worker
+    threads, the parsing threads), merged into ``path`` (pstats format) at the end.
+
+    Each thread's clock is its own CPU time (``time.thread_time``): a thread waiting for
+    SQLite's write lock or for the network costs nothing here. Deterministic profiling slows
+    Python down several times over: its figures are shares of where the CPU goes, not the
+    speed of the run, which is measured without it.
+    """
+    if path is None:
+        yield
+        return
+    profiles: list[cProfile.Profile] = []
+
+    def start(frame: Any, event: str, arg: Any) -> None:  # the first event of a new thread
+        profile = cProfile.Profile(time.thread_time)
+        profiles.append(profile)
+        profile.enable()  # replaces this hook for the thread
+
+    main = cProfile.Profile(time.thread_time)
+    threading.setprofile(start)
+    main.enable()
+    try:
+        yield
+    finally:
+        main.disable()
+        threading.setprofile(None)  # type: ignore[arg-type]
+        stats = pstats.Stats(main)
+        for profile in profiles:
+            profile.disable()
+            stats.add(profile)
+        stats.dump_stats(path)
 
 
 def become_subreaper() -> None:
@@ -454,37 +603,37 @@ async def main_async(args: argparse.Namespace) -> None:
     with imitation() as base:
         results = {}
         if "browser" in args.parts:
-            results["browser"] = await measure(
-                {
-                    "engine (daemon path)": lambda: daemon_engine(base, n, "browser", c, workdir),
-                    "engine, quiet windows at 0 (what they cost; unsafe)": lambda: daemon_engine(
-                        base, n, "browser", c, workdir, without_quiet_windows=True
-                    ),
-                    "floor: bare Playwright": lambda: playwright_floor(base, n, c, False),
-                    "floor + content, screenshot, networkidle wait": lambda: playwright_floor(
-                        base, n, c, False, keep=True, settle=True
-                    ),
-                    SAME_WORK_BROWSER: lambda: playwright_floor(
-                        base, n, c, False, keep=True, settle=True, keeper=keeper("browser")
-                    ),
-                    "bots: a browser per probe": lambda: playwright_floor(base, n, c, True),
-                },
-                probes=n,
-                rounds=args.rounds,
+
+            def switched(name: str) -> Callable[[], Any]:
+                return lambda: daemon_engine(base, n, "browser", c, workdir, switch=name)
+
+            browser: dict[str, Callable[[], Any]] = {
+                "engine (daemon path)": lambda: daemon_engine(base, n, "browser", c, workdir),
+            }
+            for name in args.switches:
+                browser[f"engine, {name} (what it costs; unsafe)"] = switched(name)
+            browser["floor: bare Playwright"] = lambda: playwright_floor(base, n, c, False)
+            if not args.short:
+                browser["floor + content, screenshot, networkidle wait"] = lambda: playwright_floor(
+                    base, n, c, False, keep=True, settle=True
+                )
+            browser[SAME_WORK_BROWSER] = lambda: playwright_floor(
+                base, n, c, False, keep=True, settle=True, keeper=keeper("browser")
             )
+            if not args.short:
+                browser["bots: a browser per probe"] = lambda: playwright_floor(base, n, c, True)
+            results["browser"] = await measure(browser, probes=n, rounds=args.rounds)
         if "http" in args.parts:
-            results["http"] = await measure(
-                {
-                    "engine (daemon path)": lambda: daemon_engine(base, n, "http", c, workdir),
-                    "bare httpx loop": lambda: bare_httpx(base, n, c),
-                    SAME_WORK_HTTP: lambda: bare_httpx(base, n, c, keeper("http")),
-                },
-                probes=n,
-                rounds=args.rounds,
-            )
+            http: dict[str, Callable[[], Any]] = {
+                "engine (daemon path)": lambda: daemon_engine(base, n, "http", c, workdir),
+                "bare httpx loop": lambda: bare_httpx(base, n, c),
+                SAME_WORK_HTTP: lambda: bare_httpx(base, n, c, keeper("http")),
+            }
+            with profiled(args.cprofile):
+                results["http"] = await measure(http, probes=n, rounds=args.rounds)
     evidence = {
         kind: directory_bytes(
-            next(d for d in workdir.glob(f"engine-{kind}-*") if "unwaited" not in d.name)
+            next(d for d in workdir.glob(f"engine-{kind}-*") if "switched" not in d.name)
             / "evidence"
         )
         for kind in results
@@ -512,6 +661,26 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--parts", nargs="+", default=["browser", "http"])
+    parser.add_argument(
+        "--switches",
+        nargs="*",
+        choices=list(SWITCHES),
+        default=["quiet windows at 0"],
+        metavar="SWITCH",
+        help="browser engine variants, each with one per-step cost switched off: "
+        + "; ".join(f"'{name}'" for name in SWITCHES)
+        + " (default: the quiet windows only)",
+    )
+    parser.add_argument(
+        "--cprofile",
+        type=Path,
+        help="http: profile the rounds (every thread) into this pstats file",
+    )
+    parser.add_argument(
+        "--short",
+        action="store_true",
+        help="browser: leave out the bots and the floor with evidence but no row",
+    )
     asyncio.run(main_async(parser.parse_args()))
 
 

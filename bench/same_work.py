@@ -22,6 +22,7 @@ import hashlib
 import os
 import sqlite3
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,15 +46,16 @@ class Keeper:
         self._heads: dict[str, str] = {}
         self._lock = threading.Lock()
 
-    async def keep(self, target: str, status: str, files: dict[str, bytes]) -> None:
-        """Write ``files`` (extension -> content) and the probe's row, in one thread hand-off."""
+    async def keep(self, target: str, status: str, files: Sequence[tuple[str, bytes]]) -> None:
+        """Write ``files`` ((extension, content) pairs) and the probe's row, in one thread
+        hand-off."""
         await asyncio.to_thread(self._keep, target, status, files)
 
     def close(self) -> None:
         self._database.close()
 
-    def _keep(self, target: str, status: str, files: dict[str, bytes]) -> None:
-        paths = sorted(self._write(content, extension) for extension, content in files.items())
+    def _keep(self, target: str, status: str, files: Sequence[tuple[str, bytes]]) -> None:
+        paths = sorted({self._write(content, extension) for extension, content in files})
         finished = datetime.now(UTC).isoformat()
         with self._lock:
             previous = self._heads.get(target, "")

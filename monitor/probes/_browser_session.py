@@ -315,12 +315,13 @@ class BrowserSession:
         return await self._settled()
 
     async def _click_and_wait(self, element: Locator) -> None:
-        # Actionability on Playwright's clock first: a button that never becomes clickable
-        # must not leave a click pending in the driver once we have given up.
-        await element.click(trial=True)
-        # The click then waits for the navigation it schedules to commit. The gate may hold
-        # that navigation back, so only PageGate.bounded's clock (which leaves it out) applies.
-        await element.click(timeout=0)
+        # One click, its actionability on Playwright's clock (the page's default timeout):
+        # a button that never becomes clickable is given up by the driver itself, and no
+        # click is left pending there. Without Playwright's own wait for the navigation the
+        # click starts (``no_wait_after``, which Playwright 1.65 still honours for clicks):
+        # the gate may hold that navigation back, so only the wait below, on
+        # PageGate.bounded's clock (which leaves the gate out), applies.
+        await element.click(no_wait_after=True)
         if not self._navigation.started.is_set():
             try:
                 # A script may navigate a moment after the click.

@@ -97,6 +97,12 @@ def pages() -> dict[str, Route]:
         "/cookie": Reply("<p>cookie</p>", headers={"Set-Cookie": "SESSION=s1; Path=/"}),
         "/whoami": lambda r: Reply(f"<p id=c>{r.headers.get('cookie', 'none')}</p>"),
         "/links": Reply('<a id=next href="/c">suite</a><button id=js onclick="1">x</button>'),
+        # A button enabled only after the step has given up on it: it must never be clicked.
+        "/late-button": Reply(
+            "<form action=/posted method=post><button id=late disabled>Go</button></form>"
+            "<script>setTimeout(() => { document.getElementById('late').disabled = false; },"
+            " 1500);</script>"
+        ),
         "/broken-form": Reply('<form method=post action="/reset"><button id=go>Go</button></form>'),
     }
 
@@ -610,6 +616,20 @@ async def test_clicking_follows_links_and_stays_put_on_script_buttons(
         assert same.final_url == site.url("/links")
         page = await session.click("#next")
     assert (page.url, page.final_url, page.http_status) == (site.url("/c"), site.url("/c"), 200)
+
+
+async def test_a_click_given_up_on_is_never_made_later(
+    site: Site, impatient_engine: BrowserEngine
+) -> None:
+    async with impatient_engine.session() as session:
+        await session.open(site.url("/late-button"))
+        with pytest.raises(ProbeError) as caught:
+            await session.click("#late")  # disabled for 1.5 s, the step's timeout is 1 s
+        assert caught.value.reason == "timeout"
+        await asyncio.sleep(1.5)  # the button is enabled meanwhile: no click may be pending
+        still = await session.wait_for("#late")
+    assert still.final_url == site.url("/late-button")
+    assert site.requests_to("/posted") == []
 
 
 async def test_fetch_shares_the_cookies_and_keeps_the_current_page(
