@@ -83,13 +83,15 @@ def schedules(settings: Settings, target: str = TARGET) -> dict[str, Replan]:
         phase=phase,
     )
 
-    def even(opened: Sequence[datetime], now: datetime) -> ProbeSchedule:
+    def even(opened: Sequence[datetime], probed: Sequence[datetime], now: datetime) -> ProbeSchedule:
         return grid
 
-    def even_planned(opened: Sequence[datetime], now: datetime) -> ProbeSchedule:
+    def even_planned(
+        opened: Sequence[datetime], probed: Sequence[datetime], now: datetime
+    ) -> ProbeSchedule:
         return plan
 
-    def learned(opened: Sequence[datetime], now: datetime) -> ProbeSchedule:
+    def learned(opened: Sequence[datetime], probed: Sequence[datetime], now: datetime) -> ProbeSchedule:
         return learned_plan(
             opened,
             (),
@@ -100,6 +102,7 @@ def schedules(settings: Settings, target: str = TARGET) -> dict[str, Replan]:
             max_interval=settings.max_interval,
             now=now,
             phase=phase,
+            own_probed=probed,
         )
 
     return {"even": even, "even plan": even_planned, "learned": learned}

@@ -341,6 +341,20 @@ def even_plan(
     return WeekPlan(zone=zone, gaps=gaps, active_hours=active_hours, phase=phase)
 
 
+def _decay(age: timedelta) -> float:
+    return float(0.5 ** (age / HALF_LIFE))
+
+
+def _smooth(values: Sequence[float], share: Sequence[float]) -> list[float]:
+    """Each value shared with the two neighbouring hours (a quarter each way), inactive hours
+    left at zero."""
+    spread = [
+        0.25 * values[h - 1] + 0.5 * values[h] + 0.25 * values[(h + 1) % HOURS_PER_WEEK]
+        for h in range(HOURS_PER_WEEK)
+    ]
+    return [value if share[h] > 0 else 0.0 for h, value in enumerate(spread)]
+
+
 def _weights(
     events: Sequence[datetime], zone: tzinfo, cutoff: datetime, share: Sequence[float]
 ) -> list[float]:
@@ -351,12 +365,113 @@ def _weights(
         age = cutoff - event
         if age <= timedelta(0) or age > HISTORY:
             continue
-        counts[hour_of_week(event, zone)] += 0.5 ** (age / HALF_LIFE)
-    smoothed = [
-        0.25 * counts[h - 1] + 0.5 * counts[h] + 0.25 * counts[(h + 1) % HOURS_PER_WEEK]
-        for h in range(HOURS_PER_WEEK)
-    ]
-    return [value if share[h] > 0 else 0.0 for h, value in enumerate(smoothed)]
+        counts[hour_of_week(event, zone)] += _decay(age)
+    return _smooth(counts, share)
+
+
+def _hour_start(moment: datetime) -> datetime:
+    utc = moment.astimezone(UTC)
+    return utc.replace(minute=0, second=0, microsecond=0)
+
+
+@lru_cache(maxsize=64)
+def _always_watched(zone: tzinfo, cutoff: datetime) -> tuple[datetime, ...]:
+    """Every hour of :data:`HISTORY` before ``cutoff``: a target watched all the time."""
+    first = _hour_start(cutoff - HISTORY) + timedelta(hours=1)
+    count = (cutoff - first) // timedelta(hours=1)
+    return tuple(first + timedelta(hours=k) for k in range(count))
+
+
+@dataclass(frozen=True)
+class _Exposure:
+    """Per hour of the week: how long it was watched (recency-weighted hours), and the sum
+    of the squared weights (how much chance there is in counts over that time)."""
+
+    hours: tuple[float, ...]
+    squares: tuple[float, ...]
+
+
+def _exposure(
+    probed: Sequence[datetime] | None,
+    zone: tzinfo,
+    cutoff: datetime,
+    share: Sequence[float],
+    max_interval: timedelta,
+) -> _Exposure:
+    """How long each hour of the week was watched, recency-weighted as the events are.
+
+    ``probed``: moments in the (UTC) hours in which the target saw its page, any number per
+    hour. An opening is recorded at the first probe after it, so a probed hour is credited
+    with itself and the unprobed hours since the previous probed one (when that gap is no
+    longer than ``max_interval`` and an hour: a longer one is the monitor stopped or the
+    night outside active hours, whose openings are not ours to count). None: watched every
+    hour of :data:`HISTORY`.
+    """
+    moments = _always_watched(zone, cutoff) if probed is None else probed
+    hours = sorted(
+        {
+            _hour_start(moment)
+            for moment in moments
+            if timedelta(0) < cutoff - _hour_start(moment) <= HISTORY
+        }
+    )
+    longest = max_interval + timedelta(hours=1)
+    watched = [0.0] * HOURS_PER_WEEK
+    squares = [0.0] * HOURS_PER_WEEK
+    previous: datetime | None = None
+    for hour in hours:
+        span = 1.0
+        if previous is not None and hour - previous <= longest:
+            span = (hour - previous) / timedelta(hours=1)
+        weight = _decay(cutoff - hour)
+        where = hour_of_week(hour, zone)
+        watched[where] += span * weight
+        squares[where] += span * weight * weight
+        previous = hour
+    return _Exposure(tuple(_smooth(watched, share)), tuple(_smooth(squares, share)))
+
+
+#: The variance of a count shared with its neighbours (a half kept, a quarter each way)
+#: against the count's own: 0.5² + 2 × 0.25².
+_SMOOTHED_VARIANCE = 0.375
+
+
+def _group(hour: int) -> int:
+    """Hour of the day, weekdays (0-23) apart from the weekend (24-47)."""
+    return hour % 24 + (24 if hour >= 5 * 24 else 0)
+
+
+def _shrunk(count: float, watched: float, squares: float, prior: float) -> float:
+    """A rate seen as ``count`` openings over ``watched`` hours, pulled towards ``prior``
+    as far as it does not stand out from it beyond chance (a positive-part James-Stein
+    estimate): chance alone would make it differ by about ``prior × squares / watched²``
+    (a variance), so a rate that differs by no more is the prior, one that differs by much
+    more is itself."""
+    if watched <= 0:
+        return prior
+    own = count / watched
+    chance = prior * _SMOOTHED_VARIANCE * squares / watched**2
+    difference = (own - prior) ** 2
+    trust = max(0.0, 1 - chance / difference) if difference > 0 else 0.0
+    return prior + trust * (own - prior)
+
+
+def _rates(counts: Sequence[float], exposure: _Exposure, share: Sequence[float]) -> list[float]:
+    """Openings per watched hour, for each hour of the week: the hour's own rate shrunk
+    towards its hour of the day's, shrunk towards the week's (see the module docstring)."""
+    active = [h for h in range(HOURS_PER_WEEK) if share[h] > 0]
+    week = sum(counts[h] for h in active) / sum(exposure.hours[h] for h in active)
+    totals: dict[int, list[float]] = {}
+    for h in active:
+        total = totals.setdefault(_group(h), [0.0, 0.0, 0.0])
+        total[0] += counts[h]
+        total[1] += exposure.hours[h]
+        total[2] += exposure.squares[h]
+    by_group = {g: _shrunk(*total, week) for g, total in totals.items()}
+    rates = [0.0] * HOURS_PER_WEEK
+    for h in active:
+        rates[h] = _shrunk(counts[h], exposure.hours[h], exposure.squares[h], by_group[_group(h)])
+    return rates
 
 
 def _day_start(now: datetime, zone: tzinfo) -> datetime:
@@ -374,11 +489,15 @@ def learned_plan(
     max_interval: timedelta,
     now: datetime,
     phase: float = 0.0,
+    own_probed: Sequence[datetime] | None = None,
+    pooled_probed: Sequence[datetime] | None = None,
 ) -> WeekPlan:
     """The even plan's weekly budget, spread where slots appear (see the module docstring).
 
     ``own``: the target's ``slots_opened`` times; ``pooled``: its prefecture's other
-    targets'. Only events before the start of ``now``'s local day count.
+    targets'. ``own_probed`` and ``pooled_probed``: the hours (any moment in each) in which
+    they saw their page, with a repeat for each target watching it (None: every hour).
+    Only events and probes before the start of ``now``'s local day count.
     """
     _aware(now, "now")
     _check_caps(interval, min_interval, max_interval)
@@ -390,16 +509,27 @@ def learned_plan(
     pooled_counts = _weights(pooled, zone, cutoff, share)
     if not any(own_counts) and not any(pooled_counts):
         return even_plan(interval=interval, active_hours=active_hours, zone=zone, phase=phase)
-    active_total = sum(share)
-    pooled_total = sum(pooled_counts)
-    estimate = [
-        own_counts[h]
-        + (POOL_WEIGHT * pooled_counts[h] / pooled_total if pooled_total else 0.0)
-        + PRIOR_WEIGHT * share[h] / active_total
-        for h in range(HOURS_PER_WEEK)
+    exposure = _exposure(own_probed, zone, cutoff, share, max_interval)
+    if not any(exposure.hours):  # openings but no probe on record: watched all the time
+        exposure = _exposure(None, zone, cutoff, share, max_interval)
+    watched = sum(exposure.hours)
+    # The imaginary events: the even prior, and the prefecture's shape of rates.
+    counts = [
+        own_counts[h] + PRIOR_WEIGHT * exposure.hours[h] / watched for h in range(HOURS_PER_WEEK)
     ]
+    if any(pooled_counts):
+        pooled_exposure = _exposure(pooled_probed, zone, cutoff, share, max_interval)
+        if not any(pooled_exposure.hours):
+            pooled_exposure = _exposure(None, zone, cutoff, share, max_interval)
+        pooled_rates = _rates(pooled_counts, pooled_exposure, share)
+        expected = [pooled_rates[h] * exposure.hours[h] for h in range(HOURS_PER_WEEK)]
+        mass = sum(expected)
+        if mass > 0:
+            counts = [counts[h] + POOL_WEIGHT * expected[h] / mass for h in range(HOURS_PER_WEEK)]
+    rates = _rates(counts, exposure, share)
+    active_total = sum(share)
     # Per hour of active time (probes an hour are proportional to it).
-    density = [estimate[h] / share[h] if share[h] else 0.0 for h in range(HOURS_PER_WEEK)]
+    density = [rates[h] / share[h] if share[h] else 0.0 for h in range(HOURS_PER_WEEK)]
     budget = active_total * (timedelta(hours=1) / interval)  # probes a week
     low, high = timedelta(hours=1) / max_interval, timedelta(hours=1) / min_interval
 
