@@ -83,7 +83,9 @@ def schedules(settings: Settings, target: str = TARGET) -> dict[str, Replan]:
         phase=phase,
     )
 
-    def even(opened: Sequence[datetime], probed: Sequence[datetime], now: datetime) -> ProbeSchedule:
+    def even(
+        opened: Sequence[datetime], probed: Sequence[datetime], now: datetime
+    ) -> ProbeSchedule:
         return grid
 
     def even_planned(
@@ -91,7 +93,9 @@ def schedules(settings: Settings, target: str = TARGET) -> dict[str, Replan]:
     ) -> ProbeSchedule:
         return plan
 
-    def learned(opened: Sequence[datetime], probed: Sequence[datetime], now: datetime) -> ProbeSchedule:
+    def learned(
+        opened: Sequence[datetime], probed: Sequence[datetime], now: datetime
+    ) -> ProbeSchedule:
         return learned_plan(
             opened,
             (),

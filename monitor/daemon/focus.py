@@ -78,7 +78,7 @@ HALF_LIFE = timedelta(weeks=6)
 #: Events older than this are left out.
 HISTORY = timedelta(weeks=26)
 #: The prefecture's other targets count as this many events of this target's.
-POOL_WEIGHT = 2.0
+POOL_WEIGHT = 3.0
 #: The even prior counts as this many events.
 PRIOR_WEIGHT = 2.0
 
@@ -346,13 +346,17 @@ def _decay(age: timedelta) -> float:
 
 
 def _smooth(values: Sequence[float], share: Sequence[float]) -> list[float]:
-    """Each value shared with the two neighbouring hours (a quarter each way), inactive hours
-    left at zero."""
-    spread = [
-        0.25 * values[h - 1] + 0.5 * values[h] + 0.25 * values[(h + 1) % HOURS_PER_WEEK]
-        for h in range(HOURS_PER_WEEK)
-    ]
-    return [value if share[h] > 0 else 0.0 for h, value in enumerate(spread)]
+    """Each active hour's value shared with its two neighbouring hours (a quarter each way);
+    the quarter meant for an inactive neighbour stays at home, inactive hours count nothing."""
+    kept = [value if share[h] > 0 else 0.0 for h, value in enumerate(values)]
+    smoothed = [0.0] * HOURS_PER_WEEK
+    for h, value in enumerate(kept):
+        if not value:
+            continue
+        smoothed[h] += 0.5 * value
+        for neighbour in (h - 1, (h + 1) % HOURS_PER_WEEK):
+            smoothed[neighbour if share[neighbour] > 0 else h] += 0.25 * value
+    return smoothed
 
 
 def _weights(
@@ -397,6 +401,7 @@ def _exposure(
     cutoff: datetime,
     share: Sequence[float],
     max_interval: timedelta,
+    events: Sequence[datetime] = (),
 ) -> _Exposure:
     """How long each hour of the week was watched, recency-weighted as the events are.
 
@@ -405,7 +410,7 @@ def _exposure(
     with itself and the unprobed hours since the previous probed one (when that gap is no
     longer than ``max_interval`` and an hour: a longer one is the monitor stopped or the
     night outside active hours, whose openings are not ours to count). None: watched every
-    hour of :data:`HISTORY`.
+    hour of :data:`HISTORY`. ``events``: the openings counted over this exposure.
     """
     moments = _always_watched(zone, cutoff) if probed is None else probed
     hours = sorted(
@@ -415,6 +420,13 @@ def _exposure(
             if timedelta(0) < cutoff - _hour_start(moment) <= HISTORY
         }
     )
+    opened = [_hour_start(event) for event in events if timedelta(0) < cutoff - event <= HISTORY]
+    if opened and (not hours or min(opened) < hours[0]):
+        # Openings from before the first watched hour on record: the store did not keep
+        # those hours, so the target counts as watched every hour from its first opening.
+        end = hours[0] if hours else cutoff
+        earlier = [hour for hour in _always_watched(zone, cutoff) if min(opened) <= hour < end]
+        hours = earlier + hours
     longest = max_interval + timedelta(hours=1)
     watched = [0.0] * HOURS_PER_WEEK
     squares = [0.0] * HOURS_PER_WEEK
@@ -467,7 +479,7 @@ def _rates(counts: Sequence[float], exposure: _Exposure, share: Sequence[float])
         total[0] += counts[h]
         total[1] += exposure.hours[h]
         total[2] += exposure.squares[h]
-    by_group = {g: _shrunk(*total, week) for g, total in totals.items()}
+    by_group = {g: _shrunk(c, w, q, week) for g, (c, w, q) in totals.items()}
     rates = [0.0] * HOURS_PER_WEEK
     for h in active:
         rates[h] = _shrunk(counts[h], exposure.hours[h], exposure.squares[h], by_group[_group(h)])
@@ -509,8 +521,8 @@ def learned_plan(
     pooled_counts = _weights(pooled, zone, cutoff, share)
     if not any(own_counts) and not any(pooled_counts):
         return even_plan(interval=interval, active_hours=active_hours, zone=zone, phase=phase)
-    exposure = _exposure(own_probed, zone, cutoff, share, max_interval)
-    if not any(exposure.hours):  # openings but no probe on record: watched all the time
+    exposure = _exposure(own_probed, zone, cutoff, share, max_interval, own)
+    if not any(exposure.hours):  # only the prefecture's openings: watched all the time
         exposure = _exposure(None, zone, cutoff, share, max_interval)
     watched = sum(exposure.hours)
     # The imaginary events: the even prior, and the prefecture's shape of rates.
@@ -518,9 +530,7 @@ def learned_plan(
         own_counts[h] + PRIOR_WEIGHT * exposure.hours[h] / watched for h in range(HOURS_PER_WEEK)
     ]
     if any(pooled_counts):
-        pooled_exposure = _exposure(pooled_probed, zone, cutoff, share, max_interval)
-        if not any(pooled_exposure.hours):
-            pooled_exposure = _exposure(None, zone, cutoff, share, max_interval)
+        pooled_exposure = _exposure(pooled_probed, zone, cutoff, share, max_interval, pooled)
         pooled_rates = _rates(pooled_counts, pooled_exposure, share)
         expected = [pooled_rates[h] * exposure.hours[h] for h in range(HOURS_PER_WEEK)]
         mass = sum(expected)

@@ -228,7 +228,10 @@ def test_the_replay_probes_the_schedule_sees_the_slots_and_opens_as_the_alert_po
     # One probe without slots between two openings continues the first (close_after 2).
     flap = timeline((0, 0), (15, 1), (25, 0), (35, 1), (50, 0), end=60)
     assert replay(flap, lambda opened, probed, now: Every(10)).opened == (at(20),)
-    assert replay(flap, lambda opened, probed, now: Every(10), close_after=1).opened == (at(20), at(40))
+    assert replay(flap, lambda opened, probed, now: Every(10), close_after=1).opened == (
+        at(20),
+        at(40),
+    )
 
 
 def test_the_schedule_is_computed_again_each_local_midnight_from_what_was_recorded() -> None:
