@@ -4,32 +4,57 @@ See docs/contract.md#learned-schedule (``schedule.focus``). A :class:`WeekPlan` 
 168 hours of a local week (Monday 00h = hour 0, in ``settings.timezone``) the gap between
 two probes in that hour, or None when the hour is outside ``active_hours``.
 
-**The estimator (learned plan), in plain words.** We count when this target's slots have
-appeared (its ``slots_opened`` events) in each hour of the week, a recent event counting
-more than an old one (its weight halves every :data:`HALF_LIFE`; events older than
-:data:`HISTORY` or from the current day are left out, so every node computing the plan on
-the same day gets the same plan). Each count is shared with the two neighbouring hours
-(a quarter each way): a release seen at 08:58 says something about 09:00. To this we add
-two kinds of imaginary events:
+**The estimator (learned plan), in plain words.** For each hour of the week (Monday 09h,
+Monday 10h, ...) we want how often slots appear in it: a *rate*, openings per hour watched.
 
-* the *pooled* ones: :data:`POOL_WEIGHT` events spread like the other targets' of the same
-  prefecture (the same shape of counts, scaled to that many events). While the target has
-  few events of its own they shape the estimate; once it has dozens they barely matter;
-* the *even prior*: :data:`PRIOR_WEIGHT` events spread evenly over the active time of the
-  week, so that no active hour is ever estimated at zero.
+* *Openings*: the target's ``slots_opened`` events in that hour, a recent event counting more
+  than an old one (its weight halves every :data:`HALF_LIFE`; events older than
+  :data:`HISTORY` or from the current day are left out, so every node computing the plan on
+  the same day gets the same plan). Each is shared with the two neighbouring active hours
+  (a quarter each way): a release seen at 08:58 says something about 09:00.
+* *Exposure*: how long that hour was watched, weighted and shared the same way. An opening
+  is recorded at the first probe after it, so an hour in which the target saw its page
+  counts for itself and for the unprobed hours since its previous probe (not across a gap
+  longer than ``max_interval`` and an hour: the monitor was stopped, or it was night). The
+  store gives those hours (``Repository.watched_hours``); openings from before the first one
+  on record count as watched all the time. Dividing by exposure is what keeps the week's
+  budget: an hour probed more, or watched more weeks, is not mistaken for a busier one.
+* To the openings we add :data:`PRIOR_WEIGHT` imaginary ones spread over the week in
+  proportion to exposure (the *even prior*: no active hour is ever estimated at zero), and
+  :data:`POOL_WEIGHT` more spread like the rates of the prefecture's other targets (the
+  *pool*): while the target has few events of its own they shape the estimate, once it has
+  dozens they barely matter.
 
-The estimate for an hour, divided by how much of that hour is active, is how likely slots
-are to appear per minute of that hour. Each hour's probe rate is proportional to it, scaled
-so that the week holds exactly the probes ``interval`` gives within ``active_hours``, and
-clamped to one probe every ``min_interval`` at most and one every ``max_interval`` at
-least; the scale is then found again so that the clamped hours' probes are taken from, or
-given to, the others (the total never exceeds the even budget). Gaps are rounded up to the
-whole second, which can only lower the total. With no history at all the plan is the even
-one.
+One hour of the week alone is a handful of events: chance. So each rate is pulled towards a
+broader one as far as it does not stand out from it beyond what chance would make it:
+
+1. the week's rate (all openings over all exposure);
+2. the *hour of the day*'s rate (09h on every weekday together; Saturday and Sunday apart),
+   pulled towards the week's: cancellations during office hours show on every weekday;
+3. the *hour of the week*'s rate, pulled towards its hour of the day's: a release every
+   Monday at 00:05 stays on Monday.
+
+"As far as it does not stand out beyond chance": with ``n`` openings over exposure ``e``
+against a prior rate ``p``, chance alone makes ``n / e`` differ from ``p`` by about
+``p × 0.375 × Σw² / e²`` (a variance; ``w`` the recency weights, 0.375 the smoothing's
+share); the estimate is ``p + t × (n / e − p)`` with ``t = 1 − chance / (n / e − p)²``,
+at least 0 (a positive-part James-Stein estimate). Openings spread evenly give every hour
+the prior: the even plan; a few chance clusters are mostly pulled back; a weekly release
+stands out and keeps its hour.
+
+The rate of an hour, divided by how much of that hour is active, is how likely slots are to
+appear per minute of it. Each hour's probe rate is proportional to it, scaled so that the
+week holds exactly the probes ``interval`` gives within ``active_hours``, and clamped to one
+probe every ``min_interval`` at most and one every ``max_interval`` at least; the scale is
+then found again so that the clamped hours' probes are taken from, or given to, the others
+(the total never exceeds the even budget and spends all of it but each gap's rounding up to
+the whole second). With no history at all the plan is the even one.
 
 Proportional is a compromise: to shorten the mean delay to a release the best rate grows
 as the square root of the likelihood, to catch the most short-lived slots it goes all to
-the likeliest hours; the caps keep both extremes out.
+the likeliest hours; the caps keep both extremes out. What it does not correct: a hour
+probed more catches more of its short-lived slots (seen per hour watched, they look
+likelier there); measured in BENCHMARKS.md §12.
 
 **The probe times.** A plan turns into probe times like a meter: it counts, along real
 time, the probes the plan "owes" (each active second adds ``1 / gap`` of a probe), from a
@@ -77,7 +102,8 @@ HOURS_PER_WEEK = 168
 HALF_LIFE = timedelta(weeks=6)
 #: Events older than this are left out.
 HISTORY = timedelta(weeks=26)
-#: The prefecture's other targets count as this many events of this target's.
+#: The prefecture's other targets count as this many events of this target's (their shape
+#: is a rate pulled towards the week's, so a little of it is spread everywhere).
 POOL_WEIGHT = 3.0
 #: The even prior counts as this many events.
 PRIOR_WEIGHT = 2.0

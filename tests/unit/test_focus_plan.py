@@ -422,6 +422,7 @@ histories = st.lists(
     interval_steps=st.integers(0, 100),
     high=st.integers(60, 240),
     weeks_back=st.integers(0, 52),
+    watched=st.none() | histories,
 )
 def test_budget_and_caps_hold_for_any_history(
     own: list[datetime],
@@ -431,6 +432,7 @@ def test_budget_and_caps_hold_for_any_history(
     interval_steps: int,
     high: int,
     weeks_back: int,
+    watched: list[datetime] | None,
 ) -> None:
     min_interval, max_interval = timedelta(minutes=low), timedelta(minutes=high)
     interval = min_interval + (max_interval - min_interval) * interval_steps / 100
@@ -444,9 +446,12 @@ def test_budget_and_caps_hold_for_any_history(
         min_interval=min_interval,
         max_interval=max_interval,
         now=now,
+        own_probed=None if watched is None else [t - timedelta(weeks=weeks_back) for t in watched],
     )
     budget = even_plan(interval=interval, active_hours=hours, zone=PARIS).probes_per_week()
     assert plan.probes_per_week() <= budget * (1 + 1e-12)
+    # The whole budget is spent: only each gap's rounding up to the second is lost.
+    assert plan.probes_per_week() >= budget * (1 - 1 / min_interval.total_seconds()) - 1e-6
     assert all(min_interval <= gap <= max_interval for gap in plan.gaps if gap is not None)
     times = list(_times(plan, now, now + timedelta(days=4)))
     hair = timedelta(microseconds=2)
