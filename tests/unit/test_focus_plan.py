@@ -16,7 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.config.durations import ActiveHours, parse_active_hours
+from monitor.config.durations import ActiveHours, parse_active_hours, parse_jitter
+from monitor.daemon.cadence import Cadence
 from monitor.daemon.focus import (
     HOURS_PER_WEEK,
     WeekPlan,
@@ -25,6 +26,7 @@ from monitor.daemon.focus import (
     learned_plan,
     phase_of,
 )
+from monitor.daemon.jobs import CadenceTrigger
 
 PARIS = ZoneInfo("Europe/Paris")
 DAY = parse_active_hours("07:00-21:00")
@@ -469,3 +471,15 @@ def test_the_slot_of_a_moment_is_the_last_probe_time_not_after_it() -> None:
     assert plan.at_or_before(first) == first
     assert plan.at_or_before(second - timedelta(microseconds=1)) == first
     assert plan.at_or_before(start) < start - timedelta(hours=8)  # last night's last probe
+
+
+def test_a_trigger_keeps_the_plans_shortest_gap_after_a_run_under_another_plan() -> None:
+    """A plan replaced at a run (daily, reload) restarts its meter elsewhere: the next run
+    still waits the new plan's shortest gap after the one just made."""
+    plan = _learn(_weekly(8, 10), hours=None)
+    trigger = CadenceTrigger(Cadence.of("t", QUARTER, parse_jitter("0s")), None, PARIS, plan=plan)
+    first = plan.next_after(_paris(2026, 12, 7, 8))
+    second = plan.next_after(first)
+    just_run = second - (second - first) / 3  # the old plan's run, closer than any gap here
+    assert trigger.get_next_fire_time(just_run, just_run) >= just_run + trigger.shortest_gap
+    assert trigger.get_next_fire_time(None, first) == second  # within one plan: its own times
