@@ -483,3 +483,40 @@ def test_a_trigger_keeps_the_plans_shortest_gap_after_a_run_under_another_plan()
     just_run = second - (second - first) / 3  # the old plan's run, closer than any gap here
     assert trigger.get_next_fire_time(just_run, just_run) >= just_run + trigger.shortest_gap
     assert trigger.get_next_fire_time(None, first) == second  # within one plan: its own times
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    own=histories,
+    hours=windows,
+    low=st.integers(1, 20),
+    interval_steps=st.integers(0, 100),
+    watched=st.none() | histories,
+)
+def test_a_plans_week_of_probe_times_is_the_even_count_within_rounding(
+    own: list[datetime],
+    hours: ActiveHours,
+    low: int,
+    interval_steps: int,
+    watched: list[datetime] | None,
+) -> None:
+    """Counted probe by probe over a real week (no clock change), not only as a rate."""
+    min_interval, max_interval = timedelta(minutes=low), MAX
+    interval = min_interval + (max_interval - min_interval) * interval_steps / 100
+    plan = learned_plan(
+        own,
+        [],
+        interval=interval,
+        active_hours=hours,
+        zone=PARIS,
+        min_interval=min_interval,
+        max_interval=max_interval,
+        now=NOW,
+        own_probed=watched,
+    )
+    even = even_plan(interval=interval, active_hours=hours, zone=PARIS)
+    monday = _paris(2026, 12, 7)
+    week = (monday, monday + timedelta(weeks=1))
+    counted, even_counted = len(list(_times(plan, *week))), len(list(_times(even, *week)))
+    lost = even.probes_per_week() / min_interval.total_seconds()  # rounding gaps up
+    assert even_counted - lost - 2 <= counted <= even_counted + 1
