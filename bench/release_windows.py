@@ -13,7 +13,8 @@ files) is replayed against three schedules of one target, probe by probe
   its ``jitter``, in ``active_hours``);
 * ``even plan``: :func:`monitor.daemon.focus.even_plan`, what ``focus: learned`` starts from;
 * ``learned``: :func:`monitor.daemon.focus.learned_plan`, computed again every local
-  midnight from the ``slots_opened`` times the simulated monitor itself recorded so far.
+  midnight from the ``slots_opened`` times the simulated monitor itself recorded so far
+  and the times of its probes (the hours it watched, as ``Repository.watched_hours``).
 
 The first ``--learn-weeks`` weeks are for learning (every schedule runs through them); the
 next ``--weeks`` are measured: the short-lived openings (shorter than ``--short``) caught
