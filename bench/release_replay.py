@@ -11,7 +11,8 @@ probe, as the daemon would:
   a probe that sees slots after ``close_after`` probes without any opens a new one, a
   shorter gap continues the opening;
 * at each local midnight the plan is computed again (``replan``) from the ``slots_opened``
-  times the simulated monitor has recorded so far, as the daemon recomputes it daily.
+  times the simulated monitor has recorded so far and the times of its probes (the hours it
+  watched), as the daemon recomputes it daily.
 
 :func:`measure` then reads the probes of the measured weeks against the timeline's
 openings: the short-lived ones (under ``short``) caught by at least one probe, and for the
@@ -91,8 +92,9 @@ class Replayed:
     plans: int  #: how many times the schedule was (re)computed
 
 
-#: Makes the schedule in force from ``now`` given the ``slots_opened`` times recorded so far.
-Replan = Callable[[Sequence[datetime], datetime], ProbeSchedule]
+#: Makes the schedule in force from ``now`` given the ``slots_opened`` times recorded so far
+#: and the probes made so far (their times: the hours watched, as the store's rollup has them).
+Replan = Callable[[Sequence[datetime], Sequence[datetime], datetime], ProbeSchedule]
 
 
 def _next_midnight(moment: datetime, zone: tzinfo) -> datetime:
@@ -106,7 +108,7 @@ def replay(timeline: Timeline, replan: Replan, *, close_after: int = CLOSE_AFTER
     opened: list[datetime] = []
     probes: list[Probe] = []
     moment = timeline.start - timedelta(microseconds=1)
-    schedule = replan((), timeline.start)
+    schedule = replan((), (), timeline.start)
     plans = 1
     boundary = _next_midnight(timeline.start, zone)
     without = close_after  # probes in a row without slots: the target starts "closed"
@@ -114,7 +116,7 @@ def replay(timeline: Timeline, replan: Replan, *, close_after: int = CLOSE_AFTER
         at = schedule.next_after(moment)
         while at is not None and at >= boundary and boundary < timeline.end:
             # Midnight comes before the next probe: the daemon computes its plan again.
-            schedule = replan(tuple(opened), boundary)
+            schedule = replan(tuple(opened), [probe.at for probe in probes], boundary)
             plans += 1
             moment = max(moment, boundary - timedelta(microseconds=1))
             at = schedule.next_after(moment)

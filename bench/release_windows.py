@@ -13,7 +13,8 @@ files) is replayed against three schedules of one target, probe by probe
   its ``jitter``, in ``active_hours``);
 * ``even plan``: :func:`monitor.daemon.focus.even_plan`, what ``focus: learned`` starts from;
 * ``learned``: :func:`monitor.daemon.focus.learned_plan`, computed again every local
-  midnight from the ``slots_opened`` times the simulated monitor itself recorded so far.
+  midnight from the ``slots_opened`` times the simulated monitor itself recorded so far
+  and the times of its probes (the hours it watched, as ``Repository.watched_hours``).
 
 The first ``--learn-weeks`` weeks are for learning (every schedule runs through them); the
 next ``--weeks`` are measured: the short-lived openings (shorter than ``--short``) caught
@@ -83,13 +84,19 @@ def schedules(settings: Settings, target: str = TARGET) -> dict[str, Replan]:
         phase=phase,
     )
 
-    def even(opened: Sequence[datetime], now: datetime) -> ProbeSchedule:
+    def even(
+        opened: Sequence[datetime], probed: Sequence[datetime], now: datetime
+    ) -> ProbeSchedule:
         return grid
 
-    def even_planned(opened: Sequence[datetime], now: datetime) -> ProbeSchedule:
+    def even_planned(
+        opened: Sequence[datetime], probed: Sequence[datetime], now: datetime
+    ) -> ProbeSchedule:
         return plan
 
-    def learned(opened: Sequence[datetime], now: datetime) -> ProbeSchedule:
+    def learned(
+        opened: Sequence[datetime], probed: Sequence[datetime], now: datetime
+    ) -> ProbeSchedule:
         return learned_plan(
             opened,
             (),
@@ -100,6 +107,7 @@ def schedules(settings: Settings, target: str = TARGET) -> dict[str, Replan]:
             max_interval=settings.max_interval,
             now=now,
             phase=phase,
+            own_probed=probed,
         )
 
     return {"even": even, "even plan": even_planned, "learned": learned}

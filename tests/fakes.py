@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from monitor.details import detail_columns, structured_detail
-from monitor.domain import Event, EventKind, Outcome, TargetState
+from monitor.domain import Event, EventKind, Outcome, Status, TargetState
 from monitor.store import ChannelsFor, PendingDelivery, Recorded
 from monitor.store.coordination import NodeBeat
 from monitor.store.evidence import chain_hash
@@ -359,6 +359,28 @@ class MemoryStore:
             if since is None or at >= since:
                 found.setdefault(event.target, []).append(at)
         return {target: sorted(times) for target, times in sorted(found.items())}
+
+    # -- WatchedHours ----------------------------------------------------------------------
+
+    def watched_hours(
+        self, target_ids: Collection[str] | None, since: datetime | None
+    ) -> Mapping[str, list[datetime]]:
+        """Repository.watched_hours: the UTC hours with an available or unavailable outcome."""
+        first = (
+            None
+            if since is None
+            else since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        )
+        found: dict[str, set[datetime]] = {}
+        for outcome in self.outcomes.values():
+            if outcome.status not in (Status.AVAILABLE, Status.UNAVAILABLE):
+                continue
+            if target_ids is not None and outcome.target not in target_ids:
+                continue
+            hour = outcome.started_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+            if first is None or hour >= first:
+                found.setdefault(outcome.target, set()).add(hour)
+        return {target: sorted(hours) for target, hours in sorted(found.items())}
 
 
 class InlineExecutor(ThreadPoolExecutor):

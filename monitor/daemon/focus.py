@@ -4,32 +4,57 @@ See docs/contract.md#learned-schedule (``schedule.focus``). A :class:`WeekPlan` 
 168 hours of a local week (Monday 00h = hour 0, in ``settings.timezone``) the gap between
 two probes in that hour, or None when the hour is outside ``active_hours``.
 
-**The estimator (learned plan), in plain words.** We count when this target's slots have
-appeared (its ``slots_opened`` events) in each hour of the week, a recent event counting
-more than an old one (its weight halves every :data:`HALF_LIFE`; events older than
-:data:`HISTORY` or from the current day are left out, so every node computing the plan on
-the same day gets the same plan). Each count is shared with the two neighbouring hours
-(a quarter each way): a release seen at 08:58 says something about 09:00. To this we add
-two kinds of imaginary events:
+**The estimator (learned plan), in plain words.** For each hour of the week (Monday 09h,
+Monday 10h, ...) we want how often slots appear in it: a *rate*, openings per hour watched.
 
-* the *pooled* ones: :data:`POOL_WEIGHT` events spread like the other targets' of the same
-  prefecture (the same shape of counts, scaled to that many events). While the target has
-  few events of its own they shape the estimate; once it has dozens they barely matter;
-* the *even prior*: :data:`PRIOR_WEIGHT` events spread evenly over the active time of the
-  week, so that no active hour is ever estimated at zero.
+* *Openings*: the target's ``slots_opened`` events in that hour, a recent event counting more
+  than an old one (its weight halves every :data:`HALF_LIFE`; events older than
+  :data:`HISTORY` or from the current day are left out, so every node computing the plan on
+  the same day gets the same plan). Each is shared with the two neighbouring active hours
+  (a quarter each way): a release seen at 08:58 says something about 09:00.
+* *Exposure*: how long that hour was watched, weighted and shared the same way. An opening
+  is recorded at the first probe after it, so an hour in which the target saw its page
+  counts for itself and for the unprobed hours since its previous probe (not across a gap
+  longer than ``max_interval`` and an hour: the monitor was stopped, or it was night). The
+  store gives those hours (``Repository.watched_hours``); openings from before the first one
+  on record count as watched all the time. Dividing by exposure is what keeps the week's
+  budget: an hour probed more, or watched more weeks, is not mistaken for a busier one.
+* To the openings we add :data:`PRIOR_WEIGHT` imaginary ones spread over the week in
+  proportion to exposure (the *even prior*: no active hour is ever estimated at zero), and
+  :data:`POOL_WEIGHT` more spread like the rates of the prefecture's other targets (the
+  *pool*): while the target has few events of its own they shape the estimate, once it has
+  dozens they barely matter.
 
-The estimate for an hour, divided by how much of that hour is active, is how likely slots
-are to appear per minute of that hour. Each hour's probe rate is proportional to it, scaled
-so that the week holds exactly the probes ``interval`` gives within ``active_hours``, and
-clamped to one probe every ``min_interval`` at most and one every ``max_interval`` at
-least; the scale is then found again so that the clamped hours' probes are taken from, or
-given to, the others (the total never exceeds the even budget). Gaps are rounded up to the
-whole second, which can only lower the total. With no history at all the plan is the even
-one.
+One hour of the week alone is a handful of events: chance. So each rate is pulled towards a
+broader one as far as it does not stand out from it beyond what chance would make it:
+
+1. the week's rate (all openings over all exposure);
+2. the *hour of the day*'s rate (09h on every weekday together; Saturday and Sunday apart),
+   pulled towards the week's: cancellations during office hours show on every weekday;
+3. the *hour of the week*'s rate, pulled towards its hour of the day's: a release every
+   Monday at 00:05 stays on Monday.
+
+"As far as it does not stand out beyond chance": with ``n`` openings over exposure ``e``
+against a prior rate ``p``, chance alone makes ``n / e`` differ from ``p`` by about
+``p × 0.375 × Σw² / e²`` (a variance; ``w`` the recency weights, 0.375 the smoothing's
+share); the estimate is ``p + t × (n / e − p)`` with ``t = 1 − chance / (n / e − p)²``,
+at least 0 (a positive-part James-Stein estimate). Openings spread evenly give every hour
+the prior: the even plan; a few chance clusters are mostly pulled back; a weekly release
+stands out and keeps its hour.
+
+The rate of an hour, divided by how much of that hour is active, is how likely slots are to
+appear per minute of it. Each hour's probe rate is proportional to it, scaled so that the
+week holds exactly the probes ``interval`` gives within ``active_hours``, and clamped to one
+probe every ``min_interval`` at most and one every ``max_interval`` at least; the scale is
+then found again so that the clamped hours' probes are taken from, or given to, the others
+(the total never exceeds the even budget and spends all of it but each gap's rounding up to
+the whole second). With no history at all the plan is the even one.
 
 Proportional is a compromise: to shorten the mean delay to a release the best rate grows
 as the square root of the likelihood, to catch the most short-lived slots it goes all to
-the likeliest hours; the caps keep both extremes out.
+the likeliest hours; the caps keep both extremes out. What it does not correct: a hour
+probed more catches more of its short-lived slots (seen per hour watched, they look
+likelier there); measured in BENCHMARKS.md §12.
 
 **The probe times.** A plan turns into probe times like a meter: it counts, along real
 time, the probes the plan "owes" (each active second adds ``1 / gap`` of a probe), from a
@@ -77,8 +102,9 @@ HOURS_PER_WEEK = 168
 HALF_LIFE = timedelta(weeks=6)
 #: Events older than this are left out.
 HISTORY = timedelta(weeks=26)
-#: The prefecture's other targets count as this many events of this target's.
-POOL_WEIGHT = 2.0
+#: The prefecture's other targets count as this many events of this target's (their shape
+#: is a rate pulled towards the week's, so a little of it is spread everywhere).
+POOL_WEIGHT = 3.0
 #: The even prior counts as this many events.
 PRIOR_WEIGHT = 2.0
 
@@ -341,6 +367,24 @@ def even_plan(
     return WeekPlan(zone=zone, gaps=gaps, active_hours=active_hours, phase=phase)
 
 
+def _decay(age: timedelta) -> float:
+    return float(0.5 ** (age / HALF_LIFE))
+
+
+def _smooth(values: Sequence[float], share: Sequence[float]) -> list[float]:
+    """Each active hour's value shared with its two neighbouring hours (a quarter each way);
+    the quarter meant for an inactive neighbour stays at home, inactive hours count nothing."""
+    kept = [value if share[h] > 0 else 0.0 for h, value in enumerate(values)]
+    smoothed = [0.0] * HOURS_PER_WEEK
+    for h, value in enumerate(kept):
+        if not value:
+            continue
+        smoothed[h] += 0.5 * value
+        for neighbour in (h - 1, (h + 1) % HOURS_PER_WEEK):
+            smoothed[neighbour if share[neighbour] > 0 else h] += 0.25 * value
+    return smoothed
+
+
 def _weights(
     events: Sequence[datetime], zone: tzinfo, cutoff: datetime, share: Sequence[float]
 ) -> list[float]:
@@ -351,12 +395,121 @@ def _weights(
         age = cutoff - event
         if age <= timedelta(0) or age > HISTORY:
             continue
-        counts[hour_of_week(event, zone)] += 0.5 ** (age / HALF_LIFE)
-    smoothed = [
-        0.25 * counts[h - 1] + 0.5 * counts[h] + 0.25 * counts[(h + 1) % HOURS_PER_WEEK]
-        for h in range(HOURS_PER_WEEK)
-    ]
-    return [value if share[h] > 0 else 0.0 for h, value in enumerate(smoothed)]
+        counts[hour_of_week(event, zone)] += _decay(age)
+    return _smooth(counts, share)
+
+
+def _hour_start(moment: datetime) -> datetime:
+    utc = moment.astimezone(UTC)
+    return utc.replace(minute=0, second=0, microsecond=0)
+
+
+@lru_cache(maxsize=64)
+def _always_watched(zone: tzinfo, cutoff: datetime) -> tuple[datetime, ...]:
+    """Every hour of :data:`HISTORY` before ``cutoff``: a target watched all the time."""
+    first = _hour_start(cutoff - HISTORY) + timedelta(hours=1)
+    count = (cutoff - first) // timedelta(hours=1)
+    return tuple(first + timedelta(hours=k) for k in range(count))
+
+
+@dataclass(frozen=True)
+class _Exposure:
+    """Per hour of the week: how long it was watched (recency-weighted hours), and the sum
+    of the squared weights (how much chance there is in counts over that time)."""
+
+    hours: tuple[float, ...]
+    squares: tuple[float, ...]
+
+
+def _exposure(
+    probed: Sequence[datetime] | None,
+    zone: tzinfo,
+    cutoff: datetime,
+    share: Sequence[float],
+    max_interval: timedelta,
+    events: Sequence[datetime] = (),
+) -> _Exposure:
+    """How long each hour of the week was watched, recency-weighted as the events are.
+
+    ``probed``: moments in the (UTC) hours in which the target saw its page, any number per
+    hour. An opening is recorded at the first probe after it, so a probed hour is credited
+    with itself and the unprobed hours since the previous probed one (when that gap is no
+    longer than ``max_interval`` and an hour: a longer one is the monitor stopped or the
+    night outside active hours, whose openings are not ours to count). None: watched every
+    hour of :data:`HISTORY`. ``events``: the openings counted over this exposure.
+    """
+    moments = _always_watched(zone, cutoff) if probed is None else probed
+    hours = sorted(
+        {
+            _hour_start(moment)
+            for moment in moments
+            if timedelta(0) < cutoff - _hour_start(moment) <= HISTORY
+        }
+    )
+    opened = [_hour_start(event) for event in events if timedelta(0) < cutoff - event <= HISTORY]
+    if opened and (not hours or min(opened) < hours[0]):
+        # Openings from before the first watched hour on record: the store did not keep
+        # those hours, so the target counts as watched every hour from its first opening.
+        end = hours[0] if hours else cutoff
+        earlier = [hour for hour in _always_watched(zone, cutoff) if min(opened) <= hour < end]
+        hours = earlier + hours
+    longest = max_interval + timedelta(hours=1)
+    watched = [0.0] * HOURS_PER_WEEK
+    squares = [0.0] * HOURS_PER_WEEK
+    previous: datetime | None = None
+    for hour in hours:
+        span = 1.0
+        if previous is not None and hour - previous <= longest:
+            span = (hour - previous) / timedelta(hours=1)
+        weight = _decay(cutoff - hour)
+        where = hour_of_week(hour, zone)
+        watched[where] += span * weight
+        squares[where] += span * weight * weight
+        previous = hour
+    return _Exposure(tuple(_smooth(watched, share)), tuple(_smooth(squares, share)))
+
+
+#: The variance of a count shared with its neighbours (a half kept, a quarter each way)
+#: against the count's own: 0.5² + 2 × 0.25².
+_SMOOTHED_VARIANCE = 0.375
+
+
+def _group(hour: int) -> int:
+    """Hour of the day, weekdays (0-23) apart from the weekend (24-47)."""
+    return hour % 24 + (24 if hour >= 5 * 24 else 0)
+
+
+def _shrunk(count: float, watched: float, squares: float, prior: float) -> float:
+    """A rate seen as ``count`` openings over ``watched`` hours, pulled towards ``prior``
+    as far as it does not stand out from it beyond chance (a positive-part James-Stein
+    estimate): chance alone would make it differ by about ``prior × squares / watched²``
+    (a variance), so a rate that differs by no more is the prior, one that differs by much
+    more is itself."""
+    if watched <= 0:
+        return prior
+    own = count / watched
+    chance = prior * _SMOOTHED_VARIANCE * squares / watched**2
+    difference = (own - prior) ** 2
+    trust = max(0.0, 1 - chance / difference) if difference > 0 else 0.0
+    return prior + trust * (own - prior)
+
+
+def _rates(counts: Sequence[float], exposure: _Exposure, share: Sequence[float]) -> list[float]:
+    """Openings per watched hour, for each hour of the week: the hour's own rate shrunk
+    towards its hour of the day's, shrunk towards the week's (see the module docstring)."""
+    active = [h for h in range(HOURS_PER_WEEK) if share[h] > 0]
+    week = sum(counts[h] for h in active) / sum(exposure.hours[h] for h in active)
+    totals: dict[int, list[float]] = {}
+    for h in active:
+        total = totals.setdefault(_group(h), [0.0, 0.0, 0.0])
+        total[0] += counts[h]
+        total[1] += exposure.hours[h]
+        total[2] += exposure.squares[h]
+    by_group = {g: _shrunk(c, w, q, week) for g, (c, w, q) in totals.items()}
+    rates = [0.0] * HOURS_PER_WEEK
+    for h in active:
+        rates[h] = _shrunk(counts[h], exposure.hours[h], exposure.squares[h], by_group[_group(h)])
+    return rates
 
 
 def _day_start(now: datetime, zone: tzinfo) -> datetime:
@@ -374,11 +527,15 @@ def learned_plan(
     max_interval: timedelta,
     now: datetime,
     phase: float = 0.0,
+    own_probed: Sequence[datetime] | None = None,
+    pooled_probed: Sequence[datetime] | None = None,
 ) -> WeekPlan:
     """The even plan's weekly budget, spread where slots appear (see the module docstring).
 
     ``own``: the target's ``slots_opened`` times; ``pooled``: its prefecture's other
-    targets'. Only events before the start of ``now``'s local day count.
+    targets'. ``own_probed`` and ``pooled_probed``: the hours (any moment in each) in which
+    they saw their page, with a repeat for each target watching it (None: every hour).
+    Only events and probes before the start of ``now``'s local day count.
     """
     _aware(now, "now")
     _check_caps(interval, min_interval, max_interval)
@@ -390,16 +547,25 @@ def learned_plan(
     pooled_counts = _weights(pooled, zone, cutoff, share)
     if not any(own_counts) and not any(pooled_counts):
         return even_plan(interval=interval, active_hours=active_hours, zone=zone, phase=phase)
-    active_total = sum(share)
-    pooled_total = sum(pooled_counts)
-    estimate = [
-        own_counts[h]
-        + (POOL_WEIGHT * pooled_counts[h] / pooled_total if pooled_total else 0.0)
-        + PRIOR_WEIGHT * share[h] / active_total
-        for h in range(HOURS_PER_WEEK)
+    exposure = _exposure(own_probed, zone, cutoff, share, max_interval, own)
+    if not any(exposure.hours):  # only the prefecture's openings: watched all the time
+        exposure = _exposure(None, zone, cutoff, share, max_interval)
+    watched = sum(exposure.hours)
+    # The imaginary events: the even prior, and the prefecture's shape of rates.
+    counts = [
+        own_counts[h] + PRIOR_WEIGHT * exposure.hours[h] / watched for h in range(HOURS_PER_WEEK)
     ]
+    if any(pooled_counts):
+        pooled_exposure = _exposure(pooled_probed, zone, cutoff, share, max_interval, pooled)
+        pooled_rates = _rates(pooled_counts, pooled_exposure, share)
+        expected = [pooled_rates[h] * exposure.hours[h] for h in range(HOURS_PER_WEEK)]
+        mass = sum(expected)
+        if mass > 0:
+            counts = [counts[h] + POOL_WEIGHT * expected[h] / mass for h in range(HOURS_PER_WEEK)]
+    rates = _rates(counts, exposure, share)
+    active_total = sum(share)
     # Per hour of active time (probes an hour are proportional to it).
-    density = [estimate[h] / share[h] if share[h] else 0.0 for h in range(HOURS_PER_WEEK)]
+    density = [rates[h] / share[h] if share[h] else 0.0 for h in range(HOURS_PER_WEEK)]
     budget = active_total * (timedelta(hours=1) / interval)  # probes a week
     low, high = timedelta(hours=1) / max_interval, timedelta(hours=1) / min_interval
 

@@ -63,6 +63,8 @@ class CadenceTrigger(BaseTrigger):  # type: ignore[misc]  # apscheduler is untyp
             self.last_fire = previous_fire_time
         if self.plan is not None:
             floor = after.astimezone(UTC)
+            if previous_fire_time is not None:  # a run just now under another plan's meter
+                floor = max(floor, floor + self.shortest_gap - timedelta(microseconds=1))
             for bound in (self.not_before, self.floor):
                 if bound is not None:
                     floor = max(floor, bound - timedelta(microseconds=1))

@@ -2,7 +2,8 @@
 each target probes next.
 
 :func:`plans_for` and :func:`upcoming` are pure: the week plan of every ``learned`` target
-from its prefecture's ``slots_opened`` times (:mod:`monitor.daemon.focus`), and a target's
+from its prefecture's ``slots_opened`` times over the hours each target watched its page
+(:mod:`monitor.daemon.focus`), and a target's
 next probe time and current cadence (even or learned; back-off's ``not_before`` wins).
 :class:`PlanBook` keeps the daemon's plans current: read from the store and computed in a
 worker thread (never on the event loop), at start, after a reload and once a local day.
@@ -31,9 +32,14 @@ LEARNED = "learned"
 
 
 class SlotTimes(Protocol):
-    """When slots first appeared, per target (``Repository.slots_opened_times``)."""
+    """When slots first appeared, per target (``Repository.slots_opened_times``), and the
+    hours each target watched its page (``Repository.watched_hours``)."""
 
     def slots_opened_times(
+        self, target_ids: Collection[str] | None, since: datetime | None
+    ) -> Mapping[str, list[datetime]]: ...
+
+    def watched_hours(
         self, target_ids: Collection[str] | None, since: datetime | None
     ) -> Mapping[str, list[datetime]]: ...
 
@@ -49,17 +55,19 @@ def plans_for(
     *,
     zone: tzinfo,
     now: datetime,
+    watched: Mapping[str, Sequence[datetime]] | None = None,
 ) -> dict[str, WeekPlan]:
     """The week plan of each target of ``learned``: its own times, pooled with those of the
-    other targets of ``everyone`` in its prefecture."""
+    other targets of ``everyone`` in its prefecture, each over the hours it watched
+    (``watched``; None: every hour, as for a store that does not know)."""
     plans: dict[str, WeekPlan] = {}
     for target in learned:
-        pooled = [
-            moment
+        others = [
+            other.id
             for other in everyone
             if other.prefecture == target.prefecture and other.id != target.id
-            for moment in times.get(other.id, ())
         ]
+        pooled = [moment for other in others for moment in times.get(other, ())]
         plans[target.id] = learned_plan(
             times.get(target.id, ()),
             pooled,
@@ -70,6 +78,10 @@ def plans_for(
             max_interval=target.max_interval,
             now=now,
             phase=phase_of(target.id),
+            own_probed=None if watched is None else watched.get(target.id, ()),
+            pooled_probed=None
+            if watched is None
+            else [hour for other in others for hour in watched.get(other, ())],
         )
     return plans
 
@@ -82,8 +94,10 @@ def read_plans(config: Config, store: SlotTimes, now: datetime) -> dict[str, Wee
         return {}
     prefectures = {target.prefecture for target in learned}
     ids = [target.id for target in everyone if target.prefecture in prefectures]
-    times = store.slots_opened_times(ids, now - HISTORY - timedelta(days=1))
-    plans = plans_for(learned, everyone, times, zone=config.settings.tz, now=now)
+    since = now - HISTORY - timedelta(days=1)
+    times = store.slots_opened_times(ids, since)
+    watched = store.watched_hours(ids, since)
+    plans = plans_for(learned, everyone, times, zone=config.settings.tz, now=now, watched=watched)
     for plan in plans.values():
         # Fills focus.py's caches here, in the thread: the triggers' first next_after on
         # the event loop then finds them warm (a cold one walks the clock changes since 2000).

@@ -161,6 +161,17 @@ class SlotHistory(Protocol):
     ) -> Mapping[str, list[datetime]]: ...
 
 
+class WatchedHours(Protocol):
+    """The UTC hours in which each target saw its page (a probe ``available`` or
+    ``unavailable``), oldest first, from ``since``'s hour on; only targets with one are in
+    the mapping. The learned schedule divides openings by them
+    (docs/contract.md#learned-schedule)."""
+
+    def watched_hours(
+        self, target_ids: Collection[str] | None, since: datetime | None
+    ) -> Mapping[str, list[datetime]]: ...
+
+
 class StatusReads(SlotHistory, Protocol):
     """The status page's reads: states, latest outcomes, back-off times and when slots
     appeared, and the engine its own queries (monitor.publish.query, monitor.reports) run on."""

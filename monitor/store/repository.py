@@ -28,10 +28,12 @@ from monitor.store.assist import AssistStore
 from monitor.store.coordination import CoordinationStore
 from monitor.store.outbox import ChannelsFor, OutboxStore, insert_events
 from monitor.store.recording import STATE_OF, Advance, Recorded, record_in, storable
+from monitor.store.rollup import hour_of, moment_of
 from monitor.store.rows import (
     OutcomeRecord,
     events,
     outcome_from_row,
+    outcome_hours,
     outcome_record,
     outcomes,
     state_from_row,
@@ -300,6 +302,32 @@ class Repository(OutboxStore, CoordinationStore, AssistStore):
                     select(outcomes.c.target).distinct().order_by(outcomes.c.target)
                 ).scalars()
             )
+
+    def watched_hours(
+        self, target_ids: Collection[str] | None, since: datetime | None
+    ) -> Mapping[str, list[datetime]]:
+        """The start of each UTC hour in which a target saw its page (an ``available`` or
+        ``unavailable`` outcome), from the ``outcome_hours`` rollup, from ``since``'s hour on
+        (None: all), oldest first. ``target_ids`` None: every target; targets without one
+        are absent."""
+        if target_ids is not None and not target_ids:
+            return {}
+        seen = (str(Status.AVAILABLE), str(Status.UNAVAILABLE))
+        query = (
+            select(outcome_hours.c.target, outcome_hours.c.hour)
+            .where(outcome_hours.c.status.in_(seen))
+            .distinct()
+            .order_by(outcome_hours.c.target, outcome_hours.c.hour)
+        )
+        if target_ids is not None:
+            query = query.where(outcome_hours.c.target.in_(sorted(set(target_ids))))
+        if since is not None:
+            query = query.where(outcome_hours.c.hour >= hour_of(since))
+        found: dict[str, list[datetime]] = {}
+        with self._read() as connection:
+            for target, hour in connection.execution_options(yield_per=STREAM_BATCH).execute(query):
+                found.setdefault(target, []).append(moment_of(hour))
+        return found
 
     def slots_opened_times(
         self, target_ids: Collection[str] | None, since: datetime | None

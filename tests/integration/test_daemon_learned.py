@@ -220,7 +220,9 @@ async def test_a_learned_target_probes_its_hot_hour_more_and_the_week_as_often(
     assert probes("t/even", *hot) == 1
     week = (MONDAY, MONDAY + timedelta(weeks=1))
     assert probes("t/even", *week) == 7 * 14
-    assert 7 * 14 - 2 <= probes("t/learned", *week) <= 7 * 14
+    # Each plan holds 98 a week; the plan computed again each midnight restarts its meter
+    # where the new plan puts it, which can bring one probe forward (or back) a day.
+    assert 7 * 14 - 7 <= probes("t/learned", *week) <= 7 * 14 + 7
     # Every run recorded, each under the slot its trigger gave (its own fire time).
     learned = outcomes_of(rig.repository, "t/learned")
     assert len(learned) == probes("t/learned", *week)

@@ -38,6 +38,7 @@ from monitor.store.ports import (
     NodeUpkeep,
     Outbox,
     SlotHistory,
+    WatchedHours,
 )
 from monitor.store.rows import delivery_attempts
 
@@ -47,7 +48,9 @@ LEASE = timedelta(minutes=5)
 TARGET = "92/remise-titre"
 
 
-class Store(Outbox, Ledger, HealthRecords, NodeUpkeep, FleetClaims, SlotHistory, Protocol):
+class Store(
+    Outbox, Ledger, HealthRecords, NodeUpkeep, FleetClaims, SlotHistory, WatchedHours, Protocol
+):
     """Every port the fake stands in for: what these tests call."""
 
 
@@ -154,6 +157,33 @@ def test_slots_opened_times_are_the_probes_starts_oldest_first_without_reminders
     }
     assert store.slots_opened_times([], None) == {}
     assert store.slots_opened_times(["13/x"], None) == {}
+
+
+def test_watched_hours_are_the_utc_hours_in_which_a_target_saw_its_page(
+    subject: Subject,
+) -> None:
+    store = subject.store
+    other = "75/titre"
+    hour = T0.replace(minute=0)
+    plan = [  # (start, target, status)
+        (hour + timedelta(minutes=5), TARGET, Status.UNAVAILABLE),
+        (hour + timedelta(minutes=50), TARGET, Status.AVAILABLE),  # the same hour: once
+        (hour + timedelta(hours=2, minutes=1), TARGET, Status.ANOMALY),  # saw nothing
+        (hour + timedelta(hours=3, minutes=59), TARGET, Status.AVAILABLE),
+        (hour + timedelta(hours=1), other, Status.UNAVAILABLE),
+    ]
+    for start, target, status in plan:
+        probe = outcome(start.astimezone(PARIS_WINTER), target=target, status=status)
+        store.record_probe(probe, advancing(), to("mail"), now=T0)
+    later = hour + timedelta(hours=3)
+    every = store.watched_hours(None, None)
+    assert dict(every) == {other: [hour + timedelta(hours=1)], TARGET: [hour, later]}
+    assert all(moment.tzinfo is UTC for hours in every.values() for moment in hours)
+    half_past = hour + timedelta(minutes=30)  # from its hour on
+    assert store.watched_hours([TARGET], half_past) == {TARGET: [hour, later]}
+    assert store.watched_hours([TARGET], hour + timedelta(hours=1)) == {TARGET: [later]}
+    assert store.watched_hours([], None) == {}
+    assert store.watched_hours(["13/x"], None) == {}
 
 
 def test_it_records_an_outcome_linked_to_the_previous_one(subject: Subject) -> None:

@@ -69,6 +69,7 @@ def test_status_shows_each_targets_next_probe_and_cadence(
         max_interval=timedelta(hours=2),
         now=before,
         phase=phase_of("t/learned"),
+        own_probed=(),  # no probe on record: watched every hour since the first opening
     )
     learned = rows["t/learned"]
     shown = datetime.fromisoformat(str(learned["next_run"]))

@@ -6,6 +6,7 @@ Tables first, then Hypothesis properties over histories, windows and caps.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -15,7 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.config.durations import ActiveHours, parse_active_hours
+from monitor.config.durations import ActiveHours, parse_active_hours, parse_jitter
+from monitor.daemon.cadence import Cadence
 from monitor.daemon.focus import (
     HOURS_PER_WEEK,
     WeekPlan,
@@ -24,6 +26,7 @@ from monitor.daemon.focus import (
     learned_plan,
     phase_of,
 )
+from monitor.daemon.jobs import CadenceTrigger
 
 PARIS = ZoneInfo("Europe/Paris")
 DAY = parse_active_hours("07:00-21:00")
@@ -233,6 +236,123 @@ def test_bad_caps_are_named(
         )
 
 
+# --- the estimator: exposure, hour of the day, noise --------------------------------------
+
+
+def _hours_between(start: datetime, end: datetime) -> list[datetime]:
+    count = (end - start) // timedelta(hours=1)
+    return [start + timedelta(hours=k) for k in range(count)]
+
+
+def test_openings_count_per_hour_watched() -> None:
+    """Two openings in an hour watched two weeks say more than two in an hour watched eight."""
+    start = _paris(2026, 11, 30) - timedelta(weeks=8)
+    watched = [
+        hour
+        for hour in _hours_between(start, _paris(2026, 11, 30))
+        # Wednesday 10h was watched only the last two weeks (the monitor was stopped then)
+        if hour_of_week(hour, PARIS) != 2 * 24 + 10 or hour > NOW - timedelta(weeks=2)
+    ]
+    often, seldom = 24 + 10, 2 * 24 + 10  # Tuesday 10h, Wednesday 10h
+    own = _weekly(often, 2) + _weekly(seldom, 2)
+    low = timedelta(seconds=10)
+    counted = _learn(own, low=low)  # no record of the hours watched: every hour
+    assert counted.gaps[often] == counted.gaps[seldom]
+    plan = learned_plan(
+        own,
+        [],
+        interval=QUARTER,
+        active_hours=DAY,
+        zone=PARIS,
+        min_interval=low,
+        max_interval=MAX,
+        now=NOW,
+        own_probed=watched,
+    )
+    busy, quiet = plan.gaps[seldom], plan.gaps[often]
+    assert busy is not None and quiet is not None
+    assert busy < quiet
+
+
+def test_openings_spread_evenly_give_the_even_plan() -> None:
+    """No rhythm to learn: every active hour had one opening a week."""
+    rng = random.Random(5)
+    monday = _paris(2026, 11, 30)
+    own = [
+        monday - timedelta(weeks=week) + timedelta(hours=hour, minutes=rng.randrange(60))
+        for week in range(1, 7)
+        for hour in range(HOURS_PER_WEEK)
+        if 7 <= hour % 24 < 21
+    ]
+    watched = _hours_between(monday - timedelta(weeks=6), monday)
+    for probed in (None, watched):
+        plan = learned_plan(
+            own,
+            [],
+            interval=QUARTER,
+            active_hours=DAY,
+            zone=PARIS,
+            min_interval=MIN,
+            max_interval=MAX,
+            now=NOW,
+            own_probed=probed,
+        )
+        gaps = {gap for gap in plan.gaps if gap is not None}
+        assert max(gaps) - min(gaps) <= QUARTER * 0.05, gaps
+
+
+def test_random_openings_stay_near_the_even_plan() -> None:
+    """Openings at random hours: most hours keep a gap near the even one."""
+    rng = random.Random(11)
+    own = [NOW - timedelta(minutes=rng.randrange(24 * 60, 8 * 7 * 24 * 60)) for _ in range(120)]
+    plan = _learn(own, hours=None)
+    gaps = sorted(gap for gap in plan.gaps if gap is not None)
+    assert QUARTER * 0.8 <= gaps[len(gaps) // 2] <= QUARTER * 1.25
+    assert gaps[len(gaps) // 10] >= QUARTER / 3  # no hour made hot by a chance cluster
+    assert gaps[-1] <= QUARTER * 4
+
+
+def test_office_hours_learned_on_some_weekdays_carry_to_the_others() -> None:
+    """Cancellations Monday to Thursday 09h-17h: Friday's office hours get more probes
+    than its night and than the weekend, though Friday never had one."""
+    rng = random.Random(3)
+    monday = _paris(2026, 11, 30)
+    own = [
+        monday
+        - timedelta(weeks=week)
+        + timedelta(days=rng.randrange(4), hours=rng.randrange(9, 17), minutes=rng.randrange(60))
+        for week in range(1, 4)
+        for _ in range(6)
+    ]
+    plan = _learn(own, hours=None)
+    friday_noon, friday_night, saturday_noon = (
+        plan.gaps[4 * 24 + 12],
+        plan.gaps[4 * 24 + 3],
+        plan.gaps[5 * 24 + 12],
+    )
+    assert friday_noon is not None and friday_night is not None and saturday_noon is not None
+    assert friday_noon < friday_night
+    assert friday_noon < saturday_noon
+
+
+def test_a_weekly_release_keeps_its_own_hour_of_the_week() -> None:
+    """Monday 00h every week among daytime cancellations: Monday 00h, not every 00h."""
+    rng = random.Random(8)
+    monday = _paris(2026, 11, 30)
+    cancellations = [
+        monday
+        - timedelta(weeks=week)
+        + timedelta(days=rng.randrange(5), hours=rng.randrange(9, 17), minutes=rng.randrange(60))
+        for week in range(1, 5)
+        for _ in range(20)
+    ]
+    plan = _learn(_weekly(0, 5) + cancellations, hours=None)
+    release, tuesday = plan.gaps[0], plan.gaps[24]
+    assert release is not None and tuesday is not None
+    assert release <= QUARTER / 3
+    assert release * 3 < tuesday
+
+
 # --- probe times ---------------------------------------------------------------------------
 
 
@@ -304,6 +424,7 @@ histories = st.lists(
     interval_steps=st.integers(0, 100),
     high=st.integers(60, 240),
     weeks_back=st.integers(0, 52),
+    watched=st.none() | histories,
 )
 def test_budget_and_caps_hold_for_any_history(
     own: list[datetime],
@@ -313,6 +434,7 @@ def test_budget_and_caps_hold_for_any_history(
     interval_steps: int,
     high: int,
     weeks_back: int,
+    watched: list[datetime] | None,
 ) -> None:
     min_interval, max_interval = timedelta(minutes=low), timedelta(minutes=high)
     interval = min_interval + (max_interval - min_interval) * interval_steps / 100
@@ -326,9 +448,12 @@ def test_budget_and_caps_hold_for_any_history(
         min_interval=min_interval,
         max_interval=max_interval,
         now=now,
+        own_probed=None if watched is None else [t - timedelta(weeks=weeks_back) for t in watched],
     )
     budget = even_plan(interval=interval, active_hours=hours, zone=PARIS).probes_per_week()
     assert plan.probes_per_week() <= budget * (1 + 1e-12)
+    # The whole budget is spent: only each gap's rounding up to the second is lost.
+    assert plan.probes_per_week() >= budget * (1 - 1 / min_interval.total_seconds()) - 1e-6
     assert all(min_interval <= gap <= max_interval for gap in plan.gaps if gap is not None)
     times = list(_times(plan, now, now + timedelta(days=4)))
     hair = timedelta(microseconds=2)
@@ -346,3 +471,52 @@ def test_the_slot_of_a_moment_is_the_last_probe_time_not_after_it() -> None:
     assert plan.at_or_before(first) == first
     assert plan.at_or_before(second - timedelta(microseconds=1)) == first
     assert plan.at_or_before(start) < start - timedelta(hours=8)  # last night's last probe
+
+
+def test_a_trigger_keeps_the_plans_shortest_gap_after_a_run_under_another_plan() -> None:
+    """A plan replaced at a run (daily, reload) restarts its meter elsewhere: the next run
+    still waits the new plan's shortest gap after the one just made."""
+    plan = _learn(_weekly(8, 10), hours=None)
+    trigger = CadenceTrigger(Cadence.of("t", QUARTER, parse_jitter("0s")), None, PARIS, plan=plan)
+    first = plan.next_after(_paris(2026, 12, 7, 8))
+    second = plan.next_after(first)
+    just_run = second - (second - first) / 3  # the old plan's run, closer than any gap here
+    assert trigger.get_next_fire_time(just_run, just_run) >= just_run + trigger.shortest_gap
+    assert trigger.get_next_fire_time(None, first) == second  # within one plan: its own times
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    own=histories,
+    hours=windows,
+    low=st.integers(1, 20),
+    interval_steps=st.integers(0, 100),
+    watched=st.none() | histories,
+)
+def test_a_plans_week_of_probe_times_is_the_even_count_within_rounding(
+    own: list[datetime],
+    hours: ActiveHours,
+    low: int,
+    interval_steps: int,
+    watched: list[datetime] | None,
+) -> None:
+    """Counted probe by probe over a real week (no clock change), not only as a rate."""
+    min_interval, max_interval = timedelta(minutes=low), MAX
+    interval = min_interval + (max_interval - min_interval) * interval_steps / 100
+    plan = learned_plan(
+        own,
+        [],
+        interval=interval,
+        active_hours=hours,
+        zone=PARIS,
+        min_interval=min_interval,
+        max_interval=max_interval,
+        now=NOW,
+        own_probed=watched,
+    )
+    even = even_plan(interval=interval, active_hours=hours, zone=PARIS)
+    monday = _paris(2026, 12, 7)
+    week = (monday, monday + timedelta(weeks=1))
+    counted, even_counted = len(list(_times(plan, *week))), len(list(_times(even, *week)))
+    lost = even.probes_per_week() / min_interval.total_seconds()  # rounding gaps up
+    assert even_counted - lost - 2 <= counted <= even_counted + 1

@@ -212,7 +212,7 @@ class Every:
 
 def test_the_replay_probes_the_schedule_sees_the_slots_and_opens_as_the_alert_policy_does() -> None:
     t = timeline((0, 0), (12, 2), (25, 0), (41, 1), (45, 0), (52, 3), (75, 0), end=120)
-    walked = replay(t, lambda opened, now: Every(10))
+    walked = replay(t, lambda opened, probed, now: Every(10))
     assert [(p.at, p.free) for p in walked.probes[:9]] == [
         (at(0), 0),
         (at(10), 0),
@@ -227,21 +227,26 @@ def test_the_replay_probes_the_schedule_sees_the_slots_and_opens_as_the_alert_po
     assert walked.opened == (at(20), at(60))
     # One probe without slots between two openings continues the first (close_after 2).
     flap = timeline((0, 0), (15, 1), (25, 0), (35, 1), (50, 0), end=60)
-    assert replay(flap, lambda opened, now: Every(10)).opened == (at(20),)
-    assert replay(flap, lambda opened, now: Every(10), close_after=1).opened == (at(20), at(40))
+    assert replay(flap, lambda opened, probed, now: Every(10)).opened == (at(20),)
+    assert replay(flap, lambda opened, probed, now: Every(10), close_after=1).opened == (
+        at(20),
+        at(40),
+    )
 
 
 def test_the_schedule_is_computed_again_each_local_midnight_from_what_was_recorded() -> None:
     t = timeline((0, 0), (60, 5), (180, 0), (24 * 60 + 60, 4), (24 * 60 + 120, 0), end=3 * 24 * 60)
-    calls: list[tuple[tuple[datetime, ...], datetime]] = []
+    calls: list[tuple[tuple[datetime, ...], int, datetime]] = []
 
-    def replan(opened: Sequence[datetime], now: datetime) -> Every:
-        calls.append((tuple(opened), now))
+    def replan(opened: Sequence[datetime], probed: Sequence[datetime], now: datetime) -> Every:
+        assert all(moment < now for moment in probed)
+        calls.append((tuple(opened), len(probed), now))
         return Every(30, shift=7)
 
     walked = replay(t, replan)
-    assert [now for _, now in calls] == [T0, T0 + timedelta(days=1), T0 + timedelta(days=2)]
-    assert [opened for opened, _ in calls] == [(), (at(67),), (at(67), at(24 * 60 + 67))]
+    assert [now for _, _, now in calls] == [T0, T0 + timedelta(days=1), T0 + timedelta(days=2)]
+    assert [opened for opened, _, _ in calls] == [(), (at(67),), (at(67), at(24 * 60 + 67))]
+    assert [probed for _, probed, _ in calls] == [0, 48, 96]  # every probe made so far
     assert walked.plans == 3
     assert walked.probes[0].at == at(7)
     assert len(walked.probes) == 3 * 48
