@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,57 +18,20 @@ from typing import Any
 import pytest
 from daemonrig import daemon_config, load, outcomes_of, rdvsp_path
 from fakeclock import FakeClock
+from handrig import HandSchedule, NoEngines, until
 from helpers import migrated
 
 from monitor.attempt.record import record_attempt
 from monitor.config import Target
 from monitor.daemon.components import Components
 from monitor.daemon.compose import build_daemon
-from monitor.daemon.jobs import CadenceTrigger
-from monitor.daemon.schedule import ProbeHost
 from monitor.daemon.scheduler import Daemon
-from monitor.domain import Detail, Engine, Finding, Observation, PageSnapshot, Reason, Status
+from monitor.domain import Detail, Finding, Observation, PageSnapshot, Reason, Status
 from monitor.probes.base import RequestGate
 from monitor.store import Repository, create_engine_for
 
 HOST = "h.example"
 INTERVAL = timedelta(minutes=10)
-
-
-class HandSchedule:
-    """A :class:`monitor.daemon.schedule.Schedule` that starts no run by itself."""
-
-    def __init__(self) -> None:
-        self.host: ProbeHost | None = None
-        self.rebuilds: list[dict[str, CadenceTrigger]] = []
-        self.moves: list[tuple[str, datetime | None]] = []
-        self.stopped = asyncio.Event()
-
-    def rebuild(self, triggers: Mapping[str, CadenceTrigger]) -> None:
-        self.rebuilds.append(dict(triggers))
-
-    async def start(self, host: ProbeHost) -> None:
-        self.host = host
-
-    async def run(self) -> None:
-        await self.stopped.wait()
-
-    def move(self, target_id: str, trigger: CadenceTrigger) -> None:
-        self.moves.append((target_id, trigger.not_before))
-
-    def stop_taking_work(self) -> None:
-        self.stopped.set()
-
-    async def close(self) -> None:
-        pass
-
-
-class NoEngines:
-    async def get(self, kind: Engine) -> Any:
-        return object()
-
-    async def aclose(self) -> None:
-        pass
 
 
 Answer = Callable[[Target, datetime], Observation]
@@ -166,16 +129,6 @@ class Rig:
             schedule=self.schedule,
             clock=self.clock,
         )
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Wait for work done in worker threads (the database) to show; not a timing."""
-
-    async def poll() -> None:
-        while not condition():
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(poll(), timeout=20)
 
 
 async def started(rig: Rig) -> tuple[Daemon, asyncio.Task[int]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -21,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from daemonrig import load, outcomes_of, rdvsp_path
 from fakeclock import FakeClock
+from handrig import HandSchedule, NoEngines, until
 from helpers import migrated, write_config
 
 from monitor.attempt.record import record_attempt
@@ -30,11 +30,9 @@ from monitor.daemon.compose import build_daemon
 from monitor.daemon.focus import even_plan, phase_of
 from monitor.daemon.jobs import CadenceTrigger
 from monitor.daemon.plans import PlanBook
-from monitor.daemon.schedule import ProbeHost
 from monitor.daemon.scheduler import Daemon
 from monitor.domain import (
     Detail,
-    Engine,
     Event,
     EventKind,
     Finding,
@@ -50,41 +48,6 @@ PARIS = ZoneInfo("Europe/Paris")
 HOST = "h.example"
 #: Monday 30 November 2026, 00:00 in Paris.
 MONDAY = datetime(2026, 11, 30, tzinfo=PARIS).astimezone(UTC)
-
-
-class HandSchedule:
-    """A Schedule that starts no run by itself: the test asks the triggers."""
-
-    def __init__(self) -> None:
-        self.host: ProbeHost | None = None
-        self.rebuilds: list[dict[str, CadenceTrigger]] = []
-        self.stopped = asyncio.Event()
-
-    def rebuild(self, triggers: Mapping[str, CadenceTrigger]) -> None:
-        self.rebuilds.append(dict(triggers))
-
-    async def start(self, host: ProbeHost) -> None:
-        self.host = host
-
-    async def run(self) -> None:
-        await self.stopped.wait()
-
-    def move(self, target_id: str, trigger: CadenceTrigger) -> None:
-        pass
-
-    def stop_taking_work(self) -> None:
-        self.stopped.set()
-
-    async def close(self) -> None:
-        pass
-
-
-class NoEngines:
-    async def get(self, kind: Engine) -> Any:
-        return object()
-
-    async def aclose(self) -> None:
-        pass
 
 
 class NoSlots:
@@ -163,16 +126,6 @@ class Rig:
 
     def trigger(self, target: str) -> CadenceTrigger:
         return self.schedule.rebuilds[-1][target]
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Wait for work done in worker threads (the database) to show; not a timing."""
-
-    async def poll() -> None:
-        while not condition():
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(poll(), timeout=20)
 
 
 async def started(rig: Rig) -> tuple[Daemon, asyncio.Task[int]]:

@@ -33,6 +33,7 @@ from typing import Any
 import pytest
 from daemonrig import load, outcomes_of
 from fakeclock import FakeClock
+from handrig import HandSchedule
 from helpers import migrated, write_config
 from smtp_server import ReceivedMail, SMTPServer
 from sqlalchemy import select
@@ -40,7 +41,6 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
-from test_assist_desk import HandSchedule
 
 from monitor.assist.views import EndReason, SessionState
 from monitor.console import ConsoleServer

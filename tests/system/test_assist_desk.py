@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from daemonrig import daemon_config, load, outcomes_of
 from fakeclock import FakeClock
+from handrig import HandSchedule, until
 from helpers import migrated
 from sqlalchemy import select
 
@@ -33,8 +34,6 @@ from monitor.attempt.record import record_attempt
 from monitor.config import Config
 from monitor.daemon.components import Components
 from monitor.daemon.compose import build_daemon
-from monitor.daemon.jobs import CadenceTrigger
-from monitor.daemon.schedule import ProbeHost
 from monitor.daemon.scheduler import Daemon
 from monitor.domain import Reason, Status
 from monitor.imitation import ImitationSite
@@ -51,29 +50,12 @@ MAX_REREADS = 2
 REREAD = timedelta(minutes=10)
 
 
-class HandSchedule:
-    """A schedule that starts no run by itself: the test calls ``Daemon.run_slot``."""
+#: The browser works in real time: a page waited for gets this long under load.
+BROWSER_SECONDS = 60.0
 
-    def __init__(self) -> None:
-        self.stopped = asyncio.Event()
 
-    def rebuild(self, triggers: Mapping[str, CadenceTrigger]) -> None:
-        pass
-
-    async def start(self, host: ProbeHost) -> None:
-        pass
-
-    async def run(self) -> None:
-        await self.stopped.wait()
-
-    def move(self, target_id: str, trigger: CadenceTrigger) -> None:
-        pass
-
-    def stop_taking_work(self) -> None:
-        self.stopped.set()
-
-    async def close(self) -> None:
-        pass
+async def until_within(condition: Callable[[], bool]) -> None:
+    await until(condition, BROWSER_SECONDS)
 
 
 @dataclass
@@ -137,13 +119,6 @@ def _payload(value: Any) -> dict[str, Any]:
     loaded = json.loads(value) if isinstance(value, str) else value
     assert isinstance(loaded, dict)
     return loaded
-
-
-async def until(condition: Callable[[], bool], seconds: float = 60.0) -> None:
-    """Wait in real time for ``condition`` (the browser works in real time); fail after."""
-    async with asyncio.timeout(seconds):
-        while not condition():
-            await asyncio.sleep(0.05)
 
 
 @asynccontextmanager
@@ -228,7 +203,7 @@ def test_a_session_from_the_captcha_to_reads_used(tmp_path: Path, chromium_path:
     async def scenario() -> None:
         async with daemon_rig(tmp_path, chromium_path) as rig:
             # At start, nobody holds the target: a person is asked, with the console's address.
-            await until(lambda: any(kind == "assist_needed" for kind, _, _ in rig.outbox()))
+            await until_within(lambda: any(kind == "assist_needed" for kind, _, _ in rig.outbox()))
             asked = [payload for kind, _, payload in rig.outbox() if kind == "assist_needed"]
             assert asked == [{"console_url": CONSOLE_URL}]
             (view,) = rig.desk.sessions()
@@ -293,7 +268,7 @@ def test_a_session_from_the_captcha_to_reads_used(tmp_path: Path, chromium_path:
             (row,) = rig.rows(assist_sessions)
             assert (row.target, row.node, row.operator) == (TARGET, "node-a", OPERATOR)
             assert (row.end_reason, row.reads) == ("reads_used", 1 + MAX_REREADS)
-            await until(lambda: [k for k, _, _ in rig.outbox()].count("assist_needed") == 2)
+            await until_within(lambda: [k for k, _, _ in rig.outbox()].count("assist_needed") == 2)
             last = [p for k, _, p in rig.outbox() if k == "assist_needed"][-1]
             assert last["console_url"] == CONSOLE_URL and last["end_reason"] == "reads_used"
 
@@ -327,7 +302,7 @@ def test_sent_back_to_the_captcha_ends_the_session_and_is_no_anomaly(
             assert [(o.status, o.reason) for o in reads] == [(Status.UNAVAILABLE, Reason.NO_SLOT)]
             (row,) = rig.rows(assist_sessions)
             assert (row.end_reason, row.reads) == ("sent_back", 1)
-            await until(lambda: [k for k, _, _ in rig.outbox()].count("assist_needed") == 2)
+            await until_within(lambda: [k for k, _, _ in rig.outbox()].count("assist_needed") == 2)
 
             # A new session can be opened at once, and the daemon's stop ends it "stopped".
             view = await act(lambda: rig.desk.open(TARGET, "Dominique"))
@@ -376,7 +351,7 @@ def test_an_unanswered_captcha_is_abandoned_and_a_reload_keeps_or_stops_a_sessio
             # A reload that leaves the target as it was keeps the person's session.
             reloads = rig.reloaded
             rig.daemon.request_reload()
-            await until(lambda: rig.reloaded > reloads)
+            await until_within(lambda: rig.reloaded > reloads)
             assert rig.desk.sessions()[0].state is SessionState.CHALLENGE
             assert browser.contexts_open == 1
             # One that moves its address ends it: the captcha was for the old one.
@@ -384,7 +359,7 @@ def test_an_unanswered_captcha_is_abandoned_and_a_reload_keeps_or_stops_a_sessio
                 rig.config_path.read_text().replace(f"/demarche/{KEY}/", f"/demarche/{KEY}0/")
             )
             rig.daemon.request_reload()
-            await until(lambda: rig.desk.sessions()[0].state is SessionState.ENDED)
+            await until_within(lambda: rig.desk.sessions()[0].state is SessionState.ENDED)
             assert rig.desk.sessions()[0].end_reason is EndReason.STOPPED
             assert browser.contexts_open == 0
             rows = rig.rows(assist_sessions)
