@@ -155,12 +155,16 @@ def test_the_demo_publishes_its_status_page_and_prints_its_address(tmp_path: Pat
     assert process.wait(timeout=60) == 0, rest
     rows = HTMLParser((out / "index.html").read_text(encoding="utf-8")).css("#targets tbody tr")
     assert sorted(row.attributes["data-target"] for row in rows) == [
+        "38/sejour",
         "75/titre-sejour",
         "92/pre-demande",
         "93/naturalisation",
         "94/recepisse",
     ]
-    assert all(row.attributes["data-status"] != "none" for row in rows)  # every one probed
+    # Every one probed, but the assisted target: held by the session the demo's person
+    # opens at once, its first read waits for the captcha (later than these 10 s).
+    probed = [row for row in rows if row.attributes["data-target"] != "38/sejour"]
+    assert all(row.attributes["data-status"] != "none" for row in probed)
 
 
 def test_run_once_publishes_the_round_it_probed(tmp_path: Path) -> None:
