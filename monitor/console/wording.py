@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from monitor.alerts.phrasebook import STATUS_LABELS
 from monitor.assist.views import EndReason, SessionState, SessionView
 
 __all__ = ["Row", "moment", "outcome_words", "row"]
@@ -29,12 +30,9 @@ END_REASONS: dict[EndReason, str] = {
     EndReason.STOPPED: "le moniteur s'est arrêté, ou la démarche a quitté la configuration",
 }
 
-_STATUSES = {
-    "available": "créneaux disponibles",
-    "unavailable": "pas de créneau",
-    "anomaly": "anomalie du site",
-    "monitor_error": "erreur du moniteur",
-}
+
+#: An outcome's status as the status page and the alerts name it, by its stored value.
+_STATUS_WORDS = {status.value: words for status, words in STATUS_LABELS["fr"].items()}
 
 
 def moment(value: datetime | None, zone: tzinfo) -> str:
@@ -47,7 +45,7 @@ def outcome_words(outcome: str | None) -> str:
     if not outcome:
         return ""
     status = outcome.split("/", 1)[0]
-    words = _STATUSES.get(status)
+    words = _STATUS_WORDS.get(status)
     return f"{words} ({outcome})" if words else outcome
 
 
