@@ -1,7 +1,7 @@
 # The two commands README.md names:
 #   make run    set up a fresh machine and run the daemon on prefectures.yaml with SQLite
 #   make test   set up and run every check: ruff, mypy --strict, alembic check, pytest
-.PHONY: run test test-fast setup setup-dev lint typecheck migrations-check pytest demo bench bench-probes bench-db image-check clean
+.PHONY: run test test-fast setup setup-dev lint typecheck migrations-check pytest demo bench bench-probes bench-db image-check compose-check clean
 
 VENV := .venv/bin
 
@@ -63,8 +63,13 @@ bench-db: setup-dev
 
 # Issue 31: build the image with podman and run it offline as users do (scripts/image-check.sh
 # says what it checks). Needs root or sudo (podman from Debian) and about 3 GB of disk.
+# It ends with compose.yaml run by podman-compose (scripts/podman/compose-check.sh);
+# `make compose-check` runs that part alone, on the image a previous image-check built.
 image-check:
 	scripts/image-check.sh
+
+compose-check:
+	scripts/podman/compose-check.sh
 
 clean:
 	rm -rf .venv .ci-tmp var .mypy_cache .ruff_cache .pytest_cache

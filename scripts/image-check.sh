@@ -11,6 +11,8 @@
 #     same container) with its screenshot; the daemon on a volume: heartbeat, HEALTHCHECK,
 #     `podman stop -t 40` with a probe in flight (exit 0), a second container on the same
 #     volume after it (same node name, starts), stopped with exit 0 too.
+#  5. compose.yaml with podman-compose, every service on network none
+#     (scripts/podman/compose-check.sh: the default profile, down and up again, the fleet).
 # Each check prints PASS or FAIL; the script exits 1 when any failed, never skips one.
 # The image and the base are kept for the next run; its containers, its volume and the
 # layers a rebuild left untagged are removed.
@@ -226,6 +228,11 @@ else
         "$(podman inspect --format '{{.State.ExitCode}}' "$run-b"): $(grep -m 1 -i 'another daemon\|error' "$logs/b.log")"
     show "$logs/b.log"
 fi
+
+# --- 5. compose.yaml, as the README runs it ----------------------------------------------
+mkdir -p "$logs/compose"
+IMAGE_CHECK_ELAPSED=$((SECONDS - started)) COMPOSE_CHECK_LOGS=$logs/compose \
+    scripts/podman/compose-check.sh "$image" "$build_base" || failures+=("compose (FAIL lines above)")
 
 say "logs in $logs"
 if ((${#failures[@]})); then
