@@ -207,6 +207,13 @@ say "fleet: MONITOR_DATABASE_URL=postgresql+psycopg://monitor:***@/monitor?host=
 say "fleet: started in stages (postgres; monitor; the rest): podman-compose ignores" \
     "condition: service_healthy before podman 4.6 (this is $(podman version --format '{{.Client.Version}}'))"
 
+# The imitation, with its slow page (25 s), in each node's container (its loopback is its
+# only network), started with the node so that the first probes meet it (a refused one
+# backs off): a probe in flight when the fleet stops, whichever node takes the job.
+# (podman exec: podman-compose 1.6.0's `exec -d` waits for the command to end.)
+slow='exec python -m monitor.imitation --scenario "4401=slots:{\"count\": 3}"'
+slow+=' --scenario "4402=slow:{\"delay\": 25, \"base\": \"slots\"}" >/tmp/imitation.log 2>&1'
+
 pc --profile fleet up -d postgres >"$logs/up-postgres.log" 2>&1
 postgres=$(container postgres)
 if [[ -n $postgres ]] && wait_for 120 podman healthcheck run "$postgres"; then
@@ -218,6 +225,7 @@ fi
 
 pc --profile fleet up -d monitor >"$logs/up-fleet-1.log" 2>&1
 monitor=$(container monitor)
+[[ -n $monitor ]] && podman exec -d "$monitor" sh -c "$slow" >"$logs/imitation-1.log" 2>&1
 if [[ -n $monitor ]] && wait_for 120 heartbeat_ok "$monitor" \
     && podman logs "$monitor" 2>&1 | grep -q "cluster mode: worker $node "; then
     pass "the first node $node: migrated PostgreSQL, beats, in cluster mode"
@@ -228,6 +236,7 @@ fi
 
 pc --profile fleet up -d >"$logs/up-fleet.log" 2>&1
 monitor2=$(container monitor-2)
+[[ -n $monitor2 ]] && podman exec -d "$monitor2" sh -c "$slow" >"$logs/imitation-2.log" 2>&1
 node2=""
 [[ -n $monitor2 ]] && wait_for 60 node_of "$monitor2" && node2=$(node_of "$monitor2")
 both_beat() { # both nodes listed fresh by `status --heartbeat --format json`, from PostgreSQL
@@ -250,9 +259,25 @@ else
 fi
 offline && pass "every container of the run on network none"
 
+in_flight() {
+    local name
+    for name in "$monitor" "$monitor2"; do
+        podman exec -i "$name" python - /booking/create/4402 <scripts/podman/in-flight.py && return 0
+    done
+    return 1
+}
+if wait_for 100 in_flight; then
+    say "fleet: a probe in flight (the slow page, 25 s)"
+else
+    fail "the fleet's slow probe was never in flight within 100 s"
+fi
+
+# The nodes first: podman-compose stops every service at once, PostgreSQL with the nodes,
+# which then lose their database while they stop (the README says so).
 t0=$SECONDS
-pc --profile fleet stop >"$logs/stop.log" 2>&1
+pc --profile fleet stop monitor monitor-2 >"$logs/stop.log" 2>&1
 took=$((SECONDS - t0))
+pc --profile fleet stop >>"$logs/stop.log" 2>&1
 codes="" clean=1
 for name in $(containers); do
     code=$(podman inspect --format '{{.State.ExitCode}}' "$name")
@@ -267,8 +292,12 @@ for name in "$monitor" "$monitor2"; do
     podman logs "$name" >"$logs/$name.log" 2>&1
     grep -qE '^[0-9:]+ (ERROR|CRITICAL) |Traceback' "$logs/$name.log" && errors+=" $name"
 done
-if ((took < 40 && clean)) && [[ -n $codes && -z $errors ]]; then
-    pass "--profile fleet stop: in $took s (stop_grace_period 40 s), exit 0 each, no error logged:$codes"
+waited=$(cat "$logs/$monitor.log" "$logs/$monitor2.log" 2>/dev/null | grep -c 'stopping: waiting up to .* for 1 probes')
+if ((waited == 0)); then
+    fail "--profile fleet stop: no node logged «stopping: waiting up to … for 1 probes»"
+elif ((took < 40 && clean)) && [[ -n $codes && -z $errors ]]; then
+    pass "--profile fleet stop monitor monitor-2 with a probe in flight: in $took s" \
+        "(stop_grace_period 40 s), then stop: exit 0 each, no error logged:$codes"
 elif [[ -n $errors ]]; then
     fail "--profile fleet stop: ERROR logged by$errors"
     for name in $errors; do show "$logs/$name.log"; done
