@@ -112,13 +112,27 @@ async def finish(task: asyncio.Task[None]) -> None:
 
 
 async def end_within(task: asyncio.Task[None], timeout: float) -> None:
-    """Wait up to ``timeout`` for a task asked to end, then cancel it; its failure is logged."""
+    """Wait up to ``timeout`` for a task asked to end, then cancel it; its failure is logged.
+
+    A task still running a second after the cancel (a database call in a worker thread,
+    which a cancel cannot stop) is left to end on its own; its failure is logged when it
+    does, never dropped as an exception nobody retrieved.
+    """
     await asyncio.wait({task}, timeout=timeout)
     if not task.done():
         task.cancel()
         await asyncio.wait({task}, timeout=1)
     if task.done():
         await finish(task)
+    else:
+        log.warning("%s did not end within %.0f s of being asked to", task.get_name(), timeout + 1)
+        task.add_done_callback(_log_late_end)
+
+
+def _log_late_end(task: asyncio.Task[None]) -> None:
+    """The end of a task ``end_within`` left running: its failure, if any, logged."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("%s failed after the stop", task.get_name(), exc_info=error)
 
 
 async def close_within(part: object, timeout: float) -> None:
