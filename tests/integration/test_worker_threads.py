@@ -1,4 +1,5 @@
-"""off_loop's threads are kept for the next call, and an abandoned one never delays another.
+"""off_loop's threads are kept for the next call, and an abandoned one never delays another;
+a page read again in the same probe is looked up, not handed to a thread again.
 
 A thread per call cost about 0.15 ms of CPU four times a probe (BENCHMARKS.md §2b); the
 threads are now reused, without giving up what issue 25 asked of them: a call whose await
@@ -9,9 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from contextvars import ContextVar
+from typing import TypeVar
 
+import pytest
+
+from monitor.domain import PageSnapshot
+from monitor.platforms import page as page_module
+from monitor.platforms.page import parsing_scope
 from monitor.platforms.worker import _Workers, off_loop
+
+T = TypeVar("T")
 
 probe: ContextVar[str] = ContextVar("probe")
 
@@ -94,3 +104,39 @@ def test_a_call_handed_over_runs_in_the_waiting_thread() -> None:
     second.wait()
     assert done[0] == done[1]
     assert workers.idle == 1
+
+
+async def test_a_page_read_again_in_the_same_probe_is_not_handed_to_a_thread_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    handed: list[str] = []
+
+    async def counted(work: Callable[[], T], *, name: str = "recognition") -> T:
+        handed.append(name)
+        return await off_loop(work, name=name)
+
+    monkeypatch.setattr(page_module, "off_loop", counted)
+    html = "<html><body><h1>Conditions</h1><p>Aucune plage horaire libre</p></body></html>"
+    first = PageSnapshot(
+        url="https://a.test/1", final_url="https://a.test/1", http_status=200, html=html
+    )
+    again = PageSnapshot(
+        url="https://a.test/2",
+        final_url="https://a.test/2",
+        http_status=200,
+        html=html[:9] + html[9:],
+    )
+    other = PageSnapshot(
+        url="https://a.test/3", final_url="https://a.test/3", http_status=200, html=html + " "
+    )
+    with parsing_scope():
+        read_first = await page_module.read(first)
+        read_again = await page_module.read(again)
+        assert handed == ["parse"]  # the second is the first's document, looked up
+        assert read_again.tree is read_first.tree
+        assert read_again.url == "https://a.test/2"  # its own snapshot
+        assert read_again.contains("aucune plage horaire libre")
+        await page_module.read(other)  # another text: parsed in a thread
+        assert handed == ["parse", "parse"]
+    await page_module.read(first)  # outside a probe's scope: nothing is shared
+    assert handed == ["parse", "parse", "parse"]
