@@ -35,6 +35,9 @@ HTTP (item 2):
   bare    an ``httpx.AsyncClient`` per probe doing the same requests, nothing parsed
   same-work loop
           the bare loop parsing the final page once, writing it under its digest with a row
+  engine, <switch>
+          the engine with a cost removed in the round of issue 30 item 3 put back
+          (``--http-switches``, from ``HTTP_SWITCHES``): before and after in one run
   ``--cprofile FILE`` profiles the http rounds, every thread on its own CPU clock
 
 Politeness does not bound the runs: the config sets ``per_host_concurrency`` to the
@@ -278,6 +281,48 @@ SWITCHES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
 }
 
 
+# --- the http engine as it was before this round (issue 30 item 3) -----------------------
+#
+# Safe variants, unlike the browser switches: each puts back one cost this round removed, so
+# that one run measures the engine before and after side by side (interleaved rounds).
+
+
+@contextlib.contextmanager
+def thread_per_call() -> Iterator[None]:
+    """``off_loop`` starting a new daemon thread for every call (before: no thread reused)."""
+    from monitor.platforms import worker
+
+    def start(job: Callable[[], None], name: str) -> None:
+        threading.Thread(target=job, name=name, daemon=True).start()
+
+    with _patched(worker._WORKERS, run=start):
+        yield
+
+
+@contextlib.contextmanager
+def no_read_lookup() -> Iterator[None]:
+    """``read()`` handing every page to a thread, even one this probe already read."""
+    from monitor.platforms import page
+
+    with _patched(page, _LOOKED_UP_ON_LOOP=-1):
+        yield
+
+
+@contextlib.contextmanager
+def http_before() -> Iterator[None]:
+    """Both: the http engine's reading as it was before this round."""
+    with thread_per_call(), no_read_lookup():
+        yield
+
+
+#: The http engine's costs removed this round, put back one variant at a time.
+HTTP_SWITCHES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
+    "before (a thread per call, no read lookup)": http_before,
+    "a thread per call": thread_per_call,
+    "no read lookup": no_read_lookup,
+}
+
+
 @contextlib.asynccontextmanager
 async def daemon_engine(
     base_url: str,
@@ -309,7 +354,7 @@ async def daemon_engine(
 
     async def one_round() -> None:
         slot = datetime.now(UTC)
-        with SWITCHES[switch]() if switch else contextlib.nullcontext():
+        with {**SWITCHES, **HTTP_SWITCHES}[switch]() if switch else contextlib.nullcontext():
             results = await asyncio.gather(*(daemon.runner.run(t, slot) for t in every))
         for result in results:
             outcome = result.outcome
@@ -624,8 +669,13 @@ async def main_async(args: argparse.Namespace) -> None:
                 browser["bots: a browser per probe"] = lambda: playwright_floor(base, n, c, True)
             results["browser"] = await measure(browser, probes=n, rounds=args.rounds)
         if "http" in args.parts:
+
+            def http_switched(name: str) -> Callable[[], Any]:
+                return lambda: daemon_engine(base, n, "http", c, workdir, switch=name)
+
             http: dict[str, Callable[[], Any]] = {
                 "engine (daemon path)": lambda: daemon_engine(base, n, "http", c, workdir),
+                **{f"engine, {name}": http_switched(name) for name in args.http_switches},
                 "bare httpx loop": lambda: bare_httpx(base, n, c),
                 SAME_WORK_HTTP: lambda: bare_httpx(base, n, c, keeper("http")),
             }
@@ -670,6 +720,15 @@ def main() -> None:
         help="browser engine variants, each with one per-step cost switched off: "
         + "; ".join(f"'{name}'" for name in SWITCHES)
         + " (default: the quiet windows only)",
+    )
+    parser.add_argument(
+        "--http-switches",
+        nargs="*",
+        choices=list(HTTP_SWITCHES),
+        default=[],
+        metavar="SWITCH",
+        help="http engine variants with a cost this round removed put back, to compare in "
+        "one run: " + "; ".join(f"'{name}'" for name in HTTP_SWITCHES) + " (default: none)",
     )
     parser.add_argument(
         "--cprofile",

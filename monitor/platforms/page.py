@@ -147,12 +147,24 @@ def _document(html: str) -> _Document:
     return found
 
 
+#: Largest HTML text :func:`read` looks up on the event loop (hashing it is linear).
+_LOOKED_UP_ON_LOOP = 256 * 1024
+
+
 async def read(snapshot: PageSnapshot) -> Page:
     """``Page(snapshot)`` built in a worker thread, its visible text too: off the event loop.
 
     Cancelling the await (the probe's deadline) abandons the thread (see
-    :mod:`~monitor.platforms.worker`).
+    :mod:`~monitor.platforms.worker`). The same HTML already read in this probe (a flow
+    that walks the same pages for each desk) is not handed to a thread again: its parsed
+    document and visible text are taken from :func:`parsing_scope`, and building the
+    ``Page`` is then a lookup.
     """
+    documents = _SCOPE.get()
+    if documents is not None and len(snapshot.html) <= _LOOKED_UP_ON_LOOP:
+        known = documents.get(snapshot.html)
+        if known is not None and "visible_text" in vars(known):  # read by an earlier step
+            return Page(snapshot)
 
     def build() -> Page:
         page = Page(snapshot)
