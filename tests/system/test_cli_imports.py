@@ -36,8 +36,16 @@ with open(sys.argv[1], "w", encoding="utf-8") as out:
 #: Never imported by `monitor --help`.
 HEAVY = ("playwright", "alembic", "apprise", "sqlalchemy", "procrastinate", "jinja2", "httpx")
 #: Never imported by `monitor status` nor `status --heartbeat`: they read the config and
-#: the database, nothing else.
-NOT_FOR_STATUS = ("playwright", "alembic", "apprise", "procrastinate", "jinja2", "httpx")
+#: the database, nothing else; on SQLite, not SQLAlchemy's PostgreSQL dialect either.
+NOT_FOR_STATUS = (
+    "playwright",
+    "alembic",
+    "apprise",
+    "procrastinate",
+    "jinja2",
+    "httpx",
+    "sqlalchemy.dialects.postgresql",
+)
 
 
 def run_and_list(
