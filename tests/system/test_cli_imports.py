@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from daemonrig import daemon_config
@@ -22,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: Runs `monitor ARGS` in process, then writes its exit code and every imported module.
 RUN_AND_LIST = """
-import json, sys
+import json, os, sys
 from monitor.cli import main
 try:
     main(sys.argv[2:])
@@ -30,7 +31,8 @@ try:
 except SystemExit as exit_:
     code = exit_.code
 with open(sys.argv[1], "w", encoding="utf-8") as out:
-    json.dump({"code": code, "modules": sorted(sys.modules)}, out)
+    plugins = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
+    json.dump({"code": code, "modules": sorted(sys.modules), "plugins": plugins}, out)
 """
 
 #: Never imported by `monitor --help`.
@@ -52,19 +54,25 @@ def run_and_list(
     tmp_path: Path, *args: str, env: dict[str, str] | None = None
 ) -> tuple[int, set[str], str]:
     """The exit code, the modules imported (top-level and sub-modules) and the output."""
+    found = run_and_read(tmp_path, *args, environment={**os.environ, **(env or {})})
+    return found["code"], set(found["modules"]), found["output"]
+
+
+def run_and_read(tmp_path: Path, *args: str, environment: dict[str, str]) -> dict[str, Any]:
+    """What RUN_AND_LIST wrote, run in ``environment``, and the output (``output``)."""
     listing = tmp_path / "modules.json"
     completed = subprocess.run(
         [sys.executable, "-c", RUN_AND_LIST, str(listing), *args],
         cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        env={**environment, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     assert listing.exists(), completed.stderr
-    found = json.loads(listing.read_text(encoding="utf-8"))
-    return found["code"], set(found["modules"]), completed.stdout
+    found: dict[str, Any] = json.loads(listing.read_text(encoding="utf-8"))
+    return {**found, "output": completed.stdout}
 
 
 def imported(modules: set[str], packages: tuple[str, ...]) -> list[str]:
@@ -134,3 +142,19 @@ def test_config_validate_still_checks_channel_urls_with_apprise(
     assert code == 0
     channels = "hook" in config.read_text(encoding="utf-8")
     assert ("apprise" in modules) is channels
+
+
+@pytest.mark.parametrize(("given", "seen"), [(None, "__all__"), ("", "")])
+def test_pydantic_plugins_are_not_looked_for_unless_the_environment_says(
+    tmp_path: Path, config: Path, given: str | None, seen: str
+) -> None:
+    env = {**os.environ}
+    env.pop("PYDANTIC_DISABLE_PLUGINS", None)
+    if given is not None:
+        env["PYDANTIC_DISABLE_PLUGINS"] = given
+
+    found = run_and_read(
+        tmp_path, "--config", str(config), "status", "--heartbeat", environment=env
+    )
+
+    assert found["plugins"] == seen
