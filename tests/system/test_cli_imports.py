@@ -23,16 +23,26 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: Runs `monitor ARGS` in process, then writes its exit code and every imported module.
 RUN_AND_LIST = """
-import json, os, sys
+import gc, json, os, sys
 from monitor.cli import main
+def collections():
+    return sum(generation["collections"] for generation in gc.get_stats())
+gc.collect()  # the next automatic pass is then 700 allocations away
+before = collections()
 try:
     main(sys.argv[2:])
     code = 0
 except SystemExit as exit_:
     code = exit_.code
+found = {
+    "code": code,
+    "modules": sorted(sys.modules),
+    "plugins": os.environ.get("PYDANTIC_DISABLE_PLUGINS"),
+    "collections": collections() - before,
+    "collecting": gc.isenabled(),
+}
 with open(sys.argv[1], "w", encoding="utf-8") as out:
-    plugins = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
-    json.dump({"code": code, "modules": sorted(sys.modules), "plugins": plugins}, out)
+    json.dump(found, out)
 """
 
 #: Never imported by `monitor --help`.
@@ -158,3 +168,18 @@ def test_pydantic_plugins_are_not_looked_for_unless_the_environment_says(
     )
 
     assert found["plugins"] == seen
+
+
+@pytest.mark.parametrize(
+    ("args", "collected"),
+    [(("status",), False), (("status", "--heartbeat"), False), (("config", "validate"), True)],
+    ids=["status", "heartbeat", "config validate"],
+)
+def test_the_garbage_collector_is_off_for_status_only(
+    tmp_path: Path, config: Path, args: tuple[str, ...], collected: bool
+) -> None:
+    found = run_and_read(tmp_path, "--config", str(config), *args, environment={**os.environ})
+
+    # At most one pass: the one main() may set off when it turns the collector back on.
+    assert (found["collections"] > 1) is collected
+    assert found["collecting"]  # as it was before main(), whatever the command
