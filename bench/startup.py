@@ -11,7 +11,8 @@ has); the figures are medians. With ``--before DIR`` (a checkout of an older rev
 the same rounds, so both columns see the same machine. Two baselines run in the same
 rounds: Python alone, and Python importing the libraries ``status`` cannot do without
 (click, the config's pydantic and YAML, SQLAlchemy with its SQLite dialect; the PostgreSQL
-dialect only for a PostgreSQL URL since monitor.store.schema.with_postgresql_options).
+dialect only for a PostgreSQL URL since monitor.store.schema.with_postgresql_options), with
+the garbage collector on and off (``status`` runs with it off: monitor.cli.QUICK_READS).
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ BASELINES: dict[str, str] = {
     # pydantic imports its parts on first use: BaseModel and its types are what a model needs
     "baseline: the libraries status needs": (
         "import click, yaml, sqlalchemy, sqlalchemy.dialects.sqlite; "
+        "from pydantic import BaseModel, types"
+    ),
+    # status runs without the cyclic garbage collector (monitor.cli.QUICK_READS): its floor
+    "baseline: the same, the garbage collector off": (
+        "import gc; gc.disable(); import click, yaml, sqlalchemy, sqlalchemy.dialects.sqlite; "
         "from pydantic import BaseModel, types"
     ),
 }
