@@ -156,13 +156,17 @@ QUICK_READS = frozenset({"status"})
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: runs the CLI and turns MonitorError into one line and its exit code."""
-    os.environ.setdefault(*NO_PYDANTIC_PLUGINS)
+    name, value = NO_PYDANTIC_PLUGINS
+    plugins_said = name in os.environ
+    os.environ.setdefault(name, value)
     collecting = gc.isenabled()
     gc.disable()  # until the group knows the command (cli): see QUICK_READS
     try:
         _run(argv)
-    finally:
-        (gc.enable if collecting else gc.disable)()  # as the caller had it
+    finally:  # both as the caller had them (tests call main() in their process)
+        (gc.enable if collecting else gc.disable)()
+        if not plugins_said:
+            os.environ.pop(name, None)
 
 
 def _run(argv: list[str] | None) -> None:
