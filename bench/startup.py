@@ -10,7 +10,9 @@ has); the figures are medians. With ``--before DIR`` (a checkout of an older rev
 ``git archive main | tar -x -C DIR``), the same commands run from that source tree too, in
 the same rounds, so both columns see the same machine. Two baselines run in the same
 rounds: Python alone, and Python importing the libraries ``status`` cannot do without
-(click, the config's pydantic and YAML, SQLAlchemy with its SQLite and PostgreSQL dialects).
+(click, the config's pydantic and YAML, SQLAlchemy with its SQLite dialect; the PostgreSQL
+dialect only for a PostgreSQL URL since monitor.store.schema.with_postgresql_options), with
+the garbage collector on and off (``status`` runs with it off: monitor.cli.QUICK_READS).
 """
 
 from __future__ import annotations
@@ -42,8 +44,13 @@ BASELINES: dict[str, str] = {
     "baseline: Python alone": "pass",
     # pydantic imports its parts on first use: BaseModel and its types are what a model needs
     "baseline: the libraries status needs": (
-        "import click, yaml, sqlalchemy, sqlalchemy.dialects.sqlite, "
-        "sqlalchemy.dialects.postgresql; from pydantic import BaseModel, types"
+        "import click, yaml, sqlalchemy, sqlalchemy.dialects.sqlite; "
+        "from pydantic import BaseModel, types"
+    ),
+    # status runs without the cyclic garbage collector (monitor.cli.QUICK_READS): its floor
+    "baseline: the same, the garbage collector off": (
+        "import gc; gc.disable(); import click, yaml, sqlalchemy, sqlalchemy.dialects.sqlite; "
+        "from pydantic import BaseModel, types"
     ),
 }
 

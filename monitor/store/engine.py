@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL, make_url
 
 from monitor.config.masking import mask_database_password
 from monitor.errors import DatabaseError
+from monitor.store.schema import with_postgresql_options
 from monitor.store.task_queue import apply_queue_schema
 
 if TYPE_CHECKING:
@@ -123,6 +124,7 @@ def _sqlite_engine(url: URL) -> Engine:
 
 
 def _postgresql_engine(url: URL, pool_size: int | None) -> Engine:
+    with_postgresql_options()  # the partial indexes' PostgreSQL form, for DDL and Alembic
     sizing: dict[str, int] = (
         {} if pool_size is None else {"pool_size": pool_size, "max_overflow": 0}
     )

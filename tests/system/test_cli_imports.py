@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from daemonrig import daemon_config
@@ -22,41 +23,73 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: Runs `monitor ARGS` in process, then writes its exit code and every imported module.
 RUN_AND_LIST = """
-import json, sys
+import gc, json, os, sys
+import importlib.metadata as metadata
+searches = []  # pydantic's search for plugins: entry points of every installed distribution
+def entry_points(*args, _original=metadata.entry_points, **kwargs):
+    searches.append(kwargs.get("group"))
+    return _original(*args, **kwargs)
+metadata.entry_points = entry_points
 from monitor.cli import main
+def collections():
+    return sum(generation["collections"] for generation in gc.get_stats())
+gc.collect()  # the next automatic pass is then 700 allocations away
+before = collections()
 try:
     main(sys.argv[2:])
     code = 0
 except SystemExit as exit_:
     code = exit_.code
+found = {
+    "code": code,
+    "modules": sorted(sys.modules),
+    "plugins": os.environ.get("PYDANTIC_DISABLE_PLUGINS"),
+    "searches": searches,
+    "collections": collections() - before,
+    "collecting": gc.isenabled(),
+}
 with open(sys.argv[1], "w", encoding="utf-8") as out:
-    json.dump({"code": code, "modules": sorted(sys.modules)}, out)
+    json.dump(found, out)
 """
 
 #: Never imported by `monitor --help`.
 HEAVY = ("playwright", "alembic", "apprise", "sqlalchemy", "procrastinate", "jinja2", "httpx")
 #: Never imported by `monitor status` nor `status --heartbeat`: they read the config and
-#: the database, nothing else.
-NOT_FOR_STATUS = ("playwright", "alembic", "apprise", "procrastinate", "jinja2", "httpx")
+#: the database, nothing else; on SQLite, not SQLAlchemy's PostgreSQL dialect either.
+NOT_FOR_STATUS = (
+    "playwright",
+    "alembic",
+    "apprise",
+    "procrastinate",
+    "jinja2",
+    "httpx",
+    "sqlalchemy.dialects.postgresql",
+)
 
 
 def run_and_list(
     tmp_path: Path, *args: str, env: dict[str, str] | None = None
 ) -> tuple[int, set[str], str]:
     """The exit code, the modules imported (top-level and sub-modules) and the output."""
+    found = run_and_read(tmp_path, *args, environment={**os.environ, **(env or {})})
+    return found["code"], set(found["modules"]), found["output"]
+
+
+def run_and_read(tmp_path: Path, *args: str, environment: dict[str, str]) -> dict[str, Any]:
+    """What RUN_AND_LIST wrote, run in ``environment``, and the output (``output``)."""
     listing = tmp_path / "modules.json"
     completed = subprocess.run(
         [sys.executable, "-c", RUN_AND_LIST, str(listing), *args],
         cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        env={**environment, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     assert listing.exists(), completed.stderr
-    found = json.loads(listing.read_text(encoding="utf-8"))
-    return found["code"], set(found["modules"]), completed.stdout
+    found: dict[str, Any] = json.loads(listing.read_text(encoding="utf-8"))
+    return {**found, "output": completed.stdout}
 
 
 def imported(modules: set[str], packages: tuple[str, ...]) -> list[str]:
@@ -126,3 +159,35 @@ def test_config_validate_still_checks_channel_urls_with_apprise(
     assert code == 0
     channels = "hook" in config.read_text(encoding="utf-8")
     assert ("apprise" in modules) is channels
+
+
+@pytest.mark.parametrize("given", [None, ""], ids=["unset", "empty"])
+def test_pydantic_plugins_are_not_looked_for_unless_the_environment_says(
+    tmp_path: Path, config: Path, given: str | None
+) -> None:
+    env = {**os.environ}
+    env.pop("PYDANTIC_DISABLE_PLUGINS", None)
+    if given is not None:
+        env["PYDANTIC_DISABLE_PLUGINS"] = given
+
+    found = run_and_read(
+        tmp_path, "--config", str(config), "status", "--heartbeat", environment=env
+    )
+
+    assert found["searches"] == ([] if given is None else ["pydantic"])
+    assert found["plugins"] == given  # main() leaves the environment as it was
+
+
+@pytest.mark.parametrize(
+    ("args", "collected"),
+    [(("status",), False), (("status", "--heartbeat"), False), (("config", "validate"), True)],
+    ids=["status", "heartbeat", "config validate"],
+)
+def test_the_garbage_collector_is_off_for_status_only(
+    tmp_path: Path, config: Path, args: tuple[str, ...], collected: bool
+) -> None:
+    found = run_and_read(tmp_path, "--config", str(config), *args, environment={**os.environ})
+
+    # At most one pass: the one main() may set off when it turns the collector back on.
+    assert (found["collections"] > 1) is collected
+    assert found["collecting"]  # as it was before main(), whatever the command
