@@ -96,7 +96,7 @@ class BrowserSession:
         cdp = await context.new_cdp_session(page)
         tree = await cdp.send("Page.getFrameTree")
         main_frame_id = str(tree["frameTree"]["frame"]["id"])
-        navigation = Navigation(page)
+        navigation = Navigation(page, cdp, main_frame_id=main_frame_id)
         page_gate = PageGate(
             cdp, gate, main_frame_id=main_frame_id, on_main_document=navigation.started.set
         )
