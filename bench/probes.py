@@ -299,6 +299,49 @@ def old_reads() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def old_navigation_events() -> Iterator[None]:
+    """Navigations followed as before this branch (safe; for before/after in one run):
+    Playwright's ``response`` and ``requestfailed`` page events, whose subscription makes
+    the driver send a request and a response object for every sub-resource."""
+    from playwright.async_api import Request, Response
+
+    from monitor.probes import _navigation
+
+    def is_main(self: Any, request: Request) -> bool:
+        try:
+            return request.is_navigation_request() and request.frame == self._page.main_frame
+        except Exception:
+            return False  # a request of a frame that is already gone
+
+    def on_response(self: Any, response: Response) -> None:
+        if is_main(self, response.request):
+            self.record(response)
+
+    def on_request_failed(self: Any, request: Request) -> None:
+        if not is_main(self, request):
+            return
+        failure = request.failure or ""
+        if "ERR_ABORTED" not in failure:
+            self.failure = (failure, request.url)
+        self.done.set()
+
+    def watch(self: Any) -> None:
+        self._page.on("response", lambda response: on_response(self, response))
+        self._page.on("requestfailed", lambda request: on_request_failed(self, request))
+        self._page.on("load", self._on_load)
+
+    with _patched(_navigation.Navigation, watch=watch):
+        yield
+
+
+@contextlib.contextmanager
+def before_all() -> Iterator[None]:
+    """Every "before: …" switch at once: the engine as it was before this branch."""
+    with old_reads(), old_navigation_events():
+        yield
+
+
 #: The per-step costs the browser profile switches off, one per approach.
 SWITCHES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "quiet windows at 0": quiet_windows_off,
@@ -306,6 +349,8 @@ SWITCHES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "no cookie banner click": cookie_banner_off,
     "no CDP Fetch pauses": fetch_pauses_off,
     "before: a world per read, evidence read again": old_reads,
+    "before: navigations from Playwright's page events": old_navigation_events,
+    "before: all of the above": before_all,
 }
 
 
