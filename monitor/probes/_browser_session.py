@@ -27,6 +27,7 @@ from monitor.domain import Detail, DetailCode, Engine, PageSnapshot, Reason
 from monitor.errors import MonitorFault, ProbeError
 from monitor.probes._activity import NetworkActivity
 from monitor.probes._decoding import decode_body
+from monitor.probes._devtools import DevTools
 from monitor.probes._form_fields import choose_option, set_field
 from monitor.probes._navigation import Navigation
 from monitor.probes._page_gate import PageGate
@@ -93,7 +94,7 @@ class BrowserSession:
         page = await context.new_page()
         page.set_default_timeout(timeout * 1000)
         page.set_default_navigation_timeout(timeout * 1000)
-        cdp = await context.new_cdp_session(page)
+        cdp = DevTools(await context.new_cdp_session(page))
         tree = await cdp.send("Page.getFrameTree")
         main_frame_id = str(tree["frameTree"]["frame"]["id"])
         navigation = Navigation(page, cdp, main_frame_id=main_frame_id)

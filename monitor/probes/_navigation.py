@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from playwright.async_api import CDPSession, Page, Response
+from playwright.async_api import Page, Response
+
+from monitor.probes._devtools import DevTools
 
 __all__ = ["Navigation"]
 
@@ -25,7 +27,7 @@ __all__ = ["Navigation"]
 class Navigation:
     """The main frame's navigations in one page, as its events tell them."""
 
-    def __init__(self, page: Page, cdp: CDPSession, *, main_frame_id: str) -> None:
+    def __init__(self, page: Page, cdp: DevTools, *, main_frame_id: str) -> None:
         self._page = page
         self._cdp = cdp
         self._main_frame_id = main_frame_id

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from playwright.async_api import CDPSession, Frame, Page
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Frame, Page
 
 from monitor.domain import ScreenshotCut
+from monitor.probes._devtools import DevTools
 from monitor.probes.limits import MAX_RESPONSE_BYTES, too_large
 
 __all__ = ["MAX_SCREENSHOT_HEIGHT", "MAX_SCREENSHOT_WIDTH", "PageReader"]
@@ -68,7 +69,7 @@ Size = tuple[int, int]
 class PageReader:
     """One page's HTML and screenshot, read within the caps."""
 
-    def __init__(self, page: Page, cdp: CDPSession, *, main_frame_id: str) -> None:
+    def __init__(self, page: Page, cdp: DevTools, *, main_frame_id: str) -> None:
         self._page = page
         self._cdp = cdp
         self._main_frame_id = main_frame_id
