@@ -336,9 +336,38 @@ def old_navigation_events() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def old_event_wrapper() -> Iterator[None]:
+    """DevTools events through Playwright's public ``CDPSession.on`` as before this branch
+    (safe; for before/after in one run): each listener's call deep-copies the event's
+    parameters and inspects the listener's signature."""
+    from monitor.probes import _devtools
+
+    def on(self: Any, method: str, handler: Any) -> None:
+        self._cdp.on(method, handler)
+
+    with _patched(_devtools.DevTools, on=on):
+        yield
+
+
+@contextlib.contextmanager
 def before_all() -> Iterator[None]:
     """Every "before: …" switch at once: the engine as it was before this branch."""
-    with old_reads(), old_navigation_events():
+    with old_reads(), old_navigation_events(), old_event_wrapper(), old_form_fields():
+        yield
+
+
+@contextlib.contextmanager
+def old_form_fields() -> Iterator[None]:
+    """A field's presence asked apart from its kind, as before this branch (safe)."""
+    from monitor.probes import _browser_session, _form_fields
+
+    set_field = _form_fields.set_field
+
+    async def counted_first(page: Any, scope: Any, name: str, value: str) -> None:
+        await scope.locator(f"[name={_form_fields._css_string(name)}]").count()
+        await set_field(page, scope, name, value)
+
+    with _patched(_browser_session, set_field=counted_first):
         yield
 
 
@@ -350,7 +379,8 @@ SWITCHES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "no CDP Fetch pauses": fetch_pauses_off,
     "before: a world per read, evidence read again": old_reads,
     "before: navigations from Playwright's page events": old_navigation_events,
-    "before: all of the above": before_all,
+    "before: DevTools events through CDPSession.on": old_event_wrapper,
+    "before: all of this branch": before_all,
 }
 
 

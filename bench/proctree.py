@@ -89,14 +89,16 @@ def kind_of(pid: int) -> str:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return "other"
-    program = os.path.basename(argv[0].decode(errors="replace")) if argv else ""
+    words = [a.decode(errors="replace") for a in argv if a]
+    if len(words) == 1:  # Chromium rewrites its title: one string, the flags spaced
+        words = words[0].split(" ")
+    program = os.path.basename(words[0]) if words else ""
     if program.startswith("python"):
         return "python"
     if program == "node":
         return "driver"
     if "chrom" in program:
-        flags = [a.decode(errors="replace") for a in argv[1:]]
-        kind = next((f.split("=", 1)[1] for f in flags if f.startswith("--type=")), "")
+        kind = next((w.split("=", 1)[1] for w in words[1:] if w.startswith("--type=")), "")
         if not kind:
             return "chromium browser"
         if kind in ("renderer", "zygote"):
