@@ -101,8 +101,15 @@ def kind_of(pid: int) -> str:
         kind = next((w.split("=", 1)[1] for w in words[1:] if w.startswith("--type=")), "")
         if not kind:
             return "chromium browser"
-        if kind in ("renderer", "zygote"):
-            return f"chromium {kind}"
+        if kind == "zygote":
+            # A renderer forked by the zygote keeps the zygote's title: the zygote's child.
+            fields = stat_fields(pid)
+            parent = int(fields[1]) if fields else 0
+            return (
+                "chromium renderer" if kind_of(parent) == "chromium zygote" else "chromium zygote"
+            )
+        if kind == "renderer":
+            return "chromium renderer"
         return "chromium gpu/utility"
     return "other"
 
