@@ -273,6 +273,17 @@ def fetch_pauses_off() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def floor_viewport() -> Iterator[None]:
+    """The floors' viewport, Playwright's default 1280 × 720, for the engine's 1280 × 900:
+    what the taller screen costs (its screenshots have 25 % more pixels). Unsafe: evidence
+    of a different size from every earlier attempt's."""
+    from monitor.probes import browser
+
+    with _patched(browser, VIEWPORT={"width": 1280, "height": 720}):
+        yield
+
+
+@contextlib.contextmanager
 def old_reads() -> Iterator[None]:
     """The reads as they were before this branch (safe; for before/after in one run): a new
     isolated world for every read, and the final page read again for the evidence (its
@@ -377,6 +388,7 @@ SWITCHES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "no per-step content() read": step_reads_off,
     "no cookie banner click": cookie_banner_off,
     "no CDP Fetch pauses": fetch_pauses_off,
+    "the floors' 1280 x 720 viewport": floor_viewport,
     "before: a world per read, evidence read again": old_reads,
     "before: navigations from Playwright's page events": old_navigation_events,
     "before: DevTools events through CDPSession.on": old_event_wrapper,
