@@ -26,6 +26,7 @@ from sitefixture import Reply, serve
 from test_browser_evidence_caps import CHROMIUM, GIANT, TALL, png_size
 
 from monitor.errors import ProbeError
+from monitor.probes._devtools import DevTools
 from monitor.probes._page_read import PageReader
 
 
@@ -35,7 +36,7 @@ async def main(which: str) -> None:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM)
             page = await browser.new_page(viewport={"width": 1280, "height": 900})
-            cdp = await page.context.new_cdp_session(page)
+            cdp = DevTools(await page.context.new_cdp_session(page))
             tree = await cdp.send("Page.getFrameTree")
             reader = PageReader(page, cdp, main_frame_id=tree["frameTree"]["frame"]["id"])
             await page.goto(site.url("/giant"))

@@ -17,7 +17,9 @@ Browser (issue 13 item 1):
           the same with one per-step cost switched off for its rounds (``--switches``, from
           ``SWITCHES``: the quiet windows, the per-step content() read, the cookie banner
           click, the gate's CDP Fetch pauses): what that cost is worth. Bench knobs, not
-          settings: each is unsafe for the daemon (the reason is in its docstring)
+          settings: each is unsafe for the daemon (the reason is in its docstring). The
+          "before: …" switches put back an earlier, safe version of a step instead: the
+          before/after of a change in one run
   floor   a bare Playwright loop: one browser, a fresh context per probe, the same page
           loads (goto, check, click), nothing read or kept
   floor + content, screenshot, networkidle wait
@@ -224,7 +226,7 @@ def step_reads_off() -> Iterator[None]:
         step = self._bench_steps = getattr(self, "_bench_steps", 0) + 1
         key = (url, step)
         if key not in seen:
-            seen[key] = (await capture(self)).html
+            seen[key] = (await capture(self))[0].html
         snapshot = session.PageSnapshot(
             url=self._navigation.url or url,
             final_url=url,
@@ -233,6 +235,7 @@ def step_reads_off() -> Iterator[None]:
             retry_after=self._navigation.retry_after,
         )
         self._snapshot = snapshot
+        self._read_at = (self._steps, self._activity.moves)
         return snapshot
 
     with _patched(session.BrowserSession, _settled=settled):
@@ -272,12 +275,127 @@ def fetch_pauses_off() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def floor_viewport() -> Iterator[None]:
+    """The floors' viewport, Playwright's default 1280 × 720, for the engine's 1280 × 900:
+    what the taller screen costs (its screenshots have 25 % more pixels). Unsafe: evidence
+    of a different size from every earlier attempt's."""
+    from monitor.probes import browser
+
+    with _patched(browser, VIEWPORT={"width": 1280, "height": 720}):
+        yield
+
+
+@contextlib.contextmanager
+def old_reads() -> Iterator[None]:
+    """The reads as they were before this branch (safe; for before/after in one run): a new
+    isolated world for every read, and the final page read again for the evidence (its
+    HTML, then its size in a second call) although the flow read it a moment before."""
+    from monitor.probes import _browser_session as session
+    from monitor.probes import _page_read
+
+    async def call(self: Any, function: str, *args: object) -> object:
+        self._world = None
+        return await call_in_world(self, function, *args)
+
+    async def evidence(self: Any, *, reuse: bool = False) -> Any:
+        return await evidence_as_now(self, reuse=False)
+
+    async def html_and_size(self: Any) -> Any:
+        return await self.html(), _page_read._size(await self._call(_page_read._SIZE))
+
+    call_in_world = _page_read.PageReader._call
+    evidence_as_now = session.BrowserSession._evidence
+    with (
+        _patched(_page_read.PageReader, _call=call, html_and_size=html_and_size),
+        _patched(session.BrowserSession, _evidence=evidence),
+    ):
+        yield
+
+
+@contextlib.contextmanager
+def old_navigation_events() -> Iterator[None]:
+    """Navigations followed as before this branch (safe; for before/after in one run):
+    Playwright's ``response`` and ``requestfailed`` page events, whose subscription makes
+    the driver send a request and a response object for every sub-resource."""
+    from playwright.async_api import Request, Response
+
+    from monitor.probes import _navigation
+
+    def is_main(self: Any, request: Request) -> bool:
+        try:
+            return request.is_navigation_request() and request.frame == self._page.main_frame
+        except Exception:
+            return False  # a request of a frame that is already gone
+
+    def on_response(self: Any, response: Response) -> None:
+        if is_main(self, response.request):
+            self.record(response)
+
+    def on_request_failed(self: Any, request: Request) -> None:
+        if not is_main(self, request):
+            return
+        failure = request.failure or ""
+        if "ERR_ABORTED" not in failure:
+            self.failure = (failure, request.url)
+        self.done.set()
+
+    def watch(self: Any) -> None:
+        self._page.on("response", lambda response: on_response(self, response))
+        self._page.on("requestfailed", lambda request: on_request_failed(self, request))
+        self._page.on("load", self._on_load)
+
+    with _patched(_navigation.Navigation, watch=watch):
+        yield
+
+
+@contextlib.contextmanager
+def old_event_wrapper() -> Iterator[None]:
+    """DevTools events through Playwright's public ``CDPSession.on`` as before this branch
+    (safe; for before/after in one run): each listener's call deep-copies the event's
+    parameters and inspects the listener's signature."""
+    from monitor.probes import _devtools
+
+    def on(self: Any, method: str, handler: Any) -> None:
+        self._cdp.on(method, handler)
+
+    with _patched(_devtools.DevTools, on=on):
+        yield
+
+
+@contextlib.contextmanager
+def before_all() -> Iterator[None]:
+    """Every "before: …" switch at once: the engine as it was before this branch."""
+    with old_reads(), old_navigation_events(), old_event_wrapper(), old_form_fields():
+        yield
+
+
+@contextlib.contextmanager
+def old_form_fields() -> Iterator[None]:
+    """A field's presence asked apart from its kind, as before this branch (safe)."""
+    from monitor.probes import _browser_session, _form_fields
+
+    set_field = _form_fields.set_field
+
+    async def counted_first(page: Any, scope: Any, name: str, value: str) -> None:
+        await scope.locator(f"[name={_form_fields._css_string(name)}]").count()
+        await set_field(page, scope, name, value)
+
+    with _patched(_browser_session, set_field=counted_first):
+        yield
+
+
 #: The per-step costs the browser profile switches off, one per approach.
 SWITCHES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "quiet windows at 0": quiet_windows_off,
     "no per-step content() read": step_reads_off,
     "no cookie banner click": cookie_banner_off,
     "no CDP Fetch pauses": fetch_pauses_off,
+    "the floors' 1280 x 720 viewport": floor_viewport,
+    "before: a world per read, evidence read again": old_reads,
+    "before: navigations from Playwright's page events": old_navigation_events,
+    "before: DevTools events through CDPSession.on": old_event_wrapper,
+    "before: all of this branch": before_all,
 }
 
 
@@ -581,6 +699,8 @@ class Series:
     seconds: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
     loads: list[float] = field(default_factory=list)
+    #: each round's CPU seconds per probe by process kind (``proctree.cpu_split``)
+    splits: list[dict[str, float]] = field(default_factory=list)
 
     def rate(self, probes: int) -> float:
         return probes / statistics.median(self.seconds)
@@ -603,11 +723,19 @@ async def measure(
             order = names[number % len(names) :] + names[: number % len(names)]
             for name in order:
                 cpu_before = proctree.cpu_seconds(os.getpid())
+                split_before = proctree.cpu_split(os.getpid())
                 began = time.perf_counter()
                 await ready[name]()
                 elapsed = time.perf_counter() - began
                 reap_orphans()
                 cpu = proctree.cpu_seconds(os.getpid()) - cpu_before
+                split_after = proctree.cpu_split(os.getpid())
+                series[name].splits.append(
+                    {
+                        kind: (split_after[kind] - split_before.get(kind, 0.0)) / probes
+                        for kind in split_after
+                    }
+                )
                 series[name].seconds.append(elapsed)
                 series[name].cpu.append(cpu / probes)
                 series[name].loads.append(os.getloadavg()[0])
@@ -617,6 +745,27 @@ async def measure(
                     file=sys.stderr,
                 )
     return series
+
+
+def split_table(title: str, series: dict[str, Series]) -> str:
+    """CPU ms per probe by process kind, medians over rounds (``proctree.cpu_split``).
+
+    A process that exits between the two readings of a round (a context's renderer) is
+    counted where it was reaped: under its zygote, or "reaped by python" for the orphans
+    this process adopts; the kinds may not add up to the total exactly.
+    """
+    kinds = sorted({kind for s in series.values() for split in s.splits for kind in split})
+    lines = [
+        f"| {title}: CPU ms/probe by process | " + " | ".join(kinds) + " |",
+        "| --- |" + " ---: |" * len(kinds),
+    ]
+    for s in series.values():
+        cells = [
+            f"{statistics.median(split.get(kind, 0.0) for split in s.splits) * 1000:.0f}"
+            for kind in kinds
+        ]
+        lines.append(f"| {s.name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def table(title: str, series: dict[str, Series], baseline: str, probes: int) -> str:
@@ -656,7 +805,8 @@ async def main_async(args: argparse.Namespace) -> None:
                 "engine (daemon path)": lambda: daemon_engine(base, n, "browser", c, workdir),
             }
             for name in args.switches:
-                browser[f"engine, {name} (what it costs; unsafe)"] = switched(name)
+                what = "" if name.startswith("before") else " (what it costs; unsafe)"
+                browser[f"engine, {name}{what}"] = switched(name)
             browser["floor: bare Playwright"] = lambda: playwright_floor(base, n, c, False)
             if not args.short:
                 browser["floor + content, screenshot, networkidle wait"] = lambda: playwright_floor(
@@ -693,6 +843,8 @@ async def main_async(args: argparse.Namespace) -> None:
         print(table("browser", results["browser"], "floor: bare Playwright", n))
         print()
         print(table("browser", results["browser"], SAME_WORK_BROWSER, n))
+        print()
+        print(split_table("browser", results["browser"]))
         print()
     if "http" in results:
         print(table("http", results["http"], "bare httpx loop", n))

@@ -79,3 +79,58 @@ def rollup(pid: int) -> dict[str, int]:
 def pss_bytes(root: int) -> int:
     """Proportional set size of ``root`` and its live descendants."""
     return sum(pss_of(pid) for pid in tree(root))
+
+
+def kind_of(pid: int) -> str:
+    """What process ``pid`` is, for the CPU split: "python", "driver" (Playwright's node),
+    "chromium browser", "chromium renderer", "chromium zygote" (renderers it reaped are
+    counted here), "chromium gpu/utility", or "other"."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "other"
+    words = [a.decode(errors="replace") for a in argv if a]
+    if len(words) == 1:  # Chromium rewrites its title: one string, the flags spaced
+        words = words[0].split(" ")
+    program = os.path.basename(words[0]) if words else ""
+    if program.startswith("python"):
+        return "python"
+    if program == "node":
+        return "driver"
+    if "chrom" in program:
+        kind = next((w.split("=", 1)[1] for w in words[1:] if w.startswith("--type=")), "")
+        if not kind:
+            return "chromium browser"
+        if kind == "zygote":
+            # A renderer forked by the zygote keeps the zygote's title: the zygote's child.
+            fields = stat_fields(pid)
+            parent = int(fields[1]) if fields else 0
+            return (
+                "chromium renderer" if kind_of(parent) == "chromium zygote" else "chromium zygote"
+            )
+        if kind == "renderer":
+            return "chromium renderer"
+        return "chromium gpu/utility"
+    return "other"
+
+
+def cpu_split(root: int) -> dict[str, float]:
+    """CPU seconds of ``root`` and its live descendants by :func:`kind_of`, each process's
+    own time plus its reaped children's (``root``'s reaped children under "reaped by
+    python": orphans a subreaper adopted)."""
+    split: dict[str, float] = {}
+    for pid in tree(root):
+        fields = stat_fields(pid)
+        if fields is None:
+            continue
+        own = sum(int(value) for value in fields[11:13]) / CLOCK_TICKS
+        reaped = sum(int(value) for value in fields[13:15]) / CLOCK_TICKS
+        kind = kind_of(pid)
+        if kind == "python" and pid != root:
+            kind = "other python (the imitation)"
+        split[kind] = split.get(kind, 0.0) + own
+        if pid == root:
+            split["reaped by python"] = split.get("reaped by python", 0.0) + reaped
+        else:
+            split[kind] += reaped
+    return split

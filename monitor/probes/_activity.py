@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 from typing import Any
 
-from playwright.async_api import CDPSession
+from monitor.probes._devtools import DevTools
 
 __all__ = ["NetworkActivity"]
 
@@ -33,7 +33,7 @@ _COUNTED = frozenset({"Document", "Script", "XHR", "Fetch"})
 class NetworkActivity:
     """One page's counted requests in flight, and the time of the last change."""
 
-    def __init__(self, cdp: CDPSession) -> None:
+    def __init__(self, cdp: DevTools) -> None:
         self._cdp = cdp
         self._in_flight: set[str] = set()
         self._last_change = 0.0

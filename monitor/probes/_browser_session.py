@@ -27,10 +27,11 @@ from monitor.domain import Detail, DetailCode, Engine, PageSnapshot, Reason
 from monitor.errors import MonitorFault, ProbeError
 from monitor.probes._activity import NetworkActivity
 from monitor.probes._decoding import decode_body
+from monitor.probes._devtools import DevTools
 from monitor.probes._form_fields import choose_option, set_field
 from monitor.probes._navigation import Navigation
 from monitor.probes._page_gate import PageGate
-from monitor.probes._page_read import PageReader
+from monitor.probes._page_read import PageReader, Size
 from monitor.probes._playwright_errors import net_error, probe_error
 from monitor.probes.base import RequestGate
 from monitor.probes.limits import MAX_RESPONSE_BYTES, too_large
@@ -81,6 +82,9 @@ class BrowserSession:
         self._activity = activity
         self._timeout = timeout
         self._snapshot: PageSnapshot | None = None
+        self._steps = 0  #: steps that may have changed the page (opens, clicks, fills)
+        #: (steps, counted network moves) when ``_snapshot`` was read
+        self._read_at: tuple[int, int] | None = None
 
     @classmethod
     async def start(
@@ -90,30 +94,33 @@ class BrowserSession:
         page = await context.new_page()
         page.set_default_timeout(timeout * 1000)
         page.set_default_navigation_timeout(timeout * 1000)
-        cdp = await context.new_cdp_session(page)
+        cdp = DevTools(await context.new_cdp_session(page))
         tree = await cdp.send("Page.getFrameTree")
         main_frame_id = str(tree["frameTree"]["frame"]["id"])
-        navigation = Navigation(page)
+        navigation = Navigation(page, cdp, main_frame_id=main_frame_id)
         page_gate = PageGate(
             cdp, gate, main_frame_id=main_frame_id, on_main_document=navigation.started.set
         )
         activity = NetworkActivity(cdp)
+        reader = PageReader(page, cdp, main_frame_id=main_frame_id)
         session = cls(
             context,
             page,
             navigation=navigation,
             gate=page_gate,
             activity=activity,
-            reader=PageReader(page, cdp, main_frame_id=main_frame_id),
+            reader=reader,
             timeout=timeout,
         )
         navigation.watch()
+        reader.watch()
         activity.watch()
         await page_gate.enable()
         return session
 
     async def open(self, url: str) -> PageSnapshot:
         """Navigate to ``url`` and wait for load, then for its requests to settle."""
+        self._steps += 1
         self._navigation.failure = None
         if self._gate.target is None:
             self._gate.target = url
@@ -135,6 +142,7 @@ class BrowserSession:
         form: str | None = None,
     ) -> PageSnapshot:
         """Fill ``fields`` by name in the button's form (or ``form``), then press the button."""
+        self._steps += 1
         with self._errors(_doing("doing.submit", button=button, url=self._page.url)):
             pressed = await self._element(button, "button")
             if form is not None:
@@ -147,10 +155,12 @@ class BrowserSession:
             return await self._press(pressed)
 
     async def click(self, selector: str) -> PageSnapshot:
+        self._steps += 1
         with self._errors(_doing("doing.click", selector=selector, url=self._page.url)):
             return await self._press(await self._element(selector, "element"))
 
     async def fill(self, selector: str, value: str) -> None:
+        self._steps += 1
         with self._errors(_doing("doing.fill", selector=selector, url=self._page.url)):
             element = await self._element(selector, "field")
             if await element.evaluate("e => e.tagName.toLowerCase()") == "select":
@@ -159,10 +169,12 @@ class BrowserSession:
                 await element.fill(value)
 
     async def check(self, selector: str) -> None:
+        self._steps += 1
         with self._errors(_doing("doing.check", selector=selector, url=self._page.url)):
             await (await self._element(selector, "checkbox")).check()
 
     async def select(self, selector: str, value: str) -> None:
+        self._steps += 1
         with self._errors(_doing("doing.select", selector=selector, url=self._page.url)):
             await choose_option(
                 self._page, await self._element(selector, "select"), value, selector
@@ -172,7 +184,8 @@ class BrowserSession:
         """Wait up to ``timeout`` for ``selector``; ProbeError(unrecognized) if it never comes."""
         with self._errors(_doing("doing.wait", selector=selector, url=self._page.url)):
             await self._element(selector, "element")
-            return await self._capture()
+            snapshot, _ = await self._capture()
+            return snapshot
 
     async def fetch(self, url: str, *, method: str = "GET") -> PageSnapshot:
         """Request ``url`` with the context's cookies, hop by hop through the gate; no navigation.
@@ -250,12 +263,16 @@ class BrowserSession:
         The page is read first and the quiet window checked after: when no counted request
         started or ended meanwhile, what was read is the quiet page, and the time the
         screenshot took counts towards the window. Otherwise it is read again.
+
+        The first read is the flow's own when no step was taken and no counted request
+        moved since the flow read the page (its classification read it a moment ago): only
+        the screenshot is taken then.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + SETTLE_SECONDS
-        for _read in range(MAX_EVIDENCE_READS):
+        for read in range(MAX_EVIDENCE_READS):
             moves = self._activity.moves
-            snapshot = await self._evidence()
+            snapshot = await self._evidence(reuse=read == 0)
             left = max(deadline - loop.time(), 0.0)
             went_quiet = await self._activity.quiet(QUIET_BEFORE_EVIDENCE, limit=left)
             if self._activity.moves == moves:
@@ -332,20 +349,35 @@ class BrowserSession:
 
     async def _settled(self) -> PageSnapshot:
         await self._activity.quiet(QUIET_AFTER_STEP, limit=SETTLE_SECONDS)
-        return await self._capture()
+        snapshot, _ = await self._capture()
+        return snapshot
 
-    async def _evidence(self) -> PageSnapshot:
-        """The page as it is now, with its full-page screenshot (cut to the caps)."""
+    async def _evidence(self, *, reuse: bool = False) -> PageSnapshot:
+        """The page as it is now, with its full-page screenshot (cut to the caps).
+
+        ``reuse``: the flow's last read stands for the page's HTML when nothing has moved
+        since (see ``final_snapshot``).
+        """
         with self._errors(_doing("doing.screenshot", url=self._page.url)):
-            snapshot = await self._capture()
-            png, cut = await self._reader.screenshot()
+            unmoved = (self._steps, self._activity.moves) == self._read_at
+            if reuse and unmoved and self._snapshot is not None:
+                snapshot, size = self._snapshot, None
+            else:
+                snapshot, size = await self._capture(measure=True)
+            png, cut = await self._reader.screenshot(size)
         return dataclasses.replace(snapshot, screenshot=png, screenshot_cut=cut)
 
-    async def _capture(self) -> PageSnapshot:
-        """The page as it is now; ``too_large`` when its HTML is past the size cap."""
+    async def _capture(self, *, measure: bool = False) -> tuple[PageSnapshot, Size | None]:
+        """The page as it is now; ``too_large`` when its HTML is past the size cap.
+        ``measure``: with the page's full size, for a screenshot."""
+        size: Size | None = None
         for attempt in range(3):
             try:
-                html = await self._reader.html()
+                read_at = (self._steps, self._activity.moves)
+                if measure:
+                    html, size = await self._reader.html_and_size()
+                else:
+                    html = await self._reader.html()
                 break
             except PlaywrightError:
                 # A navigation that commits meanwhile destroys the world the page was read
@@ -360,5 +392,5 @@ class BrowserSession:
             html=html,
             retry_after=self._navigation.retry_after,
         )
-        self._snapshot = snapshot
-        return snapshot
+        self._snapshot, self._read_at = snapshot, read_at
+        return snapshot, size

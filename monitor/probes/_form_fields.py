@@ -23,11 +23,12 @@ def _css_string(value: str) -> str:
 async def set_field(page: Page, scope: Locator, name: str, value: str) -> None:
     """Give the field named ``name`` in ``scope`` the value ``value``."""
     candidates = scope.locator(f"[name={_css_string(name)}]")
-    if not await candidates.count():
-        raise ProbeError(Reason.UNRECOGNIZED, Detail("no_field", {"name": name, "url": page.url}))
+    # One call says both whether the field is there and what it is.
     kinds: list[list[str]] = await candidates.evaluate_all(
         "els => els.map(e => [e.tagName.toLowerCase(), (e.type || '').toLowerCase(), e.value])"
     )
+    if not kinds:
+        raise ProbeError(Reason.UNRECOGNIZED, Detail("no_field", {"name": name, "url": page.url}))
     tag, kind = kinds[0][0], kinds[0][1]
     if kind in {"checkbox", "radio"}:
         index = next((i for i, (_, _, own) in enumerate(kinds) if own == value), None)

@@ -24,11 +24,11 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
-from playwright.async_api import CDPSession
 from playwright.async_api import Error as PlaywrightError
 
 from monitor.domain import Detail, Reason
 from monitor.errors import ProbeError
+from monitor.probes._devtools import DevTools
 from monitor.probes.base import RequestGate
 from monitor.probes.destinations import redirect_refusal, refusal
 from monitor.probes.limits import MAX_RESPONSE_BYTES, too_large
@@ -54,7 +54,7 @@ class PageGate:
 
     def __init__(
         self,
-        cdp: CDPSession,
+        cdp: DevTools,
         gate: RequestGate,
         *,
         main_frame_id: str,

@@ -7,7 +7,9 @@ and sends it only when it fits ``limits.MAX_RESPONSE_BYTES`` in UTF-8; past the 
 step fails with ``too_large``, as the http engine does for a page past the cap
 (``anomaly/unrecognized``, detail ``response_too_large``), and no byte of it crosses to
 Python. It runs in a world of its own (DevTools ``Page.createIsolatedWorld``), like
-Playwright's utility world: the page's scripts cannot redefine what it calls.
+Playwright's utility world: the page's scripts cannot redefine what it calls. One world
+serves every read of a document: it is made at the first read, and made again after the
+main frame navigates (a new document has none) or when Chromium no longer knows it.
 
 :meth:`PageReader.screenshot` takes the full page when it fits
 :data:`MAX_SCREENSHOT_HEIGHT` × :data:`MAX_SCREENSHOT_WIDTH` px, else a clip of its top
@@ -20,10 +22,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from playwright.async_api import CDPSession, Page
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Frame, Page
 
 from monitor.domain import ScreenshotCut
+from monitor.probes._devtools import DevTools
 from monitor.probes.limits import MAX_RESPONSE_BYTES, too_large
 
 __all__ = ["MAX_SCREENSHOT_HEIGHT", "MAX_SCREENSHOT_WIDTH", "PageReader"]
@@ -57,29 +60,54 @@ _SIZE = """function () {
              d.clientHeight),
   ];
 }"""
+#: Both in one call, for the evidence: ``{read: <as _HTML>, size: <as _SIZE>}``.
+_HTML_AND_SIZE = f"function (limit) {{ return {{read: ({_HTML})(limit), size: ({_SIZE})()}}; }}"
+
+Size = tuple[int, int]
 
 
 class PageReader:
     """One page's HTML and screenshot, read within the caps."""
 
-    def __init__(self, page: Page, cdp: CDPSession, *, main_frame_id: str) -> None:
+    def __init__(self, page: Page, cdp: DevTools, *, main_frame_id: str) -> None:
         self._page = page
         self._cdp = cdp
         self._main_frame_id = main_frame_id
+        self._world: int | None = None  #: the current document's world, once made
+        self._navigations = 0  #: main-frame navigations heard of
+
+    def watch(self) -> None:
+        """Forget the world when the main frame navigates: it went with its document."""
+        self._page.on("framenavigated", self._on_navigated)
+
+    def _on_navigated(self, frame: Frame) -> None:
+        if frame.parent_frame is None:
+            self._navigations += 1
+            self._world = None
 
     async def html(self) -> str:
         """The page's HTML; ``ProbeError(unrecognized)`` (``too_large``) past the size cap."""
-        read = await self._call(_HTML, MAX_RESPONSE_BYTES)
+        return self._html(await self._call(_HTML, MAX_RESPONSE_BYTES))
+
+    async def html_and_size(self) -> tuple[str, Size]:
+        """The page's HTML as :meth:`html` reads it, and its full size in CSS px for
+        :meth:`screenshot`, in one call."""
+        both = await self._call(_HTML_AND_SIZE, MAX_RESPONSE_BYTES)
+        if not isinstance(both, dict):
+            raise PlaywrightError(f"reading the page gave {type(both).__name__}")
+        return self._html(both.get("read")), _size(both.get("size"))
+
+    def _html(self, read: object) -> str:
         if not isinstance(read, dict):
             raise PlaywrightError(f"reading the page's HTML gave {type(read).__name__}")
         if "html" not in read:
             raise too_large(self._page.url)
         return str(read["html"])
 
-    async def screenshot(self) -> tuple[bytes, ScreenshotCut | None]:
-        """A PNG of the page, cut to the caps; the cut, if any."""
-        size = await self._call(_SIZE)
-        width, height = (int(n) for n in size) if isinstance(size, list) else (0, 0)
+    async def screenshot(self, size: Size | None = None) -> tuple[bytes, ScreenshotCut | None]:
+        """A PNG of the page, cut to the caps; the cut, if any. ``size``: the page's full
+        size as :meth:`html_and_size` measured it just before (else it is measured)."""
+        width, height = size if size is not None else _size(await self._call(_SIZE))
         # Always clipped (Playwright trims the clip to the page): a page that grows between
         # the measure and the shot stays within the caps too.
         clip = {
@@ -109,20 +137,43 @@ class PageReader:
         )
 
     async def _call(self, function: str, *args: object) -> object:
-        """Call ``function`` in a fresh isolated world of the main frame; its JSON value."""
-        world = await self._cdp.send(
-            "Page.createIsolatedWorld",
-            {"frameId": self._main_frame_id, "worldName": "monitor-evidence"},
-        )
-        answer = await self._cdp.send(
-            "Runtime.callFunctionOn",
-            {
-                "functionDeclaration": function,
-                "executionContextId": world["executionContextId"],
-                "arguments": [{"value": arg} for arg in args],
-                "returnByValue": True,
-            },
-        )
+        """Call ``function`` in the main frame's isolated world; its JSON value."""
+        call = {
+            "functionDeclaration": function,
+            "arguments": [{"value": arg} for arg in args],
+            "returnByValue": True,
+        }
+        world = self._world
+        answer: dict[str, Any] | None = None
+        if world is not None:
+            try:
+                answer = await self._cdp.send(
+                    "Runtime.callFunctionOn", {**call, "executionContextId": world}
+                )
+            except PlaywrightError:
+                # "Cannot find context with specified id": its document was replaced before
+                # we heard of the navigation. The current document gets a world of its own.
+                if self._world == world:
+                    self._world = None
+        if answer is None:
+            navigations = self._navigations
+            made = await self._cdp.send(
+                "Page.createIsolatedWorld",
+                {"frameId": self._main_frame_id, "worldName": "monitor-evidence"},
+            )
+            world = int(made["executionContextId"])
+            answer = await self._cdp.send(
+                "Runtime.callFunctionOn", {**call, "executionContextId": world}
+            )
+            if self._navigations == navigations:
+                self._world = world  # else made for a document already gone: not kept
         if "exceptionDetails" in answer:
             raise PlaywrightError(f"reading the page failed: {answer['exceptionDetails']}")
         return answer["result"].get("value")
+
+
+def _size(measured: object) -> Size:
+    """``_SIZE``'s answer as (width, height); (0, 0) when it is not one."""
+    if isinstance(measured, list) and len(measured) == 2:
+        return int(measured[0]), int(measured[1])
+    return 0, 0
