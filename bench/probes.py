@@ -85,6 +85,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import proctree
 from same_work import Keeper
 
+from monitor.probes.browser import VIEWPORT
 from monitor.probes.chromium import find_chromium
 
 #: The Chromium the daemon would pick ($MONITOR_BROWSER first): every approach runs on it.
@@ -276,10 +277,10 @@ def fetch_pauses_off() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def floor_viewport() -> Iterator[None]:
-    """The floors' viewport, Playwright's default 1280 × 720, for the engine's 1280 × 900:
-    what the taller screen costs (its screenshots have 25 % more pixels). Unsafe: evidence
-    of a different size from every earlier attempt's."""
+def small_viewport() -> Iterator[None]:
+    """The engine at Playwright's default 1280 × 720 instead of its 1280 × 900 (which the
+    floors use too): what the taller screen costs (its screenshots have 25 % more pixels).
+    Unsafe: evidence of a different size from every earlier attempt's."""
     from monitor.probes import browser
 
     with _patched(browser, VIEWPORT={"width": 1280, "height": 720}):
@@ -391,7 +392,7 @@ SWITCHES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "no per-step content() read": step_reads_off,
     "no cookie banner click": cookie_banner_off,
     "no CDP Fetch pauses": fetch_pauses_off,
-    "the floors' 1280 x 720 viewport": floor_viewport,
+    "a 1280 x 720 viewport": small_viewport,
     "before: a world per read, evidence read again": old_reads,
     "before: navigations from Playwright's page events": old_navigation_events,
     "before: DevTools events through CDPSession.on": old_event_wrapper,
@@ -562,12 +563,13 @@ async def playwright_floor(
                 if shared is None:
                     browser = await playwright.chromium.launch(executable_path=CHROMIUM)
                     try:
-                        page = await browser.new_page()
+                        page = await browser.new_page(viewport=VIEWPORT)
                         await _page_loads(page, target, keep, settle, keeper)
                     finally:
                         await browser.close()
                 else:
-                    context = await shared.new_context()
+                    # The engine's viewport: the same screen, so the same screenshot.
+                    context = await shared.new_context(viewport=VIEWPORT)
                     try:
                         await _page_loads(await context.new_page(), target, keep, settle, keeper)
                     finally:
