@@ -156,14 +156,8 @@ start_daemon() { # NAME: the imitation and `monitor run --migrate` in one contai
         2>"$logs/$1.start.log"
 }
 
-wait_for() { # SECONDS COMMAND...: true once COMMAND succeeds
-    local deadline=$((SECONDS + $1))
-    shift
-    until "$@" >/dev/null 2>&1; do
-        ((SECONDS < deadline)) || return 1
-        sleep 1
-    done
-}
+# shellcheck source=scripts/podman/wait.sh
+. scripts/podman/wait.sh
 
 running() { [[ $(podman inspect --format '{{.State.Running}}' "$1" 2>/dev/null) == true ]]; }
 

@@ -107,14 +107,8 @@ container() { # SERVICE: its container's name in this run
         --filter "label=io.podman.compose.service=$1" --format '{{.Names}}' | head -n 1
 }
 containers() { podman ps -a --filter "label=io.podman.compose.project=$project" --format '{{.Names}}' | LC_ALL=C sort | xargs; }
-wait_for() { # SECONDS COMMAND...: true once COMMAND succeeds
-    local deadline=$((SECONDS + $1))
-    shift
-    until "$@" >/dev/null 2>&1; do
-        ((SECONDS < deadline)) || return 1
-        sleep 1
-    done
-}
+# shellcheck source=scripts/podman/wait.sh
+. scripts/podman/wait.sh
 offline() { # every container of the run so far on network none
     local name mode ok=0
     for name in $(containers); do
