@@ -29,7 +29,6 @@ import cProfile
 import logging
 import os
 import resource
-import sys
 import tempfile
 import threading
 import time
@@ -152,4 +151,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
