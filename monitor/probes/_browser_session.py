@@ -192,7 +192,25 @@ class BrowserSession:
 
         A POST has an empty body; a redirect after it is followed with GET, as browsers do.
         """
-        url = urljoin(self._page.url, url)
+        requested = urljoin(self._page.url, url)
+        final_url, status, headers, body = await self._request(requested, method)
+        return PageSnapshot(
+            url=requested,
+            final_url=final_url,
+            http_status=status,
+            html=decode_body(body, headers.get("content-type")),
+            retry_after=headers.get("retry-after"),
+        )
+
+    async def fetch_media(self, url: str) -> tuple[int, str | None, bytes]:
+        """``url``'s status, media type and raw bytes (an image, a sound), with the
+        context's cookies and through the gate; redirects followed, size capped."""
+        _, status, headers, body = await self._request(urljoin(self._page.url, url), "GET")
+        return status, headers.get("content-type"), body
+
+    async def _request(self, url: str, method: str) -> tuple[str, int, dict[str, str], bytes]:
+        """The final URL, status, headers and body of ``url``, its redirects followed hop by
+        hop, each hop through the gate, each answer cut off past the size cap."""
         requested = url
         for _hop in range(MAX_REDIRECTS + 1):
             self._gate.refuse(url, first=requested)
@@ -215,41 +233,10 @@ class BrowserSession:
                 url = urljoin(url, location)
                 method = "GET"
                 continue
-            html = decode_body(body, headers.get("content-type"))
-            return PageSnapshot(
-                url=requested,
-                final_url=url,
-                http_status=status,
-                html=html,
-                retry_after=headers.get("retry-after"),
-            )
+            return url, status, headers, body
         raise ProbeError(
             Reason.HTTP_ERROR,
             Detail("too_many_redirects", {"max": MAX_REDIRECTS, "url": requested}),
-        )
-
-    async def fetch_media(self, url: str) -> tuple[int, str | None, bytes]:
-        """``url``'s status, media type and raw bytes (an image, a sound), with the
-        context's cookies and through the gate; redirects followed, size capped."""
-        url = urljoin(self._page.url, url)
-        for _hop in range(MAX_REDIRECTS + 1):
-            self._gate.refuse(url, first=url)
-            await self._gate.admit(url)
-            with self._errors(_doing("doing.fetch", url=url)):
-                response = await self._context.request.get(
-                    url, max_redirects=0, timeout=self._timeout * 1000, fail_on_status_code=False
-                )
-                status, headers, body = response.status, response.headers, await response.body()
-                await response.dispose()
-            if len(body) > MAX_RESPONSE_BYTES:
-                raise too_large(url)
-            location = headers.get("location")
-            if 300 <= status < 400 and location:
-                url = urljoin(url, location)
-                continue
-            return status, headers.get("content-type"), body
-        raise ProbeError(
-            Reason.HTTP_ERROR, Detail("too_many_redirects", {"max": MAX_REDIRECTS, "url": url})
         )
 
     def current(self) -> PageSnapshot:
