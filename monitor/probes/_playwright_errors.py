@@ -8,6 +8,9 @@ happened; the distinctions the outcome vocabulary needs are in that text:
     TimeoutError                                    anomaly/timeout
     net::ERR_TIMED_OUT, net::ERR_CONNECTION_TIMED_OUT  anomaly/timeout
     net::ERR_TOO_MANY_REDIRECTS (a redirect loop)   anomaly/http_error, as the http engine
+    net::ERR_UNSAFE_REDIRECT, ERR_INVALID_REDIRECT  anomaly/blocked: a redirect Chromium
+      (to javascript:, file:, no address at all)       will not follow (the gate names its
+                                                       Location when it saw the answer first)
     any other net::ERR_… (refused, reset, closed,   anomaly/connection (detail keeps
       empty response, name not resolved, cert…)       the net:: code)
     ECONNREFUSED, ECONNRESET, ENOTFOUND… (the       anomaly/connection
@@ -38,6 +41,7 @@ _CRASH_MARKERS = (
 )
 _NET_CODE = re2.compile(r"net::ERR_[A-Z0-9_]+")
 _NET_TIMEOUTS = frozenset({"net::ERR_TIMED_OUT", "net::ERR_CONNECTION_TIMED_OUT"})
+_NET_REFUSED_REDIRECTS = frozenset({"net::ERR_UNSAFE_REDIRECT", "net::ERR_INVALID_REDIRECT"})
 _NODE_CODE = re2.compile(
     r"\b(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EPIPE|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT)\b"
     r"|socket hang up|certificate|SSL routines"
@@ -57,6 +61,8 @@ def net_error(text: str, doing: Detail) -> ProbeError | None:
         reason = Reason.TIMEOUT if code.group() in _NET_TIMEOUTS else Reason.CONNECTION
         if code.group() == "net::ERR_TOO_MANY_REDIRECTS":
             reason = Reason.HTTP_ERROR  # as the http engine says of a redirect loop
+        elif code.group() in _NET_REFUSED_REDIRECTS:
+            reason = Reason.BLOCKED  # nothing was sent: as the gate refuses a destination
         return ProbeError(reason, Detail("network_code", {"code": code.group(), "doing": doing}))
     node = _NODE_CODE.search(text)
     if node:

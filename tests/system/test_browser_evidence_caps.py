@@ -8,7 +8,9 @@ page past the cap, and the screenshot keeps the page's top, the cut said in the 
 
 from __future__ import annotations
 
+import socket
 import struct
+import threading
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -194,3 +196,43 @@ async def test_the_html_read_is_the_same_as_playwrights_page_content(
         page = await session.open(site.url("/small"))
         same = await session._page.content()
     assert page.html == same
+
+
+@pytest.fixture
+def announces_too_much() -> Iterator[str]:
+    """A server that announces a page past the cap, sends its first bytes, then waits."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve_one() -> None:
+        with listener:
+            listener.settimeout(10)
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                return
+            with connection:
+                connection.recv(65536)
+                connection.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+                    + f"Content-Length: {MAX_RESPONSE_BYTES * 8}\r\n\r\n".encode()
+                    + b"<p>le d\xc3\xa9but d'une page sans fin"
+                )
+                stop.wait(30)  # the rest never comes: only the announcement can stop it
+
+    server = threading.Thread(target=serve_one, daemon=True)
+    server.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/page"
+    stop.set()
+    server.join(timeout=10)
+
+
+async def test_a_page_announcing_more_than_the_cap_is_given_up_at_its_headers(
+    announces_too_much: str, engine: BrowserEngine
+) -> None:
+    """Given up on its Content-Length, not after the step's 20 s (its bytes never come)."""
+    async with engine.session() as session:
+        with pytest.raises(ProbeError) as caught:
+            await session.open(announces_too_much)
+    assert caught.value.reason == "unrecognized"
+    assert caught.value.detail.code == "response_too_large"
