@@ -313,10 +313,49 @@ ABLATIONS: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
 }
 
 
-async def ablate(one_round: Callable[[], Any], parts: list[str], rounds: int, n: int) -> None:
+class _Callgrind:
+    """Instructions this process executed, read from Valgrind's callgrind (``--instructions``):
+    unlike CPU time, a count the other jobs on the machine do not change."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+
+    def _control(self, option: str) -> None:
+        import subprocess
+
+        subprocess.run(
+            ["callgrind_control", option, str(os.getpid())],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def start(self) -> None:
+        self._control("-z")
+
+    def read(self) -> float:
+        """Millions of instructions since :meth:`start`."""
+        self._control("-d")
+        dumps = self._directory.glob(f"cg.{os.getpid()}.*")
+        latest = max(dumps, key=lambda path: int(path.suffix[1:]))
+        for line in latest.read_text().splitlines():
+            if line.startswith("summary:"):
+                return int(line.split()[1]) / 1e6
+        raise RuntimeError(f"no summary line in {latest}")
+
+
+async def ablate(
+    one_round: Callable[[], Any],
+    parts: list[str],
+    rounds: int,
+    n: int,
+    instructions: Path | None = None,
+) -> None:
     """Interleaved rounds of the engine as it is and with each of ``parts`` switched off."""
     import statistics
 
+    callgrind = _Callgrind(instructions) if instructions is not None else None
+    unit = "M instructions/probe" if callgrind is not None else "ms CPU/probe"
     variants = ["none", *parts]
     cpu: dict[str, list[float]] = {v: [] for v in variants}
     for number in range(rounds):
@@ -324,24 +363,32 @@ async def ablate(one_round: Callable[[], Any], parts: list[str], rounds: int, n:
         for variant in variants[shift:] + variants[:shift]:
             switch = ABLATIONS[variant]() if variant != "none" else contextlib.nullcontext()
             with switch:
+                if callgrind is not None:
+                    callgrind.start()
                 before = resource.getrusage(resource.RUSAGE_SELF)
                 await one_round()
                 after = resource.getrusage(resource.RUSAGE_SELF)
+                counted = callgrind.read() if callgrind is not None else 0.0
             used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-            cpu[variant].append(used / n * 1000)
-            print(f"round {number + 1} off: {variant}: {cpu[variant][-1]:.2f} ms", flush=True)
+            cpu[variant].append((counted if callgrind is not None else used * 1000) / n)
+            print(f"round {number + 1} off: {variant}: {cpu[variant][-1]:.3f} {unit}", flush=True)
     base = statistics.median(cpu["none"])
     print(f"\n{n} targets, {rounds} interleaved rounds (+1 warm-up, engine as it is)\n")
-    print("| switched off (UNSAFE) | ms CPU/probe, median (min-max) | saved vs none |")
-    print("| --- | ---: | ---: |")
+    print(
+        f"| switched off (UNSAFE) | {unit}, median (min-max) | saved: vs the median of "
+        "none | saved: median of each round's none minus it |"
+    )
+    print("| --- | ---: | ---: | ---: |")
     for variant in variants:
         values = cpu[variant]
         median = statistics.median(values)
+        paired = statistics.median(a - b for a, b in zip(cpu["none"], values, strict=True))
         print(
             f"| {variant} | {median:.2f} ({min(values):.2f}-{max(values):.2f}) | "
-            f"{base - median:+.2f} |"
+            f"{base - median:+.2f} | {paired:+.2f} |"
         )
     print(f"\nload average at the end: {os.getloadavg()}")
+    print(f"engine outcomes other than unavailable: {probes.UNEXPECTED or 'none'}")
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -363,8 +410,10 @@ async def main_async(args: argparse.Namespace) -> None:
             async with approach() as one_round:
                 await one_round()  # warm-up
                 if args.ablate:
+                    # "none" alone: the approach as it is (the floors, to compare counts with)
                     parts = list(ABLATIONS) if args.ablate == ["all"] else args.ablate
-                    await ablate(one_round, parts, args.rounds, n)
+                    parts = [part for part in parts if part != "none"]
+                    await ablate(one_round, parts, args.rounds, n, args.instructions)
                     return
                 profile = cProfile.Profile(time.process_time) if args.cprofile else None
                 for number in range(args.rounds):
@@ -414,10 +463,17 @@ def main() -> None:
     parser.add_argument(
         "--ablate",
         nargs="+",
-        choices=list(ABLATIONS),
+        choices=["none", *ABLATIONS],
         metavar="PART",
         help="UNSAFE switches: interleaved rounds with each PART switched off ('all': every "
         "part one at a time, then all at once): " + "; ".join(f"'{p}'" for p in ABLATIONS),
+    )
+    parser.add_argument(
+        "--instructions",
+        type=Path,
+        metavar="DIR",
+        help="with --ablate, under valgrind --tool=callgrind --callgrind-out-file=DIR/cg.%%p "
+        ": count instructions, not CPU time",
     )
     asyncio.run(main_async(parser.parse_args()))
 
