@@ -434,11 +434,23 @@ def http_before() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def nodes_by_html() -> Iterator[None]:
+    """Forms telling nodes apart with selectolax's ``==`` (their serialised HTML), as before
+    issue 30's third round: the form serialised once per control."""
+    from monitor.probes import forms
+
+    with _patched(forms, _same=lambda one, other: one == other):
+        yield
+
+
 #: The http engine's costs removed this round, put back one variant at a time.
 HTTP_SWITCHES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "before (a thread per call, no read lookup)": http_before,
     "a thread per call": thread_per_call,
     "no read lookup": no_read_lookup,
+    # issue 30 item 3, third round (bench/results/http-ablation.md)
+    "before: nodes compared by their HTML": nodes_by_html,
 }
 
 

@@ -197,7 +197,7 @@ class ParsedPage:
                 )
         entries: list[tuple[str, str]] = []
         for control in controls:
-            if control.node == submitter:
+            if _same(control.node, submitter):
                 entries.extend(_submitter_entries(control))
             elif control.kind not in _BUTTON_TYPES and control.included and control.name:
                 entries.extend((control.name, value) for value in control.values)
@@ -230,7 +230,8 @@ class ParsedPage:
     def _controls(self, form: LexborNode) -> list[_Control]:
         controls = []
         for node in self._tree.css("input, select, textarea, button"):
-            if self._owner(node) == form:
+            owner = self._owner(node)
+            if owner is not None and _same(owner, form):
                 controls.append(_control(node))
         return controls
 
@@ -264,6 +265,16 @@ def _join(base: str, href: str) -> str | None:
     except ValueError:
         return None
     return joined
+
+
+def _same(one: LexborNode, other: LexborNode) -> bool:
+    """Whether two nodes are the same element of the tree.
+
+    Not ``==``: selectolax compares nodes by their serialised HTML, which takes two
+    identical forms (or buttons) for one, and serialises the whole form once per control
+    (quadratic in a form's size).
+    """
+    return one.mem_id == other.mem_id
 
 
 def _ancestor_form(node: LexborNode) -> LexborNode | None:

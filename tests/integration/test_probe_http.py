@@ -356,3 +356,11 @@ def test_a_form_entry_list_follows_the_html_rules() -> None:
     submitted = no_action.submission(button="input")
     assert submitted.url == "http://example.test/dir/page?x=1"
     assert submitted.entries == (("map.x", "0"), ("map.y", "0"))
+
+
+def test_identical_forms_and_buttons_are_told_apart() -> None:
+    """Two forms with the same HTML are two forms, their buttons two buttons (selectolax's
+    ``==`` compares the HTML: both forms' fields were sent, the button's name twice)."""
+    form = "<form method=post action=/go><input name=a value=1><button name=b value=v>Go</button>"
+    page = ParsedPage(form + "</form>" + form + "</form>", "http://x.test/")
+    assert page.submission(button="button").entries == (("a", "1"), ("b", "v"))
