@@ -179,7 +179,7 @@ def no_nesting_guard() -> Iterator[None]:
     """UNSAFE: the nesting pass skipped (a deeply nested page would be parsed: quadratic)."""
     from monitor.platforms import page
 
-    with _patched(page, nesting_depth=lambda html: 0):
+    with _patched(page, too_deep=lambda html: False):
         yield
 
 
@@ -206,8 +206,9 @@ def no_gate() -> Iterator[None]:
     async def through(url: str) -> None:
         return None
 
-    with _patched(probe, _GateClock=Clockless), _patched(
-        Politeness, _gate_for=lambda self, ticket: through
+    with (
+        _patched(probe, _GateClock=Clockless),
+        _patched(Politeness, _gate_for=lambda self, ticket: through),
     ):
         yield
 
@@ -268,9 +269,11 @@ def no_tail() -> Iterator[None]:
     async def judge(self: Any, *_: Any) -> None:
         return None
 
-    with _patched(runner.ProbeRunner, _after=after), _patched(
-        runner.metrics, probe_recorded=lambda outcome: None
-    ), _patched(OwnFaultGuard, judge=judge):
+    with (
+        _patched(runner.ProbeRunner, _after=after),
+        _patched(runner.metrics, probe_recorded=lambda outcome: None),
+        _patched(OwnFaultGuard, judge=judge),
+    ):
         yield
 
 
@@ -361,7 +364,8 @@ async def ablate(
     for number in range(rounds):
         shift = number % len(variants)
         for variant in variants[shift:] + variants[:shift]:
-            switch = ABLATIONS[variant]() if variant != "none" else contextlib.nullcontext()
+            switches = {**ABLATIONS, **probes.HTTP_SWITCHES}  # "before: …" puts a cost back
+            switch = switches[variant]() if variant != "none" else contextlib.nullcontext()
             with switch:
                 if callgrind is not None:
                     callgrind.start()
@@ -463,10 +467,12 @@ def main() -> None:
     parser.add_argument(
         "--ablate",
         nargs="+",
-        choices=["none", *ABLATIONS],
+        choices=["none", *ABLATIONS, *probes.HTTP_SWITCHES],
         metavar="PART",
         help="UNSAFE switches: interleaved rounds with each PART switched off ('all': every "
-        "part one at a time, then all at once): " + "; ".join(f"'{p}'" for p in ABLATIONS),
+        "part one at a time, then all at once): "
+        + "; ".join(f"'{p}'" for p in ABLATIONS)
+        + "; or bench/probes.py's HTTP_SWITCHES (a cost this round removed, put back)",
     )
     parser.add_argument(
         "--instructions",

@@ -444,6 +444,19 @@ def nodes_by_html() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def nesting_pass_always() -> Iterator[None]:
+    """The nesting pass run on every page, however few tags it has (before the third
+    round's shortcut: no more ``<`` than the limit cannot be too deep)."""
+    from monitor.platforms import nesting, page
+
+    def too_deep(html: str) -> bool:
+        return nesting.nesting_depth(html) > nesting.NESTING_LIMIT
+
+    with _patched(page, too_deep=too_deep):
+        yield
+
+
 #: The http engine's costs removed this round, put back one variant at a time.
 HTTP_SWITCHES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "before (a thread per call, no read lookup)": http_before,
@@ -451,6 +464,7 @@ HTTP_SWITCHES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] 
     "no read lookup": no_read_lookup,
     # issue 30 item 3, third round (bench/results/http-ablation.md)
     "before: nodes compared by their HTML": nodes_by_html,
+    "before: the nesting pass on every page": nesting_pass_always,
 }
 
 

@@ -38,7 +38,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from monitor.domain import PageSnapshot, Reason
 from monitor.errors import MonitorFault
-from monitor.platforms.nesting import NESTING_LIMIT, nesting_depth
+from monitor.platforms.nesting import too_deep
 from monitor.platforms.worker import off_loop
 from monitor.text import normalise, one_line
 
@@ -95,8 +95,7 @@ class _Document:
     """One HTML text, measured and parsed once; what every ``Page`` of it shares."""
 
     def __init__(self, html: str) -> None:
-        self.depth = nesting_depth(html)
-        self.too_deep = self.depth > NESTING_LIMIT
+        self.too_deep = too_deep(html)
         self.tree = LexborHTMLParser("" if self.too_deep else html)
 
     @cached_property

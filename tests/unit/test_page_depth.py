@@ -25,7 +25,7 @@ from monitor.imitation.hostile import (
 )
 from monitor.platforms import ADAPTERS
 from monitor.platforms import page as page_module
-from monitor.platforms.nesting import NESTING_LIMIT, nesting_depth
+from monitor.platforms.nesting import NESTING_LIMIT, nesting_depth, too_deep
 from monitor.platforms.page import ELEMENT_TEXT_LIMIT, Page, bounded_text, parsing_scope
 from monitor.text import normalise, one_line
 
@@ -53,6 +53,25 @@ DEEP = NESTING_LIMIT + 1
 )
 def test_the_nesting_depth_reads_tags_as_the_parser_stacks_them(markup: str, depth: int) -> None:
     assert nesting_depth(markup) == min(depth, DEEP)
+
+
+@given(
+    st.lists(
+        st.sampled_from(["<div>", "</div>", "<p>", "<b>", "</b>", "<!--", "-->", "x", "<br>"]),
+        max_size=40,
+    )
+)
+def test_too_deep_says_what_the_pass_says(parts: list[str]) -> None:
+    """Its shortcut (no more ``<`` than the limit: not deep) never changes the answer."""
+    markup = "".join(parts)
+    for limit in (3, 8, 20):
+        assert too_deep(markup, limit) == (nesting_depth(markup, limit) > limit)
+
+
+def test_a_page_with_as_many_tags_as_the_limit_is_not_too_deep_and_one_more_is() -> None:
+    assert not too_deep("<div>" * NESTING_LIMIT)
+    assert too_deep("<div>" * DEEP)
+    assert not too_deep("<li>" * 10 * NESTING_LIMIT)  # many tags, flat: the pass decides
 
 
 def test_the_nesting_pass_stops_past_the_limit() -> None:
