@@ -289,6 +289,70 @@ def no_logging() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def no_forms_parse() -> Iterator[None]:
+    """UNSAFE: the forms' parse of a page (``ParsedPage``) remembered across probes and
+    never let go: what parsing a page a second time for its forms costs."""
+    from monitor.probes import http
+
+    real = http.ParsedPage
+    known: dict[tuple[str, str], Any] = {}
+
+    def parsed(html: str, url: str) -> Any:
+        found = known.get((html, url))
+        if found is None:
+            found = known[(html, url)] = real(html, url)
+        return found
+
+    with _patched(http, ParsedPage=parsed):
+        yield
+
+
+@contextlib.contextmanager
+def no_url_joins() -> Iterator[None]:
+    """UNSAFE: ``_absolute``'s joins remembered for ever (unbounded)."""
+    from monitor.probes import http
+
+    real = http.HttpSession._absolute
+    known: dict[tuple[str | None, str], str] = {}
+
+    def absolute(self: Any, url: str) -> str:
+        key = (None if self._page is None else self._page.final_url, url)
+        found = known.get(key)
+        if found is None:
+            found = known[key] = real(self, url)
+        return found
+
+    with _patched(http.HttpSession, _absolute=absolute):
+        yield
+
+
+@contextlib.contextmanager
+def no_streamed_read() -> Iterator[None]:
+    """UNSAFE: each body read whole (``send`` without ``stream``), no size cap, no per-request
+    deadline: what the capped streaming read and its ``asyncio.timeout`` cost."""
+    from monitor.probes import http
+
+    async def exchange(self: Any, request: Any) -> Any:
+        response = await self._client.send(request, follow_redirects=False)
+        return response, response.content
+
+    with _patched(http.HttpSession, _exchange=exchange):
+        yield
+
+
+@contextlib.contextmanager
+def no_redirect_hook() -> Iterator[None]:
+    """UNSAFE: no response hook checking a redirect's ``Location``."""
+    from monitor.probes import http
+
+    async def nothing(response: Any) -> None:
+        return None
+
+    with _patched(http, _check_redirect=nothing):
+        yield
+
+
+@contextlib.contextmanager
 def everything_off() -> Iterator[None]:
     """Every switch above at once: what is left is httpx, the flow and the scheduler."""
     with contextlib.ExitStack() as stack:
@@ -312,6 +376,10 @@ ABLATIONS: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "decode_body": no_decode_body,
     "health/back-off tail": no_tail,
     "logging": no_logging,
+    "forms parse": no_forms_parse,
+    "URL joins": no_url_joins,
+    "streamed, capped read": no_streamed_read,
+    "redirect hook": no_redirect_hook,
     "all": everything_off,
 }
 

@@ -457,6 +457,20 @@ def nesting_pass_always() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def charsets_looked_up() -> Iterator[None]:
+    """Every page's charset looked up again (header pattern, codec registry), as before
+    the third round remembered them."""
+    from monitor.probes import _decoding
+
+    with _patched(
+        _decoding,
+        _short_header_encoding=_decoding._short_header_encoding.__wrapped__,
+        _encoding_named=_decoding._encoding_named.__wrapped__,
+    ):
+        yield
+
+
 #: The http engine's costs removed this round, put back one variant at a time.
 HTTP_SWITCHES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "before (a thread per call, no read lookup)": http_before,
@@ -465,6 +479,7 @@ HTTP_SWITCHES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] 
     # issue 30 item 3, third round (bench/results/http-ablation.md)
     "before: nodes compared by their HTML": nodes_by_html,
     "before: the nesting pass on every page": nesting_pass_always,
+    "before: charsets looked up each time": charsets_looked_up,
 }
 
 
