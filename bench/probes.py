@@ -471,6 +471,18 @@ def charsets_looked_up() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def forms_parse_again() -> Iterator[None]:
+    """The forms parsing each page a second time, on the event loop (before the third
+    round handed them the probe's parsed trees)."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    from monitor.probes import forms
+
+    with _patched(forms, _tree=LexborHTMLParser):
+        yield
+
+
 #: The http engine's costs removed this round, put back one variant at a time.
 HTTP_SWITCHES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "before (a thread per call, no read lookup)": http_before,
@@ -480,6 +492,7 @@ HTTP_SWITCHES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] 
     "before: nodes compared by their HTML": nodes_by_html,
     "before: the nesting pass on every page": nesting_pass_always,
     "before: charsets looked up each time": charsets_looked_up,
+    "before: forms parse each page again": forms_parse_again,
 }
 
 

@@ -217,3 +217,21 @@ def test_headings_nested_in_headings_are_read_in_bounded_time() -> None:
     found = ADAPTERS[Platform.RDV_PREFECTURE].recognise(snapshot, target(Platform.RDV_PREFECTURE))
     assert time.process_time() - began < 10.0
     assert found.reason is Reason.BLOCKED
+
+
+def test_the_forms_of_a_probe_read_its_parsed_tree_and_never_parse_a_deep_page() -> None:
+    from monitor.errors import ProbeError
+    from monitor.probes.forms import ParsedPage
+
+    markup = html("<form method=post action=/go><input name=a value=1><button>Go</button></form>")
+    url = "https://www.example-pref.gouv.fr/booking/create/5001"
+    with parsing_scope():
+        shown = Page(page(markup))
+        form = ParsedPage(markup, url).first("form")
+        assert form is not None
+        assert form.mem_id == shown.tree.css_first("form").mem_id  # one tree, not two
+        deep = html("<form><button>Go</button>" + "<div>" * DEEP)
+        with pytest.raises(ProbeError) as refused:
+            ParsedPage(deep, url).submission(button="button")
+        assert refused.value.reason is Reason.UNRECOGNIZED
+    assert ParsedPage(markup, url).submission(button="button").entries == (("a", "1"),)
