@@ -483,12 +483,25 @@ def forms_parse_again() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def third_round_before() -> Iterator[None]:
+    """All of the third round's changes undone at once (issue 30 item 3)."""
+    with (
+        nodes_by_html(),
+        nesting_pass_always(),
+        charsets_looked_up(),
+        forms_parse_again(),
+    ):
+        yield
+
+
 #: The http engine's costs removed this round, put back one variant at a time.
 HTTP_SWITCHES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "before (a thread per call, no read lookup)": http_before,
     "a thread per call": thread_per_call,
     "no read lookup": no_read_lookup,
     # issue 30 item 3, third round (bench/results/http-ablation.md)
+    "before: all of the third round": third_round_before,
     "before: nodes compared by their HTML": nodes_by_html,
     "before: the nesting pass on every page": nesting_pass_always,
     "before: charsets looked up each time": charsets_looked_up,
