@@ -218,7 +218,9 @@ def no_destination_checks() -> Iterator[None]:
     """UNSAFE: no destination rule checked (a page could send a probe anywhere)."""
     from monitor.probes import http
 
-    with _patched(http, refusal=lambda *a: None, redirect_refusal=lambda *a: None):
+    with _patched(
+        http, _refused=lambda *a: None, refusal=lambda *a: None, redirect_refusal=lambda *a: None
+    ):
         yield
 
 

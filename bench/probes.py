@@ -484,6 +484,16 @@ def forms_parse_again() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def destinations_checked_again() -> Iterator[None]:
+    """Every request's URL judged by the destination rules again, twice a request (before
+    the third round remembered the pairs they allowed)."""
+    from monitor.probes import http
+
+    with _patched(http, _allowed=http._allowed.__wrapped__):
+        yield
+
+
+@contextlib.contextmanager
 def third_round_before() -> Iterator[None]:
     """All of the third round's changes undone at once (issue 30 item 3)."""
     with (
@@ -491,6 +501,7 @@ def third_round_before() -> Iterator[None]:
         nesting_pass_always(),
         charsets_looked_up(),
         forms_parse_again(),
+        destinations_checked_again(),
     ):
         yield
 
@@ -506,6 +517,7 @@ HTTP_SWITCHES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] 
     "before: the nesting pass on every page": nesting_pass_always,
     "before: charsets looked up each time": charsets_looked_up,
     "before: forms parse each page again": forms_parse_again,
+    "before: destinations judged each time": destinations_checked_again,
 }
 
 
