@@ -4,6 +4,9 @@
     PYTHONPATH=$PWD .venv/bin/python bench/http_cpu.py floor
     PYTHONPATH=$PWD .venv/bin/python bench/http_cpu.py single --cprofile /tmp/single.pstats
     PYTHONPATH=$PWD .venv/bin/python bench/http_cpu.py single --ablate all --rounds 7
+    PYTHONPATH=$PWD:$PWD/bench valgrind --tool=callgrind --callgrind-out-file=/tmp/cg/cg.%p \
+        .venv/bin/python bench/http_cpu.py single --ablate all --rounds 2 --targets 40 \
+        --instructions /tmp/cg                # bench/results/http-ablation.md
 
 Approaches: ``engine`` (the daemon path, as ``bench/probes.py``), ``floor`` (the same-work
 floor), ``bare`` (the bare httpx loop), and ``single``: the engine with every hand-off to a
