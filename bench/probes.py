@@ -483,11 +483,90 @@ def http_before() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def nodes_by_html() -> Iterator[None]:
+    """Forms telling nodes apart with selectolax's ``==`` (their serialised HTML), as before
+    issue 30's third round: the form serialised once per control."""
+    from monitor.probes import forms
+
+    with _patched(forms, _same=lambda one, other: one == other):
+        yield
+
+
+@contextlib.contextmanager
+def nesting_pass_always() -> Iterator[None]:
+    """The nesting pass run on every page, however few tags it has (before the third
+    round's shortcut: no more ``<`` than the limit cannot be too deep)."""
+    from monitor.platforms import nesting, page
+
+    def too_deep(html: str) -> bool:
+        return nesting.nesting_depth(html) > nesting.NESTING_LIMIT
+
+    with _patched(page, too_deep=too_deep):
+        yield
+
+
+@contextlib.contextmanager
+def charsets_looked_up() -> Iterator[None]:
+    """Every page's charset looked up again (header pattern, codec registry), as before
+    the third round remembered them."""
+    from monitor.probes import _decoding
+
+    with _patched(
+        _decoding,
+        _short_header_encoding=_decoding._short_header_encoding.__wrapped__,
+        _encoding_named=_decoding._encoding_named.__wrapped__,
+    ):
+        yield
+
+
+@contextlib.contextmanager
+def forms_parse_again() -> Iterator[None]:
+    """The forms parsing each page a second time, on the event loop (before the third
+    round handed them the probe's parsed trees)."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    from monitor.probes import forms
+
+    with _patched(forms, _tree=LexborHTMLParser):
+        yield
+
+
+@contextlib.contextmanager
+def destinations_checked_again() -> Iterator[None]:
+    """Every request's URL judged by the destination rules again, twice a request (before
+    the third round remembered the pairs they allowed)."""
+    from monitor.probes import http
+
+    with _patched(http, _allowed=http._allowed.__wrapped__):
+        yield
+
+
+@contextlib.contextmanager
+def third_round_before() -> Iterator[None]:
+    """All of the third round's changes undone at once (issue 30 item 3)."""
+    with (
+        nodes_by_html(),
+        nesting_pass_always(),
+        charsets_looked_up(),
+        forms_parse_again(),
+        destinations_checked_again(),
+    ):
+        yield
+
+
 #: The http engine's costs removed this round, put back one variant at a time.
 HTTP_SWITCHES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "before (a thread per call, no read lookup)": http_before,
     "a thread per call": thread_per_call,
     "no read lookup": no_read_lookup,
+    # issue 30 item 3, third round (bench/results/http-ablation.md)
+    "before: all of the third round": third_round_before,
+    "before: nodes compared by their HTML": nodes_by_html,
+    "before: the nesting pass on every page": nesting_pass_always,
+    "before: charsets looked up each time": charsets_looked_up,
+    "before: forms parse each page again": forms_parse_again,
+    "before: destinations judged each time": destinations_checked_again,
 }
 
 

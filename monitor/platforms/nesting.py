@@ -90,6 +90,16 @@ _RAW_TEXT = frozenset(
 _TAG = re.compile(r"<(?:(!--)|(/?)([A-Za-z][A-Za-z0-9:-]{0,31}))")
 
 
+def too_deep(html: str, limit: int = NESTING_LIMIT) -> bool:
+    """Whether ``html`` nests deeper than ``limit``.
+
+    Every element the pass counts is opened by a ``<``: a page with no more than ``limit``
+    of them cannot be too deep, which one count in C tells without the pass (most pages a
+    probe meets are small forms).
+    """
+    return html.count("<") > limit and nesting_depth(html, limit) > limit
+
+
 def nesting_depth(html: str, limit: int = NESTING_LIMIT) -> int:
     """The deepest nesting of ``html``'s elements, or ``limit + 1`` once it is above ``limit``.
 

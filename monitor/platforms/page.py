@@ -38,8 +38,9 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from monitor.domain import PageSnapshot, Reason
 from monitor.errors import MonitorFault
-from monitor.platforms.nesting import NESTING_LIMIT, nesting_depth
+from monitor.platforms.nesting import too_deep
 from monitor.platforms.worker import off_loop
+from monitor.probes import forms
 from monitor.text import normalise, one_line
 
 #: Elements whose content a reader never sees as text.
@@ -95,8 +96,7 @@ class _Document:
     """One HTML text, measured and parsed once; what every ``Page`` of it shares."""
 
     def __init__(self, html: str) -> None:
-        self.depth = nesting_depth(html)
-        self.too_deep = self.depth > NESTING_LIMIT
+        self.too_deep = too_deep(html)
         self.tree = LexborHTMLParser("" if self.too_deep else html)
 
     @cached_property
@@ -124,17 +124,24 @@ _SCOPE: ContextVar[dict[str, _Document] | None] = ContextVar("page_documents", d
 
 @contextmanager
 def parsing_scope() -> Iterator[None]:
-    """Within this block (one probe), each HTML text is parsed once for every ``Page`` of it.
+    """Within this block (one probe), each HTML text is parsed once for every ``Page`` of it,
+    and for the HTTP engine's forms (``monitor.probes.forms.TREES``).
 
     Worker threads started inside the block (:func:`read`, ``asyncio.to_thread``) share it:
     they run in a copy of the context, which holds the same dictionary. The parsed trees
     are let go when the block ends.
     """
     token = _SCOPE.set({})
+    trees = forms.TREES.set(_tree_of)  # the HTTP engine's forms read the same trees
     try:
         yield
     finally:
+        forms.TREES.reset(trees)
         _SCOPE.reset(token)
+
+
+def _tree_of(html: str) -> LexborHTMLParser:
+    return _document(html).tree
 
 
 def _document(html: str) -> _Document:

@@ -16,6 +16,7 @@ read as Windows-1252.
 from __future__ import annotations
 
 import codecs
+from functools import lru_cache
 
 import re2
 
@@ -49,6 +50,13 @@ def text_encoding(label: str | None) -> str | None:
     """
     if not label or len(label) > _LABEL_LIMIT:
         return None
+    return _encoding_named(label)
+
+
+@lru_cache(maxsize=256)
+def _encoding_named(label: str) -> str | None:
+    """:func:`text_encoding` of a label of at most ``_LABEL_LIMIT`` characters, remembered:
+    sites send the same few labels, and the codec registry's lookup is the dearest step."""
     try:
         name = codecs.lookup(label.strip()).name
     except (LookupError, ValueError):  # unknown, or not even a name (a NUL in it)
@@ -64,9 +72,27 @@ def decode_body(body: bytes, content_type: str | None) -> str:
     """
     if body.startswith(codecs.BOM_UTF8):
         return body[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
-    header = _HEADER_CHARSET.search(content_type or "")
-    charset = text_encoding(header.group(1) if header else None)
+    charset = _header_encoding(content_type or "")
     if charset is None:
         meta = _META_CHARSET.search(body[:_META_SCAN_BYTES])
         charset = text_encoding(meta.group(1).decode("ascii") if meta else None)
     return body.decode(charset or "utf-8", errors="replace")
+
+
+#: Longest ``Content-Type`` value whose encoding is remembered (a real one is ~30 characters).
+_REMEMBERED_HEADER = 128
+
+
+def _header_encoding(content_type: str) -> str | None:
+    """The text encoding the ``Content-Type`` header's charset names, None when none does."""
+    if len(content_type) <= _REMEMBERED_HEADER:
+        return _short_header_encoding(content_type)
+    header = _HEADER_CHARSET.search(content_type)
+    return text_encoding(header.group(1) if header else None)
+
+
+@lru_cache(maxsize=64)
+def _short_header_encoding(content_type: str) -> str | None:
+    """:func:`_header_encoding` remembered: a site sends the same header on every page."""
+    header = _HEADER_CHARSET.search(content_type)
+    return text_encoding(header.group(1) if header else None)

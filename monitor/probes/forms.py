@@ -15,7 +15,8 @@ address is ``ProbeError(reason="blocked")``, detail ``destination_refused``, nam
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urldefrag, urlencode, urljoin, urlsplit, urlunsplit
@@ -113,12 +114,26 @@ def _is_submitter(node: LexborNode) -> bool:
     return node.tag in {"button", "input"} and _input_type(node) in _SUBMITTER_TYPES
 
 
+#: Where :class:`ParsedPage` takes its tree from, when set: the probe's parsed documents
+#: (``monitor.platforms.page.parsing_scope`` sets it), so that a page the flow has read is
+#: not parsed a second time, and a page nested too deep to parse is not parsed here either
+#: (its tree is empty: a form looked for in it is not found). Read-only use: the tree is
+#: shared with recognition.
+TREES: ContextVar[Callable[[str], LexborHTMLParser] | None] = ContextVar("form_trees", default=None)
+
+
+def _tree(html: str) -> LexborHTMLParser:
+    """The parsed tree of ``html``: the probe's (:data:`TREES`), else a parse of its own."""
+    trees = TREES.get()
+    return trees(html) if trees is not None else LexborHTMLParser(html)
+
+
 class ParsedPage:
     """One HTML page, parsed once, answering the HTTP engine's questions about it."""
 
     def __init__(self, html: str, url: str) -> None:
         self.url = url
-        self._tree = LexborHTMLParser(html)
+        self._tree = _tree(html)
         base = self._tree.css_first("base[href]")
         base_href = _attr(base, "href") if base is not None else None
         # A <base href> that is no address is ignored, as browsers do.
@@ -197,7 +212,7 @@ class ParsedPage:
                 )
         entries: list[tuple[str, str]] = []
         for control in controls:
-            if control.node == submitter:
+            if _same(control.node, submitter):
                 entries.extend(_submitter_entries(control))
             elif control.kind not in _BUTTON_TYPES and control.included and control.name:
                 entries.extend((control.name, value) for value in control.values)
@@ -230,7 +245,8 @@ class ParsedPage:
     def _controls(self, form: LexborNode) -> list[_Control]:
         controls = []
         for node in self._tree.css("input, select, textarea, button"):
-            if self._owner(node) == form:
+            owner = self._owner(node)
+            if owner is not None and _same(owner, form):
                 controls.append(_control(node))
         return controls
 
@@ -264,6 +280,16 @@ def _join(base: str, href: str) -> str | None:
     except ValueError:
         return None
     return joined
+
+
+def _same(one: LexborNode, other: LexborNode) -> bool:
+    """Whether two nodes are the same element of the tree.
+
+    Not ``==``: selectolax compares nodes by their serialised HTML, which takes two
+    identical forms (or buttons) for one, and serialises the whole form once per control
+    (quadratic in a form's size).
+    """
+    return one.mem_id == other.mem_id
 
 
 def _ancestor_form(node: LexborNode) -> LexborNode | None:

@@ -240,7 +240,7 @@ class HttpSession:
     ) -> PageSnapshot:
         """One request and its redirects, each hop through the gate first."""
         # A URL from a page (a link, a form's action): checked before httpx parses it.
-        refused = refusal(self._target or url, url)
+        refused = _refused(self._target or url, url)
         if refused is not None:
             raise ProbeError(Reason.BLOCKED, refused)
         try:
@@ -253,7 +253,7 @@ class HttpSession:
         if self._target is None:
             self._target = requested
         for _hop in range(MAX_REDIRECTS + 1):
-            refused = refusal(self._target, str(request.url))
+            refused = _refused(self._target, str(request.url))
             if refused is not None:
                 raise ProbeError(Reason.BLOCKED, refused)  # before the gate: nothing is sent
             # Outside the error boundary: whatever the gate raises to abort goes through as is.
@@ -299,6 +299,24 @@ async def _check_redirect(response: httpx.Response) -> None:
         refused = redirect_refusal(str(response.url), response.headers["location"])
         if refused is not None:
             raise ProbeError(Reason.BLOCKED, refused)
+
+
+#: Longest URL whose clearance by the destination rules is remembered (a page chooses it).
+_REMEMBERED_URL = 2048
+
+
+def _refused(target: str, url: str) -> Detail | None:
+    """``destinations.refusal``, with the pairs it allowed remembered: a probe asks it twice
+    a request, for the same few URLs each time (the rules are pure; a refusal is worked out
+    again, to give its own detail)."""
+    if len(url) <= _REMEMBERED_URL and len(target) <= _REMEMBERED_URL and _allowed(target, url):
+        return None
+    return refusal(target, url)
+
+
+@lru_cache(maxsize=512)
+def _allowed(target: str, url: str) -> bool:
+    return refusal(target, url) is None
 
 
 def _malformed(url: str) -> ProbeError:

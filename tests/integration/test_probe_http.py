@@ -356,3 +356,25 @@ def test_a_form_entry_list_follows_the_html_rules() -> None:
     submitted = no_action.submission(button="input")
     assert submitted.url == "http://example.test/dir/page?x=1"
     assert submitted.entries == (("map.x", "0"), ("map.y", "0"))
+
+
+def test_identical_forms_and_buttons_are_told_apart() -> None:
+    """Two forms with the same HTML are two forms, their buttons two buttons (selectolax's
+    ``==`` compares the HTML: both forms' fields were sent, the button's name twice)."""
+    form = "<form method=post action=/go><input name=a value=1><button name=b value=v>Go</button>"
+    page = ParsedPage(form + "</form>" + form + "</form>", "http://x.test/")
+    assert page.submission(button="button").entries == (("a", "1"), ("b", "v"))
+
+
+def test_remembered_destinations_never_clear_a_refused_one() -> None:
+    """The engine remembers the (target, URL) pairs the destination rules allowed."""
+    from monitor.probes.http import _refused
+
+    target = "https://www.example-pref.gouv.fr/booking/create/5001"
+    for _ in range(2):  # the second time from memory
+        assert _refused(target, target + "/1") is None
+        assert _refused(target, target + "/" + "a" * 5000) is None  # too long to remember
+        refused = _refused(target, "http://127.0.0.1:8080/admin")
+        assert refused is not None
+        assert (refused.code, refused.args["why"]) == ("destination_refused", "internal")
+        assert _refused("http://127.0.0.1:8080/", "http://127.0.0.1:8080/admin") is None

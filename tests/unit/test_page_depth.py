@@ -25,7 +25,7 @@ from monitor.imitation.hostile import (
 )
 from monitor.platforms import ADAPTERS
 from monitor.platforms import page as page_module
-from monitor.platforms.nesting import NESTING_LIMIT, nesting_depth
+from monitor.platforms.nesting import NESTING_LIMIT, nesting_depth, too_deep
 from monitor.platforms.page import ELEMENT_TEXT_LIMIT, Page, bounded_text, parsing_scope
 from monitor.text import normalise, one_line
 
@@ -53,6 +53,25 @@ DEEP = NESTING_LIMIT + 1
 )
 def test_the_nesting_depth_reads_tags_as_the_parser_stacks_them(markup: str, depth: int) -> None:
     assert nesting_depth(markup) == min(depth, DEEP)
+
+
+@given(
+    st.lists(
+        st.sampled_from(["<div>", "</div>", "<p>", "<b>", "</b>", "<!--", "-->", "x", "<br>"]),
+        max_size=40,
+    )
+)
+def test_too_deep_says_what_the_pass_says(parts: list[str]) -> None:
+    """Its shortcut (no more ``<`` than the limit: not deep) never changes the answer."""
+    markup = "".join(parts)
+    for limit in (3, 8, 20):
+        assert too_deep(markup, limit) == (nesting_depth(markup, limit) > limit)
+
+
+def test_a_page_with_as_many_tags_as_the_limit_is_not_too_deep_and_one_more_is() -> None:
+    assert not too_deep("<div>" * NESTING_LIMIT)
+    assert too_deep("<div>" * DEEP)
+    assert not too_deep("<li>" * 10 * NESTING_LIMIT)  # many tags, flat: the pass decides
 
 
 def test_the_nesting_pass_stops_past_the_limit() -> None:
@@ -198,3 +217,21 @@ def test_headings_nested_in_headings_are_read_in_bounded_time() -> None:
     found = ADAPTERS[Platform.RDV_PREFECTURE].recognise(snapshot, target(Platform.RDV_PREFECTURE))
     assert time.process_time() - began < 10.0
     assert found.reason is Reason.BLOCKED
+
+
+def test_the_forms_of_a_probe_read_its_parsed_tree_and_never_parse_a_deep_page() -> None:
+    from monitor.errors import ProbeError
+    from monitor.probes.forms import ParsedPage
+
+    markup = html("<form method=post action=/go><input name=a value=1><button>Go</button></form>")
+    url = "https://www.example-pref.gouv.fr/booking/create/5001"
+    with parsing_scope():
+        shown = Page(page(markup))
+        form = ParsedPage(markup, url).first("form")
+        assert form is not None
+        assert form.mem_id == shown.tree.css_first("form").mem_id  # one tree, not two
+        deep = html("<form><button>Go</button>" + "<div>" * DEEP)
+        with pytest.raises(ProbeError) as refused:
+            ParsedPage(deep, url).submission(button="button")
+        assert refused.value.reason is Reason.UNRECOGNIZED
+    assert ParsedPage(markup, url).submission(button="button").entries == (("a", "1"),)
