@@ -277,50 +277,14 @@ def fetch_pauses_off() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def answers_paused() -> Iterator[None]:
-    """Documents' answers paused at their headers too, as before this round (safe: the
-    redirect and the announced size judged there, then released): what that pause cost."""
+def answer_pauses_off() -> Iterator[None]:
+    """Documents paused at their request only, not again at their answer's headers (unsafe:
+    a redirect Chromium will not follow, to ``javascript:`` or ``file:``, is no longer named,
+    and a page announcing more than the cap is read until its bytes are counted past it)."""
     from monitor.probes import _page_gate
-    from monitor.probes.destinations import redirect_refusal
-    from monitor.probes.limits import MAX_RESPONSE_BYTES, too_large
 
-    gated = [
-        *_page_gate._GATED,
-        {"urlPattern": "*", "resourceType": "Document", "requestStage": "Response"},
-    ]
-    paused = _page_gate.PageGate._on_paused
-
-    async def check_answer(self: Any, event: dict[str, Any]) -> None:
-        url = str(event["request"]["url"])
-        headers = {
-            str(header["name"]).lower(): str(header["value"])
-            for header in event.get("responseHeaders") or []
-        }
-        status = int(event.get("responseStatusCode") or 0)
-        error = None
-        if 300 <= status < 400 and "location" in headers:
-            refused = redirect_refusal(url, headers["location"], self.target)
-            if refused is not None:
-                error = _page_gate.ProbeError(_page_gate.Reason.BLOCKED, refused)
-        declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
-            error = too_large(url)
-        if error is not None and self.error is None:
-            self.error = error
-        method = "Fetch.continueRequest" if error is None else "Fetch.failRequest"
-        params = {"requestId": str(event["requestId"])}
-        if error is not None:
-            params["errorReason"] = "BlockedByClient"
-        with contextlib.suppress(Exception):
-            await self._cdp.send(method, params)
-
-    def on_paused(self: Any, event: dict[str, Any]) -> None:
-        if "responseStatusCode" in event or "responseErrorReason" in event:
-            self._spawn(check_answer(self, event))
-        else:
-            paused(self, event)
-
-    with _patched(_page_gate, _GATED=gated), _patched(_page_gate.PageGate, _on_paused=on_paused):
+    gated = [pattern for pattern in _page_gate._GATED if pattern["requestStage"] == "Request"]
+    with _patched(_page_gate, _GATED=gated):
         yield
 
 
@@ -440,7 +404,7 @@ SWITCHES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "no per-step content() read": step_reads_off,
     "no cookie banner click": cookie_banner_off,
     "no CDP Fetch pauses": fetch_pauses_off,
-    "before: answers paused at their headers": answers_paused,
+    "no answer pauses": answer_pauses_off,
     "a 1280 x 720 viewport": small_viewport,
     "before: a world per read, evidence read again": old_reads,
     "before: navigations from Playwright's page events": old_navigation_events,

@@ -7,15 +7,10 @@ not do: it sees a redirect chain only once, and it pulls every image and script 
 driver. Static sub-resources (images, style sheets, scripts) are not gated.
 
 Before the gate, every such request is checked against ``destinations.refusal`` (no
-loopback, private or non-http(s) destination from a public target); a redirect hop is such
-a request, paused before it leaves. A redirect Chromium will not follow at all (to
-``javascript:``, ``file:``, an address that is none) sends nothing, and is named from the
-answer's raw headers (``Network.responseReceivedExtraInfo``), which Chromium reports as it
-receives them. Answers are not paused: that cost a second DevTools round trip per document
-(BENCHMARKS.md §1b, third round) and guarded nothing the hop's own pause does not. A document
-that announces more than ``limits.MAX_RESPONSE_BYTES`` (its Content-Length) is stopped at
-its headers; a main document's bytes are also counted as they arrive: past the cap, loading
-stops and the step ends.
+loopback, private or non-http(s) destination from a public target), and documents' answers
+are paused at their headers too, so a redirect off the public web is refused before Chromium
+follows it. A main document is read up to ``limits.MAX_RESPONSE_BYTES`` (its Content-Length,
+else the bytes counted as they arrive): past it, loading stops and the step ends.
 
 A gate that raises fails the paused request and keeps its exception, for the page step that
 caused the request to raise unchanged. Time spent waiting at the gate is not charged to the
@@ -43,11 +38,14 @@ __all__ = ["PageGate"]
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-#: What the gate holds: documents (each redirect hop too), and the requests a page's scripts
-#: make to the site.
+#: What the gate holds: documents, and the requests a page's scripts make to the site.
 _GATED = [
     {"urlPattern": "*", "resourceType": kind, "requestStage": "Request"}
     for kind in ("Document", "XHR", "Fetch")
+] + [
+    # Documents' answers too, headers only: a redirect off the public web is refused (and
+    # named) before Chromium follows it, an announced oversized page before it is read.
+    {"urlPattern": "*", "resourceType": "Document", "requestStage": "Response"}
 ]
 
 
@@ -72,7 +70,6 @@ class PageGate:
         self._waiting = 0
         self._seconds = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
-        self._hops: dict[str, str] = {}  #: document request id -> URL of its current hop
         self._documents: dict[str, str] = {}  #: main-frame document request id -> URL
         self._document_bytes: dict[str, int] = {}  #: bytes received, decompressed
         self._cut_off = asyncio.Event()  #: set when a document went past the size cap
@@ -80,12 +77,8 @@ class PageGate:
     async def enable(self) -> None:
         """Start pausing the page's gated requests and counting its documents' bytes."""
         self._cdp.on("Fetch.requestPaused", self._on_paused)
-        self._cdp.on("Network.requestWillBeSent", self._on_document_request)
-        self._cdp.on("Network.responseReceivedExtraInfo", self._on_raw_answer)
         self._cdp.on("Network.responseReceived", self._on_document_answer)
         self._cdp.on("Network.dataReceived", self._on_document_data)
-        self._cdp.on("Network.loadingFinished", self._on_document_end)
-        self._cdp.on("Network.loadingFailed", self._on_document_end)
         await self._cdp.send("Fetch.enable", {"patterns": _GATED})
         # Only to count a document's bytes as they arrive: keep no bodies for this session.
         await self._cdp.send(
@@ -139,6 +132,9 @@ class PageGate:
                 task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
     def _on_paused(self, event: dict[str, Any]) -> None:
+        if "responseStatusCode" in event or "responseErrorReason" in event:
+            self._spawn(self._check_answer(event))
+            return
         document = event.get("resourceType", "Document") == "Document"
         if document and event.get("frameId") == self._main_frame_id:
             self._on_main_document()
@@ -176,51 +172,39 @@ class PageGate:
         except PlaywrightError as exc:
             logger.debug("could not release %s: %s", url, exc.message)  # page already closed
 
-    def _on_document_request(self, event: dict[str, Any]) -> None:
-        """Follow each document's hops: a redirect comes again under the same id."""
-        if event.get("type") == "Document":
-            self._hops[str(event["requestId"])] = str((event.get("request") or {}).get("url", ""))
-
-    def _on_raw_answer(self, event: dict[str, Any]) -> None:
-        """A document's answer as received: a redirect is judged before anything follows it.
-
-        A hop Chromium follows is paused (and refused) before it leaves all the same; this
-        names the ones it will not follow at all, which send nothing and would otherwise
-        fail as an unnamed network error.
-        """
-        hop = self._hops.get(str(event.get("requestId", "")))
-        status = int(event.get("statusCode") or 0)
-        if hop is None or not 300 <= status < 400 or self.error is not None:
-            return
-        headers = _lowercase(event.get("headers"))
-        if "location" in headers:
-            # Repeated headers arrive joined by newlines; Chromium acts on the first.
-            location = headers["location"].split("\n", 1)[0]
-            refused = redirect_refusal(hop, location, self.target)
+    async def _check_answer(self, event: dict[str, Any]) -> None:
+        """A document's answer, paused at its headers: refuse where it must not lead."""
+        request_id, url = str(event["requestId"]), str(event["request"]["url"])
+        headers = {
+            str(header["name"]).lower(): str(header["value"])
+            for header in event.get("responseHeaders") or []
+        }
+        status = int(event.get("responseStatusCode") or 0)
+        error: ProbeError | None = None
+        if 300 <= status < 400 and "location" in headers:
+            refused = redirect_refusal(url, headers["location"], self.target)
             if refused is not None:
-                self.error = ProbeError(Reason.BLOCKED, refused)
+                error = ProbeError(Reason.BLOCKED, refused)
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+            error = too_large(url)
+        if error is not None and self.error is None:
+            self.error = error  # re-raised by the operation that loaded the document
+        if error is None:
+            method, params = "Fetch.continueRequest", {"requestId": request_id}
+        else:
+            method = "Fetch.failRequest"
+            params = {"requestId": request_id, "errorReason": "BlockedByClient"}
+        try:
+            await self._cdp.send(method, params)
+        except PlaywrightError as exc:
+            logger.debug("could not release the answer of %s: %s", url, exc.message)
 
     def _on_document_answer(self, event: dict[str, Any]) -> None:
-        """A document's headers: stop one that announces more than the cap; count the main
-        document's bytes from here on."""
-        if event.get("type") != "Document":
-            return
-        request_id = str(event["requestId"])
-        response = event.get("response") or {}
-        url = str(response.get("url", ""))
-        declared = _lowercase(response.get("headers")).get("content-length", "").strip()
-        if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
-            self._cut(url)
-            return
-        if event.get("frameId") == self._main_frame_id:
-            self._documents[request_id] = url
+        if event.get("type") == "Document" and event.get("frameId") == self._main_frame_id:
+            request_id = str(event["requestId"])
+            self._documents[request_id] = str(event.get("response", {}).get("url", ""))
             self._document_bytes[request_id] = 0
-
-    def _on_document_end(self, event: dict[str, Any]) -> None:
-        request_id = str(event["requestId"])
-        self._hops.pop(request_id, None)
-        self._documents.pop(request_id, None)
-        self._document_bytes.pop(request_id, None)
 
     def _on_document_data(self, event: dict[str, Any]) -> None:
         """Count a main document's bytes (decompressed); past the cap, stop loading it."""
@@ -230,10 +214,7 @@ class PageGate:
         self._document_bytes[request_id] += int(event.get("dataLength") or 0)
         if self._document_bytes[request_id] <= MAX_RESPONSE_BYTES:
             return
-        self._cut(self._documents.pop(request_id))
-
-    def _cut(self, url: str) -> None:
-        """Give up the page at ``url``: past the size cap, it is not read any further."""
+        url = self._documents.pop(request_id)
         if self.error is None:
             self.error = too_large(url)
         self._cut_off.set()
@@ -244,10 +225,3 @@ class PageGate:
             await self._cdp.send("Page.stopLoading")
         except PlaywrightError as exc:
             logger.debug("could not stop loading %s: %s", url, exc.message)
-
-
-def _lowercase(headers: object) -> dict[str, str]:
-    """A DevTools headers object with lowercase names (Chromium keeps the site's case)."""
-    if not isinstance(headers, dict):
-        return {}
-    return {str(name).lower(): str(value) for name, value in headers.items()}
