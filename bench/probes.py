@@ -289,6 +289,18 @@ def answer_pauses_off() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def documents_only_paused() -> Iterator[None]:
+    """Only documents paused (at their request and answer), not the calls scripts make
+    (unsafe: a page's XHR and ``fetch`` calls to the site skip the politeness gate and the
+    destination rules): whether Chromium's interception of sub-resources is what costs."""
+    from monitor.probes import _page_gate
+
+    gated = [pattern for pattern in _page_gate._GATED if pattern["resourceType"] == "Document"]
+    with _patched(_page_gate, _GATED=gated):
+        yield
+
+
+@contextlib.contextmanager
 def small_viewport() -> Iterator[None]:
     """The engine at Playwright's default 1280 × 720 instead of its 1280 × 900 (which the
     floors use too): what the taller screen costs (its screenshots have 25 % more pixels).
@@ -405,6 +417,7 @@ SWITCHES: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "no cookie banner click": cookie_banner_off,
     "no CDP Fetch pauses": fetch_pauses_off,
     "no answer pauses": answer_pauses_off,
+    "documents only paused": documents_only_paused,
     "a 1280 x 720 viewport": small_viewport,
     "before: a world per read, evidence read again": old_reads,
     "before: navigations from Playwright's page events": old_navigation_events,
