@@ -9,8 +9,9 @@ happened; the distinctions the outcome vocabulary needs are in that text:
     net::ERR_TIMED_OUT, net::ERR_CONNECTION_TIMED_OUT  anomaly/timeout
     net::ERR_TOO_MANY_REDIRECTS (a redirect loop)   anomaly/http_error, as the http engine
     net::ERR_UNSAFE_REDIRECT, ERR_INVALID_REDIRECT  anomaly/blocked: a redirect Chromium
-      (to javascript:, file:, no address at all)       will not follow (the gate names its
-                                                       Location when it saw the answer first)
+      (to javascript:, file:, no address at all)       will not follow (the gate refuses and
+                                                       names these at the answer's headers;
+                                                       this is for one that got past it)
     any other net::ERR_… (refused, reset, closed,   anomaly/connection (detail keeps
       empty response, name not resolved, cert…)       the net:: code)
     ECONNREFUSED, ECONNRESET, ENOTFOUND… (the       anomaly/connection
