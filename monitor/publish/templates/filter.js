@@ -34,6 +34,9 @@
         var x = a.cells[column].getAttribute("data-sort");
         var y = b.cells[column].getAttribute("data-sort");
         var order = numeric ? Number(x) - Number(y) : x.localeCompare(y);
+        if (order === 0) {  // ties by target, whichever way: the same rows in the same order
+          return a.getAttribute("data-target").localeCompare(b.getAttribute("data-target"));
+        }
         return ascending ? order : -order;
       });
       rows.forEach(function (row) { body.appendChild(row); });
