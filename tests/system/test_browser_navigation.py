@@ -47,10 +47,6 @@ def site() -> Iterator[Site]:
             "<h1>429 Too Many Requests</h1>", status=429, headers={"Retry-After": "120"}
         ),
         "/to-limited": redirect("/limited"),
-        "/sent": Reply("<p>envoyé</p>"),
-        "/form": Reply(
-            "<form method=post action=/sent><input name=nom><button id=go>Envoyer</button></form>"
-        ),
     }
     with serve(pages) as running:
         yield running
@@ -116,16 +112,3 @@ async def test_the_evidence_of_a_page_changed_in_place_has_the_change(
     added = "<p>ajouté</p>"
     assert after.html.count(added) == before.html.count(added) + 1
     assert final.html == after.html and final.screenshot
-
-
-async def test_a_field_the_form_does_not_have_is_unrecognized_and_nothing_is_sent(
-    site: Site, engine: BrowserEngine
-) -> None:
-    async with engine.session() as session:
-        await session.open(site.url("/form"))
-        with pytest.raises(ProbeError) as caught:
-            await session.submit(button="#go", fields={"nom": "Martin", "prenom": "Jean"})
-    assert caught.value.reason == "unrecognized"
-    assert caught.value.detail.code == "no_field"
-    assert caught.value.detail.args["name"] == "prenom"
-    assert not site.requests_to("/sent")

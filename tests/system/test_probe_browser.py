@@ -335,6 +335,8 @@ async def test_a_field_the_form_lacks_is_unrecognized(site: Site, engine: Browse
         with pytest.raises(ProbeError) as caught:
             await session.submit(button="input[name=nextButton]", fields={"captcha": "x"})
         assert caught.value.reason == "unrecognized"
+        assert caught.value.detail.code == "no_field"
+        assert caught.value.detail.args["name"] == "captcha"
         with pytest.raises(ProbeError, match="no option '9999'") as caught:
             await session.submit(button="input[name=nextButton]", fields={"planning": "9999"})
         assert caught.value.reason == "unrecognized"
