@@ -281,10 +281,7 @@ def answer_pauses_off() -> Iterator[None]:
     """Documents paused at their request only, not again at their answer's headers (unsafe:
     a redirect Chromium will not follow, to ``javascript:`` or ``file:``, is no longer named,
     and a page announcing more than the cap is read until its bytes are counted past it)."""
-    from monitor.probes import _page_gate
-
-    gated = [pattern for pattern in _page_gate._GATED if pattern["requestStage"] == "Request"]
-    with _patched(_page_gate, _GATED=gated):
+    with _gated_only("requestStage", "Request"):
         yield
 
 
@@ -293,9 +290,16 @@ def documents_only_paused() -> Iterator[None]:
     """Only documents paused (at their request and answer), not the calls scripts make
     (unsafe: a page's XHR and ``fetch`` calls to the site skip the politeness gate and the
     destination rules): whether Chromium's interception of sub-resources is what costs."""
+    with _gated_only("resourceType", "Document"):
+        yield
+
+
+@contextlib.contextmanager
+def _gated_only(field: str, value: str) -> Iterator[None]:
+    """The gate's ``Fetch`` patterns reduced to those whose ``field`` is ``value``."""
     from monitor.probes import _page_gate
 
-    gated = [pattern for pattern in _page_gate._GATED if pattern["resourceType"] == "Document"]
+    gated = [pattern for pattern in _page_gate._GATED if pattern[field] == value]
     with _patched(_page_gate, _GATED=gated):
         yield
 
@@ -491,7 +495,7 @@ def charsets_looked_up() -> Iterator[None]:
 
     with _patched(
         _decoding,
-        _short_header_encoding=_decoding._short_header_encoding.__wrapped__,
+        _remembered_header_encoding=_decoding._read_header_encoding,
         _encoding_named=_decoding._encoding_named.__wrapped__,
     ):
         yield

@@ -84,15 +84,16 @@ _REMEMBERED_HEADER = 128
 
 
 def _header_encoding(content_type: str) -> str | None:
-    """The text encoding the ``Content-Type`` header's charset names, None when none does."""
+    """The text encoding the ``Content-Type`` header's charset names, None when none does;
+    remembered for a short header (a site sends the same one on every page)."""
     if len(content_type) <= _REMEMBERED_HEADER:
-        return _short_header_encoding(content_type)
+        return _remembered_header_encoding(content_type)
+    return _read_header_encoding(content_type)
+
+
+def _read_header_encoding(content_type: str) -> str | None:
     header = _HEADER_CHARSET.search(content_type)
     return text_encoding(header.group(1) if header else None)
 
 
-@lru_cache(maxsize=64)
-def _short_header_encoding(content_type: str) -> str | None:
-    """:func:`_header_encoding` remembered: a site sends the same header on every page."""
-    header = _HEADER_CHARSET.search(content_type)
-    return text_encoding(header.group(1) if header else None)
+_remembered_header_encoding = lru_cache(maxsize=64)(_read_header_encoding)
